@@ -1,0 +1,48 @@
+"""Tables handed between stages as Parquet files, written and read by DuckDB.
+
+A stage writes its whole set into a fresh folder and swaps it in at the end, so a crash
+midway never leaves a mix of old and new tables for the next stage to read.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+import duckdb
+
+
+def write_table_set(con: duckdb.DuckDBPyConnection, folder: Path, relations: dict[str, str]) -> dict[str, int]:
+    """Write each relation to ``folder/<name>.parquet``; returns rows per table."""
+    staging = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:8]}")
+    staging.mkdir(parents=True, exist_ok=True)
+    rows = {}
+    try:
+        for name, relation in relations.items():
+            path = staging / f"{name}.parquet"
+            con.execute(f"COPY (SELECT * FROM {relation}) TO '{_lit(path)}' (FORMAT parquet, COMPRESSION zstd)")
+            rows[name] = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+        if folder.exists():
+            shutil.rmtree(folder)
+        staging.rename(folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return rows
+
+
+def load_table_set(con: duckdb.DuckDBPyConnection, folder: Path, prefix: str = "") -> dict[str, str]:
+    """Expose each Parquet file in ``folder`` as a view ``<prefix><name>``."""
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: the upstream stage has not written its tables; materialize it first")
+    out = {}
+    for path in sorted(folder.glob("*.parquet")):
+        view = f"{prefix}{path.stem}"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet('{_lit(path)}')")
+        out[path.stem] = view
+    return out
+
+
+def _lit(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -1,0 +1,38 @@
+"""Golden records: the change set committed to the golden store as the next version."""
+
+
+from datetime import datetime
+
+import dagster as dg
+
+from passport_pipelines.partitions import partition_of, sync_partitions
+from passport_pipelines.resources.golden_store import GoldenStoreResource
+from passport_pipelines.sync.changes import RosterChanges
+from passport_pipelines.sync.commit import commit_changes
+
+COMMITTED_BY_TAG = "passport/committed_by"
+
+
+@dg.asset(partitions_def=sync_partitions, group_name="roster_sync", kinds={"sqlalchemy"})
+def golden_records(context: dg.AssetExecutionContext, roster_changes: dict, golden_store: GoldenStoreResource):
+    """The district's committed rosters with stable golden ids. Committed in one transaction:
+    a failure leaves the store exactly as it was."""
+    district, school_year = partition_of(context)
+    sources = roster_changes["sources"]
+    filtered = {s["source"]: s["filtered"] for s in sources}
+    modes = sorted({s["upload_mode"] for s in sources})
+    version = commit_changes(
+        RosterChanges(**roster_changes["changes"]), district=district, school_year=school_year,
+        run_id=context.run_id, mode="+".join(modes), committed_by=context.run.tags.get(COMMITTED_BY_TAG, "dagster"),
+        started_at=datetime.fromisoformat(roster_changes["started_at"]), filtered=filtered,
+        sources={s["source"]: {"schema": s["schema"], "mode": s["upload_mode"], "files": s["file_modes"]}
+                 for s in sources},
+        archive_path=str(sources[0]["archive"]).rsplit("/", 1)[0] if sources else None,
+        store=golden_store.store(),
+    )
+    context.log.info(f"committed {district} {school_year} version {version.number}")
+    return dg.Output(
+        version.as_dict(),
+        metadata={"version": version.number, "status": version.status,
+                  "changes": dg.MetadataValue.json(version.changes)},
+    )

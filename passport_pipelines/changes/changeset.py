@@ -1,0 +1,124 @@
+"""What a sync changes against the last committed version, per entity (SPEC §10).
+
+Computed in DuckDB from the incoming canonical rows and the keys and hashes on record:
+added (new keys, or keys deleted earlier that came back), updated (content hash differs;
+the changed fields are named), deleted (marked tobedeleted; or, for a complete file in full
+mode, missing). Deleting a user or class ends the records that depend on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+
+from passport_pipelines.model import entities
+
+GOLDEN_PREFIX = {
+    "orgs": "org", "academic_sessions": "ses", "courses": "crs", "classes": "cls", "users": "usr",
+    "roles": "rol", "enrollments": "enr", "demographics": "dem", "agents": "agt",
+}
+
+
+@dataclass
+class EntityChanges:
+    """``upserts``: canonical columns + golden_id + change (added|restored|updated) + changed_fields.
+    ``deletes``: source, sourced_id, golden_id, reason (tobedeleted|missing|cascade)."""
+
+    upserts: pa.Table
+    deletes: pa.Table
+
+    def counts(self) -> dict[str, int]:
+        change = self.upserts.column("change").to_pylist() if self.upserts.num_rows else []
+        added = sum(1 for c in change if c in ("added", "restored"))
+        return {"added": added, "updated": len(change) - added, "deleted": self.deletes.num_rows}
+
+
+@dataclass
+class ChangeSet:
+    entities: dict[str, EntityChanges] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        return {e: c.counts() for e, c in self.entities.items()}
+
+    @property
+    def total(self) -> int:
+        return sum(sum(c.values()) for c in self.counts().values())
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def compute_entity_changes(con: duckdb.DuckDBPyConnection, entity: str, incoming: str, stored: str,
+                           *, district: str, deletes_missing: bool) -> None:
+    """Creates temp tables ``upserts__{entity}`` and ``deletes__{entity}`` in ``con``.
+
+    ``incoming``: canonical rows of the sources being synced. ``stored``: keys on record for
+    those sources (source, sourced_id, golden_id, content_hash, active, plus the reference
+    columns cascades need). ``deletes_missing``: the incoming rows are complete sets per source.
+    """
+    prefix = GOLDEN_PREFIX[entity]
+    district_lit = "'" + district.replace("'", "''") + "'"
+    content = entities.content_columns(entity)
+    cols = ", ".join(f"i.{_q(c)}" for c in entities.columns(entity))
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE upserts__{entity} AS
+        SELECT {cols},
+               coalesce(s.golden_id, '{prefix}-' || substr(md5({district_lit} || '|{entity}|' || i.source || '|' || i.sourced_id), 1, 24)) AS golden_id,
+               CASE WHEN s.sourced_id IS NULL THEN 'added'
+                    WHEN NOT s.active THEN 'restored'
+                    ELSE 'updated' END AS change,
+               CAST(NULL AS VARCHAR) AS changed_fields
+        FROM {incoming} AS i
+        LEFT JOIN {stored} AS s ON s.source = i.source AND s.sourced_id = i.sourced_id
+        WHERE i.status = 'active' AND (s.sourced_id IS NULL OR NOT s.active OR s.content_hash <> i.content_hash)
+    """)
+    missing = (f"""
+        UNION ALL
+        SELECT s.source, s.sourced_id, s.golden_id, 'missing' AS reason
+        FROM {stored} AS s
+        WHERE s.active AND NOT EXISTS (SELECT 1 FROM {incoming} AS i WHERE i.source = s.source AND i.sourced_id = s.sourced_id)
+    """ if deletes_missing else "")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE deletes__{entity} AS
+        SELECT s.source, s.sourced_id, s.golden_id, 'tobedeleted' AS reason
+        FROM {incoming} AS i JOIN {stored} AS s ON s.source = i.source AND s.sourced_id = i.sourced_id
+        WHERE i.status = 'tobedeleted' AND s.active
+        {missing}
+    """)
+    del content
+
+
+def add_changed_fields(con: duckdb.DuckDBPyConnection, entity: str, previous: str) -> None:
+    """Name the fields that differ for updated rows, given their ``previous`` stored values."""
+    content = entities.content_columns(entity)
+    names = ", ".join(f"CASE WHEN u.{_q(c)} IS DISTINCT FROM p.{_q(c)} THEN '{c}' END" for c in content)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE upserts__{entity} AS
+        SELECT u.* EXCLUDE (changed_fields),
+               CASE WHEN u.change = 'updated' THEN nullif(concat_ws(',', {names}), '') END AS changed_fields
+        FROM upserts__{entity} AS u
+        LEFT JOIN {previous} AS p ON p.source = u.source AND p.sourced_id = u.sourced_id
+    """)
+
+
+def cascade_deletes(con: duckdb.DuckDBPyConnection, stored: dict[str, str], incoming: dict[str, str]) -> None:
+    """Deleting a user or class ends what points at it: enrollments, roles, demographics, guardian links."""
+    for parent, dependents in entities.CASCADES.items():
+        if parent not in stored:
+            continue
+        for child, column in dependents:
+            if child not in stored:
+                continue
+            con.execute(f"""
+                INSERT INTO deletes__{child}
+                SELECT s.source, s.sourced_id, s.golden_id, 'cascade'
+                FROM {stored[child]} AS s
+                JOIN deletes__{parent} AS d ON d.source = s.source AND d.sourced_id = s.{_q(column)}
+                WHERE s.active
+                  AND NOT EXISTS (SELECT 1 FROM deletes__{child} AS x WHERE x.source = s.source AND x.sourced_id = s.sourced_id)
+                  AND NOT EXISTS (SELECT 1 FROM upserts__{child} AS u WHERE u.source = s.source AND u.sourced_id = s.sourced_id)
+            """)
+    del incoming

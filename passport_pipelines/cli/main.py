@@ -1,0 +1,25 @@
+"""The ``passport`` command."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from passport_pipelines.cli.history_command import history
+from passport_pipelines.cli.integrations_commands import integrations
+from passport_pipelines.cli.sync_command import sync
+from passport_pipelines.cli.validate_command import validate
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+def cli(verbose: bool) -> None:
+    """Passport Data Sync: roster data hub for K-12 districts."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
+
+
+cli.add_command(integrations)
+cli.add_command(sync)
+cli.add_command(validate)
+cli.add_command(history)

@@ -1,0 +1,149 @@
+"""The shape of one district's integration file (SPEC §8), as pydantic models.
+
+Only what the pipeline uses today is accepted; unknown keys are errors so that a typo never
+silently changes a sync.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from passport_pipelines.config.secrets import is_secret_ref
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+CsvSchema = Literal["oneroster-1.1", "oneroster-1.2"]
+UploadMode = Literal["full", "incremental"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _secret(value: str | None) -> str | None:
+    if value is not None and not is_secret_ref(value):
+        raise ValueError("secrets must be env:VAR references (e.g. env:SFTP_PASSWORD), never literal values")
+    return value
+
+
+class CsvFolderSource(_Strict):
+    """A OneRoster CSV drop in a local folder or zip file."""
+
+    name: str
+    type: Literal["csv"] = "csv"
+    path: Path = Field(description="folder with manifest.csv, or a .zip; relative to the integration file")
+    schema_: CsvSchema = Field("oneroster-1.1", alias="schema")
+    mode: UploadMode = "full"
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not NAME.match(v):
+            raise ValueError("a source name is lower-case letters, digits and underscores, starting with a letter")
+        return v
+
+
+class SftpSource(_Strict):
+    """A OneRoster CSV drop fetched from an SFTP server, host key checked."""
+
+    name: str
+    type: Literal["sftp"]
+    host: str
+    port: int = Field(22, ge=1, le=65535)
+    username: str
+    password: str | None = None
+    private_key: Path | None = None
+    private_key_passphrase: str | None = None
+    remote_path: str = Field(description="remote folder holding the CSVs or a .zip (the newest zip is taken)")
+    known_hosts: Path | None = Field(None, description="OpenSSH known_hosts file holding the server's key")
+    host_key: str | None = Field(None, description="the server's public key, e.g. 'ssh-ed25519 AAAA...'")
+    schema_: CsvSchema = Field("oneroster-1.1", alias="schema")
+    mode: UploadMode = "full"
+    timeout_seconds: float = Field(30.0, gt=0)
+
+    _name = field_validator("name")(CsvFolderSource._name.__func__)  # type: ignore[attr-defined]
+
+    @field_validator("password", "private_key_passphrase")
+    @classmethod
+    def _secrets(cls, v: str | None) -> str | None:
+        return _secret(v)
+
+    @model_validator(mode="after")
+    def _auth_and_host_key(self) -> "SftpSource":
+        if self.password is None and self.private_key is None:
+            raise ValueError("give password (env:VAR) or private_key")
+        if self.known_hosts is None and self.host_key is None:
+            raise ValueError("give known_hosts or host_key: the server's host key is always checked")
+        return self
+
+
+Source = Annotated[Union[CsvFolderSource, SftpSource], Field(discriminator="type")]
+
+
+class OneRosterCsvDestination(_Strict):
+    """A OneRoster 1.1 CSV bulk export (zip with manifest) written to a folder."""
+
+    name: str = "oneroster_export"
+    type: Literal["oneroster-1.1-csv"] = "oneroster-1.1-csv"
+    folder: Path | None = Field(None, description="default: $PASSPORT_HOME/exports/<district>")
+
+
+class Integration(_Strict):
+    district: str = Field(description="slug, used as the Dagster partition key")
+    name: str
+    state: Literal["active", "paused"] = "active"
+    sync_mode: Literal["import"] = "import"
+    school_years: list[str] = Field(min_length=1)
+    sources: list[Source] = Field(min_length=1)
+    destinations: list[OneRosterCsvDestination] = Field(default_factory=list, max_length=1)
+
+    # Set by the loader, not by the file: paths in the file are relative to it.
+    file: Path | None = Field(None, exclude=True)
+
+    @field_validator("district")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG.match(v):
+            raise ValueError(
+                "must be a slug: lower-case letters, digits and hyphens, 1-64 characters, "
+                "not starting or ending with a hyphen"
+            )
+        return v
+
+    @field_validator("school_years")
+    @classmethod
+    def _years(cls, v: list[str]) -> list[str]:
+        for year in v:
+            m = SCHOOL_YEAR.match(year)
+            if not m or int(m.group(2)) != int(m.group(1)) + 1:
+                raise ValueError(f"{year!r} is not a school year like 2025-2026")
+        if len(set(v)) != len(v):
+            raise ValueError("school years are listed twice")
+        return v
+
+    @model_validator(mode="after")
+    def _unique_sources(self) -> "Integration":
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    def source(self, name: str) -> CsvFolderSource | SftpSource:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(f"integration {self.district} has no source named {name!r}")
+
+    def resolve_path(self, path: Path) -> Path:
+        """A path from the file: ~ expanded, relative ones taken from the file's folder."""
+        path = Path(str(path)).expanduser()
+        if not path.is_absolute() and self.file is not None:
+            path = self.file.parent / path
+        return path.resolve()

@@ -1,0 +1,514 @@
+"""Export golden roster tables as a OneRoster 1.1 **bulk** CSV package (a zip).
+
+``write_oneroster_11_zip(tables, out_path)`` takes the canonical DataFrames (keyed by canonical table name,
+ids already the ids to deliver), keeps the ``active`` rows and writes ``manifest.csv`` plus the seven 1.1
+rostering files with the exact 1.1 headers (see ``oneroster_csv.spec``), ``status``/``dateLastModified``
+blank as bulk files require, extension columns (``extensions`` JSON) as trailing ``metadata.<name>``
+columns, and ``password`` always blank: credentials are never exported.
+
+It is built for district-sized exports (10M+ rows): tables are processed in row chunks, every step is
+vectorized with pyarrow / numpy / duckdb (no per-row Python), CSV lines are assembled in Arrow with
+minimal quoting (like ``csv.QUOTE_MINIMAL``) and streamed into the zip, and a background thread builds the
+next chunk while the current one is compressed (zlib and Arrow both release the GIL). Every text cell
+passes through the formula guard (``formula_guard``) so the files are safe to open in a spreadsheet.
+
+The zip is written to a temporary file next to ``out_path`` and moved into place with ``os.replace``:
+a failed export never leaves a partial (or half-overwritten) package behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import queue
+import tempfile
+import threading
+import time
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from passport_pipelines.delivery.formula_guard import neutralize_array
+from passport_pipelines.model import entities
+from passport_pipelines.oneroster_csv import spec
+
+ONEROSTER_VERSION = "1.1"
+SYSTEM_NAME = "Passport Data Sync"
+CHUNK_ROWS = 262_144
+COMPRESS_LEVEL = 1
+
+# Files of a 1.1 manifest that we never write (gradebook and resources): declared absent.
+ABSENT_FILES_11 = ("categories", "classResources", "courseResources", "lineItems", "resources", "results")
+
+# 1.2-only user roles and the 1.1 role they are delivered as.
+ROLE_TO_11 = {
+    "districtAdministrator": "administrator",
+    "siteAdministrator": "administrator",
+    "principal": "administrator",
+    "systemAdministrator": "administrator",
+    "counselor": "aide",
+}
+
+_AGENTS = "@agents"  # users.agentSourcedIds: built from the agents table
+
+# 1.1 file -> (canonical table, {1.1 column: canonical column, or None for an always-blank cell}).
+# The column order is checked against spec.files_for("1.1") below.
+EXPORTS: dict[str, tuple[str, dict[str, str | None]]] = {
+    "orgs": ("orgs", {
+        "sourcedId": "sourced_id", "status": None, "dateLastModified": None,
+        "name": "name", "type": "type", "identifier": "identifier", "parentSourcedId": "parent_sourced_id",
+    }),
+    "academicSessions": ("academic_sessions", {
+        "sourcedId": "sourced_id", "status": None, "dateLastModified": None,
+        "title": "title", "type": "type", "startDate": "start_date", "endDate": "end_date",
+        "parentSourcedId": "parent_sourced_id", "schoolYear": "ending_year",
+    }),
+    "courses": ("courses", {
+        "sourcedId": "sourced_id", "status": None, "dateLastModified": None,
+        "schoolYearSourcedId": "school_year_sourced_id", "title": "title", "courseCode": "course_code",
+        "grades": "grades", "orgSourcedId": "org_sourced_id", "subjects": "subjects",
+        "subjectCodes": "subject_codes",
+    }),
+    "classes": ("classes", {
+        "sourcedId": "sourced_id", "status": None, "dateLastModified": None,
+        "title": "title", "grades": "grades", "courseSourcedId": "course_sourced_id", "classCode": "class_code",
+        "classType": "class_type", "location": "location", "schoolSourcedId": "school_sourced_id",
+        "termSourcedIds": "term_sourced_ids", "subjects": "subjects", "subjectCodes": "subject_codes",
+        "periods": "periods",
+    }),
+    "users": ("users", {
+        "sourcedId": "sourced_id", "status": None, "dateLastModified": None,
+        "enabledUser": "enabled_user", "orgSourcedIds": "org_sourced_ids", "role": "role",
+        "username": "username", "userIds": "user_ids", "givenName": "given_name", "familyName": "family_name",
+        "middleName": "middle_name", "identifier": "identifier", "email": "email", "sms": "sms",
+        "phone": "phone", "agentSourcedIds": _AGENTS, "grades": "grades",
+        "password": None,  # never exported
+    }),
+    "enrollments": ("enrollments", {
+        "sourcedId": "sourced_id", "status": None, "dateLastModified": None,
+        "classSourcedId": "class_sourced_id", "schoolSourcedId": "school_sourced_id",
+        "userSourcedId": "user_sourced_id", "role": "role", "primary": "primary",
+        "beginDate": "begin_date", "endDate": "end_date",
+    }),
+    "demographics": ("demographics", {
+        "sourcedId": "sourced_id", "status": None, "dateLastModified": None,
+        "birthDate": "birth_date", "sex": "sex",
+        "americanIndianOrAlaskaNative": "american_indian_or_alaska_native", "asian": "asian",
+        "blackOrAfricanAmerican": "black_or_african_american",
+        "nativeHawaiianOrOtherPacificIslander": "native_hawaiian_or_other_pacific_islander", "white": "white",
+        "demographicRaceTwoOrMoreRaces": "two_or_more_races",
+        "hispanicOrLatinoEthnicity": "hispanic_or_latino_ethnicity",
+        "countryOfBirthCode": "country_of_birth_code", "stateOfBirthAbbreviation": "state_of_birth_abbreviation",
+        "cityOfBirth": "city_of_birth", "publicSchoolResidenceStatus": "public_school_residence_status",
+    }),
+}
+
+_SPEC_11 = spec.files_for(ONEROSTER_VERSION)
+for _file, (_entity, _columns) in EXPORTS.items():
+    assert tuple(_columns) == _SPEC_11[_file].names, f"{_file}: export columns out of step with the 1.1 spec"
+    assert all(c in entities.columns(_entity) for c in _columns.values() if c not in (None, _AGENTS))
+assert set(EXPORTS) == set(_SPEC_11)
+
+_AGENT_COLUMNS = ("user_sourced_id", "agent_sourced_id", "status")
+
+# Bytes that make a CSV cell need quotes (QUOTE_MINIMAL): delimiter, quote char, line ends.
+_NEEDS_QUOTES = np.zeros(256, dtype=bool)
+_NEEDS_QUOTES[[ord(","), ord('"'), ord("\r"), ord("\n")]] = True
+
+
+def write_oneroster_11_zip(tables: Mapping[str, pd.DataFrame], out_path: Path) -> dict[str, int]:
+    """Write a OneRoster 1.1 bulk package of the active rows of ``tables`` to the zip ``out_path``.
+
+    Returns the number of data rows written per file (``{"orgs.csv": 12, ...}``). A table missing from
+    ``tables`` (or empty) is written with its header only and still declared ``bulk``. Raises ``ValueError``
+    when a given table lacks a column the export needs; ``out_path`` is then left untouched.
+    """
+    out_path = Path(out_path)
+    _check_columns(tables)
+
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".partial", dir=out_path.parent)
+    tmp = Path(tmp_name)
+    try:
+        counts: dict[str, int] = {}
+        with os.fdopen(fd, "wb") as raw:
+            with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
+                _write_small(zf, spec.MANIFEST, _manifest_rows())
+                for file_name, (entity, columns) in EXPORTS.items():
+                    counts[_SPEC_11[file_name].filename] = _write_file(zf, file_name, entity, columns, tables)
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(tmp, out_path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return counts
+
+
+# --- inputs ----------------------------------------------------------------------------------------------
+
+
+def _present(tables: Mapping[str, pd.DataFrame], entity: str) -> pd.DataFrame | None:
+    df = tables.get(entity)
+    return df if df is not None and len(df) else None
+
+
+def _check_columns(tables: Mapping[str, pd.DataFrame]) -> None:
+    problems = []
+    for entity, columns in EXPORTS.values():
+        df = _present(tables, entity)
+        if df is None:
+            continue
+        needed = {"status", *(c for c in columns.values() if c not in (None, _AGENTS))}
+        missing = sorted(needed - set(df.columns))
+        if missing:
+            problems.append(f"{entity}: missing column(s) {', '.join(missing)}")
+    agents = _present(tables, "agents")
+    if agents is not None and (missing := sorted(set(_AGENT_COLUMNS) - set(agents.columns))):
+        problems.append(f"agents: missing column(s) {', '.join(missing)}")
+    if problems:
+        raise ValueError("cannot export OneRoster 1.1: " + "; ".join(problems))
+
+
+def _to_arrow(series: pd.Series) -> pa.Array:
+    """A pandas column (object, string, Arrow-backed, categorical...) as a plain Arrow array."""
+    arr = pa.array(series, from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    return arr
+
+
+def _as_text(arr: pa.Array) -> pa.Array:
+    if pa.types.is_string(arr.type):
+        return arr
+    if pa.types.is_boolean(arr.type):
+        return _bool_text(arr)
+    return arr.cast(pa.string())
+
+
+def _bool_text(arr: pa.Array) -> pa.Array:
+    """OneRoster booleans: "true" / "false", null stays blank."""
+    if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
+        arr = pc.not_equal(arr, 0)
+    if pa.types.is_boolean(arr.type):
+        return pc.if_else(arr, pa.scalar("true"), pa.scalar("false"))
+    return pc.utf8_lower(arr.cast(pa.string()))  # already text ("TRUE" -> "true")
+
+
+def _map_roles_11(arr: pa.Array) -> pa.Array:
+    keys = pa.array(list(ROLE_TO_11))
+    idx = pc.index_in(arr, value_set=keys)
+    return pc.coalesce(pa.array(list(ROLE_TO_11.values())).take(idx), arr)
+
+
+# --- per-table context: computed once over the whole table -------------------------------------------------
+
+
+class _Duck:
+    """A duckdb connection opened on first use (connecting costs ~10 ms; most tables never need one)."""
+
+    def __init__(self) -> None:
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def __getattr__(self, name: str):
+        if self._con is None:
+            self._con = duckdb.connect()
+        return getattr(self._con, name)
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+
+@dataclass
+class _Table:
+    df: pd.DataFrame
+    active: np.ndarray  # bool per input row
+    agents: pa.Array | None = None  # users: agentSourcedIds per input row
+    metadata: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (metadata.<name>, JSON pointers into extensions)
+
+
+def _prepare(df: pd.DataFrame, entity: str, tables: Mapping[str, pd.DataFrame], con) -> _Table:
+    status = _to_arrow(df["status"])
+    active = pc.fill_null(pc.equal(status, "active"), False).to_numpy(zero_copy_only=False)
+    table = _Table(df=df, active=active)
+    if "extensions" in df.columns:
+        table.metadata = _metadata_columns(_to_arrow(df["extensions"]).filter(pa.array(active)), con)
+    if entity == "users":
+        table.agents = _agent_ids(_to_arrow(df["sourced_id"]), _present(tables, "agents"), con)
+    return table
+
+
+def _agent_ids(user_ids: pa.Array, agents: pd.DataFrame | None, con) -> pa.Array | None:
+    """agentSourcedIds per user: the active agents' ids, distinct, sorted, comma-joined."""
+    if agents is None:
+        return None
+    rel = pa.table({c: _as_text(_to_arrow(agents[c])) for c in _AGENT_COLUMNS})
+    con.register("export_agents", rel)
+    try:
+        agg = con.sql(
+            "SELECT user_sourced_id AS u,"
+            " string_agg(DISTINCT agent_sourced_id, ',' ORDER BY agent_sourced_id) AS a"
+            " FROM export_agents WHERE status = 'active' AND user_sourced_id IS NOT NULL"
+            " AND agent_sourced_id IS NOT NULL AND agent_sourced_id <> '' GROUP BY user_sourced_id"
+        ).to_arrow_table()
+    finally:
+        con.unregister("export_agents")
+    if agg.num_rows == 0:
+        return None
+    keys = agg.column("u").combine_chunks()
+    values = agg.column("a").combine_chunks()
+    return values.take(pc.index_in(_as_text(user_ids), value_set=keys))
+
+
+def _metadata_columns(extensions: pa.Array, con) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The metadata.* columns found in the (active rows') extensions, in order of first appearance."""
+    distinct = pc.unique(pc.drop_null(_as_text(extensions)))
+    if len(distinct) == 0:
+        return ()
+    con.register("export_ext", pa.table({"i": pa.array(np.arange(len(distinct), dtype=np.int64)), "e": distinct}))
+    try:
+        keys = [k for (k,) in con.sql(
+            "SELECT k FROM (SELECT i, unnest(json_keys(e)) AS k, generate_subscripts(json_keys(e), 1) AS pos"
+            " FROM export_ext WHERE trim(e) <> '') GROUP BY k ORDER BY min(i * 1000000 + pos)"
+        ).fetchall()]
+    finally:
+        con.unregister("export_ext")
+    columns: dict[str, list[str]] = {}
+    for key in keys:
+        name = key if key.startswith("metadata.") else f"metadata.{key}"
+        columns.setdefault(name, []).append("/" + key.replace("~", "~0").replace("/", "~1"))
+    return tuple((name, tuple(paths)) for name, paths in columns.items())
+
+
+def _metadata_values(extensions: pa.Array, metadata, con) -> list[pa.Array]:
+    """One text array per metadata column; the JSON is parsed once per distinct value (in duckdb)."""
+    encoded = pc.dictionary_encode(_as_text(extensions))
+    values = encoded.dictionary
+    if len(values) == 0:
+        return [pa.nulls(len(extensions), pa.string()) for _ in metadata]
+    selects, params = [], []
+    for n, (_, paths) in enumerate(metadata):
+        selects.append(f"coalesce({', '.join('json_extract_string(e, ?)' for _ in paths)}) AS c{n}")
+        params.extend(paths)
+    con.register("export_ext", pa.table({"i": pa.array(np.arange(len(values), dtype=np.int64)), "e": values}))
+    try:
+        parsed = con.sql(
+            f"SELECT {', '.join(selects)} FROM export_ext ORDER BY i", params=params
+        ).to_arrow_table()
+    finally:
+        con.unregister("export_ext")
+    return [parsed.column(n).combine_chunks().take(encoded.indices) for n in range(len(metadata))]
+
+
+# --- CSV assembly ------------------------------------------------------------------------------------------
+
+
+def _quote_minimal(arr: pa.Array) -> pa.Array:
+    """Quote the cells that contain a comma, a quote or a line end (doubling inner quotes)."""
+    _, offsets_buf, data_buf = arr.buffers()
+    if data_buf is None or data_buf.size == 0:
+        return arr
+    data = np.frombuffer(data_buf, dtype=np.uint8)
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
+    data = data[offsets[0]:offsets[-1]]
+    special = np.flatnonzero(_NEEDS_QUOTES[data])
+    if special.size == 0:
+        return arr
+    rows = np.searchsorted(offsets, special + offsets[0], side="right") - 1
+    mask = np.zeros(len(arr), dtype=bool)
+    mask[rows] = True
+    if arr.null_count:
+        mask &= arr.is_valid().to_numpy(zero_copy_only=False)
+    pa_mask = pa.array(mask)
+    inner = pc.replace_substring(arr.filter(pa_mask), '"', '""')
+    return pc.replace_with_mask(arr, pa_mask, pc.binary_join_element_wise('"', inner, '"', ""))
+
+
+def _cell(arr: pa.Array) -> pa.Array:
+    arr = _as_text(arr)
+    if pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.string())
+    return _quote_minimal(neutralize_array(arr))
+
+
+def _csv_line(values: list[str]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n").writerow(values)
+    return out.getvalue().encode("utf-8")
+
+
+def _lines(cells: list[pa.Array | None]) -> pa.Array:
+    """Join the cells of each row into one ``a,b,c\\n`` string (None = a blank column)."""
+    parts: list = [pa.scalar("") if c is None else c for c in cells]
+    last = parts[-1]
+    if isinstance(last, pa.Scalar):
+        parts[-1] = pa.scalar("\n")
+    else:
+        parts[-1] = pc.binary_join_element_wise(last, "", "\n", null_handling="replace", null_replacement="")
+    line = pc.binary_join_element_wise(*parts, ",", null_handling="replace", null_replacement="")
+    assert isinstance(line, pa.Array), "sourcedId is never blank"
+    return line
+
+
+def _buffer(lines: pa.Array) -> memoryview:
+    _, offsets_buf, data_buf = lines.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4)
+    return memoryview(data_buf)[int(offsets[0]):int(offsets[-1])]
+
+
+def _chunks(table: _Table, entity: str, columns: dict[str, str | None]) -> Iterator[tuple[memoryview, int]]:
+    """The CSV body of one file, chunk by chunk: (bytes, rows)."""
+    con = _Duck()  # its own connection: this generator runs in the worker thread
+    try:
+        yield from _chunks_with(table, entity, columns, con)
+    finally:
+        con.close()
+
+
+def _chunks_with(table: _Table, entity: str, columns: dict[str, str | None], con) -> Iterator[tuple[memoryview, int]]:
+    df = table.df
+    bools = set(entities.boolean_columns(entity))
+    for start in range(0, len(df), CHUNK_ROWS):
+        stop = min(start + CHUNK_ROWS, len(df))
+        active = table.active[start:stop]
+        rows = int(active.sum())
+        if rows == 0:
+            continue
+        keep = None if rows == stop - start else pa.array(active)
+
+        def take(arr: pa.Array) -> pa.Array:
+            return arr if keep is None else arr.filter(keep)
+
+        cells: list[pa.Array | None] = []
+        for name, source in columns.items():
+            if source is None:
+                cells.append(None)
+                continue
+            if source == _AGENTS:
+                if table.agents is None:
+                    cells.append(None)
+                    continue
+                arr = take(table.agents.slice(start, stop - start))
+            else:
+                arr = take(_to_arrow(df[source].iloc[start:stop]))
+                if source in bools:
+                    arr = _bool_text(arr)
+                elif entity == "users" and source == "role":
+                    arr = _map_roles_11(_as_text(arr))
+            cells.append(_cell(arr))
+        if table.metadata:
+            ext = take(_to_arrow(df["extensions"].iloc[start:stop]))
+            cells.extend(_cell(v) for v in _metadata_values(ext, table.metadata, con))
+        yield _buffer(_lines(cells)), rows
+
+
+def _in_background(chunks: Iterator, depth: int = 2) -> Iterator:
+    """Run a chunk generator in a worker thread, ``depth`` chunks ahead of the consumer."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in chunks:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer
+            q.put(exc)
+
+    worker = threading.Thread(target=produce, name="oneroster-export-chunks", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                worker.join(0.05)
+
+
+# --- zip ---------------------------------------------------------------------------------------------------
+
+
+def _zip_info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info._compresslevel = COMPRESS_LEVEL  # noqa: SLF001 - ZipFile.open reads it from here
+    info.external_attr = 0o100644 << 16
+    return info
+
+
+def _write_small(zf: zipfile.ZipFile, name: str, rows: list[list[str]]) -> None:
+    with zf.open(_zip_info(name), "w") as f:
+        for row in rows:
+            f.write(_csv_line(row))
+
+
+def _manifest_rows() -> list[list[str]]:
+    modes = {**{f: "bulk" for f in EXPORTS}, **{f: "absent" for f in ABSENT_FILES_11}}
+    return [
+        ["propertyName", "value"],
+        ["manifest.version", "1.0"],
+        ["oneroster.version", ONEROSTER_VERSION],
+        *([f"file.{f}", modes[f]] for f in sorted(modes, key=str.lower)),
+        ["source.systemName", SYSTEM_NAME],
+    ]
+
+
+def _write_file(zf: zipfile.ZipFile, file_name: str, entity: str, columns: dict[str, str | None],
+                tables: Mapping[str, pd.DataFrame]) -> int:
+    filename = _SPEC_11[file_name].filename
+    df = _present(tables, entity)
+    if df is None:
+        _write_small(zf, filename, [list(columns)])
+        return 0
+    con = _Duck()
+    try:
+        table = _prepare(df, entity, tables, con)
+        header = _csv_line([*columns, *(name for name, _ in table.metadata)])
+        chunks: Iterator[tuple[memoryview, int]] = _chunks(table, entity, columns)
+        if len(df) > CHUNK_ROWS:  # overlap building the next chunk with compressing this one
+            chunks = _in_background(chunks)
+        first = next(chunks, None)
+        # Streamed entries need ZIP64 declared up front when they might pass 2 GiB: estimate from chunk 1.
+        big = first is not None and len(first[0]) / first[1] * int(table.active.sum()) > zipfile.ZIP64_LIMIT // 2
+        rows = 0
+        with zf.open(_zip_info(filename), "w", force_zip64=big) as f:
+            f.write(header)
+            if first is not None:
+                f.write(first[0])
+                rows += first[1]
+                for body, n in chunks:
+                    f.write(body)
+                    rows += n
+        return rows
+    finally:
+        con.close()
+
+

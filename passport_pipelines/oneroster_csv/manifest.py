@@ -1,0 +1,97 @@
+"""manifest.csv: which OneRoster version, and for each file whether it is bulk, delta or absent."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
+from passport_pipelines.oneroster_csv.package import Package
+from passport_pipelines.oneroster_csv.spec import MANIFEST, MODES, NON_ROSTER_FILES, VERSIONS, files_for
+
+KNOWN_PROPERTIES = {"manifest.version", "oneroster.version", "source.systemName", "source.systemCode"}
+
+
+@dataclass
+class Manifest:
+    version: str
+    modes: dict[str, str] = field(default_factory=dict)  # roster file name -> bulk|delta|absent
+
+    def present(self) -> list[str]:
+        return [name for name, mode in self.modes.items() if mode != "absent"]
+
+
+def _err(rule: str, message: str, line: int | None = None, value: str | None = None) -> Finding:
+    return Finding(MANIFEST, line, "value" if value is not None else None, value, rule, "error", message)
+
+
+def read_manifest(package: Package, expected_version: str, report: FindingsReport) -> Manifest | None:
+    """Parse and check the manifest against the files actually in the package."""
+    if not package.has(MANIFEST):
+        report.add(_err("manifest.missing", "no manifest.csv in the drop; a OneRoster package must have one"))
+        return None
+    try:
+        text = package.read_bytes(MANIFEST).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        report.add(_err("file.encoding", "manifest.csv is not UTF-8 text"))
+        return None
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or [c.strip().lower() for c in rows[0][:2]] != ["propertyname", "value"]:
+        report.add(_err("manifest.header", "the header must be propertyName,value", line=1))
+        return None
+
+    props: dict[str, tuple[str, int]] = {}
+    ok = True
+    for line, row in enumerate(rows[1:], start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        name = row[0].strip()
+        value = row[1].strip() if len(row) > 1 else ""
+        if name in props:
+            report.add(_err("manifest.duplicate_property", f"property {name!r} is given twice", line, value))
+            ok = False
+            continue
+        props[name] = (value, line)
+
+    files = files_for(expected_version)
+    known_files = {f"file.{n}" for n in (*files_for("1.2"), *NON_ROSTER_FILES)}
+    for name, (value, line) in props.items():
+        if name not in KNOWN_PROPERTIES and name not in known_files and not name.startswith("source."):
+            report.add(_err("manifest.unknown_property", f"unknown property {name!r}", line, value))
+            ok = False
+
+    version, vline = props.get("oneroster.version", ("", None))
+    if version not in VERSIONS:
+        report.add(_err("manifest.version", "oneroster.version must be 1.1 or 1.2", vline, version))
+        return None
+    if version != expected_version:
+        report.add(_err("manifest.version",
+                        f"the drop is OneRoster {version} but the source is configured for oneroster-{expected_version}",
+                        vline, version))
+        return None
+    if "manifest.version" not in props:
+        report.add(_err("manifest.version", "manifest.version is missing (expected 1.0)"))
+        ok = False
+
+    manifest = Manifest(version=version)
+    for fname in files:
+        value, line = props.get(f"file.{fname}", ("absent" if not package.has(f"{fname}.csv") else "", None))
+        mode = value.lower()
+        if mode not in MODES:
+            what = "blank" if not value else f"{value!r}"
+            report.add(_err("manifest.mode", f"file.{fname} is {what}; expected absent, bulk or delta", line, value))
+            ok = False
+            continue
+        has_file = package.has(f"{fname}.csv")
+        if mode in ("bulk", "delta") and not has_file:
+            report.add(_err("manifest.file_missing", f"file.{fname} is declared {mode} but {fname}.csv is not in the drop",
+                            line, value))
+            ok = False
+        elif mode == "absent" and has_file:
+            rule_msg = (f"{fname}.csv is in the drop but declared absent" if f"file.{fname}" in props
+                        else f"{fname}.csv is in the drop but the manifest does not declare file.{fname}")
+            report.add(_err("manifest.file_not_declared", rule_msg, line, value))
+            ok = False
+        manifest.modes[fname] = mode
+    return manifest if ok else None

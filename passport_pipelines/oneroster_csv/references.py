@@ -1,0 +1,81 @@
+"""Cross-file references: rows that point at records that do not exist are filtered out.
+
+Filtering is permissive by design (SPEC §7): the offending rows are reported and dropped,
+the rest of the drop goes on. Dropping a class drops its enrollments in turn, so the check
+repeats until nothing more falls out.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
+from passport_pipelines.oneroster_csv.reader import LINE
+from passport_pipelines.oneroster_csv.spec import FileSpec
+
+MAX_ROUNDS = 5
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def key_relation(target: str, present: set[str], known: set[str]) -> str | None:
+    """SQL that lists the ids a reference to ``target`` may point at."""
+    parts = []
+    if target in present:
+        parts.append(f"SELECT sourcedId FROM {target}")
+    if target in known:
+        parts.append(f"SELECT sourcedId FROM known__{target}")
+    return " UNION ALL ".join(parts) if parts else None
+
+
+def filter_references(con: duckdb.DuckDBPyConnection, specs: dict[str, FileSpec], present: set[str],
+                      known: set[str], report: FindingsReport) -> dict[str, int]:
+    """Drop dangling rows from the tables named in ``present`` (in place); rows dropped per file."""
+    dropped: dict[str, int] = {name: 0 for name in present}
+    for round_no in range(MAX_ROUNDS):
+        first_round = round_no == 0
+        changed = False
+        for name in sorted(present):
+            spec = specs[name]
+            for column in spec.columns:
+                if not column.references:
+                    continue
+                keys = key_relation(column.references, present, known)
+                if keys is None:
+                    continue  # the referenced file is neither in this drop nor on record: nothing to check
+                c = _q(column.name)
+                if column.kind == "ids":
+                    dangling = (f"EXISTS (SELECT 1 FROM unnest(string_split(or_list({c}), ',')) AS u(ref) "
+                                f"WHERE ref NOT IN (SELECT sourcedId FROM _keys))")
+                else:
+                    dangling = f"{c} NOT IN (SELECT sourcedId FROM _keys)"
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _keys AS SELECT DISTINCT sourcedId FROM ({keys}) "
+                            "WHERE sourcedId IS NOT NULL")
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _bad AS SELECT {LINE}, {c} AS value FROM {name} "
+                            f"WHERE {c} IS NOT NULL AND {dangling}")
+                total = con.execute("SELECT count(*) FROM _bad").fetchone()[0]
+                if not total:
+                    continue
+                rows = con.execute(f"SELECT {LINE}, value FROM _bad ORDER BY {LINE} LIMIT 100").fetchall()
+                if column.on_dangling == "warn":
+                    if first_round:
+                        report.add_many([
+                            Finding(spec.filename, line, column.name, value, "reference.unresolved", "warning",
+                                    f"points at {column.references} that do not exist; the link is left out")
+                            for line, value in rows
+                        ], total)
+                    continue
+                report.add_many([
+                    Finding(spec.filename, line, column.name, value, "reference.missing", "filtered",
+                            f"points at {column.references} that do not exist; the row is left out")
+                    for line, value in rows
+                ], total)
+                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} "
+                            f"WHERE {LINE} NOT IN (SELECT {LINE} FROM _bad)")
+                dropped[name] += total
+                changed = True
+        if not changed:
+            break
+    return dropped

@@ -1,0 +1,137 @@
+"""Per-column rules of one file, each one vectorized SQL query over the whole column.
+
+A rule is a condition that marks a bad cell; the query returns the first offending rows and
+the total, so a million bad cells cost one scan and a hundred findings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport, Severity, mask
+from passport_pipelines.oneroster_csv.reader import LINE
+from passport_pipelines.oneroster_csv.spec import GRADES, Column, FileSpec
+from passport_pipelines.oneroster_csv.findings import SAMPLE_LIMIT
+
+ID_PATTERN = r"[0-9A-Za-z./@_-]{1,255}"
+USER_IDS_PATTERN = r"\{[^{}:]+:[^{}]*\}(\s*,\s*\{[^{}:]+:[^{}]*\})*"
+
+
+@dataclass(frozen=True)
+class Rule:
+    rule: str
+    severity: Severity
+    condition: str  # SQL over the column, written with {c}
+    message: str
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_list(values) -> str:
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def rules_for(column: Column, mode: str) -> list[Rule]:
+    rules: list[Rule] = []
+    if column.required:
+        rules.append(Rule("value.required", "error", "{c} IS NULL", f"{column.name} is required"))
+    if column.name == "status":
+        if mode == "delta":
+            rules.append(Rule("delta.status", "error", "{c} IS NULL",
+                              "a delta file needs status active or tobedeleted on every row"))
+            rules.append(Rule("value.status_inactive", "warning", "lower({c}) = 'inactive'",
+                              "OneRoster 1.0 status 'inactive' is read as tobedeleted"))
+            rules.append(Rule("value.enum", "error", "or_enum({c}, ['active', 'tobedeleted', 'inactive']) IS NULL "
+                              "AND {c} IS NOT NULL", "status must be active or tobedeleted"))
+        else:
+            rules.append(Rule("bulk.status", "warning", "{c} IS NOT NULL",
+                              "status should be blank in a bulk file; every row of a bulk file is active"))
+        return rules
+    if column.name == "dateLastModified":
+        if mode == "delta":
+            rules.append(Rule("delta.date_last_modified", "error", "{c} IS NULL",
+                              "a delta file needs dateLastModified on every row"))
+        rules.append(Rule("value.timestamp", "error", "{c} IS NOT NULL AND or_timestamp({c}) IS NULL",
+                          "not a timestamp like 2025-08-01T12:00:00.000Z"))
+        return rules
+    kind = column.kind
+    if kind == "id":
+        rules.append(Rule("value.id_format", "warning", f"NOT regexp_full_match({{c}}, '{ID_PATTERN}')",
+                          "ids should be 1-255 characters of letters, digits and . / @ _ -"))
+    elif kind == "ids":
+        rules.append(Rule("value.id_format", "warning",
+                          f"NOT regexp_full_match(or_list({{c}}), '{ID_PATTERN}(,{ID_PATTERN})*')",
+                          "a list of ids, comma-separated in one cell, each of letters, digits and . / @ _ -"))
+    elif kind == "date":
+        rules.append(Rule("value.date", "error", "{c} IS NOT NULL AND or_date({c}) IS NULL",
+                          "not a date (expected YYYY-MM-DD)"))
+        rules.append(Rule("value.date_format", "warning",
+                          r"NOT regexp_full_match({c}, '\d{4}-\d{2}-\d{2}') AND or_date({c}) IS NOT NULL",
+                          "date is not written YYYY-MM-DD; it was read and normalized"))
+    elif kind == "boolean":
+        rules.append(Rule("value.boolean", "error", "{c} IS NOT NULL AND or_bool({c}) IS NULL",
+                          "must be true or false"))
+    elif kind == "enum":
+        allowed = _sql_list(column.values)
+        rules.append(Rule("value.enum", "error", f"{{c}} IS NOT NULL AND or_enum({{c}}, {allowed}) IS NULL",
+                          f"must be one of: {', '.join(column.values)}"))
+        rules.append(Rule("value.enum_case", "warning", f"or_enum({{c}}, {allowed}) <> {{c}}",
+                          "value differs from the spec's spelling only by case; normalized"))
+    elif kind == "grades":
+        grades = _sql_list(g.lower() for g in GRADES)
+        rules.append(Rule("value.grades", "warning",
+                          f"len(list_filter(string_split(or_list({{c}}), ','), lambda g: NOT list_contains({grades}, lower(g)))) > 0",
+                          f"grades should be CEDS codes ({', '.join(GRADES)})"))
+    elif kind == "user_ids":
+        rules.append(Rule("value.user_ids", "error", f"NOT regexp_full_match({{c}}, '{USER_IDS_PATTERN}')",
+                          "userIds must look like {type:id},{type:id}"))
+    elif kind == "year":
+        rules.append(Rule("value.year", "error", r"NOT regexp_full_match({c}, '\d{4}')",
+                          "schoolYear must be the four-digit ending year, e.g. 2026"))
+    return rules
+
+
+def check_values(con: duckdb.DuckDBPyConnection, relation: str, spec: FileSpec, mode: str,
+                 report: FindingsReport) -> None:
+    for column in spec.columns:
+        for rule in rules_for(column, mode):
+            condition = rule.condition.replace("{c}", _q(column.name))
+            rows = con.execute(
+                f"SELECT {LINE}, {_q(column.name)}, count(*) OVER () FROM {relation} "
+                f"WHERE {condition} ORDER BY {LINE} LIMIT {SAMPLE_LIMIT}"
+            ).fetchall()
+            if rows:
+                findings = [Finding(spec.filename, line, column.name, mask(column.name, value), rule.rule,
+                                    rule.severity, rule.message) for line, value, _ in rows]
+                report.add_many(findings, rows[0][2])
+
+
+def check_keys(con: duckdb.DuckDBPyConnection, relation: str, spec: FileSpec, report: FindingsReport) -> None:
+    """Duplicate sourcedIds (and natural keys) make a file ambiguous: the drop fails."""
+    keys = [("sourcedId",), *spec.natural_keys]
+    for key in keys:
+        cols = ", ".join(_q(k) for k in key)
+        not_null = " AND ".join(f"{_q(k)} IS NOT NULL" for k in key)
+        extra = " AND lower(role) = 'student'" if key != ("sourcedId",) and spec.name == "users" else ""
+        dupes = con.execute(
+            f"SELECT count(*) FROM (SELECT {cols} FROM {relation} WHERE {not_null}{extra} "
+            f"GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()[0]
+        if not dupes:
+            continue
+        rows = con.execute(
+            f"SELECT {LINE}, concat_ws(' / ', {cols}), count(*) OVER () FROM ("
+            f"  SELECT *, count(*) OVER (PARTITION BY {cols}) AS _n FROM {relation} WHERE {not_null}{extra}"
+            f") WHERE _n > 1 ORDER BY {cols}, {LINE} LIMIT {SAMPLE_LIMIT}"
+        ).fetchall()
+        label = " + ".join(key)
+        column = key[0] if len(key) == 1 else label
+        message = (f"{label} is not unique in {spec.filename}" if len(key) == 1
+                   else f"two students share {label}")
+        findings = [Finding(spec.filename, line, column, value if len(key) == 1 else mask("identifier", value),
+                            "key.duplicate", "error", message) for line, value, _ in rows]
+        report.add_many(findings, rows[0][2])

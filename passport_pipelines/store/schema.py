@@ -1,0 +1,94 @@
+"""Tables of the golden store (SQLAlchemy Core).
+
+One ``golden_<entity>`` table per canonical table holds the current record of every source
+row with its golden id; a record is never removed, only marked deleted in the version that
+deleted it, so every version's state can be told apart. ``versions`` is the sync history,
+``record_changes`` the per-record updates and deletions of each version, ``deliveries`` what
+was sent where. Migrations in ``migrations/`` create these; this module must match them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table,
+                        Text, UniqueConstraint)
+
+from passport_pipelines.model import entities
+
+metadata = MetaData()
+
+versions = Table(
+    "versions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("district", String(64), nullable=False),
+    Column("school_year", String(9), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("run_id", String(64)),
+    Column("status", String(32), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("committed_by", String(128), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("committed_at", DateTime(timezone=True), nullable=False),
+    Column("base_version_id", Integer),
+    Column("changes", JSON, nullable=False),
+    Column("filtered", JSON, nullable=False),
+    Column("sources", JSON, nullable=False),
+    Column("archive_path", Text),
+    UniqueConstraint("district", "school_year", "number", name="uq_versions_number"),
+)
+
+record_changes = Table(
+    "record_changes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("entity", String(32), nullable=False),
+    Column("golden_id", String(40), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("sourced_id", String(255), nullable=False),
+    Column("change", String(16), nullable=False),
+    Column("changed_fields", Text),
+    Index("ix_record_changes_version", "version_id"),
+)
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("destination", String(64), nullable=False),
+    Column("format", String(32), nullable=False),
+    Column("path", Text),
+    Column("rows", JSON, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=False),
+    Column("error", Text),
+)
+
+# Columns every golden table has besides the canonical content.
+GOLDEN_EXTRA = ("golden_id", "first_version", "last_version", "deleted_version")
+KEY = ("district", "school_year", "source", "sourced_id")
+
+
+def golden_table_name(entity: str) -> str:
+    return f"golden_{entity}"
+
+
+def _golden_table(entity: str) -> Table:
+    cols = [
+        Column("district", String(64), primary_key=True),
+        Column("school_year", String(9), primary_key=True),
+        Column("source", String(64), primary_key=True),
+        Column("sourced_id", String(255), primary_key=True),
+        Column("golden_id", String(40), nullable=False),
+        Column("first_version", Integer, nullable=False),
+        Column("last_version", Integer, nullable=False),
+        Column("deleted_version", Integer),
+    ]
+    bools = set(entities.boolean_columns(entity))
+    for name in entities.columns(entity):
+        if name in KEY:
+            continue
+        cols.append(Column(name, Boolean if name in bools else Text))
+    return Table(golden_table_name(entity), metadata, *cols,
+                 Index(f"ix_{golden_table_name(entity)}_golden_id", "golden_id"))
+
+
+golden_tables: dict[str, Table] = {entity: _golden_table(entity) for entity in entities.ENTITIES}

@@ -1,0 +1,97 @@
+"""Stage 3, roster changes: the change set of this sync against the last committed version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from passport_pipelines.artifacts.layout import intermediate_dir
+from passport_pipelines.artifacts.table_sets import load_table_set, write_table_set
+from passport_pipelines.changes.changeset import (ChangeSet, EntityChanges, add_changed_fields, cascade_deletes,
+                                                  compute_entity_changes)
+from passport_pipelines.model import entities
+from passport_pipelines.store.golden_store import GoldenStore
+from passport_pipelines.sync.normalize import NormalizedSource
+from passport_pipelines.transforms.engine import connect
+
+
+@dataclass
+class RosterChanges:
+    folder: str
+    base_version_id: int | None
+    counts: dict[str, dict[str, int]]
+    sources: list[str]
+
+
+def compute_changes(normalized: list[NormalizedSource], *, district: str, school_year: str,
+                    store: GoldenStore) -> RosterChanges:
+    base = store.latest_version(district, school_year)
+    root = intermediate_dir("roster_changes", district, school_year)
+    totals: dict[str, dict[str, int]] = {e: {"added": 0, "updated": 0, "deleted": 0} for e in entities.ENTITIES}
+    folders = []
+    for source in normalized:
+        con = connect()
+        try:
+            incoming = load_table_set(con, Path(source.folder), prefix="incoming__")
+            stored: dict[str, str] = {}
+            for entity in entities.ENTITIES:
+                keys = store.stored_keys(district, school_year, entity, [source.source])
+                con.register(f"_stored_{entity}", keys)
+                con.execute(f"CREATE OR REPLACE TEMP TABLE stored__{entity} AS SELECT * FROM _stored_{entity}")
+                con.unregister(f"_stored_{entity}")
+                stored[entity] = f"stored__{entity}"
+            for entity in entities.ENTITIES:
+                mode = source.entity_modes.get(entity, "absent")
+                compute_entity_changes(
+                    con, entity, incoming[entity], stored[entity], district=district,
+                    deletes_missing=(mode == "bulk" and source.upload_mode == "full"),
+                )
+            cascade_deletes(con, stored, incoming)
+            for entity in entities.ENTITIES:
+                updated = con.execute(
+                    f"SELECT source, sourced_id FROM upserts__{entity} WHERE change = 'updated'").to_arrow_table()
+                if updated.num_rows:
+                    previous = store.stored_rows(district, school_year, entity, updated)
+                    con.register("_previous", previous)
+                    con.execute("CREATE OR REPLACE TEMP TABLE previous AS SELECT * FROM _previous")
+                    con.unregister("_previous")
+                    add_changed_fields(con, entity, "previous")
+            relations = {}
+            for entity in entities.ENTITIES:
+                relations[f"upserts__{entity}"] = f"upserts__{entity}"
+                relations[f"deletes__{entity}"] = f"deletes__{entity}"
+            folder = root / source.source
+            write_table_set(con, folder, relations)
+            folders.append(str(folder))
+            for entity in entities.ENTITIES:
+                row = con.execute(
+                    f"SELECT count(*) FILTER (WHERE change IN ('added', 'restored')), "
+                    f"count(*) FILTER (WHERE change = 'updated') FROM upserts__{entity}").fetchone()
+                totals[entity]["added"] += row[0]
+                totals[entity]["updated"] += row[1]
+                totals[entity]["deleted"] += con.execute(f"SELECT count(*) FROM deletes__{entity}").fetchone()[0]
+        finally:
+            con.close()
+    return RosterChanges(str(root), base.id if base else None, totals, [s.source for s in normalized])
+
+
+def load_change_set(changes: RosterChanges) -> ChangeSet:
+    con = connect()
+    try:
+        parts: dict[str, dict[str, list[pa.Table]]] = {e: {"upserts": [], "deletes": []} for e in entities.ENTITIES}
+        for source in changes.sources:
+            tables = load_table_set(con, Path(changes.folder) / source, prefix=f"{source}__")
+            for name, view in tables.items():
+                kind, entity = name.split("__", 1)
+                parts[entity][kind].append(con.table(view).to_arrow_table())
+        out = ChangeSet()
+        for entity, kinds in parts.items():
+            if not kinds["upserts"] and not kinds["deletes"]:
+                continue
+            out.entities[entity] = EntityChanges(
+                upserts=pa.concat_tables(kinds["upserts"]), deletes=pa.concat_tables(kinds["deletes"]))
+        return out
+    finally:
+        con.close()

@@ -1,0 +1,89 @@
+"""Stage 1, source extracts: fetch each source's drop, archive it as received, validate it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from passport_pipelines.artifacts.layout import intermediate_dir, originals_dir
+from passport_pipelines.artifacts.table_sets import write_table_set
+from passport_pipelines.config.integration import CsvFolderSource, Integration, SftpSource
+from passport_pipelines.drops.errors import DropFetchError
+from passport_pipelines.drops.sftp import download_sftp_drop
+from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
+from passport_pipelines.oneroster_csv.spec import FILE_ENTITY
+from passport_pipelines.oneroster_csv.validation import validate_package
+from passport_pipelines.store.golden_store import GoldenStore
+from passport_pipelines.transforms.engine import connect
+
+
+@dataclass
+class SourceExtract:
+    source: str
+    schema: str
+    upload_mode: str
+    folder: str  # validated tables (Parquet), one per file
+    archive: str  # the original files as received
+    file_modes: dict[str, str]
+    rows: dict[str, int]
+    filtered: dict[str, int]
+    ok: bool
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def fetch_drop(integration: Integration, source: CsvFolderSource | SftpSource, archive: Path) -> Path:
+    """Copy (or download) the drop into ``archive``; returns what to validate there."""
+    archive.mkdir(parents=True, exist_ok=True)
+    if isinstance(source, SftpSource):
+        files = download_sftp_drop(source, integration, archive)
+        zips = [f for f in files if f.suffix.lower() == ".zip"]
+        return zips[0] if zips else archive
+    origin = integration.resolve_path(source.path)
+    if origin.is_dir():
+        for item in origin.iterdir():
+            if item.is_file() and item.suffix.lower() == ".csv":
+                shutil.copy2(item, archive / item.name)
+        return archive
+    if origin.is_file():
+        target = archive / origin.name
+        shutil.copy2(origin, target)
+        return target
+    raise DropFetchError(f"source {source.name}: {origin} does not exist (expected a folder of CSVs or a .zip)")
+
+
+def extract_source(integration: Integration, source: CsvFolderSource | SftpSource, *, school_year: str,
+                   run_id: str, store: GoldenStore) -> tuple[SourceExtract, FindingsReport]:
+    district = integration.district
+    archive = originals_dir(district, school_year, run_id) / source.name
+    try:
+        drop_path = fetch_drop(integration, source, archive)
+    except DropFetchError as exc:
+        report = FindingsReport()
+        report.add(Finding(source.name, None, None, None, "drop.fetch", "error", str(exc)))
+        return SourceExtract(source.name, source.schema_, source.mode, "", str(archive), {}, {}, {}, False), report
+
+    def known_keys(file: str, mode: str) -> pa.Array | None:
+        entity = FILE_ENTITY.get(file)
+        if entity is None or entity == "user_profiles" or (mode == "bulk" and source.mode == "full"):
+            return None
+        keys = store.stored_keys(district, school_year, entity, [source.name])
+        return keys.filter(pc.field("active")).column("sourced_id").combine_chunks()
+
+    drop = validate_package(drop_path, source.schema_, known_keys=known_keys)
+    folder = intermediate_dir("source_extracts", district, school_year) / source.name
+    if drop.ok:
+        write_table_set(drop.con, folder, {name: name for name in drop.present})
+    (archive / "validation_report.json").write_text(json.dumps(drop.report.to_dict(), indent=1), encoding="utf-8")
+    extract = SourceExtract(
+        source=source.name, schema=source.schema_, upload_mode=source.mode, folder=str(folder), archive=str(archive),
+        file_modes=drop.modes, rows=drop.rows, filtered={k: v for k, v in drop.filtered.items() if v}, ok=drop.ok,
+    )
+    drop.con.close()
+    return extract, drop.report

@@ -1,0 +1,37 @@
+"""Stage 2, normalized rosters: each source's validated tables mapped into the canonical model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from passport_pipelines.artifacts.layout import intermediate_dir
+from passport_pipelines.artifacts.table_sets import load_table_set, write_table_set
+from passport_pipelines.oneroster_csv.findings import FindingsReport
+from passport_pipelines.oneroster_csv.validation import ValidatedDrop
+from passport_pipelines.sync.extract import SourceExtract
+from passport_pipelines.transforms.engine import connect
+from passport_pipelines.transforms.normalize import entity_modes, normalize_drop
+
+
+@dataclass
+class NormalizedSource:
+    source: str
+    upload_mode: str
+    folder: str
+    entity_modes: dict[str, str]
+    rows: dict[str, int]
+
+
+def normalize_source(extract: SourceExtract, *, district: str, school_year: str) -> NormalizedSource:
+    con = connect()
+    try:
+        tables = load_table_set(con, Path(extract.folder))
+        drop = ValidatedDrop(schema=extract.schema, report=FindingsReport(), con=con, modes=extract.file_modes,
+                             present=list(tables))
+        outputs = normalize_drop(drop, source=extract.source, district=district, school_year=school_year)
+        folder = intermediate_dir("normalized_rosters", district, school_year) / extract.source
+        rows = write_table_set(con, folder, outputs)
+    finally:
+        con.close()
+    return NormalizedSource(extract.source, extract.upload_mode, str(folder), entity_modes(drop), rows)

@@ -1,0 +1,33 @@
+-- Value parsers shared by validation and the SQL models, so that what validation accepts is
+-- exactly what normalization can read. Each returns NULL for a value it cannot read.
+
+-- ISO dates, plus the variants real exports contain (a timestamp, US month/day/year).
+CREATE OR REPLACE MACRO or_date(x) AS
+  strftime(try_strptime(x, ['%Y-%m-%d', '%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%dT%H:%M:%S.%fZ',
+                            '%Y-%m-%dT%H:%M:%SZ', '%m/%d/%Y']), '%Y-%m-%d');
+
+-- UTC timestamps as OneRoster writes them: 2025-08-01T12:00:00.000Z.
+CREATE OR REPLACE MACRO or_timestamp(x) AS
+  strftime(try_strptime(x, ['%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%f',
+                            '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d']), '%Y-%m-%dT%H:%M:%S.%gZ');
+
+CREATE OR REPLACE MACRO or_bool(x) AS
+  CASE lower(x) WHEN 'true' THEN true WHEN 'false' THEN false ELSE NULL END;
+
+-- The allowed value spelled as the spec spells it, whatever the case in the file.
+CREATE OR REPLACE MACRO or_enum(x, allowed) AS
+  CASE WHEN x IS NULL THEN NULL ELSE list_filter(allowed, lambda v: lower(v) = lower(x))[1] END;
+
+-- A list cell ("09, 10,11") as a clean comma-joined list ("09,10,11").
+CREATE OR REPLACE MACRO or_list(x) AS
+  CASE WHEN x IS NULL THEN NULL
+       ELSE nullif(array_to_string(list_filter(list_transform(string_split(x, ','), lambda e: trim(e)), lambda e: e <> ''), ','), '')
+  END;
+
+-- Row status: blank in bulk files means active; OneRoster 1.0's "inactive" means deleted.
+CREATE OR REPLACE MACRO or_status(x) AS
+  CASE lower(coalesce(x, 'active')) WHEN 'inactive' THEN 'tobedeleted' ELSE lower(coalesce(x, 'active')) END;
+
+-- One id from a {type:id} list, e.g. the state id from userIds.
+CREATE OR REPLACE MACRO or_user_id(x, id_type) AS
+  nullif(regexp_extract(coalesce(x, ''), '\{\s*' || id_type || '\s*:\s*([^}]*?)\s*\}', 1, 'i'), '');

@@ -1,0 +1,151 @@
+"""A small dbt-like runner: SQL models (one SELECT per file) executed in DuckDB.
+
+Models refer to raw inputs with ``{{ source('kind', 'table') }}`` and to each other with
+``{{ ref('model') }}``; the runner orders them by those references, materializes each as a
+table, and checks that every model named after a canonical table yields exactly that
+table's columns. ``{{ extensions('table') }}`` expands to a JSON object of the source
+table's ``metadata.*`` columns. A district can override or add models by pointing
+``PASSPORT_TRANSFORMS_DIR`` at its own copy of the folder.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+import duckdb
+
+from passport_pipelines.model import entities
+
+TAG = re.compile(r"\{\{\s*(source|ref|extensions)\(\s*([^)]*?)\s*\)\s*\}\}")
+ARG = re.compile(r"""^['"]([^'"]+)['"]$""")
+
+
+class TransformError(ValueError):
+    """A model that cannot run; the message names the model file."""
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    path: Path
+    sql: str
+
+    @property
+    def refs(self) -> set[str]:
+        return {_args(self, m.group(2))[0] for m in TAG.finditer(self.sql) if m.group(1) == "ref"}
+
+
+def _args(model: Model, raw: str) -> list[str]:
+    parts = [p.strip() for p in raw.split(",")] if raw else []
+    out = []
+    for part in parts:
+        m = ARG.match(part)
+        if not m:
+            raise TransformError(f"{model.path}: arguments must be quoted names, got {part!r}")
+        out.append(m.group(1))
+    return out
+
+
+def load_models(folder: Path) -> dict[str, Model]:
+    if not folder.is_dir():
+        raise TransformError(f"{folder}: no such folder of SQL models")
+    models = {}
+    for path in sorted(folder.glob("*.sql")):
+        sql = path.read_text(encoding="utf-8").strip().rstrip(";")
+        models[path.stem] = Model(path.stem, path, sql)
+    return models
+
+
+def execution_order(models: dict[str, Model]) -> list[str]:
+    graph: dict[str, set[str]] = {}
+    for name, model in models.items():
+        missing = model.refs - models.keys()
+        if missing:
+            raise TransformError(f"{model.path}: ref() to unknown model(s): {', '.join(sorted(missing))}")
+        graph[name] = model.refs
+    try:
+        return list(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        raise TransformError(f"models refer to each other in a cycle: {' -> '.join(exc.args[1])}") from None
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _extensions_sql(con: duckdb.DuckDBPyConnection, relation: str) -> str:
+    cols = [row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall() if row[0].startswith("metadata.")]
+    if not cols:
+        return "CAST(NULL AS VARCHAR)"
+    fields = ", ".join(f"{_q(c[len('metadata.'):])} := {_q(c)}" for c in cols)
+    any_value = " OR ".join(f"{_q(c)} IS NOT NULL" for c in cols)
+    return f"CASE WHEN {any_value} THEN CAST(to_json(struct_pack({fields})) AS VARCHAR) END"
+
+
+def compile_model(con: duckdb.DuckDBPyConnection, model: Model, kind: str, sources: dict[str, str]) -> str:
+    def expand(match: re.Match) -> str:
+        func, args = match.group(1), _args(model, match.group(2))
+        if func == "ref":
+            return f"model__{args[0]}"
+        if len(args) != (2 if func == "source" else 1):
+            raise TransformError(f"{model.path}: {func}() takes {'two' if func == 'source' else 'one'} argument(s)")
+        table = args[-1]
+        if func == "source" and args[0] != kind:
+            raise TransformError(f"{model.path}: source kind {args[0]!r} does not match the folder {kind!r}")
+        if table not in sources:
+            raise TransformError(f"{model.path}: unknown source table {table!r} (have: {', '.join(sorted(sources))})")
+        return sources[table] if func == "source" else _extensions_sql(con, sources[table])
+
+    return TAG.sub(expand, model.sql)
+
+
+def run_models(con: duckdb.DuckDBPyConnection, folder: Path, kind: str, sources: dict[str, str],
+               provenance: dict[str, str]) -> dict[str, str]:
+    """Run every model of a source kind; returns canonical table name -> relation holding it.
+
+    ``sources`` maps the raw table names models may use to relations in ``con``;
+    ``provenance`` gives the source, district and school_year stamped on every row.
+    """
+    models = load_models(folder)
+    outputs: dict[str, str] = {}
+    for name in execution_order(models):
+        model = models[name]
+        sql = compile_model(con, model, kind, sources)
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE model__{name} AS {sql}")
+        except duckdb.Error as exc:
+            raise TransformError(f"{model.path}: {exc}") from None
+        if name in entities.CANONICAL_MODELS:
+            outputs[name] = _finish_canonical(con, model, provenance)
+    return outputs
+
+
+def _finish_canonical(con: duckdb.DuckDBPyConnection, model: Model, provenance: dict[str, str]) -> str:
+    """Stamp provenance and the content hash, in the model's column order."""
+    name = model.name
+    have = [row[0] for row in con.execute(f"DESCRIBE model__{name}").fetchall()]
+    expected = [c for c in entities.columns(name) if c not in ("source", "district", "school_year", "content_hash")]
+    if sorted(have) != sorted(expected):
+        missing = sorted(set(expected) - set(have))
+        extra = sorted(set(have) - set(expected))
+        raise TransformError(
+            f"{model.path}: must select exactly the canonical {name} columns; "
+            f"missing: {', '.join(missing) or 'none'}; unexpected: {', '.join(extra) or 'none'}"
+        )
+    content = entities.content_columns(name)
+    hash_input = ", ".join(f"{_q(c)} := {_q(c)}" for c in content)
+    lit = {k: "'" + v.replace("'", "''") + "'" for k, v in provenance.items()}
+    select = []
+    for col in entities.columns(name):
+        if col in lit:
+            select.append(f"{lit[col]} AS {col}")
+        elif col == "content_hash":
+            select.append(f"md5(CAST(struct_pack({hash_input}) AS VARCHAR)) AS content_hash")
+        else:
+            select.append(_q(col))
+    relation = f"canonical__{name}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT {', '.join(select)} FROM model__{name}")
+    return relation
