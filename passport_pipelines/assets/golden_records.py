@@ -23,7 +23,7 @@ def golden_records(context: dg.AssetExecutionContext, roster_changes: dict, gold
     modes = sorted({s["upload_mode"] for s in sources})
     version = commit_changes(
         RosterChanges(**roster_changes["changes"]), district=district, school_year=school_year,
-        run_id=context.run_id, mode="+".join(modes), committed_by=context.run.tags.get(COMMITTED_BY_TAG, "dagster"),
+        run_id=context.run.run_id, mode="+".join(modes), committed_by=context.run.tags.get(COMMITTED_BY_TAG, "dagster"),
         started_at=datetime.fromisoformat(roster_changes["started_at"]), filtered=filtered,
         sources={s["source"]: {"schema": s["schema"], "mode": s["upload_mode"], "files": s["file_modes"]}
                  for s in sources},

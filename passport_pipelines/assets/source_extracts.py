@@ -49,7 +49,7 @@ def source_extracts(context: dg.AssetExecutionContext, golden_store: GoldenStore
     started_at = datetime.now(timezone.utc)
     extracts, reports = [], {}
     for source in integration.sources:
-        extract, report = extract_source(integration, source, school_year=school_year, run_id=context.run_id,
+        extract, report = extract_source(integration, source, school_year=school_year, run_id=context.run.run_id,
                                          store=store)
         extracts.append(extract.as_dict())
         reports[source.name] = report

@@ -56,7 +56,7 @@ def summarize(result, district: str, school_year: str) -> dict:
     step_errors = []
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            step_errors.append(f"{event.step_key}: {event.step_failure_data.error.message.strip()}")
+            step_errors.append(f"{event.step_key}: {_root_cause(event.step_failure_data.error)}")
     return {
         "district": district,
         "school_year": school_year,
@@ -71,6 +71,13 @@ def summarize(result, district: str, school_year: str) -> dict:
         "checks": {name: {"passed": e.passed, "metadata": {k: _plain(v) for k, v in e.metadata.items()}}
                    for name, e in checks.items()},
     }
+
+
+def _root_cause(error) -> str:
+    """The innermost error's message: ours, not Dagster's wrapper around it."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
 
 
 def _plain(value):

@@ -179,6 +179,11 @@ def _check_columns(tables: Mapping[str, pd.DataFrame]) -> None:
 
 def _to_arrow(series: pd.Series) -> pa.Array:
     """A pandas column (object, string, Arrow-backed, categorical...) as a plain Arrow array."""
+    if series.dtype == object:
+        try:  # a declared type saves arrow's type inference
+            return pa.array(series, type=pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass  # booleans or numbers in an object column: let arrow infer
     arr = pa.array(series, from_pandas=True)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
@@ -257,8 +262,7 @@ def _agent_ids(user_ids: pa.Array, agents: pd.DataFrame | None, con) -> pa.Array
     con.register("export_agents", rel)
     try:
         agg = con.sql(
-            "SELECT user_sourced_id AS u,"
-            " string_agg(DISTINCT agent_sourced_id, ',' ORDER BY agent_sourced_id) AS a"
+            "SELECT user_sourced_id AS u, array_to_string(list_sort(list_distinct(list(agent_sourced_id))), ',') AS a"
             " FROM export_agents WHERE status = 'active' AND user_sourced_id IS NOT NULL"
             " AND agent_sourced_id IS NOT NULL AND agent_sourced_id <> '' GROUP BY user_sourced_id"
         ).to_arrow_table()
@@ -322,6 +326,9 @@ def _quote_minimal(arr: pa.Array) -> pa.Array:
     data = np.frombuffer(data_buf, dtype=np.uint8)
     offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
     data = data[offsets[0]:offsets[-1]]
+    raw = data.tobytes()  # a copy, but bytes.find runs at memchr speed: most columns have nothing to quote
+    if all(raw.find(c) < 0 for c in (b",", b'"', b"\n", b"\r")):
+        return arr
     special = np.flatnonzero(_NEEDS_QUOTES[data])
     if special.size == 0:
         return arr

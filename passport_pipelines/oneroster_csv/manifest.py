@@ -76,7 +76,8 @@ def read_manifest(package: Package, expected_version: str, report: FindingsRepor
 
     manifest = Manifest(version=version)
     for fname in files:
-        value, line = props.get(f"file.{fname}", ("absent" if not package.has(f"{fname}.csv") else "", None))
+        # Not declared at all means absent; a file in the drop that is not declared is then reported below.
+        value, line = props.get(f"file.{fname}", ("absent", None))
         mode = value.lower()
         if mode not in MODES:
             what = "blank" if not value else f"{value!r}"

@@ -29,8 +29,9 @@ def _error(file: str, rule: str, message: str, *, line: int | None = None, colum
     return Finding(file, line, column, None, rule, "error", message)
 
 
-def _header(raw: bytes) -> list[str] | None:
-    text = raw.decode("utf-8-sig", errors="strict")
+def _header(raw: bytes, final: bool = True) -> list[str] | None:
+    # ``raw`` may be the file's first bytes only, cut inside a multi-byte character: not an error.
+    text = codecs.getincrementaldecoder("utf-8-sig")("strict").decode(raw, final=final)
     first = next(csv.reader(io.StringIO(text)), None)
     return [h.strip() for h in first] if first is not None else None
 
@@ -63,7 +64,7 @@ def read_csv_table(package: Package, spec: FileSpec, report: FindingsReport) -> 
     fname = spec.filename
     data = package.read_bytes(fname)
     try:
-        header = _header(data[:_HEAD_BYTES] if len(data) > _HEAD_BYTES else data)
+        header = _header(data[:_HEAD_BYTES], final=len(data) <= _HEAD_BYTES)
     except UnicodeDecodeError:
         report.add(_error(fname, "file.encoding",
                           "not UTF-8 text; save the file as UTF-8 (with or without BOM)",

@@ -1,0 +1,198 @@
+"""End to end: the roster_sync job materializing one district × school year partition."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from passport_pipelines.partitions import sync_partition_key
+from passport_pipelines.store.golden_store import GoldenStore
+from tests.conftest import write_integration
+from tests.district_files import edit_rows, make_district, read_rows, write_manifest
+from tests.sync_harness import run_sync
+
+ASSETS = ["source_extracts", "normalized_rosters", "roster_changes", "golden_records", "oneroster_exports"]
+
+
+@pytest.fixture
+def district(tmp_path, passport_home, store_url):
+    drop = make_district(tmp_path / "drop", students=40, reference_errors=2)
+    write_integration(tmp_path / "integrations", "lakeside", [
+        {"name": "sis", "type": "csv", "path": str(drop), "schema": "oneroster-1.1", "mode": "full"}])
+    return drop
+
+
+def _store(url: str) -> GoldenStore:
+    return GoldenStore(url)
+
+
+def test_full_sync_commits_version_one_and_delivers(district, store_url):
+    with dg.instance_for_test() as instance:
+        summary = run_sync(instance, "lakeside")
+        assert summary["status"] == "successfully in production", summary["errors"]
+        assert summary["version"] == 1
+        _, users = read_rows(district / "users.csv")
+        assert summary["changes"]["users"]["added"] == len(users)
+        assert summary["filtered"]["enrollments"] >= 2  # the injected dangling references, and their cascade
+
+        key = sync_partition_key("lakeside", "2025-2026")
+        for asset in ASSETS:
+            event = instance.get_latest_materialization_event(dg.AssetKey(asset))
+            assert event is not None and event.asset_materialization.partition == key, asset
+        checks = {c: summary["checks"][c]["passed"] for c in summary["checks"]}
+        assert checks == {"drop_is_valid": True, "references_resolve": False, "canonical_schema": True}
+
+    store = _store(store_url)
+    counts = store.count_records("lakeside", "2025-2026")
+    assert counts["users"] == len(users)
+    version = store.latest_version("lakeside", "2025-2026")
+    assert version.status == "successfully in production"
+    assert (version.archive_path and (pd.io.common.Path(version.archive_path) / "sis" / "users.csv").exists())
+
+    [export] = summary["deliveries"]
+    with zipfile.ZipFile(export) as zf:
+        names = set(zf.namelist())
+        assert {"manifest.csv", "users.csv", "enrollments.csv", "classes.csv"} <= names
+        exported = pd.read_csv(zf.open("users.csv"), dtype=str)
+        enrollments = pd.read_csv(zf.open("enrollments.csv"), dtype=str)
+    assert len(exported) == len(users)
+    # Delivered ids are golden ids, and references point at golden ids too.
+    assert exported["sourcedId"].str.startswith("usr-").all()
+    assert enrollments["userSourcedId"].isin(exported["sourcedId"]).all()
+    assert exported["password"].isna().all()
+
+
+def test_unchanged_resync_has_no_changes_and_keeps_golden_ids(district, store_url):
+    with dg.instance_for_test() as instance:
+        first = run_sync(instance, "lakeside")
+        ids_before = _store(store_url).current_records("lakeside", "2025-2026", "users").column("golden_id").to_pylist()
+        second = run_sync(instance, "lakeside")
+    assert first["version"] == 1 and second["version"] == 2
+    assert all(c == {"added": 0, "updated": 0, "deleted": 0} for c in second["changes"].values())
+    ids_after = _store(store_url).current_records("lakeside", "2025-2026", "users").column("golden_id").to_pylist()
+    assert sorted(ids_before) == sorted(ids_after)
+
+
+def test_full_mode_deletes_what_is_missing_and_ends_enrollments(district, store_url):
+    _, users = read_rows(district / "users.csv")
+    student = next(u for u in users if u["role"] == "student")
+    _, enrollments = read_rows(district / "enrollments.csv")
+    theirs = [e for e in enrollments if e["userSourcedId"] == student["sourcedId"]]
+    assert theirs
+    with dg.instance_for_test() as instance:
+        run_sync(instance, "lakeside")
+        edit_rows(district / "users.csv", lambda rows: [r for r in rows if r["sourcedId"] != student["sourcedId"]])
+        edit_rows(district / "demographics.csv", lambda rows: [r for r in rows if r["sourcedId"] != student["sourcedId"]])
+        summary = run_sync(instance, "lakeside")
+    assert summary["status"] == "successfully in production"
+    assert summary["changes"]["users"] == {"added": 0, "updated": 0, "deleted": 1}
+    assert summary["changes"]["enrollments"]["deleted"] == len(theirs)
+    assert summary["changes"]["demographics"]["deleted"] == 1
+    store = _store(store_url)
+    version = store.latest_version("lakeside", "2025-2026")
+    deleted = [c for c in store.record_changes(version.id) if c["entity"] == "users"]
+    assert [(c["sourced_id"], c["change"]) for c in deleted] == [(student["sourcedId"], "deleted")]
+
+
+def test_update_names_the_changed_fields(district, store_url):
+    def rename(rows):
+        rows[1]["familyName"] = rows[1]["familyName"] + "-Renamed"
+        return rows
+
+    with dg.instance_for_test() as instance:
+        run_sync(instance, "lakeside")
+        edit_rows(district / "users.csv", rename)
+        summary = run_sync(instance, "lakeside")
+    assert summary["changes"]["users"] == {"added": 0, "updated": 1, "deleted": 0}
+    store = _store(store_url)
+    changes = store.record_changes(store.latest_version("lakeside", "2025-2026").id)
+    assert [c["changed_fields"] for c in changes if c["entity"] == "users"] == ["family_name"]
+
+
+def test_incremental_applies_only_the_rows_given(tmp_path, passport_home, store_url):
+    drop = make_district(tmp_path / "drop", students=40)
+    write_integration(tmp_path / "integrations", "lakeside", [
+        {"name": "sis", "type": "csv", "path": str(drop), "schema": "oneroster-1.1", "mode": "incremental"}])
+    header, users = read_rows(drop / "users.csv")
+    students = [u for u in users if u["role"] == "student"]
+    changed, removed = dict(students[0]), dict(students[1])
+    with dg.instance_for_test() as instance:
+        run_sync(instance, "lakeside")
+        delta = tmp_path / "delta"
+        delta.mkdir()
+        changed.update(status="active", dateLastModified="2025-09-01T10:00:00.000Z", givenName="Renamed")
+        removed.update(status="tobedeleted", dateLastModified="2025-09-01T10:00:00.000Z")
+        new = dict(students[2], sourcedId="new-student-1", username="new.student", email="new@x.org",
+                   identifier="999999", status="active", dateLastModified="2025-09-01T10:00:00.000Z", agentSourcedIds="")
+        from tests.district_files import write_rows
+        write_rows(delta / "users.csv", header, [changed, removed, new])
+        write_manifest(delta, {"users": "delta"})
+        write_integration(tmp_path / "integrations", "lakeside", [
+            {"name": "sis", "type": "csv", "path": str(delta), "schema": "oneroster-1.1", "mode": "incremental"}])
+        summary = run_sync(instance, "lakeside")
+    assert summary["status"] == "successfully in production", summary["errors"]
+    assert summary["changes"]["users"] == {"added": 1, "updated": 1, "deleted": 1}
+    # Nothing that was not in the delta is deleted, beyond what the deleted student ends.
+    assert summary["changes"]["classes"]["deleted"] == 0
+    assert summary["changes"]["orgs"]["deleted"] == 0
+    _, enrollments = read_rows(drop / "enrollments.csv")
+    assert summary["changes"]["enrollments"]["deleted"] == sum(
+        1 for e in enrollments if e["userSourcedId"] == removed["sourcedId"])
+    counts = _store(store_url).count_records("lakeside", "2025-2026")
+    assert counts["users"] == len(users)  # one added, one deleted
+
+
+def test_failed_validation_leaves_the_store_unchanged(district, store_url):
+    with dg.instance_for_test() as instance:
+        run_sync(instance, "lakeside")
+        store = _store(store_url)
+        before = (store.count_records("lakeside", "2025-2026"), len(store.versions("lakeside")))
+        # Two users with one sourcedId, and one without a family name: the drop must fail.
+        edit_rows(district / "users.csv", lambda rows: rows + [dict(rows[3], username="dupe")])
+        edit_rows(district / "users.csv", lambda rows: [dict(r, familyName="") if i == 5 else r for i, r in enumerate(rows)])
+        summary = run_sync(instance, "lakeside")
+    assert summary["status"] == "failed validation"
+    assert summary["version"] is None and summary["failed_checks"] == ["drop_is_valid"]
+    findings = summary["checks"]["drop_is_valid"]["metadata"]["findings"]
+    rules = {(f["file"], f["rule"], f["column"]) for f in findings}
+    assert ("users.csv", "key.duplicate", "sourcedId") in rules
+    assert ("users.csv", "value.required", "familyName") in rules
+    assert all(f["line"] for f in findings)
+    assert (store.count_records("lakeside", "2025-2026"), len(store.versions("lakeside"))) == before
+
+
+def test_crash_before_commit_leaves_store_unchanged_and_rerun_converges(district, store_url, tmp_path, monkeypatch):
+    from passport_pipelines import settings
+
+    broken = tmp_path / "transforms"
+    shutil.copytree(settings.transforms_dir(), broken)
+    (broken / "oneroster_csv" / "users.sql").write_text("SELECT no_such_column FROM {{ source('oneroster_csv', 'users') }}")
+    with dg.instance_for_test() as instance:
+        monkeypatch.setenv("PASSPORT_TRANSFORMS_DIR", str(broken))
+        crashed = run_sync(instance, "lakeside")
+        assert crashed["status"] == "failed"
+        assert any("users.sql" in e for e in crashed["errors"])
+        assert _store(store_url).latest_version("lakeside", "2025-2026") is None
+        monkeypatch.delenv("PASSPORT_TRANSFORMS_DIR")
+        rerun = run_sync(instance, "lakeside")
+    assert rerun["status"] == "successfully in production" and rerun["version"] == 1
+
+
+def test_two_sources_keep_equal_ids_apart(tmp_path, passport_home, store_url):
+    a = make_district(tmp_path / "a", students=20, seed=1)
+    b = make_district(tmp_path / "b", students=20, seed=2)
+    write_integration(tmp_path / "integrations", "twin-sis", [
+        {"name": "north", "type": "csv", "path": str(a)}, {"name": "south", "type": "csv", "path": str(b)}])
+    with dg.instance_for_test() as instance:
+        summary = run_sync(instance, "twin-sis")
+    assert summary["status"] == "successfully in production", summary["errors"]
+    _, ua = read_rows(a / "users.csv")
+    _, ub = read_rows(b / "users.csv")
+    assert summary["changes"]["users"]["added"] == len(ua) + len(ub)
+    users = _store(store_url).current_records("twin-sis", "2025-2026", "users").to_pandas()
+    assert users["golden_id"].is_unique
+    assert set(users["source"]) == {"north", "south"}
