@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 
 import click
 
@@ -11,7 +12,7 @@ from passport_pipelines.cli.output import emit_json, fail
 from passport_pipelines.config.loader import IntegrationError, load_district
 
 
-def run_sync(district: str, school_year: str, committed_by: str):
+def run_sync(district: str, school_year: str, committed_by: str, log_level: str = "WARNING"):
     """Launch the roster_sync job for one partition against the instance in DAGSTER_HOME."""
     import dagster as dg
 
@@ -28,6 +29,8 @@ def run_sync(district: str, school_year: str, committed_by: str):
         instance=instance,
         partition_key=sync_partition_key(district, school_year),
         tags={COMMITTED_BY_TAG: committed_by, "passport/district": district},
+        # The run's full event log is in the instance (and the UI); the terminal gets the summary.
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         raise_on_error=False,
     )
 
@@ -101,7 +104,8 @@ def sync(district: str, school_year: str | None, as_json: bool) -> None:
     if year not in integration.school_years:
         fail(f"{year} is not one of {district}'s school years: {', '.join(integration.school_years)}")
     home = prepare_dagster_home()
-    result = run_sync(district, year, committed_by=f"cli:{getpass.getuser()}")
+    verbose = logging.getLogger().isEnabledFor(logging.INFO)
+    result = run_sync(district, year, committed_by=f"cli:{getpass.getuser()}", log_level="INFO" if verbose else "WARNING")
     summary = summarize(result, district, year)
     if as_json:
         emit_json({k: v for k, v in summary.items() if k != "checks"})

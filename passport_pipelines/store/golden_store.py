@@ -30,6 +30,10 @@ class ConcurrentCommitError(RuntimeError):
     pass
 
 
+class CommitFailedError(RuntimeError):
+    """The commit was rolled back; the store is as it was before the sync."""
+
+
 @dataclass(frozen=True)
 class CommitInfo:
     district: str
@@ -193,6 +197,19 @@ class GoldenStore:
 
     def commit(self, changes: ChangeSet, info: CommitInfo) -> Version:
         """Apply a change set as the next version, all or nothing."""
+        try:
+            version_id = self._commit(changes, info)
+        except ConcurrentCommitError:
+            raise
+        except Exception as exc:
+            # The driver's message may quote record values; the cause stays chained for operators.
+            raise CommitFailedError(
+                f"{info.district} {info.school_year}: commit rolled back ({type(exc).__name__}); "
+                "the golden store is unchanged"
+            ) from exc
+        return self.version(version_id)
+
+    def _commit(self, changes: ChangeSet, info: CommitInfo) -> int:
         v = schema.versions
         now = datetime.now(timezone.utc)
         with self.engine.begin() as conn:
@@ -216,7 +233,7 @@ class GoldenStore:
             )).inserted_primary_key[0]
             for entity, ec in changes.entities.items():
                 self._apply(conn, entity, ec, info, version_id)
-        return self.version(version_id)
+        return version_id
 
     def _apply(self, conn: Connection, entity: str, ec, info: CommitInfo, version_id: int) -> None:
         table = schema.golden_tables[entity]

@@ -1,0 +1,71 @@
+"""The passport command: integrations, sync, history, with exit codes and JSON output."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import yaml
+from click.testing import CliRunner
+
+from passport_pipelines.cli.main import cli
+from tests.district_files import make_district
+
+
+def _run(*args):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout
+
+
+def test_every_command_has_help():
+    for args in (["--help"], ["integrations", "new", "--help"], ["integrations", "list", "--help"],
+                 ["sync", "--help"], ["validate", "--help"], ["history", "--help"]):
+        code, out = _run(*args)
+        assert code == 0 and "Usage:" in out
+
+
+def test_new_integration_then_sync_then_history(tmp_path, passport_home):
+    drop = make_district(tmp_path / "drop", students=30, reference_errors=1)
+    code, out = _run("integrations", "new", "maple-grove", "--source", "csv", "--set", f"path={drop}",
+                     "--school-year", "2025-2026")
+    assert code == 0, out
+    doc = yaml.safe_load((tmp_path / "integrations" / "maple-grove.yaml").read_text())
+    assert doc["sources"][0] == {"name": "sis_export", "type": "csv", "path": str(drop),
+                                 "schema": "oneroster-1.1", "mode": "full"}
+    assert doc["destinations"][0]["folder"].startswith(str(passport_home))
+
+    code, out = _run("integrations", "list", "--json")
+    assert code == 0 and json.loads(out)["integrations"][0]["district"] == "maple-grove"
+
+    code, out = _run("sync", "maple-grove", "--json")
+    assert code == 0, out
+    summary = json.loads(out)
+    assert {"district", "school_year", "version", "status", "changes", "filtered", "deliveries"} <= set(summary)
+    assert summary["version"] == 1 and summary["status"] == "successfully in production"
+    assert set(summary["changes"]["users"]) == {"added", "updated", "deleted"}
+    assert sum(summary["filtered"].values()) >= 1
+    assert zipfile.is_zipfile(summary["deliveries"][0])
+
+    code, out = _run("history", "maple-grove", "--json")
+    versions = json.loads(out)["versions"]
+    assert code == 0 and [v["version"] for v in versions] == [1]
+    assert versions[0]["committed_by"].startswith("cli:")
+
+
+def test_sync_of_a_failing_drop_exits_non_zero_with_the_findings(tmp_path, passport_home):
+    drop = make_district(tmp_path / "drop", students=20)
+    (drop / "manifest.csv").unlink()
+    _run("integrations", "new", "maple-grove", "--source", "csv", "--set", f"path={drop}", "--school-year", "2025-2026")
+    result = CliRunner().invoke(cli, ["sync", "maple-grove"])
+    assert result.exit_code == 1
+    assert "failed validation" in result.stdout
+    assert "manifest.missing" in result.stderr
+
+
+def test_unknown_district_and_bad_options_fail_clearly(passport_home):
+    code, out = _run("sync", "nowhere")
+    assert code == 1
+    code, out = _run("integrations", "new", "Bad_Name", "--source", "csv", "--set", "path=/x")
+    assert code == 1
+    code, out = _run("integrations", "new", "ok-name", "--source", "csv", "--set", "colour=blue")
+    assert code == 1
