@@ -648,12 +648,18 @@ def test_known_keys_of_a_delta_users_file_count_as_existing(tmp_path):
 
 
 def test_known_keys_of_an_absent_file(tmp_path):
-    drop = check(tmp_path, rows={"courses": None}, cells={("classes", 0, "courseSourcedId"): "crs-old"},
-                 known_keys=lambda file, mode: pa.array(["crs-old"]) if file == "courses" else None)
+    def known_keys(file, mode):
+        return pa.array(["crs-old"]) if (file, mode) == ("courses", "absent") else None
+
+    drop = check(tmp_path / "a", rows={"courses": None}, cells={("classes", 0, "courseSourcedId"): "crs-old"},
+                 known_keys=known_keys)
     assert drop.ok and drop.report.count() == 0
-    drop = check(tmp_path, rows={"courses": None}, cells={("classes", 0, "courseSourcedId"): "crs-404"},
-                 known_keys=lambda file, mode: pa.array(["crs-old"]) if file == "courses" else None)
-    assert where(only(drop, "reference.missing")) == ("classes.csv", 2, "courseSourcedId", "crs-404", "filtered")
+    drop = check(tmp_path / "b", rows={"courses": None}, cells={("classes", 0, "courseSourcedId"): "crs-404"},
+                 known_keys=known_keys)
+    assert drop.ok
+    assert drop.report.totals() == {"reference.missing": 4}  # the class, then its 3 enrollments
+    assert where(findings(drop, "reference.missing")[0]) == (
+        "classes.csv", 2, "courseSourcedId", "crs-404", "filtered")
 
 
 def test_references_are_not_resolved_when_the_drop_has_errors(tmp_path):

@@ -90,9 +90,10 @@ def read_manifest(package: Package, expected_version: str, report: FindingsRepor
                             line, value))
             ok = False
         elif mode == "absent" and has_file:
-            rule_msg = (f"{fname}.csv is in the drop but declared absent" if f"file.{fname}" in props
+            declared = f"file.{fname}" in props
+            rule_msg = (f"{fname}.csv is in the drop but declared absent" if declared
                         else f"{fname}.csv is in the drop but the manifest does not declare file.{fname}")
-            report.add(_err("manifest.file_not_declared", rule_msg, line, value))
+            report.add(_err("manifest.file_not_declared", rule_msg, line, value if declared else None))
             ok = False
         manifest.modes[fname] = mode
     return manifest if ok else None
