@@ -296,6 +296,22 @@ def test_chunked_export_keeps_row_order_and_counts(tmp_path, monkeypatch):
     assert df["agentSourcedIds"].tolist() == ["u08" if i == 10 else "" for i in expected]
 
 
+def test_arrow_backed_frames_export_the_same_bytes(tmp_path):
+    """The golden store hands over string[pyarrow] / boolean frames; object frames must give the same files."""
+    tables = golden()
+    arrow_tables = {
+        name: df.astype({c: pd.StringDtype("pyarrow") for c in df.columns
+                         if c not in entities.boolean_columns(name)})
+        for name, df in tables.items()
+    }
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    plain, _ = export(tmp_path / "a", tables)
+    arrow, _ = export(tmp_path / "b", arrow_tables)
+    for name in ("manifest", *ROSTER_FILES):
+        assert raw(arrow, f"{name}.csv") == raw(plain, f"{name}.csv"), name
+
+
 def test_missing_required_column_fails_without_touching_out_path(tmp_path):
     out = tmp_path / "oneroster.zip"
     out.write_bytes(b"previous export")
@@ -314,6 +330,11 @@ def test_failure_mid_export_leaves_no_partial_zip(tmp_path):
     with pytest.raises(Exception):
         write_oneroster_11_zip(tables, out)
     assert list(tmp_path.iterdir()) == []
+    out.write_bytes(b"previous export")  # and a previous delivery survives a failed one intact
+    with pytest.raises(Exception):
+        write_oneroster_11_zip(tables, out)
+    assert out.read_bytes() == b"previous export"
+    assert [p.name for p in tmp_path.iterdir()] == ["oneroster.zip"]
 
 
 def test_unwritable_destination_leaves_nothing(tmp_path):

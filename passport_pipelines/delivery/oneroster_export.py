@@ -136,19 +136,22 @@ def write_oneroster_11_zip(tables: Mapping[str, pd.DataFrame], out_path: Path) -
 
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".partial", dir=out_path.parent)
     tmp = Path(tmp_name)
+    duck = _Duck()
     try:
         counts: dict[str, int] = {}
         with os.fdopen(fd, "wb") as raw:
             with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
                 _write_small(zf, spec.MANIFEST, _manifest_rows())
                 for file_name, (entity, columns) in EXPORTS.items():
-                    counts[_SPEC_11[file_name].filename] = _write_file(zf, file_name, entity, columns, tables)
+                    counts[_SPEC_11[file_name].filename] = _write_file(zf, file_name, entity, columns, tables, duck)
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(tmp, out_path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        duck.close()
     return counts
 
 
@@ -219,14 +222,18 @@ def _map_roles_11(arr: pa.Array) -> pa.Array:
 
 
 class _Duck:
-    """A duckdb connection opened on first use (connecting costs ~10 ms; most tables never need one)."""
+    """A duckdb connection opened on first use (connecting costs 10-50 ms; most tables never need one).
 
-    def __init__(self) -> None:
+    ``_Duck(parent)`` is a cursor of the parent's database, for use in another thread.
+    """
+
+    def __init__(self, parent: _Duck | None = None) -> None:
+        self._parent = parent
         self._con: duckdb.DuckDBPyConnection | None = None
 
     def __getattr__(self, name: str):
         if self._con is None:
-            self._con = duckdb.connect()
+            self._con = duckdb.connect() if self._parent is None else self._parent.cursor()
         return getattr(self._con, name)
 
     def close(self) -> None:
@@ -374,9 +381,9 @@ def _buffer(lines: pa.Array) -> memoryview:
     return memoryview(data_buf)[int(offsets[0]):int(offsets[-1])]
 
 
-def _chunks(table: _Table, entity: str, columns: dict[str, str | None]) -> Iterator[tuple[memoryview, int]]:
+def _chunks(table: _Table, entity: str, columns: dict[str, str | None], duck: _Duck) -> Iterator[tuple[memoryview, int]]:
     """The CSV body of one file, chunk by chunk: (bytes, rows)."""
-    con = _Duck()  # its own connection: this generator runs in the worker thread
+    con = _Duck(duck)  # its own cursor: this generator may run in the worker thread
     try:
         yield from _chunks_with(table, entity, columns, con)
     finally:
@@ -440,6 +447,10 @@ def _in_background(chunks: Iterator, depth: int = 2) -> Iterator:
             q.put(done)
         except BaseException as exc:  # handed to the consumer
             q.put(exc)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()  # runs the generator's cleanup (its duckdb connection) in this thread
 
     worker = threading.Thread(target=produce, name="oneroster-export-chunks", daemon=True)
     worker.start()
@@ -489,33 +500,29 @@ def _manifest_rows() -> list[list[str]]:
 
 
 def _write_file(zf: zipfile.ZipFile, file_name: str, entity: str, columns: dict[str, str | None],
-                tables: Mapping[str, pd.DataFrame]) -> int:
+                tables: Mapping[str, pd.DataFrame], duck: _Duck) -> int:
     filename = _SPEC_11[file_name].filename
     df = _present(tables, entity)
     if df is None:
         _write_small(zf, filename, [list(columns)])
         return 0
-    con = _Duck()
-    try:
-        table = _prepare(df, entity, tables, con)
-        header = _csv_line([*columns, *(name for name, _ in table.metadata)])
-        chunks: Iterator[tuple[memoryview, int]] = _chunks(table, entity, columns)
-        if len(df) > CHUNK_ROWS:  # overlap building the next chunk with compressing this one
-            chunks = _in_background(chunks)
-        first = next(chunks, None)
-        # Streamed entries need ZIP64 declared up front when they might pass 2 GiB: estimate from chunk 1.
-        big = first is not None and len(first[0]) / first[1] * int(table.active.sum()) > zipfile.ZIP64_LIMIT // 2
-        rows = 0
-        with zf.open(_zip_info(filename), "w", force_zip64=big) as f:
-            f.write(header)
-            if first is not None:
-                f.write(first[0])
-                rows += first[1]
-                for body, n in chunks:
-                    f.write(body)
-                    rows += n
-        return rows
-    finally:
-        con.close()
+    table = _prepare(df, entity, tables, duck)
+    header = _csv_line([*columns, *(name for name, _ in table.metadata)])
+    chunks: Iterator[tuple[memoryview, int]] = _chunks(table, entity, columns, duck)
+    if len(df) > CHUNK_ROWS:  # overlap building the next chunk with compressing this one
+        chunks = _in_background(chunks)
+    first = next(chunks, None)
+    # Streamed entries need ZIP64 declared up front when they might pass 2 GiB: estimate from chunk 1.
+    big = first is not None and len(first[0]) / first[1] * int(table.active.sum()) > zipfile.ZIP64_LIMIT // 2
+    rows = 0
+    with zf.open(_zip_info(filename), "w", force_zip64=big) as f:
+        f.write(header)
+        if first is not None:
+            f.write(first[0])
+            rows += first[1]
+            for body, n in chunks:
+                f.write(body)
+                rows += n
+    return rows
 
 

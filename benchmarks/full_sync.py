@@ -1,0 +1,150 @@
+"""Benchmark: a synthetic OneRoster district of N students through the real roster_sync job.
+
+Prints time per stage, rows/s, peak memory (RSS of this process), the ratio of a full sync to a plain
+multi-threaded ``pyarrow.csv`` read of the same files, and an unchanged re-sync against the first.
+
+    .venv/bin/python benchmarks/full_sync.py --students 1000000
+
+Targets (2 cores): full sync <= 15x the plain read, peak memory <= 8 GB, unchanged re-sync <= 25% of the
+first sync.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+STAGES = ["source_extracts", "normalized_rosters", "roster_changes", "golden_records", "oneroster_exports"]
+
+
+def plain_read_seconds(drop: Path) -> tuple[float, int]:
+    """pyarrow.csv reading every CSV, in a child process so its memory does not count here."""
+    code = (
+        "import sys, time, pyarrow.csv as c, pathlib\n"
+        "t = time.perf_counter(); n = 0\n"
+        "for p in sorted(pathlib.Path(sys.argv[1]).glob('*.csv')): n += c.read_csv(p).num_rows\n"
+        "print(time.perf_counter() - t, n)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(drop)], check=True, capture_output=True, text=True).stdout
+    seconds, rows = out.split()
+    return float(seconds), int(rows)
+
+
+def stage_seconds(instance, run_id: str) -> dict[str, float]:
+    starts, ends = {}, {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            starts[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            ends[event.step_key] = entry.timestamp
+    return {s: ends[s] - starts[s] for s in STAGES if s in starts and s in ends}
+
+
+def run(district: str, instance):
+    import dagster as dg
+
+    from passport_pipelines.assets.golden_records import COMMITTED_BY_TAG
+    from passport_pipelines.definitions import defs
+    from passport_pipelines.jobs import ROSTER_SYNC
+    from passport_pipelines.partitions import district_partitions, sync_partition_key
+
+    if not instance.has_dynamic_partition(district_partitions.name, district):
+        instance.add_dynamic_partitions(district_partitions.name, [district])
+    started = time.perf_counter()
+    result = defs.resolve_job_def(ROSTER_SYNC).execute_in_process(
+        instance=instance, partition_key=sync_partition_key(district, "2025-2026"),
+        tags={COMMITTED_BY_TAG: "benchmark"},
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        raise_on_error=True,
+    )
+    total = time.perf_counter() - started
+    assert result.success
+    del dg
+    return total, stage_seconds(instance, result.run_id), result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--students", type=int, default=100_000)
+    parser.add_argument("--workdir", type=Path, help="keep files here (default: a temp folder, removed)")
+    parser.add_argument("--database-url", help="golden store (default: SQLite in the workdir)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="passport-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    drop = workdir / "drop"
+    os.environ["PASSPORT_HOME"] = str(workdir / "home")
+    os.environ["PASSPORT_INTEGRATIONS_DIR"] = str(workdir / "integrations")
+    if args.database_url:
+        os.environ["PASSPORT_DATABASE_URL"] = args.database_url
+    (workdir / "integrations").mkdir(exist_ok=True)
+    (workdir / "integrations" / "bench.yaml").write_text(yaml.safe_dump({
+        "district": "bench", "name": "Benchmark USD", "school_years": ["2025-2026"],
+        "sources": [{"name": "sis", "type": "csv", "path": str(drop)}],
+        "destinations": [{"name": "oneroster_export", "type": "oneroster-1.1-csv"}],
+    }))
+    try:
+        if not (drop / "manifest.csv").exists():
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "passport_pipelines.synthetic.district", str(drop),
+                            "--students", str(args.students)], check=True, capture_output=True)
+            print(f"generated {args.students:,} students in {time.perf_counter() - t:.1f}s", file=sys.stderr)
+        read_s, rows = plain_read_seconds(drop)
+        size_mb = sum(p.stat().st_size for p in drop.glob("*.csv")) / 1e6
+
+        import dagster as dg
+
+        with tempfile.TemporaryDirectory() as dagster_home:
+            os.environ["DAGSTER_HOME"] = dagster_home
+            Path(dagster_home, "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+            with dg.DagsterInstance.get() as instance:
+                first_s, first_stages, _ = run("bench", instance)
+                peak_first = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+                again_s, again_stages, _ = run("bench", instance)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+
+        report = {
+            "students": args.students, "rows": rows, "csv_mb": round(size_mb, 1),
+            "plain_read_s": round(read_s, 2),
+            "full_sync_s": round(first_s, 2), "full_sync_stages_s": {k: round(v, 2) for k, v in first_stages.items()},
+            "full_sync_rows_per_s": round(rows / first_s),
+            "full_sync_vs_plain_read": round(first_s / read_s, 1),
+            "unchanged_resync_s": round(again_s, 2),
+            "unchanged_resync_stages_s": {k: round(v, 2) for k, v in again_stages.items()},
+            "unchanged_resync_vs_full": round(again_s / first_s, 2),
+            "peak_rss_gb_first_sync": round(peak_first, 2), "peak_rss_gb": round(peak, 2),
+        }
+        if args.json:
+            print(json.dumps(report, indent=2))
+        else:
+            print(f"district: {args.students:,} students, {rows:,} rows, {size_mb:,.0f} MB of CSV")
+            print(f"plain pyarrow.csv read: {read_s:.2f}s")
+            print(f"full sync: {first_s:.2f}s ({rows / first_s:,.0f} rows/s), {first_s / read_s:.1f}x the plain read")
+            for stage, s in first_stages.items():
+                print(f"  {stage:20} {s:8.2f}s")
+            print(f"unchanged re-sync: {again_s:.2f}s ({again_s / first_s:.0%} of the first sync)")
+            for stage, s in again_stages.items():
+                print(f"  {stage:20} {s:8.2f}s")
+            print(f"peak memory (RSS): {peak:.2f} GB")
+    finally:
+        if not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
