@@ -3,28 +3,23 @@
 Everything a sync writes happens in ``commit`` inside one database transaction: the version
 row, new and changed records, deletions and the change log. If anything fails the
 transaction rolls back and the store is exactly as it was. Bulk rows move as Arrow tables;
-PostgreSQL receives them through COPY, SQLite through executemany.
+both databases receive them through ADBC (``arrow_connection.py``).
 """
 
 from __future__ import annotations
 
-import io
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterator
-
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-from sqlalchemy import Connection, Engine, func, select, text, update
+from sqlalchemy import Engine, func, select, update
 
 from passport_pipelines.changes.changeset import ChangeSet
 from passport_pipelines.model import entities
 from passport_pipelines.store import schema
+from passport_pipelines.store.arrow_connection import ArrowConnection
 from passport_pipelines.store.engine import create_store_engine, migrate
-
-CHUNK = 100_000
-
 
 class ConcurrentCommitError(RuntimeError):
     pass
@@ -73,12 +68,6 @@ class Version:
         }
 
 
-def _rows(table: pa.Table) -> Iterator[list[tuple]]:
-    for start in range(0, table.num_rows, CHUNK):
-        part = table.slice(start, CHUNK)
-        yield list(zip(*(col.to_pylist() for col in part.columns)))
-
-
 class GoldenStore:
     def __init__(self, url: str, *, engine: Engine | None = None, run_migrations: bool = True):
         self.url = url
@@ -113,69 +102,46 @@ class GoldenStore:
             rows = conn.execute(query.order_by(v.c.school_year, v.c.number)).mappings().all()
         return [_version(r) for r in rows]
 
-    def _arrow(self, sql: str, params: dict, names: list[str], types: dict[str, pa.DataType] | None = None) -> pa.Table:
-        types = types or {}
-        with self.engine.connect() as conn:
-            result = conn.execute(text(sql), params)
-            columns: list[list] = [[] for _ in names]
-            while True:
-                batch = result.fetchmany(CHUNK)
-                if not batch:
-                    break
-                for i, col in enumerate(zip(*batch)):
-                    columns[i].extend(col)
-        arrays = {}
-        for n, c in zip(names, columns):
-            if types.get(n) == pa.bool_():
-                # Booleans arrive as 0/1 from SQLite (and are selected as integers everywhere).
-                arrays[n] = pa.array(c, type=pa.int8()).cast(pa.bool_())
-            else:
-                arrays[n] = pa.array(c, type=types.get(n, pa.string()))
-        return pa.table(arrays)
+    def _schema(self, entity: str, names: list[str]) -> pa.Schema:
+        bools = set(entities.boolean_columns(entity))
+        return pa.schema([(n, pa.bool_() if n in bools or n == "active" else pa.string()) for n in names])
+
+    def _select(self, entity: str, names: list[str], alias: str = "") -> str:
+        bools = set(entities.boolean_columns(entity))
+        prefix = f"{alias}." if alias else ""
+        return ", ".join(f"CAST({prefix}{_qi(c)} AS INTEGER) AS {_qi(c)}" if c in bools else f"{prefix}{_qi(c)}"
+                         for c in names)
 
     def stored_keys(self, district: str, school_year: str, entity: str, sources: list[str]) -> pa.Table:
         """Keys on record for these sources: what change detection compares against."""
         refs = sorted({col for parent, deps in entities.CASCADES.items() for child, col in deps
                        if child == entity and col != "sourced_id"})
         names = ["source", "sourced_id", "golden_id", "content_hash", "active", *refs]
-        ref_sql = "".join(f", {r}" for r in refs)
-        sql = (f"SELECT source, sourced_id, golden_id, content_hash, "
-               f"CASE WHEN deleted_version IS NULL THEN 1 ELSE 0 END{ref_sql} "
-               f"FROM {schema.golden_table_name(entity)} WHERE district = :district AND school_year = :school_year "
-               f"AND source IN ({', '.join(f':s{i}' for i in range(len(sources)))})")
-        params = {"district": district, "school_year": school_year, **{f"s{i}": s for i, s in enumerate(sources)}}
-        table = self._arrow(sql, params, names, {"active": pa.bool_()})
-        return table
+        with ArrowConnection(self.url) as ac:
+            sql = (f"SELECT source, sourced_id, golden_id, content_hash, "
+                   f"CASE WHEN deleted_version IS NULL THEN 1 ELSE 0 END AS active{''.join(', ' + r for r in refs)} "
+                   f"FROM {schema.golden_table_name(entity)} WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} "
+                   f"AND source IN ({ac.placeholders(len(sources), 3)})")
+            return ac.fetch(sql, [district, school_year, *sources], self._schema(entity, names))
 
     def stored_rows(self, district: str, school_year: str, entity: str, keys: pa.Table) -> pa.Table:
-        """Full canonical rows for the given (source, sourced_id) keys."""
+        """Full canonical rows (as on record) for the given (source, sourced_id) keys."""
         cols = list(entities.columns(entity))
-        bools = {c: pa.bool_() for c in entities.boolean_columns(entity)}
-        out: list[pa.Table] = []
-        pairs = list(zip(keys.column("source").to_pylist(), keys.column("sourced_id").to_pylist()))
-        by_source: dict[str, list[str]] = {}
-        for source, sid in pairs:
-            by_source.setdefault(source, []).append(sid)
-        for source, ids in by_source.items():
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                params = {"district": district, "school_year": school_year, "source": source,
-                          **{f"k{i}": k for i, k in enumerate(chunk)}}
-                sql = (f"SELECT {_select_list(cols, bools)} FROM {schema.golden_table_name(entity)} "
-                       "WHERE district = :district AND school_year = :school_year AND source = :source "
-                       f"AND sourced_id IN ({', '.join(f':k{i}' for i in range(len(chunk)))})")
-                out.append(self._arrow(sql, params, cols, bools))
-        if not out:
-            return pa.table({c: pa.array([], type=bools.get(c, pa.string())) for c in cols})
-        return pa.concat_tables(out)
+        with ArrowConnection(self.url) as ac:
+            ac.ingest("wanted_keys", keys.select(["source", "sourced_id"]), temporary=True)
+            sql = (f"SELECT {self._select(entity, cols, 't')} "
+                   f"FROM {schema.golden_table_name(entity)} AS t JOIN wanted_keys AS w "
+                   "ON w.source = t.source AND w.sourced_id = t.sourced_id "
+                   f"WHERE t.district = {ac.ph(1)} AND t.school_year = {ac.ph(2)}")
+            return ac.fetch(sql, [district, school_year], self._schema(entity, cols))
 
     def current_records(self, district: str, school_year: str, entity: str) -> pa.Table:
         """The committed, not deleted records of an entity, with golden ids: what is delivered."""
         cols = ["golden_id", *entities.columns(entity)]
-        bools = {c: pa.bool_() for c in entities.boolean_columns(entity)}
-        sql = (f"SELECT {_select_list(cols, bools)} FROM {schema.golden_table_name(entity)} "
-               "WHERE district = :district AND school_year = :school_year AND deleted_version IS NULL")
-        return self._arrow(sql, {"district": district, "school_year": school_year}, cols, bools)
+        with ArrowConnection(self.url) as ac:
+            sql = (f"SELECT {self._select(entity, cols)} FROM {schema.golden_table_name(entity)} "
+                   f"WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} AND deleted_version IS NULL")
+            return ac.fetch(sql, [district, school_year], self._schema(entity, cols))
 
     def count_records(self, district: str, school_year: str) -> dict[str, int]:
         out = {}
@@ -210,107 +176,103 @@ class GoldenStore:
         return self.version(version_id)
 
     def _commit(self, changes: ChangeSet, info: CommitInfo) -> int:
-        v = schema.versions
         now = datetime.now(timezone.utc)
-        with self.engine.begin() as conn:
-            latest = conn.execute(
-                select(v.c.id, v.c.number).where(v.c.district == info.district, v.c.school_year == info.school_year)
-                .order_by(v.c.number.desc()).limit(1).with_for_update()
-            ).first()
-            latest_id = latest.id if latest else None
+        with ArrowConnection(self.url) as ac, ac.transaction():
+            lock = " FOR UPDATE" if ac.backend == "postgresql" else ""
+            latest = ac.fetch(
+                f"SELECT id, number FROM versions WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} "
+                f"ORDER BY number DESC LIMIT 1{lock}", [info.district, info.school_year]).to_pylist()
+            latest_id = latest[0]["id"] if latest else None
             if latest_id != info.base_version_id:
                 raise ConcurrentCommitError(
-                    f"{info.district} {info.school_year}: version {latest.number if latest else 0} was committed "
-                    "while this sync ran; run the sync again"
+                    f"{info.district} {info.school_year}: version {latest[0]['number'] if latest else 0} was "
+                    "committed while this sync ran; run the sync again"
                 )
-            number = (latest.number if latest else 0) + 1
-            version_id = conn.execute(v.insert().values(
-                district=info.district, school_year=info.school_year, number=number, run_id=info.run_id,
-                status="pending propagation", mode=info.mode, committed_by=info.committed_by,
-                started_at=info.started_at, committed_at=now, base_version_id=info.base_version_id,
-                changes=changes.counts(), filtered=info.filtered, sources=info.sources,
-                archive_path=info.archive_path,
-            )).inserted_primary_key[0]
+            number = (latest[0]["number"] if latest else 0) + 1
+            version_id = self._insert_version(ac, info, number, now, changes)
             for entity, ec in changes.entities.items():
-                self._apply(conn, entity, ec, info, version_id)
+                self._apply(ac, entity, ec, info, version_id)
         return version_id
 
-    def _apply(self, conn: Connection, entity: str, ec, info: CommitInfo, version_id: int) -> None:
-        table = schema.golden_tables[entity]
+    def _insert_version(self, ac: ArrowConnection, info: CommitInfo, number: int, now: datetime,
+                        changes: ChangeSet) -> int:
+        values = {
+            "district": info.district, "school_year": info.school_year, "number": number, "run_id": info.run_id,
+            "status": "pending propagation", "mode": info.mode, "committed_by": info.committed_by,
+            "started_at": info.started_at, "committed_at": now, "base_version_id": info.base_version_id,
+            "changes": changes.counts(), "filtered": info.filtered, "sources": info.sources,
+            "archive_path": info.archive_path,
+        }
+        cols, exprs, params = [], [], []
+        for name, value in values.items():
+            cols.append(name)
+            if value is None:
+                exprs.append("NULL")
+                continue
+            params.append(_db_value(ac, value))
+            ph = ac.ph(len(params))
+            if ac.backend == "postgresql" and isinstance(value, datetime):
+                ph = f"CAST({ph} AS TIMESTAMPTZ)"
+            elif ac.backend == "postgresql" and isinstance(value, dict):
+                ph = f"CAST({ph} AS JSON)"
+            exprs.append(ph)
+        return int(ac.scalar(f"INSERT INTO versions ({', '.join(cols)}) VALUES ({', '.join(exprs)}) RETURNING id",
+                             params))
+
+    def _apply(self, ac: ArrowConnection, entity: str, ec, info: CommitInfo, version_id: int) -> None:
+        table = schema.golden_table_name(entity)
         canon = [c for c in entities.columns(entity) if c not in ("district", "school_year")]
+        content = [c for c in canon if c not in ("source", "sourced_id")]
         upserts = ec.upserts
         if upserts.num_rows:
             change = upserts.column("change")
             new = upserts.filter(pc.equal(change, "added"))
             old = upserts.filter(pc.not_equal(change, "added"))
-            if new.num_rows:
-                n = new.num_rows
-                rows = pa.table({
-                    "district": pa.array([info.district] * n, pa.string()),
-                    "school_year": pa.array([info.school_year] * n, pa.string()),
-                    **{c: new.column(c) for c in canon},
-                    "golden_id": new.column("golden_id"),
-                    "first_version": pa.array([version_id] * n, pa.int64()),
-                    "last_version": pa.array([version_id] * n, pa.int64()),
-                })
-                self._bulk_insert(conn, table.name, rows)
-            if old.num_rows:
-                content = [c for c in canon if c not in ("source", "sourced_id")]
-                sets = ", ".join(f"{_qi(c)} = :{_pn(c)}" for c in content)
-                sql = (f"UPDATE {table.name} SET {sets}, last_version = :_v, deleted_version = NULL "
-                       "WHERE district = :_d AND school_year = :_y AND source = :_s AND sourced_id = :_k")
-                names = [*content, "source", "sourced_id"]
-                part = old.select(names)
-                for batch in _rows(part):
-                    params = [{**{_pn(c): row[i] for i, c in enumerate(content)}, "_s": row[-2], "_k": row[-1],
-                               "_v": version_id, "_d": info.district, "_y": info.school_year} for row in batch]
-                    conn.execute(text(sql), params)
-                self._log(conn, version_id, entity, old.select(["golden_id", "source", "sourced_id", "change",
-                                                                  "changed_fields"]))
+            n = new.num_rows
+            ac.ingest(table, pa.table({
+                "district": _const(info.district, n), "school_year": _const(info.school_year, n),
+                **{c: new.column(c) for c in canon},
+                "golden_id": new.column("golden_id"),
+                "first_version": _const(version_id, n, pa.int32()),
+                "last_version": _const(version_id, n, pa.int32()),
+            }))
+            m = old.num_rows
+            sets = ", ".join(f"{_qi(c)} = {ac.ph(i)}" for i, c in enumerate(content, start=1))
+            k = len(content)
+            ac.execute_many(
+                f"UPDATE {table} SET {sets}, last_version = {ac.ph(k + 1)}, deleted_version = NULL "
+                f"WHERE district = {ac.ph(k + 2)} AND school_year = {ac.ph(k + 3)} AND source = {ac.ph(k + 4)} "
+                f"AND sourced_id = {ac.ph(k + 5)}",
+                pa.table({**{c: old.column(c) for c in content}, "_v": _const(version_id, m, pa.int32()),
+                          "_d": _const(info.district, m), "_y": _const(info.school_year, m),
+                          "_s": old.column("source"), "_k": old.column("sourced_id")}),
+            )
+            self._log(ac, version_id, entity, old.select(["golden_id", "source", "sourced_id", "change",
+                                                        "changed_fields"]))
         deletes = ec.deletes
         if deletes.num_rows:
-            sql = (f"UPDATE {table.name} SET deleted_version = :_v, last_version = :_v "
-                   "WHERE district = :_d AND school_year = :_y AND source = :_s AND sourced_id = :_k")
-            for batch in _rows(deletes.select(["source", "sourced_id"])):
-                conn.execute(text(sql), [{"_s": s, "_k": k, "_v": version_id, "_d": info.district,
-                                           "_y": info.school_year} for s, k in batch])
             n = deletes.num_rows
-            log = pa.table({
+            ac.execute_many(
+                f"UPDATE {table} SET deleted_version = {ac.ph(1)}, last_version = {ac.ph(2)} "
+                f"WHERE district = {ac.ph(3)} AND school_year = {ac.ph(4)} AND source = {ac.ph(5)} "
+                f"AND sourced_id = {ac.ph(6)}",
+                pa.table({"_v": _const(version_id, n, pa.int32()), "_l": _const(version_id, n, pa.int32()),
+                          "_d": _const(info.district, n), "_y": _const(info.school_year, n),
+                          "_s": deletes.column("source"), "_k": deletes.column("sourced_id")}),
+            )
+            self._log(ac, version_id, entity, pa.table({
                 "golden_id": deletes.column("golden_id"), "source": deletes.column("source"),
-                "sourced_id": deletes.column("sourced_id"), "change": pa.array(["deleted"] * n, pa.string()),
+                "sourced_id": deletes.column("sourced_id"), "change": _const("deleted", n),
                 "changed_fields": deletes.column("reason"),
-            })
-            self._log(conn, version_id, entity, log)
+            }))
 
-    def _log(self, conn: Connection, version_id: int, entity: str, rows: pa.Table) -> None:
+    def _log(self, ac: ArrowConnection, version_id: int, entity: str, rows: pa.Table) -> None:
         n = rows.num_rows
-        table = pa.table({
-            "version_id": pa.array([version_id] * n, pa.int64()),
-            "entity": pa.array([entity] * n, pa.string()),
-            **{c: rows.column(c) for c in ("golden_id", "source", "sourced_id", "change", "changed_fields")},
-        })
-        self._bulk_insert(conn, "record_changes", table)
-
-    def _bulk_insert(self, conn: Connection, table_name: str, rows: pa.Table) -> None:
-        cols = rows.column_names
-        if self.is_postgres:
-            raw = conn.connection.driver_connection
-            with raw.cursor() as cur:
-                with cur.copy(f"COPY {table_name} ({', '.join(_qi(c) for c in cols)}) FROM STDIN "
-                              "WITH (FORMAT csv, HEADER true)") as copy:
-                    for start in range(0, rows.num_rows, CHUNK):
-                        buf = io.BytesIO()
-                        pacsv.write_csv(rows.slice(start, CHUNK), buf,
-                                        pacsv.WriteOptions(include_header=start == 0, quoting_style="needed"))
-                        copy.write(buf.getvalue())
-            return
-        sql = f"INSERT INTO {table_name} ({', '.join(_qi(c) for c in cols)}) VALUES ({', '.join('?' * len(cols))})"
-        cursor = conn.connection.driver_connection.cursor()
-        try:
-            for batch in _rows(rows):
-                cursor.executemany(sql, batch)
-        finally:
-            cursor.close()
+        ac.ingest("record_changes", pa.table({
+            "version_id": _const(version_id, n, pa.int32()), "entity": _const(entity, n),
+            **{c: rows.column(c).cast(pa.string()) for c in ("golden_id", "source", "sourced_id", "change",
+                                                             "changed_fields")},
+        }))
 
     # ---------------------------------------------------------------- status and deliveries
 
@@ -336,16 +298,22 @@ class GoldenStore:
             return [dict(r) for r in conn.execute(select(d).where(d.c.version_id == version_id)).mappings()]
 
 
+def _const(value, n: int, type_: pa.DataType = pa.string()) -> pa.Array:
+    return pa.array([value], type_).take(pa.array([0] * n, pa.int32())) if n else pa.array([], type_)
+
+
+def _db_value(ac: ArrowConnection, value):
+    if isinstance(value, datetime):
+        # SQLAlchemy's own SQLite format (naive UTC), so its readers parse what the bulk path writes.
+        return value.isoformat() if ac.backend == "postgresql" else \
+            value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return value
+
+
 def _qi(name: str) -> str:
     return '"' + name + '"'
-
-
-def _select_list(cols: list[str], bools: dict) -> str:
-    return ", ".join(f"CAST({_qi(c)} AS INTEGER)" if c in bools else _qi(c) for c in cols)
-
-
-def _pn(name: str) -> str:
-    return "p_" + name
 
 
 def _version(row) -> Version:

@@ -1,0 +1,122 @@
+"""Arrow-native access to the golden store's database (ADBC), for moving many rows at once.
+
+SQLAlchemy owns the schema, the migrations and the small queries; this is the bulk path: reads
+come back as Arrow tables, inserts go in through ADBC ingestion (COPY on PostgreSQL) and
+updates bind whole Arrow columns. A write happens inside one transaction of this connection.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator, Sequence
+
+import pyarrow as pa
+from sqlalchemy.engine import make_url
+
+# SQLite's driver infers column types from the first batch; one batch means one inference
+# over every row, so a column that starts with NULLs is still read with its real type.
+_SQLITE_ONE_BATCH = {"adbc.sqlite.query.batch_rows": str(1 << 30)}
+
+
+class ArrowConnection:
+    def __init__(self, url: str):
+        parsed = make_url(url)
+        self.backend = parsed.get_backend_name()
+        if self.backend == "sqlite":
+            import adbc_driver_sqlite.dbapi as driver
+
+            # Autocommit, with transactions opened explicitly: BEGIN IMMEDIATE takes the write
+            # lock up front, so two syncs can never interleave their commits.
+            self._conn = driver.connect(parsed.database or ":memory:", autocommit=True)
+            self.execute("PRAGMA busy_timeout = 60000")
+        elif self.backend == "postgresql":
+            import adbc_driver_postgresql.dbapi as driver
+
+            uri = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+            self._conn = driver.connect(uri, autocommit=False)
+        else:
+            raise ValueError(f"the golden store supports SQLite and PostgreSQL, not {self.backend}")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> "ArrowConnection":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def ph(self, position: int) -> str:
+        """The placeholder of the position-th parameter (1-based)."""
+        return "?" if self.backend == "sqlite" else f"${position}"
+
+    def placeholders(self, count: int, start: int = 1) -> str:
+        return ", ".join(self.ph(i) for i in range(start, start + count))
+
+    def _cursor(self):
+        cur = self._conn.cursor()
+        if self.backend == "sqlite":
+            cur.adbc_statement.set_options(**_SQLITE_ONE_BATCH)
+        return cur
+
+    def fetch(self, sql: str, params: Sequence = (), schema: pa.Schema | None = None) -> pa.Table:
+        cur = self._cursor()
+        try:
+            cur.execute(sql, parameters=tuple(params) if params else None)
+            table = cur.fetch_arrow_table()
+        finally:
+            cur.close()
+        if schema is not None:
+            table = pa.table([table.column(i).cast(field.type) for i, field in enumerate(schema)], schema=schema)
+        if self.backend == "postgresql":
+            self._conn.rollback()  # end the read's implicit transaction
+        return table
+
+    def scalar(self, sql: str, params: Sequence = ()):
+        cur = self._cursor()
+        try:
+            cur.execute(sql, parameters=tuple(params) if params else None)
+            row = cur.fetchone()
+        finally:
+            cur.close()
+        return row[0] if row else None
+
+    def execute(self, sql: str, params: Sequence = ()) -> None:
+        cur = self._cursor()
+        try:
+            cur.execute(sql, parameters=tuple(params) if params else None)
+        finally:
+            cur.close()
+
+    def execute_many(self, sql: str, rows: pa.Table) -> None:
+        if rows.num_rows:
+            cur = self._cursor()
+            try:
+                cur.executemany(sql, rows)
+            finally:
+                cur.close()
+
+    def ingest(self, table_name: str, rows: pa.Table, *, temporary: bool = False) -> None:
+        """Append rows to a table, or create a temporary table holding them."""
+        if rows.num_rows or temporary:
+            cur = self._cursor()
+            try:
+                if temporary:
+                    cur.adbc_ingest(table_name, rows, mode="create", temporary=True)
+                else:
+                    cur.adbc_ingest(table_name, rows, mode="append")
+            finally:
+                cur.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator["ArrowConnection"]:
+        sqlite = self.backend == "sqlite"
+        if sqlite:
+            self.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.execute("ROLLBACK") if sqlite else self._conn.rollback()
+            raise
+        else:
+            self.execute("COMMIT") if sqlite else self._conn.commit()
