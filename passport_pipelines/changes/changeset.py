@@ -74,6 +74,7 @@ def compute_entity_changes(con: duckdb.DuckDBPyConnection, entity: str, incoming
         FROM {incoming} AS i
         LEFT JOIN {stored} AS s ON s.source = i.source AND s.sourced_id = i.sourced_id
         WHERE i.status = 'active' AND (s.sourced_id IS NULL OR NOT s.active OR s.content_hash <> i.content_hash)
+        ORDER BY i.source, i.sourced_id  -- key order: the store's B-tree takes sorted inserts far faster
     """)
     missing = (f"""
         UNION ALL

@@ -9,9 +9,15 @@ text in OneRoster's own list-cell convention.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
+
+# Arrow-backed text: pandera then checks the column's dtype once instead of testing every
+# value with isinstance(), which is what makes plain ``str`` slow on millions of rows.
+Text = Annotated[pd.StringDtype, "pyarrow", pd.NA]
 
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 ISO_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$"
@@ -20,14 +26,14 @@ ISO_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$"
 class CanonicalRecord(pa.DataFrameModel):
     """Columns every canonical row carries: where it came from and what it contains."""
 
-    sourced_id: Series[str] = pa.Field(nullable=False, str_length={"min_value": 1, "max_value": 255})
-    source: Series[str] = pa.Field(nullable=False, description="name of the integration source")
-    district: Series[str] = pa.Field(nullable=False)
-    school_year: Series[str] = pa.Field(nullable=False, str_matches=r"^\d{4}-\d{4}$")
-    status: Series[str] = pa.Field(isin=["active", "tobedeleted"], nullable=False)
-    date_last_modified: Series[str] = pa.Field(nullable=True, str_matches=ISO_TIMESTAMP)
-    extensions: Series[str] = pa.Field(nullable=True, description="metadata.* columns as a JSON object")
-    content_hash: Series[str] = pa.Field(nullable=False, str_length={"min_value": 32, "max_value": 32})
+    sourced_id: Series[Text] = pa.Field(nullable=False, str_length={"min_value": 1, "max_value": 255})
+    source: Series[Text] = pa.Field(nullable=False, description="name of the integration source")
+    district: Series[Text] = pa.Field(nullable=False)
+    school_year: Series[Text] = pa.Field(nullable=False, str_matches=r"^\d{4}-\d{4}$")
+    status: Series[Text] = pa.Field(isin=["active", "tobedeleted"], nullable=False)
+    date_last_modified: Series[Text] = pa.Field(nullable=True, str_matches=ISO_TIMESTAMP)
+    extensions: Series[Text] = pa.Field(nullable=True, description="metadata.* columns as a JSON object")
+    content_hash: Series[Text] = pa.Field(nullable=False, str_length={"min_value": 32, "max_value": 32})
 
     class Config:
         strict = True
@@ -37,56 +43,56 @@ class CanonicalRecord(pa.DataFrameModel):
 class Orgs(CanonicalRecord):
     """Districts, schools and other organizations."""
 
-    name: Series[str] = pa.Field(nullable=False)
-    type: Series[str] = pa.Field(
+    name: Series[Text] = pa.Field(nullable=False)
+    type: Series[Text] = pa.Field(
         isin=["department", "school", "district", "local", "state", "national"], nullable=False
     )
-    identifier: Series[str] = pa.Field(nullable=True, description="e.g. the NCES id")
-    parent_sourced_id: Series[str] = pa.Field(nullable=True)
+    identifier: Series[Text] = pa.Field(nullable=True, description="e.g. the NCES id")
+    parent_sourced_id: Series[Text] = pa.Field(nullable=True)
 
 
 class AcademicSessions(CanonicalRecord):
     """School years, terms, semesters and grading periods."""
 
-    title: Series[str] = pa.Field(nullable=False)
-    type: Series[str] = pa.Field(isin=["gradingPeriod", "semester", "schoolYear", "term"], nullable=False)
-    start_date: Series[str] = pa.Field(nullable=False, str_matches=ISO_DATE)
-    end_date: Series[str] = pa.Field(nullable=False, str_matches=ISO_DATE)
-    parent_sourced_id: Series[str] = pa.Field(nullable=True)
-    ending_year: Series[str] = pa.Field(nullable=False, str_matches=r"^\d{4}$", description="OneRoster schoolYear")
+    title: Series[Text] = pa.Field(nullable=False)
+    type: Series[Text] = pa.Field(isin=["gradingPeriod", "semester", "schoolYear", "term"], nullable=False)
+    start_date: Series[Text] = pa.Field(nullable=False, str_matches=ISO_DATE)
+    end_date: Series[Text] = pa.Field(nullable=False, str_matches=ISO_DATE)
+    parent_sourced_id: Series[Text] = pa.Field(nullable=True)
+    ending_year: Series[Text] = pa.Field(nullable=False, str_matches=r"^\d{4}$", description="OneRoster schoolYear")
 
 
 class Courses(CanonicalRecord):
-    title: Series[str] = pa.Field(nullable=False)
-    course_code: Series[str] = pa.Field(nullable=True)
-    grades: Series[str] = pa.Field(nullable=True)
-    org_sourced_id: Series[str] = pa.Field(nullable=False)
-    school_year_sourced_id: Series[str] = pa.Field(nullable=True)
-    subjects: Series[str] = pa.Field(nullable=True)
-    subject_codes: Series[str] = pa.Field(nullable=True)
+    title: Series[Text] = pa.Field(nullable=False)
+    course_code: Series[Text] = pa.Field(nullable=True)
+    grades: Series[Text] = pa.Field(nullable=True)
+    org_sourced_id: Series[Text] = pa.Field(nullable=False)
+    school_year_sourced_id: Series[Text] = pa.Field(nullable=True)
+    subjects: Series[Text] = pa.Field(nullable=True)
+    subject_codes: Series[Text] = pa.Field(nullable=True)
 
 
 class Classes(CanonicalRecord):
     """Class sections."""
 
-    title: Series[str] = pa.Field(nullable=False)
-    grades: Series[str] = pa.Field(nullable=True)
-    course_sourced_id: Series[str] = pa.Field(nullable=False)
-    class_code: Series[str] = pa.Field(nullable=True)
-    class_type: Series[str] = pa.Field(isin=["homeroom", "scheduled"], nullable=False)
-    location: Series[str] = pa.Field(nullable=True)
-    school_sourced_id: Series[str] = pa.Field(nullable=False)
-    term_sourced_ids: Series[str] = pa.Field(nullable=False)
-    subjects: Series[str] = pa.Field(nullable=True)
-    subject_codes: Series[str] = pa.Field(nullable=True)
-    periods: Series[str] = pa.Field(nullable=True)
+    title: Series[Text] = pa.Field(nullable=False)
+    grades: Series[Text] = pa.Field(nullable=True)
+    course_sourced_id: Series[Text] = pa.Field(nullable=False)
+    class_code: Series[Text] = pa.Field(nullable=True)
+    class_type: Series[Text] = pa.Field(isin=["homeroom", "scheduled"], nullable=False)
+    location: Series[Text] = pa.Field(nullable=True)
+    school_sourced_id: Series[Text] = pa.Field(nullable=False)
+    term_sourced_ids: Series[Text] = pa.Field(nullable=False)
+    subjects: Series[Text] = pa.Field(nullable=True)
+    subject_codes: Series[Text] = pa.Field(nullable=True)
+    periods: Series[Text] = pa.Field(nullable=True)
 
 
 class Users(CanonicalRecord):
     """One row per person. Passwords are never part of the model."""
 
     enabled_user: Series[pd.BooleanDtype] = pa.Field(nullable=False)
-    role: Series[str] = pa.Field(
+    role: Series[Text] = pa.Field(
         isin=[
             "administrator", "aide", "guardian", "parent", "proctor", "relative", "student", "teacher",
             "counselor", "districtAdministrator", "principal", "siteAdministrator", "systemAdministrator",
@@ -94,48 +100,48 @@ class Users(CanonicalRecord):
         nullable=False,
         description="the person's primary role",
     )
-    org_sourced_ids: Series[str] = pa.Field(nullable=True)
-    username: Series[str] = pa.Field(nullable=True)
-    user_ids: Series[str] = pa.Field(nullable=True, description="{type:id} list")
-    given_name: Series[str] = pa.Field(nullable=False)
-    family_name: Series[str] = pa.Field(nullable=False)
-    middle_name: Series[str] = pa.Field(nullable=True)
-    preferred_given_name: Series[str] = pa.Field(nullable=True)
-    preferred_family_name: Series[str] = pa.Field(nullable=True)
-    identifier: Series[str] = pa.Field(nullable=True, description="local / student number")
-    state_id: Series[str] = pa.Field(nullable=True)
-    email: Series[str] = pa.Field(nullable=True)
-    sms: Series[str] = pa.Field(nullable=True)
-    phone: Series[str] = pa.Field(nullable=True)
-    grades: Series[str] = pa.Field(nullable=True)
+    org_sourced_ids: Series[Text] = pa.Field(nullable=True)
+    username: Series[Text] = pa.Field(nullable=True)
+    user_ids: Series[Text] = pa.Field(nullable=True, description="{type:id} list")
+    given_name: Series[Text] = pa.Field(nullable=False)
+    family_name: Series[Text] = pa.Field(nullable=False)
+    middle_name: Series[Text] = pa.Field(nullable=True)
+    preferred_given_name: Series[Text] = pa.Field(nullable=True)
+    preferred_family_name: Series[Text] = pa.Field(nullable=True)
+    identifier: Series[Text] = pa.Field(nullable=True, description="local / student number")
+    state_id: Series[Text] = pa.Field(nullable=True)
+    email: Series[Text] = pa.Field(nullable=True)
+    sms: Series[Text] = pa.Field(nullable=True)
+    phone: Series[Text] = pa.Field(nullable=True)
+    grades: Series[Text] = pa.Field(nullable=True)
 
 
 class Roles(CanonicalRecord):
     """Which role a person holds at which org (OneRoster 1.2 roles; derived in 1.1)."""
 
-    user_sourced_id: Series[str] = pa.Field(nullable=False)
-    role: Series[str] = pa.Field(nullable=False)
-    role_type: Series[str] = pa.Field(isin=["primary", "secondary"], nullable=False)
-    org_sourced_id: Series[str] = pa.Field(nullable=False)
-    begin_date: Series[str] = pa.Field(nullable=True, str_matches=ISO_DATE)
-    end_date: Series[str] = pa.Field(nullable=True, str_matches=ISO_DATE)
+    user_sourced_id: Series[Text] = pa.Field(nullable=False)
+    role: Series[Text] = pa.Field(nullable=False)
+    role_type: Series[Text] = pa.Field(isin=["primary", "secondary"], nullable=False)
+    org_sourced_id: Series[Text] = pa.Field(nullable=False)
+    begin_date: Series[Text] = pa.Field(nullable=True, str_matches=ISO_DATE)
+    end_date: Series[Text] = pa.Field(nullable=True, str_matches=ISO_DATE)
 
 
 class Enrollments(CanonicalRecord):
-    class_sourced_id: Series[str] = pa.Field(nullable=False)
-    school_sourced_id: Series[str] = pa.Field(nullable=False)
-    user_sourced_id: Series[str] = pa.Field(nullable=False)
-    role: Series[str] = pa.Field(isin=["administrator", "proctor", "student", "teacher"], nullable=False)
+    class_sourced_id: Series[Text] = pa.Field(nullable=False)
+    school_sourced_id: Series[Text] = pa.Field(nullable=False)
+    user_sourced_id: Series[Text] = pa.Field(nullable=False)
+    role: Series[Text] = pa.Field(isin=["administrator", "proctor", "student", "teacher"], nullable=False)
     primary: Series[pd.BooleanDtype] = pa.Field(nullable=True)
-    begin_date: Series[str] = pa.Field(nullable=True, str_matches=ISO_DATE)
-    end_date: Series[str] = pa.Field(nullable=True, str_matches=ISO_DATE)
+    begin_date: Series[Text] = pa.Field(nullable=True, str_matches=ISO_DATE)
+    end_date: Series[Text] = pa.Field(nullable=True, str_matches=ISO_DATE)
 
 
 class Demographics(CanonicalRecord):
     """Keyed by the person's sourced id."""
 
-    birth_date: Series[str] = pa.Field(nullable=True, str_matches=ISO_DATE)
-    sex: Series[str] = pa.Field(nullable=True, isin=["male", "female", "unspecified", "other"])
+    birth_date: Series[Text] = pa.Field(nullable=True, str_matches=ISO_DATE)
+    sex: Series[Text] = pa.Field(nullable=True, isin=["male", "female", "unspecified", "other"])
     american_indian_or_alaska_native: Series[pd.BooleanDtype] = pa.Field(nullable=True)
     asian: Series[pd.BooleanDtype] = pa.Field(nullable=True)
     black_or_african_american: Series[pd.BooleanDtype] = pa.Field(nullable=True)
@@ -143,15 +149,15 @@ class Demographics(CanonicalRecord):
     white: Series[pd.BooleanDtype] = pa.Field(nullable=True)
     two_or_more_races: Series[pd.BooleanDtype] = pa.Field(nullable=True)
     hispanic_or_latino_ethnicity: Series[pd.BooleanDtype] = pa.Field(nullable=True)
-    country_of_birth_code: Series[str] = pa.Field(nullable=True)
-    state_of_birth_abbreviation: Series[str] = pa.Field(nullable=True)
-    city_of_birth: Series[str] = pa.Field(nullable=True)
-    public_school_residence_status: Series[str] = pa.Field(nullable=True)
+    country_of_birth_code: Series[Text] = pa.Field(nullable=True)
+    state_of_birth_abbreviation: Series[Text] = pa.Field(nullable=True)
+    city_of_birth: Series[Text] = pa.Field(nullable=True)
+    public_school_residence_status: Series[Text] = pa.Field(nullable=True)
 
 
 class Agents(CanonicalRecord):
     """Student ↔ guardian relationships; ``relationship`` is the agent's role."""
 
-    user_sourced_id: Series[str] = pa.Field(nullable=False)
-    agent_sourced_id: Series[str] = pa.Field(nullable=False)
-    relationship: Series[str] = pa.Field(nullable=False)
+    user_sourced_id: Series[Text] = pa.Field(nullable=False)
+    agent_sourced_id: Series[Text] = pa.Field(nullable=False)
+    relationship: Series[Text] = pa.Field(nullable=False)

@@ -29,6 +29,11 @@ class ArrowConnection:
             # lock up front, so two syncs can never interleave their commits.
             self._conn = driver.connect(parsed.database or ":memory:", autocommit=True)
             self.execute("PRAGMA busy_timeout = 60000")
+            # A large page cache keeps the primary-key B-trees in memory during big commits; WAL
+            # (set by the engine) with synchronous=NORMAL is durable at each commit's checkpoint.
+            self.execute("PRAGMA cache_size = -262144")
+            self.execute("PRAGMA synchronous = NORMAL")
+            self.execute("PRAGMA temp_store = MEMORY")
         elif self.backend == "postgresql":
             import adbc_driver_postgresql.dbapi as driver
 
