@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 import zipfile
 
 import dagster as dg
@@ -196,3 +197,44 @@ def test_two_sources_keep_equal_ids_apart(tmp_path, passport_home, store_url):
     users = _store(store_url).current_records("twin-sis", "2025-2026", "users").to_pandas()
     assert users["golden_id"].is_unique
     assert set(users["source"]) == {"north", "south"}
+
+
+def test_unchanged_drop_reuses_validation_and_delivers_nothing_new(district, store_url):
+    with dg.instance_for_test() as instance:
+        first = run_sync(instance, "lakeside")
+        second = run_sync(instance, "lakeside")
+    store = _store(store_url)
+    v1, v2 = store.versions("lakeside", "2025-2026")
+    assert v2.changes == {e: {"added": 0, "updated": 0, "deleted": 0} for e in v1.changes}
+    assert second["deliveries"] == first["deliveries"]  # the export on file is still current
+    assert [d["status"] for d in store.deliveries(v2.id)] == ["unchanged"]
+    # The report of the reused validation is the same report.
+    assert second["filtered"] == first["filtered"]
+    assert second["checks"]["references_resolve"]["metadata"]["total"] == \
+        first["checks"]["references_resolve"]["metadata"]["total"]
+    # The archive of the second sync still holds its own copy of the originals.
+    assert (Path(v2.archive_path) / "sis" / "users.csv").exists() and v2.archive_path != v1.archive_path
+
+
+def test_changed_sql_models_are_never_served_from_the_previous_sync(district, store_url, tmp_path, monkeypatch):
+    from passport_pipelines import settings
+
+    with dg.instance_for_test() as instance:
+        run_sync(instance, "lakeside")
+        custom = tmp_path / "transforms"
+        shutil.copytree(settings.transforms_dir(), custom)
+        orgs = custom / "oneroster_csv" / "orgs.sql"
+        orgs.write_text(orgs.read_text().replace("    name,\n", "    upper(name) AS name,\n"))
+        monkeypatch.setenv("PASSPORT_TRANSFORMS_DIR", str(custom))
+        summary = run_sync(instance, "lakeside")
+    _, orgs_rows = read_rows(district / "orgs.csv")
+    assert summary["changes"]["orgs"]["updated"] == len(orgs_rows)
+    assert summary["deliveries"] and summary["deliveries"][0].endswith("_v2_oneroster-1.1.zip")
+
+
+def test_a_failing_drop_fails_again_when_sent_again(district, store_url):
+    (district / "manifest.csv").unlink()
+    with dg.instance_for_test() as instance:
+        assert run_sync(instance, "lakeside")["status"] == "failed validation"
+        assert run_sync(instance, "lakeside")["status"] == "failed validation"
+    assert _store(store_url).latest_version("lakeside", "2025-2026") is None

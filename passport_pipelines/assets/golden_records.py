@@ -21,12 +21,13 @@ def golden_records(context: dg.AssetExecutionContext, roster_changes: dict, gold
     sources = roster_changes["sources"]
     filtered = {s["source"]: s["filtered"] for s in sources}
     modes = sorted({s["upload_mode"] for s in sources})
+    fingerprints = {n["source"]: n["fingerprint"] for n in roster_changes["normalized"]}
     version = commit_changes(
         RosterChanges(**roster_changes["changes"]), district=district, school_year=school_year,
         run_id=context.run.run_id, mode="+".join(modes), committed_by=context.run.tags.get(COMMITTED_BY_TAG, "dagster"),
         started_at=datetime.fromisoformat(roster_changes["started_at"]), filtered=filtered,
-        sources={s["source"]: {"schema": s["schema"], "mode": s["upload_mode"], "files": s["file_modes"]}
-                 for s in sources},
+        sources={s["source"]: {"schema": s["schema"], "mode": s["upload_mode"], "files": s["file_modes"],
+                               "fingerprint": fingerprints.get(s["source"])} for s in sources},
         archive_path=str(sources[0]["archive"]).rsplit("/", 1)[0] if sources else None,
         store=golden_store.store(),
     )

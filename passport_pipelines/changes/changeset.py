@@ -40,7 +40,8 @@ class ChangeSet:
     entities: dict[str, EntityChanges] = field(default_factory=dict)
 
     def counts(self) -> dict[str, dict[str, int]]:
-        return {e: c.counts() for e, c in self.entities.items()}
+        zero = {"added": 0, "updated": 0, "deleted": 0}
+        return {e: (self.entities[e].counts() if e in self.entities else dict(zero)) for e in entities.ENTITIES}
 
     @property
     def total(self) -> int:

@@ -30,12 +30,17 @@ def with_delivered_ids(con: duckdb.DuckDBPyConnection, current: dict[str, str]) 
             elif ref is None:
                 select.append(f"t.{_q(col)}")
             elif ref.is_list:
-                target = current[ref.entity]
-                select.append(
-                    f"(SELECT string_agg(g.golden_id, ',' ORDER BY x.pos) FROM "
-                    f"(SELECT unnest(string_split(t.{_q(col)}, ',')) AS sid, "
-                    f"generate_subscripts(string_split(t.{_q(col)}, ','), 1) AS pos) AS x "
-                    f"JOIN {target} AS g ON g.source = t.source AND g.sourced_id = x.sid) AS {_q(col)}")
+                # Split, map each id, and join back in the original order, as one set operation.
+                alias = f"l{i}"
+                c = _q(col)
+                joins.append(
+                    f"LEFT JOIN (SELECT x.source, x.sourced_id, string_agg(g.golden_id, ',' ORDER BY x.pos) AS mapped "
+                    f"FROM (SELECT source, sourced_id, unnest(string_split({c}, ',')) AS sid, "
+                    f"generate_subscripts(string_split({c}, ','), 1) AS pos FROM {relation} WHERE {c} IS NOT NULL) AS x "
+                    f"JOIN {current[ref.entity]} AS g ON g.source = x.source AND g.sourced_id = x.sid "
+                    f"GROUP BY x.source, x.sourced_id) AS {alias} "
+                    f"ON {alias}.source = t.source AND {alias}.sourced_id = t.sourced_id")
+                select.append(f"{alias}.mapped AS {c}")
             else:
                 alias = f"r{i}"
                 joins.append(f"LEFT JOIN {current[ref.entity]} AS {alias} "

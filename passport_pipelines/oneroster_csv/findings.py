@@ -105,6 +105,21 @@ class FindingsReport:
             "findings": [f.as_row() for f in self.samples(limit=10 * SAMPLE_LIMIT)],
         }
 
+    def to_json(self) -> list[dict]:
+        """Every tally, exactly: for storing a report and reading it back unchanged."""
+        return [{"rule": t.rule, "severity": t.severity, "total": t.total,
+                 "samples": [f.as_row() for f in t.samples]} for t in self.tallies.values()]
+
+    @classmethod
+    def from_json(cls, data: list[dict]) -> "FindingsReport":
+        report = cls()
+        for t in data:
+            tally = RuleTally(t["rule"], t["severity"], t["total"])
+            tally.samples = [Finding(r["file"], r["line"], r["column"], r["value"], r["rule"], r["severity"],
+                                     r["message"]) for r in t["samples"]]
+            report.tallies[(t["severity"], t["rule"])] = tally
+        return report
+
     def render(self, limit: int = 50) -> str:
         lines = [
             f"{self.count('error')} error(s), {self.count('filtered')} row(s) filtered, "

@@ -57,6 +57,7 @@ class Version:
     filtered: dict
     archive_path: str | None
     run_id: str | None
+    sources: dict
 
     def as_dict(self) -> dict:
         return {
@@ -64,7 +65,7 @@ class Version:
             "status": self.status, "mode": self.mode, "committed_by": self.committed_by,
             "committed_at": self.committed_at.isoformat() if self.committed_at else None,
             "changes": self.changes, "filtered": self.filtered, "archive_path": self.archive_path,
-            "run_id": self.run_id,
+            "run_id": self.run_id, "sources": self.sources,
         }
 
 
@@ -321,5 +322,5 @@ def _version(row) -> Version:
         id=row["id"], district=row["district"], school_year=row["school_year"], number=row["number"],
         status=row["status"], mode=row["mode"], committed_by=row["committed_by"],
         committed_at=row["committed_at"], changes=row["changes"], filtered=row["filtered"],
-        archive_path=row["archive_path"], run_id=row["run_id"],
+        archive_path=row["archive_path"], run_id=row["run_id"], sources=row["sources"] or {},
     )

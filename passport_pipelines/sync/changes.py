@@ -23,6 +23,8 @@ class RosterChanges:
     base_version_id: int | None
     counts: dict[str, dict[str, int]]
     sources: list[str]
+    # The very data that made the latest version, again: applying it twice changes nothing.
+    unchanged: bool = False
 
 
 def compute_changes(normalized: list[NormalizedSource], *, district: str, school_year: str,
@@ -30,6 +32,8 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
     base = store.latest_version(district, school_year)
     root = intermediate_dir("roster_changes", district, school_year)
     totals: dict[str, dict[str, int]] = {e: {"added": 0, "updated": 0, "deleted": 0} for e in entities.ENTITIES}
+    if base and _same_input_as(base.sources, normalized):
+        return RosterChanges(str(root), base.id, totals, [s.source for s in normalized], unchanged=True)
     folders = []
     for source in normalized:
         con = connect()
@@ -77,7 +81,16 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
     return RosterChanges(str(root), base.id if base else None, totals, [s.source for s in normalized])
 
 
+def _same_input_as(version_sources: dict, normalized: list[NormalizedSource]) -> bool:
+    """Whether every source's normalized rows are byte-identical to those the version was built from."""
+    if set(version_sources) != {s.source for s in normalized}:
+        return False
+    return all(s.fingerprint and version_sources[s.source].get("fingerprint") == s.fingerprint for s in normalized)
+
+
 def load_change_set(changes: RosterChanges) -> ChangeSet:
+    if changes.unchanged:
+        return ChangeSet()
     con = connect()
     try:
         parts: dict[str, dict[str, list[pa.Table]]] = {e: {"upserts": [], "deletes": []} for e in entities.ENTITIES}

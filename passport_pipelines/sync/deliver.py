@@ -31,18 +31,44 @@ def deliver_version(integration: Integration, version: Version, store: GoldenSto
     return results
 
 
+def _previous_delivery(store: GoldenStore, version: Version, destination: str) -> dict | None:
+    for previous in reversed(store.versions(version.district, version.school_year)):
+        if previous.number >= version.number:
+            continue
+        for d in store.deliveries(previous.id):
+            if d["destination"] == destination and d["status"] in ("delivered", "unchanged") and d["path"] \
+                    and Path(d["path"]).exists():
+                return d
+        return None
+    return None
+
+
 def _deliver(integration: Integration, version: Version, store: GoldenStore) -> list[dict]:
     results = []
     destinations = integration.destinations
     if not destinations:
         return results
+    if not any(sum(c.values()) for c in version.changes.values()):
+        # Nothing changed: the export already delivered is still current, so no new file
+        # appears for downstream systems to pick up again.
+        pending = []
+        for dest in destinations:
+            previous = _previous_delivery(store, version, dest.name)
+            if previous is None:
+                pending.append(dest)
+                continue
+            store.record_delivery(version.id, dest.name, dest.type, previous["path"], previous["rows"], "unchanged")
+            results.append({"destination": dest.name, "format": dest.type, "path": previous["path"],
+                            "rows": previous["rows"], "unchanged": True})
+        destinations = pending
+        if not destinations:
+            return results
     con = connect()
     try:
         current = {}
         for entity in entities.ENTITIES:
-            con.register("_current", store.current_records(version.district, version.school_year, entity))
-            con.execute(f"CREATE OR REPLACE TEMP TABLE current__{entity} AS SELECT * FROM _current")
-            con.unregister("_current")
+            # Registered, not copied: DuckDB scans the Arrow table in place.
+            con.register(f"current__{entity}", store.current_records(version.district, version.school_year, entity))
             current[entity] = f"current__{entity}"
         delivered = with_delivered_ids(con, current)
         frames = {e: to_frame(con.table(v).to_arrow_table()) for e, v in delivered.items()}

@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from passport_pipelines.artifacts.fingerprints import code_fingerprint, combine, file_digest, read_stamp, write_stamp
 from passport_pipelines.artifacts.layout import intermediate_dir, originals_dir
 from passport_pipelines.artifacts.table_sets import write_table_set
 from passport_pipelines.config.integration import CsvFolderSource, Integration, SftpSource
@@ -19,7 +20,6 @@ from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
 from passport_pipelines.oneroster_csv.spec import FILE_ENTITY
 from passport_pipelines.oneroster_csv.validation import validate_package
 from passport_pipelines.store.golden_store import GoldenStore
-from passport_pipelines.transforms.engine import connect
 
 
 @dataclass
@@ -33,6 +33,8 @@ class SourceExtract:
     rows: dict[str, int]
     filtered: dict[str, int]
     ok: bool
+    fingerprint: str | None = None  # set when the validated tables depend on the drop's files alone
+    reused: bool = False  # the drop was byte-identical to the last one: its validation was reused
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -69,6 +71,21 @@ def extract_source(integration: Integration, source: CsvFolderSource | SftpSourc
         report.add(Finding(source.name, None, None, None, "drop.fetch", "error", str(exc)))
         return SourceExtract(source.name, source.schema_, source.mode, "", str(archive), {}, {}, {}, False), report
 
+    folder = intermediate_dir("source_extracts", district, school_year) / source.name
+    fingerprint = None
+    if source.mode == "full":
+        # In full mode validation reads nothing but the files (delta files bring ids on record
+        # into play, and those change the fingerprint's meaning): safe to reuse when identical.
+        files = sorted(p for p in archive.rglob("*") if p.is_file() and p.name != "validation_report.json")
+        fingerprint = combine("source_extracts", code_fingerprint(), source.schema_, source.mode,
+                              [(p.relative_to(archive).as_posix(), file_digest(p)) for p in files])
+        stamp = read_stamp(folder)
+        if stamp and stamp.get("fingerprint") == fingerprint and "delta" not in stamp["extract"]["file_modes"].values():
+            report = FindingsReport.from_json(stamp["report"])
+            (archive / "validation_report.json").write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
+            extract = SourceExtract(**{**stamp["extract"], "archive": str(archive), "reused": True})
+            return extract, report
+
     def known_keys(file: str, mode: str) -> pa.Array | None:
         entity = FILE_ENTITY.get(file)
         if entity is None or entity == "user_profiles" or (mode == "bulk" and source.mode == "full"):
@@ -77,13 +94,16 @@ def extract_source(integration: Integration, source: CsvFolderSource | SftpSourc
         return keys.filter(pc.field("active")).column("sourced_id").combine_chunks()
 
     drop = validate_package(drop_path, source.schema_, known_keys=known_keys)
-    folder = intermediate_dir("source_extracts", district, school_year) / source.name
-    if drop.ok:
-        write_table_set(drop.con, folder, {name: name for name in drop.present})
     (archive / "validation_report.json").write_text(json.dumps(drop.report.to_dict(), indent=1), encoding="utf-8")
     extract = SourceExtract(
         source=source.name, schema=source.schema_, upload_mode=source.mode, folder=str(folder), archive=str(archive),
         file_modes=drop.modes, rows=drop.rows, filtered={k: v for k, v in drop.filtered.items() if v}, ok=drop.ok,
+        fingerprint=fingerprint if drop.ok and "delta" not in drop.modes.values() else None,
     )
+    if drop.ok:
+        write_table_set(drop.con, folder, {name: name for name in drop.present})
+        if extract.fingerprint:
+            write_stamp(folder, {"fingerprint": fingerprint, "extract": extract.as_dict(),
+                                 "report": drop.report.to_json()})
     drop.con.close()
     return extract, drop.report

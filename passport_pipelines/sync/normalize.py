@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from passport_pipelines.artifacts.fingerprints import combine, read_stamp, transforms_fingerprint, write_stamp
 from passport_pipelines.artifacts.layout import intermediate_dir
 from passport_pipelines.artifacts.table_sets import load_table_set, write_table_set
 from passport_pipelines.oneroster_csv.findings import FindingsReport
@@ -21,17 +22,29 @@ class NormalizedSource:
     folder: str
     entity_modes: dict[str, str]
     rows: dict[str, int]
+    fingerprint: str | None = None
+    reused: bool = False
 
 
 def normalize_source(extract: SourceExtract, *, district: str, school_year: str) -> NormalizedSource:
+    folder = intermediate_dir("normalized_rosters", district, school_year) / extract.source
+    fingerprint = None
+    if extract.fingerprint:
+        fingerprint = combine("normalized_rosters", extract.fingerprint, transforms_fingerprint(), district, school_year,
+                              extract.source)
+        stamp = read_stamp(folder)
+        if stamp and stamp.get("fingerprint") == fingerprint:
+            return NormalizedSource(**{**stamp["normalized"], "reused": True})
     con = connect()
     try:
         tables = load_table_set(con, Path(extract.folder))
         drop = ValidatedDrop(schema=extract.schema, report=FindingsReport(), con=con, modes=extract.file_modes,
                              present=list(tables))
         outputs = normalize_drop(drop, source=extract.source, district=district, school_year=school_year)
-        folder = intermediate_dir("normalized_rosters", district, school_year) / extract.source
         rows = write_table_set(con, folder, outputs)
     finally:
         con.close()
-    return NormalizedSource(extract.source, extract.upload_mode, str(folder), entity_modes(drop), rows)
+    result = NormalizedSource(extract.source, extract.upload_mode, str(folder), entity_modes(drop), rows, fingerprint)
+    if fingerprint:
+        write_stamp(folder, {"fingerprint": fingerprint, "normalized": result.__dict__})
+    return result
