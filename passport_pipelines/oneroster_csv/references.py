@@ -46,15 +46,21 @@ def filter_references(con: duckdb.DuckDBPyConnection, specs: dict[str, FileSpec]
                 if keys is None:
                     continue  # the referenced file is neither in this drop nor on record: nothing to check
                 c = _q(column.name)
-                if column.kind == "ids":
-                    dangling = (f"EXISTS (SELECT 1 FROM unnest(string_split(or_list({c}), ',')) AS u(ref) "
-                                f"WHERE ref NOT IN (SELECT sourcedId FROM _keys))")
-                else:
-                    dangling = f"{c} NOT IN (SELECT sourcedId FROM _keys)"
                 con.execute(f"CREATE OR REPLACE TEMP TABLE _keys AS SELECT DISTINCT sourcedId FROM ({keys}) "
                             "WHERE sourcedId IS NOT NULL")
-                con.execute(f"CREATE OR REPLACE TEMP TABLE _bad AS SELECT {LINE}, {c} AS value FROM {name} "
-                            f"WHERE {c} IS NOT NULL AND {dangling}")
+                if column.kind == "ids":
+                    # Every id of every list cell against the keys, as one anti-join.
+                    con.execute(f"""
+                        CREATE OR REPLACE TEMP TABLE _bad AS
+                        SELECT t.{LINE}, t.{c} AS value FROM {name} AS t
+                        WHERE t.{LINE} IN (
+                            SELECT u.{LINE} FROM (
+                                SELECT {LINE}, unnest(string_split(or_list({c}), ',')) AS ref FROM {name}
+                                WHERE {c} IS NOT NULL
+                            ) AS u ANTI JOIN _keys AS k ON k.sourcedId = u.ref)""")
+                else:
+                    con.execute(f"CREATE OR REPLACE TEMP TABLE _bad AS SELECT t.{LINE}, t.{c} AS value FROM {name} AS t "
+                                f"ANTI JOIN _keys AS k ON k.sourcedId = t.{c} WHERE t.{c} IS NOT NULL")
                 total = con.execute("SELECT count(*) FROM _bad").fetchone()[0]
                 if not total:
                     continue

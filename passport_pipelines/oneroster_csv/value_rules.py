@@ -45,8 +45,8 @@ def rules_for(column: Column, mode: str) -> list[Rule]:
                               "a delta file needs status active or tobedeleted on every row"))
             rules.append(Rule("value.status_inactive", "warning", "lower({c}) = 'inactive'",
                               "OneRoster 1.0 status 'inactive' is read as tobedeleted"))
-            rules.append(Rule("value.enum", "error", "or_enum({c}, ['active', 'tobedeleted', 'inactive']) IS NULL "
-                              "AND {c} IS NOT NULL", "status must be active or tobedeleted"))
+            rules.append(Rule("value.enum", "error", "lower({c}) NOT IN ('active', 'tobedeleted', 'inactive')",
+                              "status must be active or tobedeleted"))
         else:
             rules.append(Rule("bulk.status", "warning", "{c} IS NOT NULL",
                               "status should be blank in a bulk file; every row of a bulk file is active"))
@@ -64,7 +64,7 @@ def rules_for(column: Column, mode: str) -> list[Rule]:
                           "ids should be 1-255 characters of letters, digits and . / @ _ -"))
     elif kind == "ids":
         rules.append(Rule("value.id_format", "warning",
-                          f"NOT regexp_full_match(or_list({{c}}), '{ID_PATTERN}(,{ID_PATTERN})*')",
+                          f"NOT regexp_full_match({{c}}, '\\s*{ID_PATTERN}(\\s*,\\s*{ID_PATTERN})*\\s*,?\\s*')",
                           "a list of ids, comma-separated in one cell, each of letters, digits and . / @ _ -"))
     elif kind == "date":
         rules.append(Rule("value.date", "error", "{c} IS NOT NULL AND or_date({c}) IS NULL",
@@ -76,10 +76,11 @@ def rules_for(column: Column, mode: str) -> list[Rule]:
         rules.append(Rule("value.boolean", "error", "{c} IS NOT NULL AND or_bool({c}) IS NULL",
                           "must be true or false"))
     elif kind == "enum":
-        allowed = _sql_list(column.values)
-        rules.append(Rule("value.enum", "error", f"{{c}} IS NOT NULL AND or_enum({{c}}, {allowed}) IS NULL",
+        exact = _sql_list(column.values)[1:-1]
+        lowered = _sql_list(v.lower() for v in column.values)[1:-1]
+        rules.append(Rule("value.enum", "error", f"lower({{c}}) NOT IN ({lowered})",
                           f"must be one of: {', '.join(column.values)}"))
-        rules.append(Rule("value.enum_case", "warning", f"or_enum({{c}}, {allowed}) <> {{c}}",
+        rules.append(Rule("value.enum_case", "warning", f"{{c}} NOT IN ({exact}) AND lower({{c}}) IN ({lowered})",
                           "value differs from the spec's spelling only by case; normalized"))
     elif kind == "grades":
         grades = _sql_list(g.lower() for g in GRADES)
@@ -97,17 +98,23 @@ def rules_for(column: Column, mode: str) -> list[Rule]:
 
 def check_values(con: duckdb.DuckDBPyConnection, relation: str, spec: FileSpec, mode: str,
                  report: FindingsReport) -> None:
-    for column in spec.columns:
-        for rule in rules_for(column, mode):
-            condition = rule.condition.replace("{c}", _q(column.name))
-            rows = con.execute(
-                f"SELECT {LINE}, {_q(column.name)}, count(*) OVER () FROM {relation} "
-                f"WHERE {condition} ORDER BY {LINE} LIMIT {SAMPLE_LIMIT}"
-            ).fetchall()
-            if rows:
-                findings = [Finding(spec.filename, line, column.name, mask(column.name, value), rule.rule,
-                                    rule.severity, rule.message) for line, value, _ in rows]
-                report.add_many(findings, rows[0][2])
+    checks = [(column, rule, rule.condition.replace("{c}", _q(column.name)))
+              for column in spec.columns for rule in rules_for(column, mode)]
+    if not checks:
+        return
+    # One scan counts every rule; only the rules that fired are read again for their first rows.
+    counts = con.execute(
+        "SELECT " + ", ".join(f"count(*) FILTER (WHERE {cond})" for _, _, cond in checks) + f" FROM {relation}"
+    ).fetchone()
+    for (column, rule, condition), total in zip(checks, counts):
+        if not total:
+            continue
+        rows = con.execute(
+            f"SELECT {LINE}, {_q(column.name)} FROM {relation} WHERE {condition} ORDER BY {LINE} LIMIT {SAMPLE_LIMIT}"
+        ).fetchall()
+        findings = [Finding(spec.filename, line, column.name, mask(column.name, value), rule.rule,
+                            rule.severity, rule.message) for line, value in rows]
+        report.add_many(findings, total)
 
 
 def check_keys(con: duckdb.DuckDBPyConnection, relation: str, spec: FileSpec, report: FindingsReport) -> None:

@@ -16,13 +16,13 @@ CREATE OR REPLACE MACRO or_bool(x) AS
 
 -- The allowed value spelled as the spec spells it, whatever the case in the file.
 CREATE OR REPLACE MACRO or_enum(x, allowed) AS
-  CASE WHEN x IS NULL THEN NULL ELSE list_filter(allowed, lambda v: lower(v) = lower(x))[1] END;
+  CASE WHEN x IS NULL THEN NULL
+       WHEN list_contains(allowed, x) THEN x  -- the common case, without a per-row lambda
+       ELSE list_filter(allowed, lambda v: lower(v) = lower(x))[1] END;
 
 -- A list cell ("09, 10,11") as a clean comma-joined list ("09,10,11").
 CREATE OR REPLACE MACRO or_list(x) AS
-  CASE WHEN x IS NULL THEN NULL
-       ELSE nullif(array_to_string(list_filter(list_transform(string_split(x, ','), lambda e: trim(e)), lambda e: e <> ''), ','), '')
-  END;
+  nullif(trim(regexp_replace(regexp_replace(trim(x), '\s*,\s*', ',', 'g'), ',{2,}', ',', 'g'), ','), '');
 
 -- Row status: blank in bulk files means active; OneRoster 1.0's "inactive" means deleted.
 CREATE OR REPLACE MACRO or_status(x) AS
