@@ -1,6 +1,7 @@
 """Normalized rosters: each source mapped into the canonical model by the SQL models."""
 
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -14,14 +15,33 @@ from passport_pipelines.sync.extract import SourceExtract
 from passport_pipelines.sync.normalize import normalize_source
 
 CANONICAL_SCHEMA = "canonical_schema"
+# Canonical columns holding personal data: their failing values are never put in metadata.
+PERSONAL = frozenset({
+    "given_name", "family_name", "middle_name", "preferred_given_name", "preferred_family_name", "username",
+    "email", "sms", "phone", "identifier", "state_id", "user_ids", "birth_date", "city_of_birth",
+})
 _FAILURE_SCHEMA = dg.TableSchema(columns=[
     dg.TableColumn("source", "string"), dg.TableColumn("entity", "string"), dg.TableColumn("column", "string"),
     dg.TableColumn("check", "string"), dg.TableColumn("failure_case", "string"), dg.TableColumn("index", "int"),
 ])
 
 
-def _schema_failures(source: str, folder: str) -> tuple[int, list[dg.TableRecord]]:
-    """Run each canonical pandera model over its table; count and sample the failure cases."""
+def _schema_failures(source: str, folder: str, fingerprint: str | None) -> tuple[int, list[dg.TableRecord]]:
+    """Run each canonical pandera model over its table; count and sample the failure cases.
+    Tables reused from the last sync (same fingerprint) reuse its result as well."""
+    saved = Path(folder) / "schema_check.json"
+    if fingerprint and saved.exists():
+        data = json.loads(saved.read_text(encoding="utf-8"))
+        if data.get("fingerprint") == fingerprint:
+            return data["total"], [dg.TableRecord(r) for r in data["records"]]
+    total, records = _run_pandera(source, folder)
+    if fingerprint:
+        saved.write_text(json.dumps({"fingerprint": fingerprint, "total": total,
+                                     "records": [r.data for r in records]}), encoding="utf-8")
+    return total, records
+
+
+def _run_pandera(source: str, folder: str) -> tuple[int, list[dg.TableRecord]]:
     total, records = 0, []
     con = duckdb.connect()
     try:
@@ -36,7 +56,7 @@ def _schema_failures(source: str, folder: str) -> tuple[int, list[dg.TableRecord
                 for row in cases.head(100 - len(records)).itertuples():
                     records.append(dg.TableRecord({
                         "source": source, "entity": entity, "column": str(row.column), "check": str(row.check),
-                        "failure_case": str(row.failure_case)[:40],
+                        "failure_case": "<withheld>" if str(row.column) in PERSONAL else str(row.failure_case)[:40],
                         "index": int(row.index) if row.index is not None and str(row.index).isdigit() else None,
                     }))
     finally:
@@ -63,7 +83,7 @@ def normalized_rosters(context: dg.AssetExecutionContext, source_extracts: dict)
         extract = SourceExtract(**raw)
         result = normalize_source(extract, district=district, school_year=school_year)
         normalized.append(result.__dict__)
-        n, recs = _schema_failures(extract.source, result.folder)
+        n, recs = _schema_failures(extract.source, result.folder, result.fingerprint)
         failures += n
         records += recs
     rows = {}

@@ -9,9 +9,11 @@ mode, missing). Deleting a user or class ends the records that depend on it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable, Union
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from passport_pipelines.model import entities
 
@@ -30,18 +32,30 @@ class EntityChanges:
     deletes: pa.Table
 
     def counts(self) -> dict[str, int]:
-        change = self.upserts.column("change").to_pylist() if self.upserts.num_rows else []
-        added = sum(1 for c in change if c in ("added", "restored"))
-        return {"added": added, "updated": len(change) - added, "deleted": self.deletes.num_rows}
+        updated = int(pc.sum(pc.equal(self.upserts.column("change"), "updated")).as_py() or 0) \
+            if self.upserts.num_rows else 0
+        return {"added": self.upserts.num_rows - updated, "updated": updated, "deleted": self.deletes.num_rows}
+
+
+# An entity's changes, or a function that loads them when the commit reaches that entity, so a
+# district's change set never has to sit in memory all at once.
+EntityChangesSource = Union[EntityChanges, Callable[[], EntityChanges]]
 
 
 @dataclass
 class ChangeSet:
-    entities: dict[str, EntityChanges] = field(default_factory=dict)
+    entities: dict[str, EntityChangesSource] = field(default_factory=dict)
+    known_counts: dict[str, dict[str, int]] | None = None  # when the entities are loaded lazily
 
     def counts(self) -> dict[str, dict[str, int]]:
         zero = {"added": 0, "updated": 0, "deleted": 0}
-        return {e: (self.entities[e].counts() if e in self.entities else dict(zero)) for e in entities.ENTITIES}
+        if self.known_counts is not None:
+            return {e: dict(self.known_counts.get(e, zero)) for e in entities.ENTITIES}
+        return {e: (self.load(e).counts() if e in self.entities else dict(zero)) for e in entities.ENTITIES}
+
+    def load(self, entity: str) -> EntityChanges:
+        source = self.entities[entity]
+        return source() if callable(source) else source
 
     @property
     def total(self) -> int:

@@ -47,7 +47,7 @@ def with_delivered_ids(con: duckdb.DuckDBPyConnection, current: dict[str, str]) 
                              f"ON {alias}.source = t.source AND {alias}.sourced_id = t.{_q(col)}")
                 select.append(f"{alias}.golden_id AS {_q(col)}")
         view = f"delivered__{entity}"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {view} AS SELECT {', '.join(select)} FROM {relation} AS t "
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(select)} FROM {relation} AS t "
                     + " ".join(joins))
         out[entity] = view
     return out

@@ -21,6 +21,9 @@ from passport_pipelines.store import schema
 from passport_pipelines.store.arrow_connection import ArrowConnection
 from passport_pipelines.store.engine import create_store_engine, migrate
 
+REBUILD_INDEX_ROWS = 200_000
+
+
 class ConcurrentCommitError(RuntimeError):
     pass
 
@@ -191,8 +194,9 @@ class GoldenStore:
                 )
             number = (latest[0]["number"] if latest else 0) + 1
             version_id = self._insert_version(ac, info, number, now, changes)
-            for entity, ec in changes.entities.items():
-                self._apply(ac, entity, ec, info, version_id)
+            for entity in list(changes.entities):
+                # One entity in memory at a time: loaded, applied, released.
+                self._apply(ac, entity, changes.load(entity), info, version_id)
         return version_id
 
     def _insert_version(self, ac: ArrowConnection, info: CommitInfo, number: int, now: datetime,
@@ -230,6 +234,11 @@ class GoldenStore:
             new = upserts.filter(pc.equal(change, "added"))
             old = upserts.filter(pc.not_equal(change, "added"))
             n = new.num_rows
+            # A big load is faster into a table without its random-order golden_id index, which is
+            # then rebuilt once, sorted. Inside the transaction, so a failure restores it too.
+            rebuild = n >= REBUILD_INDEX_ROWS
+            if rebuild:
+                ac.execute(f"DROP INDEX {_qi('ix_' + table + '_golden_id')}")
             ac.ingest(table, pa.table({
                 "district": _const(info.district, n), "school_year": _const(info.school_year, n),
                 **{c: new.column(c) for c in canon},
@@ -237,6 +246,9 @@ class GoldenStore:
                 "first_version": _const(version_id, n, pa.int32()),
                 "last_version": _const(version_id, n, pa.int32()),
             }))
+            del new
+            if rebuild:
+                ac.execute(f"CREATE INDEX {_qi('ix_' + table + '_golden_id')} ON {table} (golden_id)")
             m = old.num_rows
             sets = ", ".join(f"{_qi(c)} = {ac.ph(i)}" for i, c in enumerate(content, start=1))
             k = len(content)

@@ -89,22 +89,23 @@ def _same_input_as(version_sources: dict, normalized: list[NormalizedSource]) ->
 
 
 def load_change_set(changes: RosterChanges) -> ChangeSet:
+    """The change set, each entity read from Parquet only when the commit asks for it."""
     if changes.unchanged:
         return ChangeSet()
-    con = connect()
-    try:
-        parts: dict[str, dict[str, list[pa.Table]]] = {e: {"upserts": [], "deletes": []} for e in entities.ENTITIES}
-        for source in changes.sources:
-            tables = load_table_set(con, Path(changes.folder) / source, prefix=f"{source}__")
-            for name, view in tables.items():
-                kind, entity = name.split("__", 1)
-                parts[entity][kind].append(con.table(view).to_arrow_table())
-        out = ChangeSet()
-        for entity, kinds in parts.items():
-            if not kinds["upserts"] and not kinds["deletes"]:
-                continue
-            out.entities[entity] = EntityChanges(
-                upserts=pa.concat_tables(kinds["upserts"]), deletes=pa.concat_tables(kinds["deletes"]))
-        return out
-    finally:
-        con.close()
+
+    def loader(entity: str):
+        def load() -> EntityChanges:
+            con = connect()
+            try:
+                parts = {}
+                for kind in ("upserts", "deletes"):
+                    files = [Path(changes.folder) / source / f"{kind}__{entity}.parquet" for source in changes.sources]
+                    listing = ", ".join(f"'{str(f).replace(chr(39), chr(39) * 2)}'" for f in files)
+                    parts[kind] = con.execute(f"SELECT * FROM read_parquet([{listing}])").to_arrow_table()
+                return EntityChanges(upserts=parts["upserts"], deletes=parts["deletes"])
+            finally:
+                con.close()
+        return load
+
+    busy = [e for e in entities.ENTITIES if any(changes.counts[e].values())]
+    return ChangeSet({e: loader(e) for e in busy}, known_counts=changes.counts)

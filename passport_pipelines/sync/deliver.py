@@ -71,7 +71,9 @@ def _deliver(integration: Integration, version: Version, store: GoldenStore) -> 
             con.register(f"current__{entity}", store.current_records(version.district, version.school_year, entity))
             current[entity] = f"current__{entity}"
         delivered = with_delivered_ids(con, current)
-        frames = {e: to_frame(con.table(v).to_arrow_table()) for e, v in delivered.items()}
+        frames = {}
+        for entity, view in delivered.items():
+            frames[entity] = to_frame(con.execute(f"SELECT * FROM {view}").to_arrow_table())
     finally:
         con.close()
     for dest in destinations:
