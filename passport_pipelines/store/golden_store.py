@@ -147,6 +147,14 @@ class GoldenStore:
                    f"WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} AND deleted_version IS NULL")
             return ac.fetch(sql, [district, school_year], self._schema(entity, cols))
 
+    def current_keys(self, district: str, school_year: str, entity: str) -> pa.Table:
+        """(source, sourced_id, golden_id) of the committed, not deleted records of an entity."""
+        names = ["source", "sourced_id", "golden_id"]
+        with ArrowConnection(self.url) as ac:
+            sql = (f"SELECT source, sourced_id, golden_id FROM {schema.golden_table_name(entity)} "
+                   f"WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} AND deleted_version IS NULL")
+            return ac.fetch(sql, [district, school_year], pa.schema([(n, pa.string()) for n in names]))
+
     def count_records(self, district: str, school_year: str) -> dict[str, int]:
         out = {}
         with self.engine.connect() as conn:

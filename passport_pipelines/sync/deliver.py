@@ -6,7 +6,7 @@ from pathlib import Path
 
 from passport_pipelines import settings
 from passport_pipelines.config.integration import Integration
-from passport_pipelines.delivery.delivered_ids import with_delivered_ids
+from passport_pipelines.delivery.delivered_ids import REFERENCED, delivered_view
 from passport_pipelines.delivery.oneroster_export import write_oneroster_11_zip
 from passport_pipelines.model import entities
 from passport_pipelines.model.frames import to_frame
@@ -65,15 +65,17 @@ def _deliver(integration: Integration, version: Version, store: GoldenStore) -> 
             return results
     con = connect()
     try:
-        current = {}
-        for entity in entities.ENTITIES:
-            # Registered, not copied: DuckDB scans the Arrow table in place.
-            con.register(f"current__{entity}", store.current_records(version.district, version.school_year, entity))
-            current[entity] = f"current__{entity}"
-        delivered = with_delivered_ids(con, current)
+        keys = {}
+        for entity in REFERENCED:
+            con.register(f"keys__{entity}", store.current_keys(version.district, version.school_year, entity))
+            keys[entity] = f"keys__{entity}"
         frames = {}
-        for entity, view in delivered.items():
+        for entity in entities.ENTITIES:
+            # One entity's full rows at a time; DuckDB scans the Arrow table in place.
+            con.register("current", store.current_records(version.district, version.school_year, entity))
+            view = delivered_view(con, entity, "current", keys)
             frames[entity] = to_frame(con.execute(f"SELECT * FROM {view}").to_arrow_table())
+            con.unregister("current")
     finally:
         con.close()
     for dest in destinations:
