@@ -20,6 +20,7 @@ _SQLITE_ONE_BATCH = {"adbc.sqlite.query.batch_rows": str(1 << 30)}
 
 class ArrowConnection:
     def __init__(self, url: str):
+        self._in_transaction = False
         parsed = make_url(url)
         self.backend = parsed.get_backend_name()
         if self.backend == "sqlite":
@@ -64,34 +65,32 @@ class ArrowConnection:
             cur.adbc_statement.set_options(**_SQLITE_ONE_BATCH)
         return cur
 
-    def fetch(self, sql: str, params: Sequence = (), schema: pa.Schema | None = None) -> pa.Table:
+    @contextmanager
+    def _executed(self, sql: str, params: Sequence = ()) -> Iterator:
         cur = self._cursor()
         try:
             cur.execute(sql, parameters=tuple(params) if params else None)
-            table = cur.fetch_arrow_table()
+            yield cur
         finally:
             cur.close()
+
+    def fetch(self, sql: str, params: Sequence = (), schema: pa.Schema | None = None) -> pa.Table:
+        with self._executed(sql, params) as cur:
+            table = cur.fetch_arrow_table()
         if schema is not None:
             table = pa.table([table.column(i).cast(field.type) for i, field in enumerate(schema)], schema=schema)
-        if self.backend == "postgresql":
+        if self.backend == "postgresql" and not self._in_transaction:
             self._conn.rollback()  # end the read's implicit transaction
         return table
 
     def scalar(self, sql: str, params: Sequence = ()):
-        cur = self._cursor()
-        try:
-            cur.execute(sql, parameters=tuple(params) if params else None)
+        with self._executed(sql, params) as cur:
             row = cur.fetchone()
-        finally:
-            cur.close()
         return row[0] if row else None
 
     def execute(self, sql: str, params: Sequence = ()) -> None:
-        cur = self._cursor()
-        try:
-            cur.execute(sql, parameters=tuple(params) if params else None)
-        finally:
-            cur.close()
+        with self._executed(sql, params):
+            pass
 
     def execute_many(self, sql: str, rows: pa.Table) -> None:
         if rows.num_rows:
@@ -118,6 +117,7 @@ class ArrowConnection:
         sqlite = self.backend == "sqlite"
         if sqlite:
             self.execute("BEGIN IMMEDIATE")
+        self._in_transaction = True
         try:
             yield self
         except BaseException:
@@ -125,3 +125,5 @@ class ArrowConnection:
             raise
         else:
             self.execute("COMMIT") if sqlite else self._conn.commit()
+        finally:
+            self._in_transaction = False
