@@ -123,6 +123,9 @@ def _print_summary(s: dict, home: str) -> None:
     if s["filtered"]:
         click.echo("  rows left out (dangling references): "
                    + ", ".join(f"{f} {n}" for f, n in s["filtered"].items()))
+        refs = s["checks"].get("references_resolve", {}).get("metadata", {})
+        for row in (refs.get("findings") or [])[:5]:
+            click.echo(f"    {row['file']}:{row['line']} {row['column']}={row['value']!r}: {row['message']}")
     for path in s["deliveries"]:
         click.echo(f"  delivered: {path}")
     for name in s["failed_checks"]:
