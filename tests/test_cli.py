@@ -62,6 +62,15 @@ def test_sync_of_a_failing_drop_exits_non_zero_with_the_findings(tmp_path, passp
     assert "manifest.missing" in result.stderr
 
 
+def test_a_relative_drop_path_is_taken_from_where_the_command_runs(tmp_path, passport_home, monkeypatch):
+    make_district(tmp_path / "drops" / "maple", students=10)
+    monkeypatch.chdir(tmp_path)
+    code, out = _run("integrations", "new", "maple-grove", "--source", "csv", "--set", "path=drops/maple")
+    assert code == 0, out
+    doc = yaml.safe_load((tmp_path / "integrations" / "maple-grove.yaml").read_text())
+    assert doc["sources"][0]["path"] == str(tmp_path / "drops" / "maple")
+
+
 def test_unknown_district_and_bad_options_fail_clearly(passport_home):
     code, out = _run("sync", "nowhere")
     assert code == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import yaml
 
@@ -42,6 +44,9 @@ def new(district: str, source_type: str, settings_: tuple[str, ...], display_nam
             fail(f"--set {item!r}: expected KEY=VALUE")
         if key not in SOURCE_KEYS[source_type]:
             fail(f"--set {key}: not a {source_type} setting (known: {', '.join(sorted(SOURCE_KEYS[source_type]))})")
+        if key in ("path", "known_hosts", "private_key"):
+            # A path typed on the command line means from here, not from the integrations folder.
+            value = str(Path(value).expanduser().resolve())
         values[key] = int(value) if key == "port" else value
     if source_type == "csv" and "path" not in values:
         fail("a csv source needs --set path=FOLDER_OR_ZIP")
