@@ -76,7 +76,6 @@ def compute_entity_changes(con: duckdb.DuckDBPyConnection, entity: str, incoming
     """
     prefix = GOLDEN_PREFIX[entity]
     district_lit = "'" + district.replace("'", "''") + "'"
-    content = entities.content_columns(entity)
     cols = ", ".join(f"i.{_q(c)}" for c in entities.columns(entity))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE upserts__{entity} AS
@@ -104,7 +103,6 @@ def compute_entity_changes(con: duckdb.DuckDBPyConnection, entity: str, incoming
         WHERE i.status = 'tobedeleted' AND s.active
         {missing}
     """)
-    del content
 
 
 def add_changed_fields(con: duckdb.DuckDBPyConnection, entity: str, previous: str) -> None:
@@ -120,7 +118,7 @@ def add_changed_fields(con: duckdb.DuckDBPyConnection, entity: str, previous: st
     """)
 
 
-def cascade_deletes(con: duckdb.DuckDBPyConnection, stored: dict[str, str], incoming: dict[str, str]) -> None:
+def cascade_deletes(con: duckdb.DuckDBPyConnection, stored: dict[str, str]) -> None:
     """Deleting a user or class ends what points at it: enrollments, roles, demographics, guardian links."""
     for parent, dependents in entities.CASCADES.items():
         if parent not in stored:
@@ -137,4 +135,3 @@ def cascade_deletes(con: duckdb.DuckDBPyConnection, stored: dict[str, str], inco
                   AND NOT EXISTS (SELECT 1 FROM deletes__{child} AS x WHERE x.source = s.source AND x.sourced_id = s.sourced_id)
                   AND NOT EXISTS (SELECT 1 FROM upserts__{child} AS u WHERE u.source = s.source AND u.sourced_id = s.sourced_id)
             """)
-    del incoming

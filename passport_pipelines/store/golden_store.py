@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Engine, func, select, update
@@ -319,8 +320,10 @@ class GoldenStore:
             return [dict(r) for r in conn.execute(select(d).where(d.c.version_id == version_id)).mappings()]
 
 
-def _const(value, n: int, type_: pa.DataType = pa.string()) -> pa.Array:
-    return pa.array([value], type_).take(pa.array([0] * n, pa.int32())) if n else pa.array([], type_)
+def _const(value, n: int, type_: pa.DataType | None = None) -> pa.Array:
+    """An array of n copies of one value."""
+    type_ = type_ or pa.string()
+    return pa.array([value], type_).take(pa.array(np.zeros(n, dtype=np.int32))) if n else pa.array([], type_)
 
 
 def _db_value(ac: ArrowConnection, value):

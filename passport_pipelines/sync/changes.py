@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
 
 from passport_pipelines.artifacts.layout import intermediate_dir
 from passport_pipelines.artifacts.table_sets import load_table_set, write_table_set
@@ -52,7 +51,7 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
                     con, entity, incoming[entity], stored[entity], district=district,
                     deletes_missing=(mode == "bulk" and source.upload_mode == "full"),
                 )
-            cascade_deletes(con, stored, incoming)
+            cascade_deletes(con, stored)
             for entity in entities.ENTITIES:
                 updated = con.execute(
                     f"SELECT source, sourced_id FROM upserts__{entity} WHERE change = 'updated'").to_arrow_table()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from passport_pipelines import settings
-from passport_pipelines.oneroster_csv.reader import LINE
 from passport_pipelines.oneroster_csv.spec import VERSIONS, files_for
 from passport_pipelines.oneroster_csv.validation import ValidatedDrop
 from passport_pipelines.transforms.runner import run_models
