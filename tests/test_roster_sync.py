@@ -13,6 +13,8 @@ import pytest
 from passport_pipelines.partitions import sync_partition_key
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration
+
+pytestmark = pytest.mark.slow  # whole syncs through Dagster; CI runs them, `pytest -m 'not slow'` skips them
 from tests.district_files import edit_rows, make_district, read_rows, write_manifest
 from tests.sync_harness import run_sync
 

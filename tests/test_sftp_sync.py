@@ -5,10 +5,13 @@ from __future__ import annotations
 import shutil
 
 import dagster as dg
+import pytest
 
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines import settings
 from tests.conftest import write_integration
+
+pytestmark = pytest.mark.slow  # whole syncs through Dagster; CI runs them, `pytest -m 'not slow'` skips them
 from tests.district_files import make_district, read_rows
 from tests.fakes.sftp_server import running_sftp_server
 from tests.sync_harness import run_sync
