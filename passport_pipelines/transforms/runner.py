@@ -136,14 +136,16 @@ def _finish_canonical(con: duckdb.DuckDBPyConnection, model: Model, provenance: 
             f"missing: {', '.join(missing) or 'none'}; unexpected: {', '.join(extra) or 'none'}"
         )
     content = entities.content_columns(name)
-    hash_input = ", ".join(f"{_q(c)} := {_q(c)}" for c in content)
+    # Fields joined by the unit separator, NULL spelled as a NUL character: md5 of one string
+    # per row is more than twice as fast as hashing a struct, and as exact for change detection.
+    hash_input = ", ".join(f"coalesce(CAST({_q(c)} AS VARCHAR), chr(0))" for c in content)
     lit = {k: "'" + v.replace("'", "''") + "'" for k, v in provenance.items()}
     select = []
     for col in entities.columns(name):
         if col in lit:
             select.append(f"{lit[col]} AS {col}")
         elif col == "content_hash":
-            select.append(f"md5(CAST(struct_pack({hash_input}) AS VARCHAR)) AS content_hash")
+            select.append(f"md5(concat_ws(chr(31), {hash_input})) AS content_hash")
         else:
             select.append(_q(col))
     relation = f"canonical__{name}"
