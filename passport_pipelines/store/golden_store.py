@@ -206,6 +206,7 @@ class GoldenStore:
             for entity in list(changes.entities):
                 # One entity in memory at a time: loaded, applied, released.
                 self._apply(ac, entity, changes.load(entity), info, version_id)
+                pa.default_memory_pool().release_unused()
         return version_id
 
     def _insert_version(self, ac: ArrowConnection, info: CommitInfo, number: int, now: datetime,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
+
 from passport_pipelines import settings
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.delivery.delivered_ids import REFERENCED, delivered_view
@@ -12,6 +14,12 @@ from passport_pipelines.model import entities
 from passport_pipelines.model.frames import to_frame
 from passport_pipelines.store.golden_store import GoldenStore, Version
 from passport_pipelines.transforms.engine import connect
+
+
+# OneRoster 1.1 carries a user's role and orgs on users.csv, so the roles table is not exported;
+# nor are the columns that only say where a record came from.
+EXPORTED = [e for e in entities.ENTITIES if e != "roles"]
+UNEXPORTED_COLUMNS = ("content_hash", "district", "school_year", "source", "date_last_modified")
 
 
 def export_path(integration: Integration, folder: Path | None, version: Version) -> Path:
@@ -70,12 +78,15 @@ def _deliver(integration: Integration, version: Version, store: GoldenStore) -> 
             con.register(f"keys__{entity}", store.current_keys(version.district, version.school_year, entity))
             keys[entity] = f"keys__{entity}"
         frames = {}
-        for entity in entities.ENTITIES:
-            # One entity's full rows at a time; DuckDB scans the Arrow table in place.
+        for entity in EXPORTED:
+            # One entity's full rows at a time; DuckDB scans the Arrow table in place. Columns the
+            # export never writes are left behind, so a district's frames stay within budget.
             con.register("current", store.current_records(version.district, version.school_year, entity))
             view = delivered_view(con, entity, "current", keys)
-            frames[entity] = to_frame(con.execute(f"SELECT * FROM {view}").to_arrow_table())
+            frames[entity] = to_frame(con.execute(f"SELECT * EXCLUDE ({', '.join(UNEXPORTED_COLUMNS)}) FROM {view}")
+                                      .to_arrow_table())
             con.unregister("current")
+            pa.default_memory_pool().release_unused()
     finally:
         con.close()
     for dest in destinations:
