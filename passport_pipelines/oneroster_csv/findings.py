@@ -76,11 +76,6 @@ class FindingsReport:
         room = SAMPLE_LIMIT - len(tally.samples)
         tally.samples.extend(rest[:max(room, 0)])
 
-    def extend(self, other: "FindingsReport") -> None:
-        for tally in other.tallies.values():
-            if tally.samples:
-                self.add_many(tally.samples, tally.total)
-
     def count(self, severity: Severity | None = None) -> int:
         return sum(t.total for t in self.tallies.values() if severity is None or t.severity == severity)
 

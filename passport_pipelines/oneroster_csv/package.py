@@ -45,6 +45,3 @@ class Package:
             return Path(member).read_bytes()
         with zipfile.ZipFile(self.origin) as zf:
             return zf.read(member)
-
-    def filenames(self) -> list[str]:
-        return sorted(PurePosixPath(m).name for m in self.members.values())

@@ -34,20 +34,27 @@ def filter_references(con: duckdb.DuckDBPyConnection, specs: dict[str, FileSpec]
                       known: set[str], report: FindingsReport) -> dict[str, int]:
     """Drop dangling rows from the tables named in ``present`` (in place); rows dropped per file."""
     dropped: dict[str, int] = {name: 0 for name in present}
+    targets = {c.references for name in present for c in specs[name].columns if c.references}
     for round_no in range(MAX_ROUNDS):
         first_round = round_no == 0
         changed = False
+        # The ids each referenced file offers, once per round (a round's filtering is seen by the next).
+        key_sets = {}
+        for target in sorted(targets):
+            keys = key_relation(target, present, known)
+            if keys is not None:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE keys__{target} AS SELECT DISTINCT sourcedId FROM ({keys}) "
+                            "WHERE sourcedId IS NOT NULL")
+                key_sets[target] = f"keys__{target}"
         for name in sorted(present):
             spec = specs[name]
             for column in spec.columns:
                 if not column.references:
                     continue
-                keys = key_relation(column.references, present, known)
+                keys = key_sets.get(column.references)
                 if keys is None:
                     continue  # the referenced file is neither in this drop nor on record: nothing to check
                 c = _q(column.name)
-                con.execute(f"CREATE OR REPLACE TEMP TABLE _keys AS SELECT DISTINCT sourcedId FROM ({keys}) "
-                            "WHERE sourcedId IS NOT NULL")
                 if column.kind == "ids":
                     # Every id of every list cell against the keys, as one anti-join.
                     con.execute(f"""
@@ -57,10 +64,10 @@ def filter_references(con: duckdb.DuckDBPyConnection, specs: dict[str, FileSpec]
                             SELECT u.{LINE} FROM (
                                 SELECT {LINE}, unnest(string_split(or_list({c}), ',')) AS ref FROM {name}
                                 WHERE {c} IS NOT NULL
-                            ) AS u ANTI JOIN _keys AS k ON k.sourcedId = u.ref)""")
+                            ) AS u ANTI JOIN {keys} AS k ON k.sourcedId = u.ref)""")
                 else:
                     con.execute(f"CREATE OR REPLACE TEMP TABLE _bad AS SELECT t.{LINE}, t.{c} AS value FROM {name} AS t "
-                                f"ANTI JOIN _keys AS k ON k.sourcedId = t.{c} WHERE t.{c} IS NOT NULL")
+                                f"ANTI JOIN {keys} AS k ON k.sourcedId = t.{c} WHERE t.{c} IS NOT NULL")
                 total = con.execute("SELECT count(*) FROM _bad").fetchone()[0]
                 if not total:
                     continue

@@ -40,10 +40,8 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
             incoming = load_table_set(con, Path(source.folder), prefix="incoming__")
             stored: dict[str, str] = {}
             for entity in entities.ENTITIES:
-                keys = store.stored_keys(district, school_year, entity, [source.source])
-                con.register(f"_stored_{entity}", keys)
-                con.execute(f"CREATE OR REPLACE TEMP TABLE stored__{entity} AS SELECT * FROM _stored_{entity}")
-                con.unregister(f"_stored_{entity}")
+                # Registered, not copied: DuckDB scans the Arrow table in place.
+                con.register(f"stored__{entity}", store.stored_keys(district, school_year, entity, [source.source]))
                 stored[entity] = f"stored__{entity}"
             for entity in entities.ENTITIES:
                 mode = source.entity_modes.get(entity, "absent")
@@ -56,11 +54,9 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
                 updated = con.execute(
                     f"SELECT source, sourced_id FROM upserts__{entity} WHERE change = 'updated'").to_arrow_table()
                 if updated.num_rows:
-                    previous = store.stored_rows(district, school_year, entity, updated)
-                    con.register("_previous", previous)
-                    con.execute("CREATE OR REPLACE TEMP TABLE previous AS SELECT * FROM _previous")
-                    con.unregister("_previous")
+                    con.register("previous", store.stored_rows(district, school_year, entity, updated))
                     add_changed_fields(con, entity, "previous")
+                    con.unregister("previous")
             relations = {}
             for entity in entities.ENTITIES:
                 relations[f"upserts__{entity}"] = f"upserts__{entity}"

@@ -40,14 +40,14 @@ def deliver_version(integration: Integration, version: Version, store: GoldenSto
 
 
 def _previous_delivery(store: GoldenStore, version: Version, destination: str) -> dict | None:
-    for previous in reversed(store.versions(version.district, version.school_year)):
-        if previous.number >= version.number:
-            continue
-        for d in store.deliveries(previous.id):
-            if d["destination"] == destination and d["status"] in ("delivered", "unchanged") and d["path"] \
-                    and Path(d["path"]).exists():
-                return d
+    """What the version just before this one delivered to the destination, if it is still there."""
+    earlier = [v for v in store.versions(version.district, version.school_year) if v.number < version.number]
+    if not earlier:
         return None
+    for d in store.deliveries(earlier[-1].id):
+        if d["destination"] == destination and d["status"] in ("delivered", "unchanged") and d["path"] \
+                and Path(d["path"]).exists():
+            return d
     return None
 
 
