@@ -8,82 +8,19 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from passport_pipelines.config.secrets import is_secret_ref
+from passport_pipelines.config.sources import (ApiSource, CsvFolderSource, DropSource, SftpSource,  # noqa: F401
+                                              Source)
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
-NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-
-CsvSchema = Literal["oneroster-1.1", "oneroster-1.2"]
-UploadMode = Literal["full", "incremental"]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _secret(value: str | None) -> str | None:
-    if value is not None and not is_secret_ref(value):
-        raise ValueError("secrets must be env:VAR references (e.g. env:SFTP_PASSWORD), never literal values")
-    return value
-
-
-class CsvFolderSource(_Strict):
-    """A OneRoster CSV drop in a local folder or zip file."""
-
-    name: str
-    type: Literal["csv"] = "csv"
-    path: Path = Field(description="folder with manifest.csv, or a .zip; relative to the integration file")
-    schema_: CsvSchema = Field("oneroster-1.1", alias="schema")
-    mode: UploadMode = "full"
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not NAME.match(v):
-            raise ValueError("a source name is lower-case letters, digits and underscores, starting with a letter")
-        return v
-
-
-class SftpSource(_Strict):
-    """A OneRoster CSV drop fetched from an SFTP server, host key checked."""
-
-    name: str
-    type: Literal["sftp"]
-    host: str
-    port: int = Field(22, ge=1, le=65535)
-    username: str
-    password: str | None = None
-    private_key: Path | None = None
-    private_key_passphrase: str | None = None
-    remote_path: str = Field(description="remote folder holding the CSVs or a .zip (the newest zip is taken)")
-    known_hosts: Path | None = Field(None, description="OpenSSH known_hosts file holding the server's key")
-    host_key: str | None = Field(None, description="the server's public key, e.g. 'ssh-ed25519 AAAA...'")
-    schema_: CsvSchema = Field("oneroster-1.1", alias="schema")
-    mode: UploadMode = "full"
-    timeout_seconds: float = Field(30.0, gt=0)
-
-    _name = field_validator("name")(CsvFolderSource._name.__func__)  # type: ignore[attr-defined]
-
-    @field_validator("password", "private_key_passphrase")
-    @classmethod
-    def _secrets(cls, v: str | None) -> str | None:
-        return _secret(v)
-
-    @model_validator(mode="after")
-    def _auth_and_host_key(self) -> "SftpSource":
-        if self.password is None and self.private_key is None:
-            raise ValueError("give password (env:VAR) or private_key")
-        if self.known_hosts is None and self.host_key is None:
-            raise ValueError("give known_hosts or host_key: the server's host key is always checked")
-        return self
-
-
-Source = Annotated[Union[CsvFolderSource, SftpSource], Field(discriminator="type")]
 
 
 class OneRosterCsvDestination(_Strict):
@@ -135,7 +72,7 @@ class Integration(_Strict):
             raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
         return self
 
-    def source(self, name: str) -> CsvFolderSource | SftpSource:
+    def source(self, name: str) -> DropSource | ApiSource:
         for s in self.sources:
             if s.name == name:
                 return s

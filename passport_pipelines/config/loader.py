@@ -9,6 +9,10 @@ from pydantic import ValidationError
 
 from passport_pipelines import settings
 from passport_pipelines.config.integration import Integration
+from passport_pipelines.config.sources import SOURCE_TYPES
+
+# pydantic puts the chosen union member's tag in an error's path; the user never wrote it.
+DISCRIMINATOR_TAGS = frozenset(SOURCE_TYPES) | {"oneroster-1.1-csv"}
 
 
 class IntegrationError(ValueError):
@@ -20,7 +24,7 @@ def _key_path(loc: tuple) -> str:
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif item in ("csv", "sftp", "oneroster-1.1-csv") and parts and parts[-1].endswith("]"):
+        elif item in DISCRIMINATOR_TAGS and parts and parts[-1].endswith("]"):
             continue  # pydantic's discriminator tag, not a key the user wrote
         else:
             parts.append(("." if parts else "") + str(item))

@@ -14,6 +14,7 @@ from passport_pipelines.artifacts.fingerprints import code_fingerprint, combine,
 from passport_pipelines.artifacts.layout import intermediate_dir, originals_dir
 from passport_pipelines.artifacts.table_sets import write_table_set
 from passport_pipelines.config.integration import CsvFolderSource, Integration, SftpSource
+from passport_pipelines.connectors.base import ExtractRequest, SourceConnector
 from passport_pipelines.drops.errors import DropFetchError
 from passport_pipelines.drops.sftp import download_sftp_drop
 from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
@@ -35,6 +36,11 @@ class SourceExtract:
     ok: bool
     fingerprint: str | None = None  # set when the validated tables depend on the drop's files alone
     reused: bool = False  # the drop was byte-identical to the last one: its validation was reused
+    kind: str = "oneroster_csv"  # the folder of SQL models in dbt_like_transforms/ that maps its tables
+    source_type: str = "csv"
+    cursor: dict | None = None  # where the next incremental pull of an API source starts
+    requests: int = 0
+    retries: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -107,3 +113,28 @@ def extract_source(integration: Integration, source: CsvFolderSource | SftpSourc
                                  "report": drop.report.to_json()})
     drop.con.close()
     return extract, drop.report
+
+
+def previous_cursor(store: GoldenStore, district: str, school_year: str, source: str) -> dict | None:
+    """The cursor of the source's extract in the last committed version, if there is one."""
+    version = store.latest_version(district, school_year)
+    entry = (version.sources or {}).get(source) if version else None
+    return (entry or {}).get("cursor") or None
+
+
+def extract_api_source(integration: Integration, source, connector: SourceConnector, *, school_year: str,
+                       run_id: str, store: GoldenStore) -> SourceExtract:
+    """Fetch an API source into raw tables in the sync's archive. A failure raises
+    ``ConnectorError``: the run fails before anything is committed."""
+    archive = originals_dir(integration.district, school_year, run_id) / source.name
+    cursor = None
+    if source.mode == "incremental":
+        cursor = previous_cursor(store, integration.district, school_year, source.name)
+    result = connector.extract(ExtractRequest(integration=integration, source=source, school_year=school_year,
+                                              folder=archive, cursor=cursor))
+    upload_mode = "incremental" if "delta" in result.entity_modes.values() else "full"
+    return SourceExtract(
+        source=source.name, schema=source.type, upload_mode=upload_mode, folder=str(archive), archive=str(archive),
+        file_modes=result.entity_modes, rows=result.tables, filtered={}, ok=True, kind=connector.models,
+        source_type=source.type, cursor=result.cursor, requests=result.requests, retries=result.retries,
+    )

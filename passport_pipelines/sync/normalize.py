@@ -12,7 +12,11 @@ from passport_pipelines.oneroster_csv.findings import FindingsReport
 from passport_pipelines.oneroster_csv.validation import ValidatedDrop
 from passport_pipelines.sync.extract import SourceExtract
 from passport_pipelines.transforms.engine import connect
-from passport_pipelines.transforms.normalize import entity_modes, normalize_drop
+from passport_pipelines import settings
+from passport_pipelines.connectors.raw_tables import load_raw_tables
+from passport_pipelines.connectors.registry import connector_class
+from passport_pipelines.transforms.normalize import SOURCE_KIND, entity_modes, normalize_drop
+from passport_pipelines.transforms.runner import run_models
 
 
 @dataclass
@@ -35,6 +39,8 @@ def normalize_source(extract: SourceExtract, *, district: str, school_year: str)
         stamp = read_stamp(folder)
         if stamp and stamp.get("fingerprint") == fingerprint:
             return NormalizedSource(**{**stamp["normalized"], "reused": True})
+    if extract.kind != SOURCE_KIND:
+        return _normalize_api_extract(extract, folder, district=district, school_year=school_year)
     con = connect()
     try:
         tables = load_table_set(con, Path(extract.folder))
@@ -48,3 +54,19 @@ def normalize_source(extract: SourceExtract, *, district: str, school_year: str)
     if fingerprint:
         write_stamp(folder, {"fingerprint": fingerprint, "normalized": result.__dict__})
     return result
+
+
+def _normalize_api_extract(extract: SourceExtract, folder: Path, *, district: str, school_year: str) -> NormalizedSource:
+    """An API extract's raw tables through its kind's SQL models. Entities the source does not
+    feed come out as empty tables, marked absent so that nothing stored is deleted."""
+    declared = connector_class(extract.source_type).raw_tables
+    con = connect()
+    try:
+        sources = load_raw_tables(con, Path(extract.folder), declared)
+        outputs = run_models(con, settings.transforms_dir() / extract.kind, extract.kind, sources,
+                             {"source": extract.source, "district": district, "school_year": school_year},
+                             fill_missing=True)
+        rows = write_table_set(con, folder, outputs)
+    finally:
+        con.close()
+    return NormalizedSource(extract.source, extract.upload_mode, str(folder), dict(extract.file_modes), rows)

@@ -103,11 +103,13 @@ def compile_model(con: duckdb.DuckDBPyConnection, model: Model, kind: str, sourc
 
 
 def run_models(con: duckdb.DuckDBPyConnection, folder: Path, kind: str, sources: dict[str, str],
-               provenance: dict[str, str]) -> dict[str, str]:
+               provenance: dict[str, str], *, fill_missing: bool = False) -> dict[str, str]:
     """Run every model of a source kind; returns canonical table name -> relation holding it.
 
     ``sources`` maps the raw table names models may use to relations in ``con``;
-    ``provenance`` gives the source, district and school_year stamped on every row.
+    ``provenance`` gives the source, district and school_year stamped on every row. With
+    ``fill_missing``, a canonical table no model produces comes out empty (a source kind that
+    feeds users only, say).
     """
     models = load_models(folder)
     outputs: dict[str, str] = {}
@@ -120,7 +122,20 @@ def run_models(con: duckdb.DuckDBPyConnection, folder: Path, kind: str, sources:
             raise TransformError(f"{model.path}: {exc}") from None
         if name in entities.CANONICAL_MODELS:
             outputs[name] = _finish_canonical(con, model, provenance)
+    if fill_missing:
+        for name in entities.ENTITIES:
+            if name not in outputs:
+                outputs[name] = _empty_canonical(con, name)
     return outputs
+
+
+def _empty_canonical(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    booleans = set(entities.boolean_columns(name))
+    cols = ", ".join(f"CAST(NULL AS {'BOOLEAN' if c in booleans else 'VARCHAR'}) AS {_q(c)}"
+                     for c in entities.columns(name))
+    relation = f"canonical__{name}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT {cols} WHERE false")
+    return relation
 
 
 def _finish_canonical(con: duckdb.DuckDBPyConnection, model: Model, provenance: dict[str, str]) -> str:

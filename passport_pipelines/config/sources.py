@@ -1,0 +1,237 @@
+"""The source kinds an integration can read from (SPEC §6), one pydantic model each.
+
+Connection settings are plain values; credentials are ``env:VAR`` references that are resolved
+only when a connector uses them. ``entities`` says which canonical entities a source feeds.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, ClassVar, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from passport_pipelines.config.secrets import is_secret_ref
+
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+CsvSchema = Literal["oneroster-1.1", "oneroster-1.2"]
+UploadMode = Literal["full", "incremental"]
+Entity = Literal["orgs", "academic_sessions", "courses", "classes", "users", "enrollments", "demographics", "agents"]
+ALL_ENTITIES: tuple[str, ...] = ("orgs", "academic_sessions", "courses", "classes", "users", "enrollments",
+                                 "demographics", "agents")
+
+ONEROSTER_12_SCOPES = (
+    "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly",
+    "https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly",
+    "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-demographics.readonly",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _secret(value: str | None) -> str | None:
+    if value is not None and not is_secret_ref(value):
+        raise ValueError("secrets must be env:VAR references (e.g. env:SIS_CLIENT_SECRET), never literal values")
+    return value
+
+
+class _Source(_Strict):
+    name: str
+    mode: UploadMode = Field("full", description="full: the extract is the complete set; incremental: changes only")
+    entities: list[Entity] | None = Field(None, description="canonical entities this source feeds (default: all)")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not NAME.match(v):
+            raise ValueError("a source name is lower-case letters, digits and underscores, starting with a letter")
+        return v
+
+    @field_validator("entities")
+    @classmethod
+    def _entities(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and len(set(v)) != len(v):
+            raise ValueError("an entity is listed twice")
+        return v
+
+    def wants(self, entity: str) -> bool:
+        return self.entities is None or entity in self.entities
+
+
+class CsvFolderSource(_Source):
+    """A OneRoster CSV drop in a local folder or zip file."""
+
+    type: Literal["csv"] = "csv"
+    path: Path = Field(description="folder with manifest.csv, or a .zip; relative to the integration file")
+    schema_: CsvSchema = Field("oneroster-1.1", alias="schema")
+
+
+class SftpSource(_Source):
+    """A OneRoster CSV drop fetched from an SFTP server, host key checked."""
+
+    type: Literal["sftp"]
+    host: str
+    port: int = Field(22, ge=1, le=65535)
+    username: str
+    password: str | None = None
+    private_key: Path | None = None
+    private_key_passphrase: str | None = None
+    remote_path: str = Field(description="remote folder holding the CSVs or a .zip (the newest zip is taken)")
+    known_hosts: Path | None = Field(None, description="OpenSSH known_hosts file holding the server's key")
+    host_key: str | None = Field(None, description="the server's public key, e.g. 'ssh-ed25519 AAAA...'")
+    schema_: CsvSchema = Field("oneroster-1.1", alias="schema")
+    timeout_seconds: float = Field(30.0, gt=0)
+
+    @field_validator("password", "private_key_passphrase")
+    @classmethod
+    def _secrets(cls, v: str | None) -> str | None:
+        return _secret(v)
+
+    @model_validator(mode="after")
+    def _auth_and_host_key(self) -> "SftpSource":
+        if self.password is None and self.private_key is None:
+            raise ValueError("give password (env:VAR) or private_key")
+        if self.known_hosts is None and self.host_key is None:
+            raise ValueError("give known_hosts or host_key: the server's host key is always checked")
+        return self
+
+
+class _ApiSource(_Source):
+    """Settings every API connector shares: where it is, how long to wait, how hard to push."""
+
+    SECRET_KEYS: ClassVar[tuple[str, ...]] = ("client_secret",)
+
+    base_url: str = Field(description="the API's base URL, https://...")
+    client_id: str | None = None
+    client_secret: str | None = None
+    timeout_seconds: float = Field(30.0, gt=0, description="per request")
+    page_size: int | None = Field(None, ge=1, le=10000, description="default: the API's own or maximum page size")
+    max_concurrency: int = Field(4, ge=1, le=16, description="pages fetched at once")
+    ca_bundle: Path | None = Field(None, description="PEM file of the CA that signed the server's certificate")
+
+    @field_validator("base_url", "token_url", check_fields=False)
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError("must be an http(s) URL, e.g. https://sis.example.org")
+        return v.rstrip("/") if v else v
+
+    @model_validator(mode="after")
+    def _secret_refs(self):
+        for key in self.SECRET_KEYS:
+            _secret(getattr(self, key, None))
+        return self
+
+
+class PowerSchoolSource(_ApiSource):
+    """PowerSchool SIS through a plugin's OAuth client (System > Plugin Management > Data Configuration)."""
+
+    type: Literal["powerschool"]
+    client_id: str
+    client_secret: str
+    extensions: list[str] = Field(default_factory=list, description="student extension tables, e.g. u_students_extension")
+    school_ids: list[int] | None = Field(None, description="only these schools (PowerSchool school ids); default all")
+
+
+class OneRosterApiSource(_ApiSource):
+    """A OneRoster 1.1 or 1.2 REST provider."""
+
+    type: Literal["oneroster"]
+    version: Literal["1.1", "1.2"] = "1.2"
+    auth: Literal["oauth2", "oauth1"] = Field("oauth2", description="oauth1 (HMAC-SHA1 signing) exists for 1.1 only")
+    token_url: str | None = None
+    client_id: str
+    client_secret: str
+    scopes: list[str] | None = Field(None, description="OAuth2 scopes; 1.2 default: the roster read scopes")
+    users_endpoint: Literal["users", "students_teachers"] = Field(
+        "users", description="read /users, or /students and /teachers for providers that only serve those")
+
+    @model_validator(mode="after")
+    def _auth(self) -> "OneRosterApiSource":
+        if self.auth == "oauth1" and self.version != "1.1":
+            raise ValueError("auth: oauth1 request signing is OneRoster 1.1 only; 1.2 uses oauth2")
+        if self.auth == "oauth2" and not self.token_url:
+            raise ValueError("token_url is required with auth: oauth2")
+        return self
+
+    def oauth_scopes(self) -> list[str]:
+        if self.scopes is not None:
+            return self.scopes
+        return list(ONEROSTER_12_SCOPES) if self.version == "1.2" else []
+
+
+class SynergySource(OneRosterApiSource):
+    """Edupoint Synergy SIS through the district's Synergy OneRoster API."""
+
+    type: Literal["synergy"]  # type: ignore[assignment]
+    version: Literal["1.1", "1.2"] = "1.1"
+
+
+class XpressSource(_ApiSource):
+    """An xPress Roster (A4L) provider."""
+
+    SECRET_KEYS: ClassVar[tuple[str, ...]] = ("client_secret", "password", "api_key")
+
+    type: Literal["xpress"]
+    token_url: str
+    username: str | None = None
+    password: str | None = None
+    api_key: str | None = None
+    lea_ref_ids: list[str] | None = Field(None, description="only these LEAs (refIds); default every LEA served")
+
+    @model_validator(mode="after")
+    def _credentials(self) -> "XpressSource":
+        if not (self.client_id and self.client_secret) and not (self.username and self.password):
+            raise ValueError("give client_id and client_secret, or username and password (env:VAR)")
+        return self
+
+
+class GoogleWorkspaceSource(_Source):
+    """Google Workspace accounts (Admin SDK Directory) as a source of staff and student users."""
+
+    SECRET_KEYS: ClassVar[tuple[str, ...]] = ("service_account_key",)
+
+    type: Literal["google"]
+    service_account_key: str = Field(description="env:VAR holding the service account's JSON key")
+    delegated_admin: str = Field(description="admin e-mail the service account acts as (domain-wide delegation)")
+    customer: str = "my_customer"
+    domain: str | None = None
+    base_url: str = "https://admin.googleapis.com"
+    token_url: str = "https://oauth2.googleapis.com/token"
+    role_by_org_unit: dict[str, str] = Field(
+        default_factory=lambda: {"/Students": "student", "/Staff": "teacher"},
+        description="org unit path prefix -> role; the longest matching prefix wins")
+    timeout_seconds: float = Field(30.0, gt=0)
+    page_size: int | None = Field(None, ge=1, le=500)
+    max_concurrency: int = Field(1, ge=1, le=1)
+    ca_bundle: Path | None = None
+    entities: list[Entity] | None = Field(None)
+
+    _url = field_validator("base_url", "token_url")(_ApiSource._url.__func__)  # type: ignore[attr-defined]
+
+    @model_validator(mode="after")
+    def _secret_refs(self):
+        _secret(self.service_account_key)
+        bad = {r for r in self.role_by_org_unit.values() if r not in ("student", "teacher", "administrator", "aide")}
+        if bad:
+            raise ValueError(f"role_by_org_unit: roles must be student, teacher, administrator or aide (got {sorted(bad)})")
+        if self.entities is not None and set(self.entities) - {"users"}:
+            raise ValueError("a Google Workspace source feeds users only")
+        return self
+
+
+Source = Annotated[
+    Union[CsvFolderSource, SftpSource, PowerSchoolSource, OneRosterApiSource, SynergySource, XpressSource,
+          GoogleWorkspaceSource],
+    Field(discriminator="type"),
+]
+ApiSource = Union[PowerSchoolSource, OneRosterApiSource, SynergySource, XpressSource, GoogleWorkspaceSource]
+DropSource = Union[CsvFolderSource, SftpSource]
+SOURCE_TYPES: dict[str, type[_Source]] = {
+    "csv": CsvFolderSource, "sftp": SftpSource, "powerschool": PowerSchoolSource, "oneroster": OneRosterApiSource,
+    "synergy": SynergySource, "xpress": XpressSource, "google": GoogleWorkspaceSource,
+}

@@ -1,0 +1,96 @@
+"""OAuth 2.0 bearer tokens: client credentials (RFC 6749 §4.4) and the password grant, cached
+until shortly before they expire and fetched again when the API answers 401."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+
+from passport_pipelines.connectors.errors import ConnectorError
+from passport_pipelines.connectors.http.transport import HttpTransport, where
+
+EXPIRY_MARGIN_SECONDS = 30
+
+
+class BearerToken:
+    """A token from ``token_url``; ``credentials_in`` says whether the client id and secret go in
+    an HTTP Basic header (RFC 6749's preference, and PowerSchool's only way) or the form body."""
+
+    def __init__(self, transport: HttpTransport, token_url: str, client_id: str | None, client_secret: str | None, *,
+                 scopes: list[str] | tuple[str, ...] = (), grant: dict[str, str] | None = None,
+                 credentials_in: str = "basic", extra_headers: dict[str, str] | None = None):
+        self._transport = transport
+        self._url = token_url
+        self._id, self._secret = client_id, client_secret
+        self._scopes = list(scopes)
+        self._grant = grant or {"grant_type": "client_credentials"}
+        self._in = credentials_in
+        self._extra = extra_headers or {}
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = threading.Lock()
+        self.fetched = 0
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is None or time.monotonic() >= self._expires:
+                self._token, lifetime = self._fetch()
+                self._expires = time.monotonic() + max(0.0, lifetime - EXPIRY_MARGIN_SECONDS)
+                self.fetched += 1
+            return self._token
+
+    def _fetch(self) -> tuple[str, float]:
+        form = dict(self._grant)
+        if self._scopes:
+            form["scope"] = " ".join(self._scopes)
+        auth = None
+        if self._id is not None:
+            if self._in == "basic":
+                auth = httpx.BasicAuth(self._id, self._secret or "")
+            else:
+                form.update(client_id=self._id, client_secret=self._secret or "")
+        headers = {"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8", "Accept": "application/json",
+                   **self._extra}
+        response = self._transport.send("POST", self._url, auth=_Static(auth), data=form, headers=headers,
+                                        ok_statuses=frozenset({400}))
+        try:
+            body = response.json()
+        except ValueError:
+            raise ConnectorError("bad_response", where(self._url), "token response is not JSON") from None
+        if response.status_code == 400:
+            # RFC 6749 §5.2: invalid_client / unauthorized_client are bad credentials; invalid_scope a scope.
+            error = str(body.get("error", "")) if isinstance(body, dict) else ""
+            kind = "missing_scope" if error == "invalid_scope" else "bad_credentials"
+            raise ConnectorError(kind, where(self._url), f"HTTP 400, error {error or 'unknown'}")
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not token:
+            raise ConnectorError("bad_response", where(self._url), "no access_token in the token response")
+        try:
+            lifetime = float(body.get("expires_in", 3600))
+        except (TypeError, ValueError):
+            lifetime = 3600.0
+        return token, lifetime
+
+    def apply(self, request: httpx.Request) -> None:
+        request.headers["Authorization"] = f"Bearer {self.token()}"
+
+    def invalidate(self) -> bool:
+        with self._lock:
+            self._token = None
+        return True
+
+
+class _Static:
+    """Basic credentials for the token request itself: a 401 there means they are wrong."""
+
+    def __init__(self, basic: httpx.BasicAuth | None):
+        self._basic = basic
+
+    def apply(self, request: httpx.Request) -> None:
+        if self._basic is not None:
+            request.headers["Authorization"] = self._basic._auth_header
+
+    def invalidate(self) -> bool:
+        return False
