@@ -26,8 +26,9 @@ def golden_records(context: dg.AssetExecutionContext, roster_changes: dict, gold
         RosterChanges(**roster_changes["changes"]), district=district, school_year=school_year,
         run_id=context.run.run_id, mode="+".join(modes), committed_by=context.run.tags.get(COMMITTED_BY_TAG, "dagster"),
         started_at=datetime.fromisoformat(roster_changes["started_at"]), filtered=filtered,
-        sources={s["source"]: {"schema": s["schema"], "mode": s["upload_mode"], "files": s["file_modes"],
-                               "fingerprint": fingerprints.get(s["source"])} for s in sources},
+        sources={s["source"]: {"type": s.get("source_type", "csv"), "schema": s["schema"], "mode": s["upload_mode"],
+                               "files": s["file_modes"], "fingerprint": fingerprints.get(s["source"]),
+                               "cursor": s.get("cursor")} for s in sources},
         archive_path=str(sources[0]["archive"]).rsplit("/", 1)[0] if sources else None,
         store=golden_store.store(),
     )

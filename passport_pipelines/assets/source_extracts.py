@@ -5,7 +5,10 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
+from passport_pipelines.assets.api_extracts import extracts_asset_name
 from passport_pipelines.assets.finding_metadata import findings_metadata
+from passport_pipelines.assets.sync_guard import refuse_unless_syncable
+from passport_pipelines.connectors.registry import CONNECTORS
 from passport_pipelines.partitions import partition_of, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
@@ -15,14 +18,11 @@ DROP_IS_VALID = "drop_is_valid"
 REFERENCES_RESOLVE = "references_resolve"
 
 
-class SyncRefused(dg.Failure):
-    pass
-
-
 @dg.asset(
     partitions_def=sync_partitions,
     group_name="roster_sync",
     kinds={"csv", "duckdb"},
+    ins={extracts_asset_name(t): dg.AssetIn() for t in CONNECTORS},
     check_specs=[
         dg.AssetCheckSpec(
             DROP_IS_VALID, asset="source_extracts", blocking=True,
@@ -36,19 +36,23 @@ class SyncRefused(dg.Failure):
     ],
 )
 def source_extracts(context: dg.AssetExecutionContext, golden_store: GoldenStoreResource,
-                    integrations: IntegrationsResource):
-    """Each source's OneRoster CSV drop (folder, zip or SFTP), copied as received into the
-    sync's archive, then validated file by file and row by row."""
+                    integrations: IntegrationsResource, **api_extracts: dict):
+    """Every source of the district, in the order of its integration file: each CSV drop (folder,
+    zip or SFTP) copied as received into the sync's archive and validated file by file and row by
+    row, next to the API extracts of the connector assets."""
     district, school_year = partition_of(context)
     integration = integrations.load(district)
-    if integration.state == "paused":
-        raise SyncRefused(f"district {district} is paused; set state: active in its integration file to sync")
-    if school_year not in integration.school_years:
-        raise SyncRefused(f"{school_year} is not one of {district}'s school years ({', '.join(integration.school_years)})")
+    refuse_unless_syncable(integration, school_year)
     store = golden_store.store()
-    started_at = datetime.now(timezone.utc)
+    # The run's start, not this step's: API extracts ran before and their cursors start there.
+    started_at = datetime.fromtimestamp(context.instance.get_run_stats(context.run.run_id).start_time
+                                        or datetime.now(timezone.utc).timestamp(), timezone.utc)
+    fetched = {e["source"]: e for upstream in api_extracts.values() for e in upstream["sources"]}
     extracts, reports = [], {}
     for source in integration.sources:
+        if source.name in fetched:
+            extracts.append(fetched[source.name])
+            continue
         extract, report = extract_source(integration, source, school_year=school_year, run_id=context.run.run_id,
                                          store=store)
         extracts.append(extract.as_dict())

@@ -6,17 +6,45 @@ from pathlib import Path
 
 import click
 import yaml
+from pydantic.fields import FieldInfo
 
 from passport_pipelines import settings
 from passport_pipelines.cli.output import emit_json, fail
 from passport_pipelines.config.integration import SLUG
+from passport_pipelines.config.sources import SOURCE_TYPES
 from passport_pipelines.config.loader import IntegrationError, load_all, load_integration
 
-SOURCE_KEYS = {
-    "csv": {"path", "schema", "mode"},
-    "sftp": {"host", "port", "username", "password", "private_key", "private_key_passphrase", "remote_path",
-             "known_hosts", "host_key", "schema", "mode"},
-}
+DEFAULT_SOURCE_NAMES = {"csv": "sis_export", "sftp": "sftp_drop", "powerschool": "powerschool",
+                        "oneroster": "oneroster", "synergy": "synergy", "xpress": "xpress", "google": "google_workspace"}
+# Settings that name a file: typed on the command line, they mean from here, not from the integrations folder.
+PATH_KEYS = {"path", "known_hosts", "private_key", "ca_bundle"}
+
+
+def source_keys(source_type: str) -> dict[str, FieldInfo]:
+    """The settings a source type accepts (its pydantic fields, by the name used in the file)."""
+    model = SOURCE_TYPES[source_type]
+    return {(f.alias or n): f for n, f in model.model_fields.items() if n not in ("name", "type")}
+
+
+def _value(key: str, raw: str, field: FieldInfo):
+    """A --set value in the shape the file wants: lists comma-separated, mappings as a=b,c=d."""
+    shape = repr(field.annotation)
+    if "dict[" in shape:
+        pairs = [p.partition("=") for p in raw.split(",") if p]
+        return {k.strip(): v.strip() for k, _, v in pairs}
+    if "list[" in shape:
+        items = [v.strip() for v in raw.split(",") if v.strip()]
+        return [int(v) if "list[int]" in shape and v.isdigit() else v for v in items]
+    if key in PATH_KEYS:
+        return str(Path(raw).expanduser().resolve())
+    if "int" in shape and raw.isdigit():
+        return int(raw)
+    if "float" in shape:
+        try:
+            return float(raw)
+        except ValueError:
+            return raw
+    return raw
 
 
 @click.group("integrations")
@@ -26,33 +54,36 @@ def integrations() -> None:
 
 @integrations.command("new")
 @click.argument("district")
-@click.option("--source", "source_type", type=click.Choice(sorted(SOURCE_KEYS)), required=True,
+@click.option("--source", "source_type", type=click.Choice(sorted(SOURCE_TYPES)), required=True,
               help="Connector type of the first source.")
-@click.option("--set", "settings_", multiple=True, metavar="KEY=VALUE", help="A source setting, e.g. path=/drops/x.")
+@click.option("--set", "settings_", multiple=True, metavar="KEY=VALUE",
+              help="A source setting, e.g. base_url=https://sis.example.org or client_secret=env:SIS_SECRET.")
+@click.option("--source-name", help="Name of the source in the file (default: after its type).")
 @click.option("--name", "display_name", help="District display name (default: the district id).")
 @click.option("--school-year", "school_years", multiple=True, help="School year(s) to sync, e.g. 2025-2026.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def new(district: str, source_type: str, settings_: tuple[str, ...], display_name: str | None,
-        school_years: tuple[str, ...], force: bool) -> None:
-    """Write a valid integration file for DISTRICT with sensible defaults."""
+def new(district: str, source_type: str, settings_: tuple[str, ...], source_name: str | None,
+        display_name: str | None, school_years: tuple[str, ...], force: bool) -> None:
+    """Write a valid integration file for DISTRICT with sensible defaults.
+
+    Every type's keys are listed in docs/configuration.md; secrets are env:VAR references."""
     if not SLUG.match(district):
         fail(f"district {district!r} must be a slug: lower-case letters, digits and hyphens")
+    keys = source_keys(source_type)
     values: dict[str, object] = {}
     for item in settings_:
         key, sep, value = item.partition("=")
         if not sep:
             fail(f"--set {item!r}: expected KEY=VALUE")
-        if key not in SOURCE_KEYS[source_type]:
-            fail(f"--set {key}: not a {source_type} setting (known: {', '.join(sorted(SOURCE_KEYS[source_type]))})")
-        if key in ("path", "known_hosts", "private_key"):
-            # A path typed on the command line means from here, not from the integrations folder.
-            value = str(Path(value).expanduser().resolve())
-        values[key] = int(value) if key == "port" else value
-    if source_type == "csv" and "path" not in values:
-        fail("a csv source needs --set path=FOLDER_OR_ZIP")
-    source = {"name": "sis_export" if source_type == "csv" else "sftp_drop", "type": source_type,
-              **values}
-    source.setdefault("schema", "oneroster-1.1")
+        if key not in keys:
+            fail(f"--set {key}: not a {source_type} setting (known: {', '.join(sorted(keys))})")
+        values[key] = _value(key, value, keys[key])
+    missing = [k for k, f in keys.items() if f.is_required() and k not in values]
+    if missing:
+        fail(f"a {source_type} source needs " + " ".join(f"--set {k}=..." for k in missing))
+    source = {"name": source_name or DEFAULT_SOURCE_NAMES[source_type], "type": source_type, **values}
+    if source_type in ("csv", "sftp"):
+        source.setdefault("schema", "oneroster-1.1")
     source.setdefault("mode", "full")
     year = _current_school_year()
     doc = {
@@ -92,7 +123,8 @@ def list_(as_json: bool) -> None:
     """List the integration files and whether they are valid."""
     found, errors = load_all()
     rows = [{"district": i.district, "name": i.name, "state": i.state, "school_years": i.school_years,
-             "sources": [{"name": s.name, "type": s.type, "schema": s.schema_, "mode": s.mode} for s in i.sources],
+             "sources": [{"name": s.name, "type": s.type, "mode": s.mode, "schema": getattr(s, "schema_", None),
+                          "url": getattr(s, "base_url", None)} for s in i.sources],
              "file": str(i.file)} for i in found.values()]
     if as_json:
         emit_json({"integrations": rows, "errors": errors})
@@ -100,7 +132,7 @@ def list_(as_json: bool) -> None:
         if not rows and not errors:
             click.echo(f"no integration files in {settings.integrations_dir()}")
         for r in rows:
-            srcs = ", ".join(f"{s['name']} ({s['type']}, {s['schema']}, {s['mode']})" for s in r["sources"])
+            srcs = ", ".join(f"{s['name']} ({s['type']}, {s['schema'] or s['url']}, {s['mode']})" for s in r["sources"])
             click.echo(f"{r['district']:24} {r['state']:7} {','.join(r['school_years']):12} {srcs}")
         for e in errors:
             click.echo(f"invalid: {e}", err=True)

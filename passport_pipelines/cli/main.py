@@ -6,6 +6,7 @@ import logging
 
 import click
 
+from passport_pipelines.cli.connection_command import test_connection
 from passport_pipelines.cli.history_command import history
 from passport_pipelines.cli.integrations_commands import integrations
 from passport_pipelines.cli.sync_command import sync
@@ -23,3 +24,4 @@ cli.add_command(integrations)
 cli.add_command(sync)
 cli.add_command(validate)
 cli.add_command(history)
+cli.add_command(test_connection)

@@ -201,7 +201,8 @@ class GoogleWorkspaceSource(_Source):
     customer: str = "my_customer"
     domain: str | None = None
     base_url: str = "https://admin.googleapis.com"
-    token_url: str = "https://oauth2.googleapis.com/token"
+    token_url: str | None = Field(None, description="OAuth token endpoint; default: the key's token_uri "
+                                                    "(https://oauth2.googleapis.com/token)")
     role_by_org_unit: dict[str, str] = Field(
         default_factory=lambda: {"/Students": "student", "/Staff": "teacher"},
         description="org unit path prefix -> role; the longest matching prefix wins")

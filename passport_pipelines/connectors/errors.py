@@ -10,7 +10,7 @@ from typing import Literal
 
 FailureKind = Literal[
     "unresolvable_host", "connection_refused", "tls", "timeout", "bad_credentials", "missing_scope",
-    "not_found", "rate_limited", "server_error", "bad_response", "missing_secret",
+    "not_found", "rate_limited", "server_error", "bad_response", "missing_secret", "drop_unavailable",
 ]
 
 HINTS: dict[str, str] = {
@@ -25,6 +25,7 @@ HINTS: dict[str, str] = {
     "server_error": "the server kept failing (5xx) after every retry",
     "bad_response": "the server answered with something that is not the documented response",
     "missing_secret": "an env:VAR credential is not set in the environment of the run",
+    "drop_unavailable": "the CSV drop could not be reached or read; the message says which part failed",
 }
 
 

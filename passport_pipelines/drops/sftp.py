@@ -86,6 +86,39 @@ def download_sftp_drop(source: SftpSource, integration: Integration, dest_dir: P
     return paths
 
 
+def check_sftp_connection(source: SftpSource, integration: Integration) -> str:
+    """Connect (host key checked, credentials tried) and look at the remote path, downloading
+    nothing; returns what is there. Raises DropFetchError saying what failed."""
+    host = f"[{source.host}]" if ":" in source.host else source.host
+    where = f"sftp://{source.username}@{host}:{source.port}/{source.remote_path.lstrip('/')}"
+
+    def fail(what: str) -> DropFetchError:
+        return DropFetchError(f"SFTP drop {where}: {what}")
+
+    try:
+        password = resolve_secret(source.password)
+        passphrase = resolve_secret(source.private_key_passphrase)
+    except MissingSecretError as exc:
+        raise fail(str(exc)) from None
+    pkey = None
+    if source.private_key is not None:
+        pkey = _load_private_key(integration.resolve_path(source.private_key), passphrase, fail)
+    with paramiko.SSHClient() as client:
+        trusted = _trust_configured_host_keys(client, source, integration, fail)
+        client.set_missing_host_key_policy(_RejectUnknownHost())
+        _connect(client, source, password, pkey, trusted, fail)
+        try:
+            with client.open_sftp() as sftp:
+                sftp.get_channel().settimeout(source.timeout_seconds)
+                names = sftp.listdir(source.remote_path)
+        except FileNotFoundError:
+            raise fail("the remote path does not exist") from None
+        except (OSError, paramiko.SSHException) as exc:
+            raise fail(f"cannot list the remote path: {exc}") from None
+    drops = [n for n in names if n.lower().endswith((".zip", ".csv"))]
+    return f"host key and credentials accepted; {len(drops)} CSV/zip file(s) in the remote path"
+
+
 def _connect(
     client: paramiko.SSHClient,
     source: SftpSource,

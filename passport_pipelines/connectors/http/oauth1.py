@@ -26,8 +26,10 @@ def signature_base_string(method: str, url: httpx.URL, oauth_params: dict[str, s
     return "&".join((method.upper(), _enc(base_uri), _enc(normalized)))
 
 
-def sign(method: str, url: httpx.URL, oauth_params: dict[str, str], consumer_secret: str) -> str:
-    key = f"{_enc(consumer_secret)}&".encode()
+def sign(method: str, url: httpx.URL, oauth_params: dict[str, str], consumer_secret: str,
+         token_secret: str = "") -> str:
+    """The HMAC-SHA1 signature; OneRoster's two-legged flow has no token, so no token secret."""
+    key = f"{_enc(consumer_secret)}&{_enc(token_secret)}".encode()
     digest = hmac.new(key, signature_base_string(method, url, oauth_params).encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 

@@ -1,0 +1,59 @@
+"""Test Connection: for each source of a district, can we reach it and do the credentials work?
+
+API sources run their connector's own checks (token, then one small read); CSV drops check that
+the folder or zip is there, SFTP drops connect with the host key checked and list the remote path.
+Each check names the first step that failed and what kind of failure it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from passport_pipelines.config.integration import Integration
+from passport_pipelines.config.sources import CsvFolderSource, SftpSource
+from passport_pipelines.connectors.base import CheckStep, ConnectionCheck, SourceConnector
+from passport_pipelines.connectors.registry import connector_class
+from passport_pipelines.drops.errors import DropFetchError
+from passport_pipelines.drops.sftp import check_sftp_connection
+
+
+def _check_folder(integration: Integration, source: CsvFolderSource) -> ConnectionCheck:
+    check = ConnectionCheck(source.name, source.type)
+    path = integration.resolve_path(source.path)
+    if path.is_dir():
+        manifest = (path / "manifest.csv").is_file()
+        check.steps.append(CheckStep("read folder", manifest, f"{path}: " + (
+            "manifest.csv found" if manifest else "no manifest.csv in the folder")))
+    elif path.is_file():
+        check.steps.append(CheckStep("read zip", True, f"{path}: {Path(path).stat().st_size} bytes"))
+    else:
+        check.steps.append(CheckStep("read folder", False, f"{path} does not exist"))
+    if not all(s.ok for s in check.steps):
+        check.failure = "drop_unavailable"
+    return check
+
+
+def _check_sftp(integration: Integration, source: SftpSource) -> ConnectionCheck:
+    check = ConnectionCheck(source.name, source.type)
+    try:
+        check.steps.append(CheckStep("connect and list", True, check_sftp_connection(source, integration)))
+    except DropFetchError as exc:
+        check.steps.append(CheckStep("connect and list", False, str(exc)))
+        check.failure = "drop_unavailable"
+    return check
+
+
+def check_sources(integration: Integration, source_name: str | None = None,
+                  connectors: dict[str, SourceConnector] | None = None) -> list[ConnectionCheck]:
+    """Checks of every source (or the one named), in the order of the integration file."""
+    sources = [integration.source(source_name)] if source_name else list(integration.sources)
+    checks = []
+    for source in sources:
+        if isinstance(source, CsvFolderSource):
+            checks.append(_check_folder(integration, source))
+        elif isinstance(source, SftpSource):
+            checks.append(_check_sftp(integration, source))
+        else:
+            connector = (connectors or {}).get(source.type) or connector_class(source.type)()
+            checks.append(connector.test_connection(integration, source))
+    return checks
