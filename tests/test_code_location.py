@@ -6,6 +6,9 @@ import importlib
 import sys
 import warnings
 
+import dagster as dg
+import yaml
+
 
 def test_definitions_load_without_warnings_from_our_code():
     for name in [m for m in sys.modules if m.startswith("passport_pipelines")]:
@@ -19,6 +22,28 @@ def test_definitions_load_without_warnings_from_our_code():
     ours = [w for w in caught if "passport_pipelines" in str(w.filename)]
     assert ours == [], [str(w.message) for w in ours]
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
-    assert keys == {"source_extracts", "normalized_rosters", "roster_changes", "golden_records", "oneroster_exports"}
+    extracts = {f"{t}_extracts" for t in ("powerschool", "oneroster", "synergy", "xpress", "google")}
+    assert keys == extracts | {"source_extracts", "normalized_rosters", "roster_changes", "golden_records",
+                               "oneroster_exports"}
+    # One pool per SIS kind: concurrent districts never hammer one vendor's API beyond its limit.
+    graph = defs.resolve_asset_graph()
+    for name in extracts:
+        node = graph.get(dg.AssetKey(name))
+        assert node.pools == {f"sis_{name.removesuffix('_extracts')}"}
+    assert defs.resolve_job_def("test_connection") is not None
     checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
     assert checks == {"drop_is_valid", "references_resolve", "canonical_schema"}
+
+
+def test_production_instance_config_has_the_queue_and_pools(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    config = yaml.safe_load((Path(__file__).parents[1] / "deploy" / "dagster.yaml").read_text())
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(config))
+    monkeypatch.setenv("DAGSTER_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    from dagster._core.instance.config import dagster_instance_config
+
+    parsed, _ = dagster_instance_config(str(tmp_path))
+    assert parsed["concurrency"]["pools"]["default_limit"] >= 1
+    limits = parsed["concurrency"]["runs"]["tag_concurrency_limits"]
+    assert {"key": "dagster/partition/district", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits

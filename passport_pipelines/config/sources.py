@@ -137,18 +137,48 @@ class PowerSchoolSource(_ApiSource):
     school_ids: list[int] | None = Field(None, description="only these schools (PowerSchool school ids); default all")
 
 
+ONEROSTER_VERSION_PATHS = {"1.1": "/ims/oneroster/v1p1", "1.2": "/ims/oneroster/rostering/v1p2"}
+
+
 class OneRosterApiSource(_ApiSource):
-    """A OneRoster 1.1 or 1.2 REST provider."""
+    """A OneRoster 1.1 or 1.2 REST provider.
+
+    ``base_url`` is either the server root (``https://sis.example.org``; the version's path
+    ``/ims/oneroster/v1p1`` or ``/ims/oneroster/rostering/v1p2`` is appended) or a URL that
+    already ends with that path, as providers such as Synergy hand it out ("Server URL"). In the
+    second form the path also tells the version when ``version`` is not given.
+    """
 
     type: Literal["oneroster"]
     version: Literal["1.1", "1.2"] = "1.2"
     auth: Literal["oauth2", "oauth1"] = Field("oauth2", description="oauth1 (HMAC-SHA1 signing) exists for 1.1 only")
-    token_url: str | None = None
+    token_url: str | None = Field(None, description="OAuth2 token endpoint (client credentials); required with oauth2")
     client_id: str
     client_secret: str
     scopes: list[str] | None = Field(None, description="OAuth2 scopes; 1.2 default: the roster read scopes")
     users_endpoint: Literal["users", "students_teachers"] = Field(
         "users", description="read /users, or /students and /teachers for providers that only serve those")
+    credentials_in: Literal["basic", "form"] = Field(
+        "basic", description="how the OAuth2 client id and secret reach the token URL: Basic header or form body")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _version_from_url(cls, data):
+        if not isinstance(data, dict):
+            return data
+        if isinstance(data.get("version"), (int, float)) and not isinstance(data["version"], bool):
+            data = {**data, "version": f"{data['version']:.1f}"}  # YAML reads `version: 1.1` as a number
+        if not isinstance(data.get("base_url"), str):
+            return data
+        url = data["base_url"].rstrip("/")
+        implied = next((v for v, path in ONEROSTER_VERSION_PATHS.items() if url.endswith(path)), None)
+        if implied is None:
+            return data
+        if data.get("version") is None:
+            return {**data, "version": implied}
+        if str(data["version"]) != implied:
+            raise ValueError(f"base_url ends with the OneRoster {implied} path but version is {data['version']}")
+        return data
 
     @model_validator(mode="after")
     def _auth(self) -> "OneRosterApiSource":
@@ -165,22 +195,41 @@ class OneRosterApiSource(_ApiSource):
 
 
 class SynergySource(OneRosterApiSource):
-    """Edupoint Synergy SIS through the district's Synergy OneRoster API."""
+    """Edupoint Synergy SIS through the district's Synergy OneRoster API.
+
+    Synergy serves OneRoster 1.1 unless the district set up 1.2, and hands out a "Server URL"
+    that already ends with the version path (either form of ``base_url`` is accepted). OAuth2
+    client credentials are the recommended auth; OAuth 1.0a signing still works but is deprecated.
+    """
 
     type: Literal["synergy"]  # type: ignore[assignment]
     version: Literal["1.1", "1.2"] = "1.1"
 
 
 class XpressSource(_ApiSource):
-    """An xPress Roster (A4L) provider."""
+    """An xPress Roster (A4L) provider, e.g. RIC One.
+
+    Two ways to get a token, both posted as a form to ``token_url``: ``oauth2`` is A4L's xPress
+    guide (password grant with username/password and the client id/secret; client credentials
+    when no username is given); ``login`` is RIC One's auth server (``username``/``password``
+    only, where RIC One's client id and secret are that login). Either answer may list the
+    provider endpoints the credentials open, each with its own ``href`` and ``token``.
+    """
 
     SECRET_KEYS: ClassVar[tuple[str, ...]] = ("client_secret", "password", "api_key")
 
     type: Literal["xpress"]
+    base_url: str | None = Field(  # type: ignore[assignment]
+        None, description="the xPress base URL (the parent of /xLeas); default: the endpoint href the token answer names")
     token_url: str
+    auth: Literal["oauth2", "login"] = Field(
+        "oauth2", description="oauth2: A4L's OAuth 2.0 password / client credentials grant; login: RIC One's login")
     username: str | None = None
     password: str | None = None
-    api_key: str | None = None
+    api_key: str | None = Field(None, description="env:VAR of an API key, for providers that ask for one")
+    api_key_header: str = Field("X-API-Key", description="the request header that carries api_key")
+    provider_id: str | None = Field(
+        None, description="which endpoint of the token answer to read (its provider_id or name) when it lists several")
     lea_ref_ids: list[str] | None = Field(None, description="only these LEAs (refIds); default every LEA served")
 
     @model_validator(mode="after")
@@ -207,8 +256,8 @@ class GoogleWorkspaceSource(_Source):
         default_factory=lambda: {"/Students": "student", "/Staff": "teacher"},
         description="org unit path prefix -> role; the longest matching prefix wins")
     timeout_seconds: float = Field(30.0, gt=0)
-    page_size: int | None = Field(None, ge=1, le=500)
-    max_concurrency: int = Field(1, ge=1, le=1)
+    page_size: int | None = Field(None, ge=1, le=500, description="users per page (maxResults); default 500, the most")
+    max_concurrency: int = Field(1, ge=1, le=1, description="always 1: each page's token comes from the previous page")
     ca_bundle: Path | None = None
     entities: list[Entity] | None = Field(None)
 
@@ -220,6 +269,9 @@ class GoogleWorkspaceSource(_Source):
         bad = {r for r in self.role_by_org_unit.values() if r not in ("student", "teacher", "administrator", "aide")}
         if bad:
             raise ValueError(f"role_by_org_unit: roles must be student, teacher, administrator or aide (got {sorted(bad)})")
+        paths = [p for p in self.role_by_org_unit if not p.startswith("/") or (p != "/" and p.endswith("/"))]
+        if paths:
+            raise ValueError(f"role_by_org_unit: org unit paths start with / and do not end with one (got {paths})")
         if self.entities is not None and set(self.entities) - {"users"}:
             raise ValueError("a Google Workspace source feeds users only")
         return self

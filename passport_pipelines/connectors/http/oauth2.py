@@ -31,6 +31,7 @@ class BearerToken:
         self._token: str | None = None
         self._expires = 0.0
         self._lock = threading.Lock()
+        self._sent = threading.local()  # the token this thread last sent
         self.fetched = 0
 
     def token(self) -> str:
@@ -74,11 +75,16 @@ class BearerToken:
         return token, lifetime
 
     def apply(self, request: httpx.Request) -> None:
-        request.headers["Authorization"] = f"Bearer {self.token()}"
+        token = self.token()
+        self._sent.token = token
+        request.headers["Authorization"] = f"Bearer {token}"
 
     def invalidate(self) -> bool:
+        # Only the token that was refused: when parallel requests all meet the same expired token,
+        # the first one's refresh serves the rest instead of each fetching its own.
         with self._lock:
-            self._token = None
+            if self._token == getattr(self._sent, "token", None):
+                self._token = None
         return True
 
 

@@ -97,7 +97,7 @@ def _error_detail(response: httpx.Response) -> str:
     for key in ("imsx_codeMinor", "error", "errorCode", "code"):
         value = body.get(key, status_info.get(key))
         if isinstance(value, dict):
-            value = value.get("imsx_codeMinorFieldValue") or value.get("value")
+            value = value.get("imsx_codeMinorField") or value.get("imsx_codeMinorFieldValue") or value.get("value")
         if isinstance(value, list) and value and isinstance(value[0], dict):
             value = value[0].get("imsx_codeMinorFieldValue")
         if isinstance(value, (str, int)) and len(str(value)) <= 64:

@@ -1,0 +1,1 @@
+"""PowerSchool SIS through a plugin's OAuth client: the ``/ws/v1`` REST resources and the contacts API."""

@@ -1,0 +1,63 @@
+"""PowerSchool's response envelopes, unwrapped into plain lists of records.
+
+A collection arrives as ``{"students": {"@expansions": "...", "student": [...]}}``. PowerSchool
+serializes through XML conventions, so a page holding exactly one record carries it as an
+object (``"student": {...}``), and an empty result comes as ``{"students": ""}``, as
+``{"students": null}`` or with the inner key missing. Counts come as
+``{"resource": {"count": 423}}``. Anything else is not the documented response.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from passport_pipelines.connectors.errors import ConnectorError
+
+
+def as_list(value: Any) -> list:
+    """PowerSchool's one-or-many: a list as is, one object as a one-element list, blanks as []."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def records(body: Any, plural: str, singular: str, where: str) -> list[dict]:
+    """The records of a ``/ws/v1`` collection page."""
+    if not isinstance(body, dict) or plural not in body:
+        raise ConnectorError("bad_response", where, f"no {plural!r} envelope in the response")
+    inner = body[plural]
+    if inner is None or inner == "":
+        return []
+    if not isinstance(inner, dict):
+        raise ConnectorError("bad_response", where, f"{plural!r} is neither an object nor blank")
+    found = as_list(inner.get(singular))
+    if not all(isinstance(r, dict) for r in found):
+        raise ConnectorError("bad_response", where, f"a {singular!r} record is not an object")
+    return found
+
+
+def count(body: Any, where: str) -> int:
+    """The number in a ``/count`` response."""
+    try:
+        value = body["resource"]["count"]
+        return int(value)
+    except (KeyError, TypeError, ValueError):
+        raise ConnectorError("bad_response", where, "no resource.count in the count response") from None
+
+
+def single(body: Any, key: str, where: str) -> dict:
+    """A single resource such as ``{"district": {...}}`` or ``{"metadata": {...}}``."""
+    value = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(value, dict):
+        raise ConnectorError("bad_response", where, f"no {key!r} object in the response")
+    return value
+
+
+def contacts(body: Any, where: str) -> list[dict]:
+    """``/ws/contacts/student/{dcid}`` answers a JSON array of contacts (one object if only one)."""
+    found = as_list(body)
+    if not all(isinstance(c, dict) and "contactId" in c for c in found):
+        raise ConnectorError("bad_response", where, "a contact without contactId")
+    return found

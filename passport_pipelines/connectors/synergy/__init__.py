@@ -1,0 +1,1 @@
+"""Edupoint Synergy SIS through its OneRoster API: ``SynergyConnector`` in ``connector``."""
