@@ -112,3 +112,37 @@ def test_test_connection_job_reports_each_source(district_data, passport_home, t
             message = failure.step_failure_data.error.message
             assert "wrong_path: not found" in message
             assert env[next(iter(env))] not in _event_text(instance, failed.run_id)
+
+
+def test_incremental_oneroster_sync_fetches_only_what_changed_since_the_last_version(
+        district_data, passport_home, tmp_path, monkeypatch, store_url):
+    from tests.fakes.oneroster_api_server import oneroster_source_config, start_oneroster_fake
+
+    with start_oneroster_fake(district_data, version="1.1", auth="oauth2") as server:
+        config, env = oneroster_source_config(server, name="sis", mode="incremental")
+        write_integration(tmp_path / "integrations", "lakeside", _sources(monkeypatch, (config, env)))
+        with dg.instance_for_test() as instance:
+            first = run_sync(instance, "lakeside")
+            assert first["version"] == 1 and first["status"] == "successfully in production", first["errors"]
+            assert not [r for r in server.requests if r.arg("filter")]  # no cursor yet: a complete pull
+            store = GoldenStore(store_url)
+            cursor = store.latest_version("lakeside", "2025-2026").sources["sis"]["cursor"]
+            assert cursor  # kept with the version, so the next sync starts there
+
+            students = district_data.by_role("student")
+            renamed, gone = students[0]["sourcedId"], students[1]["sourcedId"]
+            server.oneroster.modify("users", renamed, givenName="Renamed")
+            server.oneroster.mark_deleted("users", gone)
+            before = len(server.requests)
+            second = run_sync(instance, "lakeside")
+            assert second["version"] == 2, second["errors"]
+            pulls = [r for r in server.requests[before:] if "/ims/oneroster/" in r.path]
+            assert pulls and all(r.arg("filter", "").startswith("dateLastModified>'") for r in pulls)
+            assert second["changes"]["users"] == {"added": 0, "updated": 1, "deleted": 1}
+            # The rest of the district was not in the delta and is still there.
+            assert second["changes"]["enrollments"]["deleted"] == sum(
+                1 for e in district_data.tables["enrollments"] if e["userSourcedId"] == gone)
+            users = {u["sourced_id"]: u for u in store.current_records("lakeside", "2025-2026", "users").to_pylist()}
+            assert users[renamed]["given_name"] == "Renamed" and gone not in users
+            assert len(users) == len(district_data.users) - 1
+            store.dispose()

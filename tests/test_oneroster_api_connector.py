@@ -265,23 +265,6 @@ def test_incremental_pull_asks_for_changes_since_the_last_extract(passport_home,
         assert status == {student: "active", teacher: "tobedeleted"}
 
 
-def test_incremental_through_normalize_marks_deletions(passport_home, tmp_path, monkeypatch, district):
-    from passport_pipelines.sync.normalize import normalize_source
-    from tests.canonical_tables import _read, extract
-
-    with start_oneroster_fake(district, version="1.1", auth="oauth1") as server:
-        integration = _integration(tmp_path, monkeypatch, server, district, mode="incremental")
-        full, _ = _extract(integration, tmp_path)
-        gone = district.by_role("student")[1]["sourcedId"]
-        server.oneroster.mark_deleted("users", gone)
-        monkeypatch.setattr("passport_pipelines.sync.extract.previous_cursor", lambda *a, **k: full.cursor)
-        result = extract(integration, "api")
-        assert result.upload_mode == "incremental" and result.file_modes["users"] == "delta"
-        tables = _read(normalize_source(result, district="eq", school_year="2025-2026").folder)
-        assert tables["users"].select(["sourced_id", "status"]).to_pylist() == [
-            {"sourced_id": gone, "status": "tobedeleted"}]
-
-
 # -- settings ------------------------------------------------------------------------------
 
 def test_base_url_may_be_the_root_or_end_with_the_version_path():

@@ -13,7 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from passport_pipelines.config.integration import Integration, SftpSource
+from passport_pipelines.config.integration import Integration
+from passport_pipelines.config.sources import SftpSource
 from passport_pipelines.drops.errors import DropFetchError
 from passport_pipelines.drops.sftp import download_sftp_drop
 from tests.fakes.sftp_server import SftpServerInfo, running_sftp_server

@@ -12,8 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from passport_pipelines.config.sources import (ApiSource, CsvFolderSource, DropSource, SftpSource,  # noqa: F401
-                                              Source)
+from passport_pipelines.config.sources import ApiSource, DropSource, Source
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")

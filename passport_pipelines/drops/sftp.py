@@ -21,7 +21,8 @@ from paramiko.hostkeys import HostKeyEntry, InvalidHostKey
 from paramiko.pkey import UnknownKeyType
 from paramiko.ssh_exception import NoValidConnectionsError
 
-from passport_pipelines.config.integration import Integration, SftpSource
+from passport_pipelines.config.integration import Integration
+from passport_pipelines.config.sources import SftpSource
 from passport_pipelines.config.secrets import MissingSecretError, resolve_secret
 from passport_pipelines.drops.errors import DropFetchError
 

@@ -13,7 +13,8 @@ import pyarrow.compute as pc
 from passport_pipelines.artifacts.fingerprints import code_fingerprint, combine, file_digest, read_stamp, write_stamp
 from passport_pipelines.artifacts.layout import intermediate_dir, originals_dir
 from passport_pipelines.artifacts.table_sets import write_table_set
-from passport_pipelines.config.integration import CsvFolderSource, Integration, SftpSource
+from passport_pipelines.config.integration import Integration
+from passport_pipelines.config.sources import CsvFolderSource, SftpSource
 from passport_pipelines.connectors.base import ExtractRequest, SourceConnector
 from passport_pipelines.drops.errors import DropFetchError
 from passport_pipelines.drops.sftp import download_sftp_drop

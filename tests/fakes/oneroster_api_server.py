@@ -425,12 +425,16 @@ def synergy_source_config(server: FakeApiServer, name: str = "synergy", **settin
 
 def as_served_by_12(tables: dict[str, pa.Table], data: DistrictData) -> dict[str, pa.Table]:
     """Canonical tables expected from the CSV drop, with administrators in 1.2's vocabulary
-    (``role_12``): what the same district gives through a 1.2 provider."""
+    (``role_12``) and orgs as 1.2 states them: what the same district gives through a 1.2 provider."""
     org_type = {o["sourcedId"]: o["type"] for o in data.tables["orgs"]}
     users = tables["users"].to_pylist()
     for u in users:
         first_org = (u["org_sourced_ids"] or "").split(",")[0]
         u["role"] = role_12(u["role"], org_type.get(first_org, "school"))
+        if u["org_sourced_ids"]:
+            # 1.2 states a person's orgs as roles, which have no order: both 1.2 mappings (CSV and
+            # REST) list them sorted, where 1.1's orgSourcedIds keeps the exporter's order.
+            u["org_sourced_ids"] = ",".join(sorted(u["org_sourced_ids"].split(",")))
     roles = tables["roles"].to_pylist()
     for r in roles:
         r["role"] = role_12(r["role"], org_type.get(r["org_sourced_id"], "school"))

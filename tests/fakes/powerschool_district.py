@@ -12,7 +12,6 @@ lists the staff of schools only.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from tests.fakes.district_data import DistrictData
 
