@@ -14,7 +14,8 @@ import posixpath
 import socket
 import stat
 from pathlib import Path
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import paramiko
 from paramiko.hostkeys import HostKeyEntry, InvalidHostKey
@@ -44,18 +45,14 @@ class _RejectUnknownHost(paramiko.RejectPolicy):
         raise _UnknownHostKey(key)
 
 
-def download_sftp_drop(source: SftpSource, integration: Integration, dest_dir: Path) -> list[Path]:
-    """Download the drop in ``source.remote_path`` into ``dest_dir``; returns the local files, sorted.
-
-    The newest ``.zip`` in the folder if there is one, else every ``.csv`` in it (not recursive).
-    Either all files arrive complete or none is left in ``dest_dir``.
-    """
+def _where(source: SftpSource) -> str:
     host = f"[{source.host}]" if ":" in source.host else source.host
-    where = f"sftp://{source.username}@{host}:{source.port}/{source.remote_path.lstrip('/')}"
+    return f"sftp://{source.username}@{host}:{source.port}/{source.remote_path.lstrip('/')}"
 
-    def fail(what: str) -> DropFetchError:
-        return DropFetchError(f"SFTP drop {where}: {what}")
 
+@contextmanager
+def _sftp_session(source: SftpSource, integration: Integration, fail: Fail) -> Iterator[paramiko.SFTPClient]:
+    """An SFTP session on a connection whose host key was checked against the configured keys."""
     try:
         password = resolve_secret(source.password)
         passphrase = resolve_secret(source.private_key_passphrase)
@@ -64,25 +61,37 @@ def download_sftp_drop(source: SftpSource, integration: Integration, dest_dir: P
     pkey = None
     if source.private_key is not None:
         pkey = _load_private_key(integration.resolve_path(source.private_key), passphrase, fail)
-
-    timeout = source.timeout_seconds
     with paramiko.SSHClient() as client:
         trusted = _trust_configured_host_keys(client, source, integration, fail)
         client.set_missing_host_key_policy(_RejectUnknownHost())
         _connect(client, source, password, pkey, trusted, fail)
+        with client.open_sftp() as sftp:
+            # Without this a stalled server would hang the run forever mid-transfer.
+            sftp.get_channel().settimeout(source.timeout_seconds)
+            yield sftp
 
-        try:
-            with client.open_sftp() as sftp:
-                # Without this a stalled server would hang the run forever mid-transfer.
-                sftp.get_channel().settimeout(timeout)
-                paths = _download(sftp, source.remote_path, dest_dir, fail)
-        except DropFetchError:
-            raise
-        except TimeoutError:
-            raise fail(f"timed out after {timeout:g}s waiting for the server during the transfer") from None
-        except (OSError, paramiko.SSHException) as exc:
-            raise fail(f"transfer failed: {exc}") from None
 
+def download_sftp_drop(source: SftpSource, integration: Integration, dest_dir: Path) -> list[Path]:
+    """Download the drop in ``source.remote_path`` into ``dest_dir``; returns the local files, sorted.
+
+    The newest ``.zip`` in the folder if there is one, else every ``.csv`` in it (not recursive).
+    Either all files arrive complete or none is left in ``dest_dir``.
+    """
+    where = _where(source)
+
+    def fail(what: str) -> DropFetchError:
+        return DropFetchError(f"SFTP drop {where}: {what}")
+
+    timeout = source.timeout_seconds
+    try:
+        with _sftp_session(source, integration, fail) as sftp:
+            paths = _download(sftp, source.remote_path, dest_dir, fail)
+    except DropFetchError:
+        raise
+    except TimeoutError:
+        raise fail(f"timed out after {timeout:g}s waiting for the server during the transfer") from None
+    except (OSError, paramiko.SSHException) as exc:
+        raise fail(f"transfer failed: {exc}") from None
     log.info("fetched %d file(s) from %s", len(paths), where)
     return paths
 
@@ -90,32 +99,20 @@ def download_sftp_drop(source: SftpSource, integration: Integration, dest_dir: P
 def check_sftp_connection(source: SftpSource, integration: Integration) -> str:
     """Connect (host key checked, credentials tried) and look at the remote path, downloading
     nothing; returns what is there. Raises DropFetchError saying what failed."""
-    host = f"[{source.host}]" if ":" in source.host else source.host
-    where = f"sftp://{source.username}@{host}:{source.port}/{source.remote_path.lstrip('/')}"
+    where = _where(source)
 
     def fail(what: str) -> DropFetchError:
         return DropFetchError(f"SFTP drop {where}: {what}")
 
     try:
-        password = resolve_secret(source.password)
-        passphrase = resolve_secret(source.private_key_passphrase)
-    except MissingSecretError as exc:
-        raise fail(str(exc)) from None
-    pkey = None
-    if source.private_key is not None:
-        pkey = _load_private_key(integration.resolve_path(source.private_key), passphrase, fail)
-    with paramiko.SSHClient() as client:
-        trusted = _trust_configured_host_keys(client, source, integration, fail)
-        client.set_missing_host_key_policy(_RejectUnknownHost())
-        _connect(client, source, password, pkey, trusted, fail)
-        try:
-            with client.open_sftp() as sftp:
-                sftp.get_channel().settimeout(source.timeout_seconds)
-                names = sftp.listdir(source.remote_path)
-        except FileNotFoundError:
-            raise fail("the remote path does not exist") from None
-        except (OSError, paramiko.SSHException) as exc:
-            raise fail(f"cannot list the remote path: {exc}") from None
+        with _sftp_session(source, integration, fail) as sftp:
+            names = sftp.listdir(source.remote_path)
+    except DropFetchError:
+        raise
+    except FileNotFoundError:
+        raise fail("the remote path does not exist") from None
+    except (OSError, paramiko.SSHException) as exc:
+        raise fail(f"cannot list the remote path: {exc}") from None
     drops = [n for n in names if n.lower().endswith((".zip", ".csv"))]
     return f"host key and credentials accepted; {len(drops)} CSV/zip file(s) in the remote path"
 

@@ -12,15 +12,14 @@ when the API answers 401.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import jwt
 
 from passport_pipelines.connectors.errors import ConnectorError
+from passport_pipelines.connectors.http.oauth2 import BearerToken, read_token
 from passport_pipelines.connectors.http.transport import HttpTransport, where
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -66,22 +65,18 @@ class ServiceAccountKey:
                    data.get("token_uri") or DEFAULT_TOKEN_URI)
 
 
-class ServiceAccountToken:
+class ServiceAccountToken(BearerToken):
     """Bearer tokens for ``subject`` (the delegated admin) with ``scopes``; an ``Auth`` for
-    ``HttpTransport``."""
+    ``HttpTransport``, cached and refreshed as every ``BearerToken``."""
+
+    expiry_margin = EXPIRY_MARGIN_SECONDS
 
     def __init__(self, transport: HttpTransport, key: ServiceAccountKey, *, subject: str, scopes: list[str],
                  token_url: str | None = None, clock=time.time):
-        self._transport = transport
+        super().__init__(transport, token_url or key.token_uri, None, None, scopes=scopes)
         self._key = key
         self._subject = subject
-        self._scopes = scopes
-        self.token_url = token_url or key.token_uri
         self._clock = clock
-        self._token: str | None = None
-        self._expires = 0.0
-        self._lock = threading.Lock()
-        self.fetched = 0
 
     def assertion(self) -> str:
         now = int(self._clock())
@@ -95,45 +90,17 @@ class ServiceAccountToken:
             raise ConnectorError("bad_credentials", where(self.token_url),
                                  "the service account key's private_key cannot be read") from None
 
-    def token(self) -> str:
-        with self._lock:
-            if self._token is None or time.monotonic() >= self._expires:
-                self._token, lifetime = self._fetch()
-                self._expires = time.monotonic() + max(0.0, lifetime - EXPIRY_MARGIN_SECONDS)
-                self.fetched += 1
-            return self._token
-
     def _fetch(self) -> tuple[str, float]:
         form = {"grant_type": GRANT_TYPE, "assertion": self.assertion()}
         response = self._transport.send("POST", self.token_url, data=form, headers={"Accept": "application/json"},
                                         ok_statuses=frozenset({400, 401, 403}))
-        try:
-            body = response.json()
-        except ValueError:
-            raise ConnectorError("bad_response", where(self.token_url), "token response is not JSON") from None
-        if response.status_code != 200:
-            error = str(body.get("error", "")) if isinstance(body, dict) else ""
-            kind = "missing_scope" if error in SCOPE_ERRORS else "bad_credentials"
-            # The error code and what to do, not Google's description: it can name the delegated account.
-            todo = (f"delegate {' '.join(self._scopes)} to the service account's client id (Admin console > "
-                    "Security > API controls > Domain-wide delegation)" if kind == "missing_scope" else
-                    "check the service account key (is it still active?) and that delegated_admin is an existing "
-                    "account of the domain")
-            raise ConnectorError(kind, where(self.token_url),
-                                 f"HTTP {response.status_code}, error {error or 'unknown'}; {todo}")
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not token:
-            raise ConnectorError("bad_response", where(self.token_url), "no access_token in the token response")
-        try:
-            lifetime = float(body.get("expires_in", 3600))
-        except (TypeError, ValueError):
-            lifetime = 3600.0
-        return token, lifetime
+        return read_token(response, self.token_url, self._refusal)
 
-    def apply(self, request: httpx.Request) -> None:
-        request.headers["Authorization"] = f"Bearer {self.token()}"
-
-    def invalidate(self) -> bool:
-        with self._lock:
-            self._token = None
-        return True
+    def _refusal(self, status: int, error: str) -> tuple[str, str]:
+        kind = "missing_scope" if error in SCOPE_ERRORS else "bad_credentials"
+        # The error code and what to do, not Google's description: it can name the delegated account.
+        todo = (f"delegate {' '.join(self._scopes)} to the service account's client id (Admin console > "
+                "Security > API controls > Domain-wide delegation)" if kind == "missing_scope" else
+                "check the service account key (is it still active?) and that delegated_admin is an existing "
+                "account of the domain")
+        return kind, f"HTTP {status}, error {error or 'unknown'}; {todo}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Callable
 
 import httpx
 
@@ -34,11 +35,17 @@ class BearerToken:
         self._sent = threading.local()  # the token this thread last sent
         self.fetched = 0
 
+    expiry_margin = EXPIRY_MARGIN_SECONDS
+
+    @property
+    def token_url(self) -> str:
+        return self._url
+
     def token(self) -> str:
         with self._lock:
             if self._token is None or time.monotonic() >= self._expires:
                 self._token, lifetime = self._fetch()
-                self._expires = time.monotonic() + max(0.0, lifetime - EXPIRY_MARGIN_SECONDS)
+                self._expires = time.monotonic() + max(0.0, lifetime - self.expiry_margin)
                 self.fetched += 1
             return self._token
 
@@ -56,23 +63,7 @@ class BearerToken:
                    **self._extra}
         response = self._transport.send("POST", self._url, auth=_Static(auth), data=form, headers=headers,
                                         ok_statuses=frozenset({400}))
-        try:
-            body = response.json()
-        except ValueError:
-            raise ConnectorError("bad_response", where(self._url), "token response is not JSON") from None
-        if response.status_code == 400:
-            # RFC 6749 §5.2: invalid_client / unauthorized_client are bad credentials; invalid_scope a scope.
-            error = str(body.get("error", "")) if isinstance(body, dict) else ""
-            kind = "missing_scope" if error == "invalid_scope" else "bad_credentials"
-            raise ConnectorError(kind, where(self._url), f"HTTP 400, error {error or 'unknown'}")
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not token:
-            raise ConnectorError("bad_response", where(self._url), "no access_token in the token response")
-        try:
-            lifetime = float(body.get("expires_in", 3600))
-        except (TypeError, ValueError):
-            lifetime = 3600.0
-        return token, lifetime
+        return read_token(response, self._url, _rfc6749_refusal)
 
     def apply(self, request: httpx.Request) -> None:
         token = self.token()
@@ -86,6 +77,33 @@ class BearerToken:
             if self._token == getattr(self._sent, "token", None):
                 self._token = None
         return True
+
+
+def _rfc6749_refusal(status: int, error: str) -> tuple[str, str]:
+    # RFC 6749 §5.2: invalid_client / unauthorized_client are bad credentials; invalid_scope a scope.
+    return ("missing_scope" if error == "invalid_scope" else "bad_credentials"), f"HTTP {status}, error {error or 'unknown'}"
+
+
+def read_token(response: httpx.Response, url: str,
+               refusal: Callable[[int, str], tuple[str, str]]) -> tuple[str, float]:
+    """The access token and its lifetime from a token endpoint's answer; a refusal (4xx) becomes
+    the ConnectorError that ``refusal(status, error code)`` names, never with the body's free text."""
+    try:
+        body = response.json()
+    except ValueError:
+        raise ConnectorError("bad_response", where(url), "token response is not JSON") from None
+    if response.status_code >= 400:
+        error = str(body.get("error", "")) if isinstance(body, dict) else ""
+        kind, detail = refusal(response.status_code, error)
+        raise ConnectorError(kind, where(url), detail)  # type: ignore[arg-type]
+    token = body.get("access_token") if isinstance(body, dict) else None
+    if not token:
+        raise ConnectorError("bad_response", where(url), "no access_token in the token response")
+    try:
+        lifetime = float(body.get("expires_in", 3600))
+    except (TypeError, ValueError):
+        lifetime = 3600.0
+    return token, lifetime
 
 
 class _Static:

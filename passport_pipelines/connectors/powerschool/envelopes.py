@@ -12,30 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from passport_pipelines.connectors.errors import ConnectorError
-
-
-def as_list(value: Any) -> list:
-    """PowerSchool's one-or-many: a list as is, one object as a one-element list, blanks as []."""
-    if value is None or value == "":
-        return []
-    if isinstance(value, list):
-        return value
-    return [value]
+from passport_pipelines.connectors.xml_envelopes import as_list, unwrap
 
 
 def records(body: Any, plural: str, singular: str, where: str) -> list[dict]:
     """The records of a ``/ws/v1`` collection page."""
-    if not isinstance(body, dict) or plural not in body:
-        raise ConnectorError("bad_response", where, f"no {plural!r} envelope in the response")
-    inner = body[plural]
-    if inner is None or inner == "":
-        return []
-    if not isinstance(inner, dict):
-        raise ConnectorError("bad_response", where, f"{plural!r} is neither an object nor blank")
-    found = as_list(inner.get(singular))
-    if not all(isinstance(r, dict) for r in found):
-        raise ConnectorError("bad_response", where, f"a {singular!r} record is not an object")
-    return found
+    return unwrap(body, plural, singular, where)
 
 
 def count(body: Any, where: str) -> int:

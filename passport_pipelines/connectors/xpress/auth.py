@@ -23,7 +23,7 @@ import httpx
 
 from passport_pipelines.connectors.errors import ConnectorError
 from passport_pipelines.connectors.http.transport import HttpTransport, where
-from passport_pipelines.connectors.xpress.envelopes import as_list
+from passport_pipelines.connectors.xml_envelopes import as_list
 
 DEFAULT_LIFETIME = 3600.0  # RIC One: "tokens expire after 60 minutes"; its login answer has no expires_in
 EXPIRY_MARGIN = 30.0
