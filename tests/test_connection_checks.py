@@ -63,3 +63,33 @@ def test_sftp_checks_host_key_and_credentials_without_downloading(passport_home,
         code, out = _run("test-connection", "lakeside", "--source", "trusted")
         assert code == 1 and "authentication failed" in out and "wrong" not in out.replace("wrong_key", "")
     assert not (passport_home / "artifacts").exists() or not any((passport_home / "artifacts").rglob("roster.zip"))
+
+
+def _oneroster(name: str, base_url: str, **extra) -> dict:
+    return {"name": name, "type": "oneroster", "version": "1.2", "base_url": base_url,
+            "token_url": f"{base_url}/oauth/token", "client_id": "passport", "client_secret": "env:OR_SECRET",
+            "timeout_seconds": 2, **extra}
+
+
+def test_api_sources_say_exactly_what_failed(passport_home, tmp_path, monkeypatch):
+    import socket
+
+    from tests.fakes.http_fake import FakeApiServer, FakeResponse
+
+    monkeypatch.setenv("OR_SECRET", "s3cret-value")
+    with socket.socket() as closed, FakeApiServer(lambda r: FakeResponse(200, {}), tls=True, tmp=tmp_path) as tls:
+        closed.bind(("127.0.0.1", 0))
+        write_integration(tmp_path / "integrations", "lakeside", [
+            _oneroster("refused", f"http://127.0.0.1:{closed.getsockname()[1]}"),
+            _oneroster("no_dns", "https://sis.lakeside.invalid"),
+            _oneroster("untrusted", tls.url),
+            _oneroster("no_secret", tls.url, client_secret="env:NOT_SET_FOR_THIS_TEST"),
+        ])
+        code, out = _run("test-connection", "lakeside", "--json")
+    assert code == 1
+    result = {s["source"]: s for s in json.loads(out)["sources"]}
+    assert {name: s["failure"] for name, s in result.items()} == {
+        "refused": "connection_refused", "no_dns": "unresolvable_host", "untrusted": "tls",
+        "no_secret": "missing_secret"}
+    assert "certificate" in result["untrusted"]["hint"]
+    assert "s3cret-value" not in out
