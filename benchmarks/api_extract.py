@@ -93,6 +93,8 @@ def run_kind(kind: str, data, workdir: Path) -> dict | None:
             result = extract(integration, kind)
             seconds = time.perf_counter() - started
     records = sum(result.rows.values())
+    print(f"{kind}: {records:,} records in {seconds:.1f}s ({records / seconds:,.0f}/s), {result.requests:,} requests",
+          file=sys.stderr, flush=True)
     return {"source": kind, "records": records, "tables": result.rows, "seconds": round(seconds, 2),
             "records_per_s": round(records / seconds) if seconds else None, "requests": result.requests,
             "retries": result.retries, "rss_before_mb": round(before / 1e6), "peak_rss_mb": round(rss.peak / 1e6)}

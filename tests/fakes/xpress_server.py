@@ -51,6 +51,8 @@ class XpressData:
         self.log: list[tuple[int, str, str]] = []  # (sequence, collection, refId)
         self.seq = 0
         self.lock = threading.Lock()
+        # (collection, year) -> (seq it was built at, records): every page of a read scans once.
+        self._current: dict[tuple[str, str], tuple[int, list[dict]]] = {}
 
     def marker(self) -> str:
         return f"csm.{self.seq:08d}"
@@ -77,7 +79,11 @@ class XpressData:
 
     def current(self, collection: str, year: str) -> list[dict]:
         with self.lock:
-            return [r for k, r in self.records[collection].items() if self.year_of[(collection, k)] == year]
+            cached = self._current.get((collection, year))
+            if cached is None or cached[0] != self.seq:
+                records = [r for k, r in self.records[collection].items() if self.year_of[(collection, k)] == year]
+                cached = self._current[(collection, year)] = (self.seq, records)
+            return cached[1]
 
     def changes(self, collection: str, year: str, since: int) -> list[dict]:
         with self.lock:
