@@ -43,6 +43,18 @@ def _check_sftp(integration: Integration, source: SftpSource) -> ConnectionCheck
     return check
 
 
+# A check answers in seconds: one retry of a failed request, not a sync's patience.
+CHECK_ATTEMPTS = 2
+CHECK_RETRY_SECONDS = 10.0
+
+
+def _impatient(connectors: dict[str, SourceConnector] | None, source_type: str) -> SourceConnector:
+    configured = (connectors or {}).get(source_type) or connector_class(source_type)()
+    return type(configured)(max_attempts=min(configured.max_attempts, CHECK_ATTEMPTS),
+                            max_retry_seconds=min(configured.max_retry_seconds, CHECK_RETRY_SECONDS),
+                            base_delay_seconds=configured.base_delay_seconds)
+
+
 def check_sources(integration: Integration, source_name: str | None = None,
                   connectors: dict[str, SourceConnector] | None = None) -> list[ConnectionCheck]:
     """Checks of every source (or the one named), in the order of the integration file."""
@@ -54,6 +66,5 @@ def check_sources(integration: Integration, source_name: str | None = None,
         elif isinstance(source, SftpSource):
             checks.append(_check_sftp(integration, source))
         else:
-            connector = (connectors or {}).get(source.type) or connector_class(source.type)()
-            checks.append(connector.test_connection(integration, source))
+            checks.append(_impatient(connectors, source.type).test_connection(integration, source))
     return checks
