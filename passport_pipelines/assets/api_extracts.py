@@ -19,7 +19,7 @@ KIND_LABELS = {"powerschool": "PowerSchool", "oneroster": "OneRoster REST", "syn
 
 
 class ExtractFailed(dg.Failure):
-    pass
+    """A source could not be read; nothing downstream runs, so the golden store stays as it was."""
 
 
 def pool_name(source_type: str) -> str:

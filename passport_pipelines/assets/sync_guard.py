@@ -6,7 +6,7 @@ from passport_pipelines.config.integration import Integration
 
 
 class SyncRefused(dg.Failure):
-    pass
+    """The district may not sync now (paused, or not this school year)."""
 
 
 def refuse_unless_syncable(integration: Integration, school_year: str) -> None:

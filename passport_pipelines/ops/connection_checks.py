@@ -19,7 +19,7 @@ class ConnectionCheckConfig(dg.Config):
 
 
 class ConnectionFailed(dg.Failure):
-    pass
+    """A source failed its check; the message names the source, the failure and the step."""
 
 
 @dg.op(required_resource_keys={"integrations", *(resource_key(t) for t in CONNECTORS)})
