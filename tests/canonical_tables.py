@@ -53,7 +53,8 @@ def canonical_tables(integration: Integration, source_name: str, *, school_year:
                      connector=None) -> dict[str, pa.Table]:
     """The canonical tables one source of the integration gives, entity -> Arrow table."""
     result = extract(integration, source_name, school_year=school_year, connector=connector)
-    normalized = normalize_source(result, district=integration.district, school_year=school_year)
+    normalized = normalize_source(result, district=integration.district, school_year=school_year,
+                                  integration=integration)
     return _read(normalized.folder)
 
 

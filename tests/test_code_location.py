@@ -44,7 +44,7 @@ def test_definitions_load_without_warnings_from_our_code(fresh_imports):
         assert node.pools == {f"sis_{name.removesuffix('_extracts')}"}
     assert defs.resolve_job_def("test_connection") is not None
     checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
-    assert checks == {"drop_is_valid", "references_resolve", "canonical_schema"}
+    assert checks == {"drop_is_valid", "references_resolve", "canonical_schema", "data_requirements"}
 
 
 def test_production_instance_config_has_the_queue_and_pools(tmp_path, monkeypatch):

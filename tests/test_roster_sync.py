@@ -47,7 +47,8 @@ def test_full_sync_commits_version_one_and_delivers(district, store_url):
             event = instance.get_latest_materialization_event(dg.AssetKey(asset))
             assert event is not None and event.asset_materialization.partition == key, asset
         checks = {c: summary["checks"][c]["passed"] for c in summary["checks"]}
-        assert checks == {"drop_is_valid": True, "references_resolve": False, "canonical_schema": True}
+        assert checks == {"drop_is_valid": True, "references_resolve": False, "canonical_schema": True,
+                          "data_requirements": True}
 
     store = _store(store_url)
     counts = store.count_records("lakeside", "2025-2026")

@@ -5,6 +5,7 @@ from datetime import datetime
 
 import dagster as dg
 
+from passport_pipelines.credentials.store import credential_writes
 from passport_pipelines.partitions import partition_of, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.sync.changes import RosterChanges
@@ -22,6 +23,8 @@ def golden_records(context: dg.AssetExecutionContext, roster_changes: dict, gold
     filtered = {s["source"]: s["filtered"] for s in sources}
     modes = sorted({s["upload_mode"] for s in sources})
     fingerprints = {n["source"]: n["fingerprint"] for n in roster_changes["normalized"]}
+    # SSO credentials are written in the version's own transaction: both land, or neither.
+    credentials = credential_writes(sources, district=district, school_year=school_year)
     version = commit_changes(
         RosterChanges(**roster_changes["changes"]), district=district, school_year=school_year,
         run_id=context.run.run_id, mode="+".join(modes), committed_by=context.run.tags.get(COMMITTED_BY_TAG, "dagster"),
@@ -30,11 +33,13 @@ def golden_records(context: dg.AssetExecutionContext, roster_changes: dict, gold
                                "files": s["file_modes"], "fingerprint": fingerprints.get(s["source"]),
                                "cursor": s.get("cursor")} for s in sources},
         archive_path=str(sources[0]["archive"]).rsplit("/", 1)[0] if sources else None,
-        store=golden_store.store(),
+        store=golden_store.store(), also=credentials,
     )
     context.log.info(f"committed {district} {school_year} version {version.number}")
+    credential_counts = {w.source: w.counts for w in credentials}  # counts only: never a secret
     return dg.Output(
         version.as_dict(),
         metadata={"version": version.number, "status": version.status,
-                  "changes": dg.MetadataValue.json(version.changes)},
+                  "changes": dg.MetadataValue.json(version.changes),
+                  **({"sso_credentials": dg.MetadataValue.json(credential_counts)} if credentials else {})},
     )

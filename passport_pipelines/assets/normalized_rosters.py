@@ -8,13 +8,17 @@ import dagster as dg
 import duckdb
 import pandera.errors
 
+from passport_pipelines.assets.rules_metadata import requirements_check, rules_metadata, taken_values
 from passport_pipelines.model.entities import CANONICAL_MODELS
 from passport_pipelines.model.frames import to_frame
 from passport_pipelines.partitions import partition_of, sync_partitions
+from passport_pipelines.resources.golden_store import GoldenStoreResource
+from passport_pipelines.resources.integrations import IntegrationsResource
 from passport_pipelines.sync.extract import SourceExtract
 from passport_pipelines.sync.normalize import normalize_source
 
 CANONICAL_SCHEMA = "canonical_schema"
+DATA_REQUIREMENTS = "data_requirements"
 # Canonical columns holding personal data: their failing values are never put in metadata.
 PERSONAL = frozenset({
     "given_name", "family_name", "middle_name", "preferred_given_name", "preferred_family_name", "username",
@@ -68,20 +72,33 @@ def _run_pandera(source: str, folder: str) -> tuple[int, list[dg.TableRecord]]:
     partitions_def=sync_partitions,
     group_name="roster_sync",
     kinds={"duckdb", "pandera"},
-    check_specs=[dg.AssetCheckSpec(
-        CANONICAL_SCHEMA, asset="normalized_rosters", blocking=True,
-        description="Every canonical table matches its pandera model (SPEC §5); failure cases in metadata.",
-    )],
+    check_specs=[
+        dg.AssetCheckSpec(
+            CANONICAL_SCHEMA, asset="normalized_rosters", blocking=True,
+            description="Every canonical table matches its pandera model (SPEC §5); failure cases in metadata.",
+        ),
+        dg.AssetCheckSpec(
+            DATA_REQUIREMENTS, asset="normalized_rosters",
+            description="Fields the integration requires: rows missing one are counted with sample ids; "
+                        "report_if_missing keeps them, skip_if_missing leaves them out.",
+        ),
+    ],
 )
-def normalized_rosters(context: dg.AssetExecutionContext, source_extracts: dict):
+def normalized_rosters(context: dg.AssetExecutionContext, source_extracts: dict, integrations: IntegrationsResource,
+                       golden_store: GoldenStoreResource):
     """Orgs, sessions, courses, classes, users, roles, enrollments, demographics and guardian
-    links of every source, in the canonical model, each row naming its source."""
+    links of every source, in the canonical model, after each source's integration rules
+    (attribute mapping, transforms, schools mapping, filters, data requirements, id prefix),
+    each row naming its source."""
     district, school_year = partition_of(context)
+    integration = integrations.load(district)
+    taken = taken_values(golden_store.store(), district, school_year)
     normalized = []
     failures, records = 0, []
     for raw in source_extracts["sources"]:
         extract = SourceExtract(**raw)
-        result = normalize_source(extract, district=district, school_year=school_year)
+        result = normalize_source(extract, district=district, school_year=school_year, integration=integration,
+                                  taken=taken(extract.source))
         normalized.append(result.__dict__)
         n, recs = _schema_failures(extract.source, result.folder, result.fingerprint)
         failures += n
@@ -90,10 +107,13 @@ def normalized_rosters(context: dg.AssetExecutionContext, source_extracts: dict)
     for n in normalized:
         for entity, count in n["rows"].items():
             rows[entity] = rows.get(entity, 0) + count
+    rules = {n["source"]: n["rules"] for n in normalized}
     yield dg.Output({**source_extracts, "normalized": normalized},
-                    metadata={"rows": dg.MetadataValue.json(rows), "total_rows": sum(rows.values())})
+                    metadata={"rows": dg.MetadataValue.json(rows), "total_rows": sum(rows.values()),
+                              **rules_metadata(rules)})
     yield dg.AssetCheckResult(
         check_name=CANONICAL_SCHEMA, passed=failures == 0, severity=dg.AssetCheckSeverity.ERROR,
         metadata={"failure_cases": failures,
                   "failures": dg.MetadataValue.table(records[:100], schema=_FAILURE_SCHEMA)},
     )
+    yield requirements_check(DATA_REQUIREMENTS, rules)

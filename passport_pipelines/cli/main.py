@@ -10,6 +10,7 @@ from passport_pipelines.cli.connection_command import test_connection
 from passport_pipelines.cli.history_command import history
 from passport_pipelines.cli.integrations_commands import integrations
 from passport_pipelines.cli.sync_command import sync
+from passport_pipelines.cli.templates_command import templates
 from passport_pipelines.cli.validate_command import validate
 
 
@@ -25,3 +26,4 @@ cli.add_command(sync)
 cli.add_command(validate)
 cli.add_command(history)
 cli.add_command(test_connection)
+cli.add_command(templates)

@@ -7,16 +7,16 @@ from pathlib import Path
 import click
 
 from passport_pipelines.cli.output import emit_json
-from passport_pipelines.oneroster_csv.spec import SCHEMA_VERSIONS
+from passport_pipelines.csv_schemas.registry import SCHEMAS
 from passport_pipelines.oneroster_csv.validation import validate_package
 
 
 @click.command("validate")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--schema", type=click.Choice(sorted(SCHEMA_VERSIONS)), default="oneroster-1.1", show_default=True)
+@click.option("--schema", type=click.Choice(list(SCHEMAS)), default="oneroster-1.1", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def validate(path: Path, schema: str, as_json: bool) -> None:
-    """Validate the OneRoster CSV folder or zip at PATH; exit 1 if the drop would fail."""
+    """Validate the CSV folder or zip at PATH against its schema; exit 1 if the drop would fail."""
     drop = validate_package(path, schema)
     if as_json:
         emit_json({"path": str(path), "schema": schema, "ok": drop.ok, "rows": drop.rows,

@@ -30,12 +30,21 @@ class OneRosterCsvDestination(_Strict):
     folder: Path | None = Field(None, description="default: $PASSPORT_HOME/exports/<district>")
 
 
+class DistrictSchool(_Strict):
+    """One of the district's own schools: what source schools are mapped to."""
+
+    id: str = Field(description="the school's id in delivered data")
+    name: str
+    identifier: str | None = Field(None, description="e.g. the NCES id: what `schools: auto` matches on")
+
+
 class Integration(_Strict):
     district: str = Field(description="slug, used as the Dagster partition key")
     name: str
     state: Literal["active", "paused"] = "active"
     sync_mode: Literal["import"] = "import"
     school_years: list[str] = Field(min_length=1)
+    schools: list[DistrictSchool] = Field(default_factory=list, description="the district's schools")
     sources: list[Source] = Field(min_length=1)
     destinations: list[OneRosterCsvDestination] = Field(default_factory=list, max_length=1)
 
@@ -69,6 +78,27 @@ class Integration(_Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    @model_validator(mode="after")
+    def _school_mappings(self) -> "Integration":
+        ids = [s.id for s in self.schools]
+        if len(set(ids)) != len(ids):
+            raise ValueError("schools: a school id is listed twice")
+        known = set(ids)
+        for source in self.sources:
+            mapping = source.schools
+            if mapping is None:
+                continue
+            mode = "auto" if mapping == "auto" else mapping.mode
+            if mode == "auto" and not any(s.identifier for s in self.schools):
+                raise ValueError(f"source {source.name}: schools: auto matches identifiers, so the district's "
+                                 "schools: list needs them")
+            if mode == "explicit" and self.schools:
+                unknown = sorted(set(mapping.map.values()) - known)
+                if unknown:
+                    raise ValueError(f"source {source.name}: schools.map names schools the district does not list: "
+                                     f"{', '.join(unknown)}")
         return self
 
     def source(self, name: str) -> DropSource | ApiSource:

@@ -12,11 +12,12 @@ from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from passport_pipelines.config.rules import SourceRules
 from passport_pipelines.config.secrets import is_secret_ref
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
-CsvSchema = Literal["oneroster-1.1", "oneroster-1.2"]
+CsvSchema = Literal["oneroster-1.1", "oneroster-1.2", "passport-basic-identity", "sso-credentials"]
 UploadMode = Literal["full", "incremental"]
 Entity = Literal["orgs", "academic_sessions", "courses", "classes", "users", "enrollments", "demographics", "agents"]
 ALL_ENTITIES: tuple[str, ...] = ("orgs", "academic_sessions", "courses", "classes", "users", "enrollments",
@@ -39,7 +40,7 @@ def _secret(value: str | None) -> str | None:
     return value
 
 
-class _Source(_Strict):
+class _Source(SourceRules):
     name: str
     mode: UploadMode = Field("full", description="full: the extract is the complete set; incremental: changes only")
     entities: list[Entity] | None = Field(None, description="canonical entities this source feeds (default: all)")

@@ -13,6 +13,8 @@ from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.sources import CsvFolderSource, SftpSource
 from passport_pipelines.connectors.base import CheckStep, ConnectionCheck, SourceConnector
 from passport_pipelines.connectors.registry import connector_class
+from passport_pipelines.credentials.cipher import KEY_ENV, CredentialsKeyError, current_key
+from passport_pipelines.csv_schemas.registry import csv_schema
 from passport_pipelines.drops.errors import DropFetchError
 from passport_pipelines.drops.sftp import check_sftp_connection
 
@@ -20,16 +22,31 @@ from passport_pipelines.drops.sftp import check_sftp_connection
 def _check_folder(integration: Integration, source: CsvFolderSource) -> ConnectionCheck:
     check = ConnectionCheck(source.name, source.type)
     path = integration.resolve_path(source.path)
+    schema = csv_schema(source.schema_)
     if path.is_dir():
-        manifest = (path / "manifest.csv").is_file()
-        check.steps.append(CheckStep("read folder", manifest, f"{path}: " + (
-            "manifest.csv found" if manifest else "no manifest.csv in the folder")))
+        # A OneRoster folder is found by its manifest, a Passport schema's by its files.
+        wanted = ["manifest.csv"] if schema.has_manifest else [f.filename for f in schema.files.values()]
+        missing = [name for name in wanted if not (path / name).is_file()]
+        check.steps.append(CheckStep("read folder", not missing, f"{path}: " + (
+            f"{', '.join(wanted)} found" if not missing else f"no {', '.join(missing)} in the folder")))
     elif path.is_file():
         check.steps.append(CheckStep("read zip", True, f"{path}: {Path(path).stat().st_size} bytes"))
     else:
         check.steps.append(CheckStep("read folder", False, f"{path} does not exist"))
     if not all(s.ok for s in check.steps):
         check.failure = "drop_unavailable"
+    return check
+
+
+def _check_secrets_key(check: ConnectionCheck, source: CsvFolderSource | SftpSource) -> ConnectionCheck:
+    """A drop of secrets cannot be synced without the key that encrypts them at rest."""
+    if csv_schema(source.schema_).holds_secrets:
+        try:
+            key = current_key()
+            check.steps.append(CheckStep("credentials key", True, f"{KEY_ENV} is set (key id {key.key_id})"))
+        except CredentialsKeyError as exc:
+            check.steps.append(CheckStep("credentials key", False, str(exc)))
+            check.failure = check.failure or "missing_secret"
     return check
 
 
@@ -62,9 +79,9 @@ def check_sources(integration: Integration, source_name: str | None = None,
     checks = []
     for source in sources:
         if isinstance(source, CsvFolderSource):
-            checks.append(_check_folder(integration, source))
+            checks.append(_check_secrets_key(_check_folder(integration, source), source))
         elif isinstance(source, SftpSource):
-            checks.append(_check_sftp(integration, source))
+            checks.append(_check_secrets_key(_check_sftp(integration, source), source))
         else:
             checks.append(_impatient(connectors, source.type).test_connection(integration, source))
     return checks

@@ -18,7 +18,11 @@ PII_COLUMNS = frozenset({
     "givenName", "familyName", "middleName", "preferredGivenName", "preferredMiddleName", "preferredFamilyName",
     "email", "sms", "phone", "username", "password", "birthDate", "identifier", "userIds",
     "userMasterIdentifier", "cityOfBirth", "pronouns",
+    # Passport Basic Identity (people.csv) and SSO Credentials (credentials.csv).
+    "given_name", "family_name", "middle_name", "student_number", "state_id", "login",
 })
+# Columns holding secrets (an SSO password): not even their length is told.
+SECRET_COLUMNS = frozenset({"password"})
 
 
 @dataclass(frozen=True)
@@ -39,8 +43,10 @@ class Finding:
 
 
 def mask(column: str | None, value: str | None) -> str | None:
-    if value is None or column not in PII_COLUMNS:
+    if value is None or column not in PII_COLUMNS | SECRET_COLUMNS:
         return value
+    if column in SECRET_COLUMNS:
+        return "<secret withheld>"
     return f"<{len(value)} characters withheld>"
 
 

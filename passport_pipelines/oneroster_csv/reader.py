@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -150,9 +151,12 @@ def read_csv_table(package: Package, spec: FileSpec, report: FindingsReport) -> 
                               line=_first_invalid_utf8_line(data)))
         else:
             line, got = _first_bad_row(data, len(header))
+            # The parser's own message ends with the offending row's text: personal data, or a
+            # password in an SSO file. Only its diagnosis is kept.
+            diagnosis = re.sub(r"(got \d+)\s*:.*$", r"\1", text.splitlines()[0] if text else text)
             report.add(_error(fname, "file.parse",
                               f"row has {got} fields but the header has {len(header)} (check quoting and delimiters)"
-                              if line else f"the CSV cannot be parsed: {text}", line=line or None))
+                              if line else f"the CSV cannot be parsed: {diagnosis}", line=line or None))
         return None
     lines = record_lines(data, table.num_rows)
     del data

@@ -20,11 +20,11 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def key_relation(target: str, present: set[str], known: set[str]) -> str | None:
-    """SQL that lists the ids a reference to ``target`` may point at."""
+def key_relation(target: str, present: set[str], known: set[str], key: str = "sourcedId") -> str | None:
+    """SQL that lists the ids a reference to ``target`` (whose key column is ``key``) may point at."""
     parts = []
     if target in present:
-        parts.append(f"SELECT sourcedId FROM {target}")
+        parts.append(f"SELECT {_q(key)} AS sourcedId FROM {target}")
     if target in known:
         parts.append(f"SELECT sourcedId FROM known__{target}")
     return " UNION ALL ".join(parts) if parts else None
@@ -41,7 +41,7 @@ def filter_references(con: duckdb.DuckDBPyConnection, specs: dict[str, FileSpec]
         # The ids each referenced file offers, once per round (a round's filtering is seen by the next).
         key_sets = {}
         for target in sorted(targets):
-            keys = key_relation(target, present, known)
+            keys = key_relation(target, present, known, specs[target].key[0])
             if keys is not None:
                 con.execute(f"CREATE OR REPLACE TEMP TABLE keys__{target} AS SELECT DISTINCT sourcedId FROM ({keys}) "
                             "WHERE sourcedId IS NOT NULL")

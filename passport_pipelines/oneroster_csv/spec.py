@@ -38,14 +38,17 @@ class Column:
     # A dangling reference drops the row ("filter"), or is only reported when the row still
     # makes sense without it ("warn": a missing parent org, a guardian link).
     on_dangling: str = "filter"
+    description: str = ""  # what the column means, for the templates' column guide
 
 
 @dataclass(frozen=True)
 class FileSpec:
     name: str  # e.g. "users" (the file is users.csv)
     columns: tuple[Column, ...]
-    # Extra uniqueness rules beyond sourcedId: (columns, which rows) — see validation.
+    # Extra uniqueness rules beyond the key: (columns, which rows) — see validation.
     natural_keys: tuple[tuple[str, ...], ...] = field(default=())
+    # The columns that identify a row (duplicates fail the drop); references point at key[0].
+    key: tuple[str, ...] = ("sourcedId",)
 
     @property
     def filename(self) -> str:

@@ -1,8 +1,9 @@
-"""Validating a OneRoster CSV drop end to end (SPEC §7).
+"""Validating a CSV drop end to end (SPEC §7), whatever its schema (``csv_schemas/registry.py``).
 
-Order matters: the manifest first (which files, which modes), then each file's header and
-values, then duplicate keys. Any error so far fails the drop. Only then are cross-file
-references resolved, filtering out dangling rows and keeping the rest.
+Order matters: the layout first (a OneRoster manifest, or the fixed files of a Passport
+schema: which files, which modes), then each file's header and values, then duplicate keys.
+Any error so far fails the drop. Only then are cross-file references resolved, filtering out
+dangling rows and keeping the rest.
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ from typing import Callable
 import duckdb
 import pyarrow as pa
 
+from passport_pipelines.csv_schemas.registry import csv_schema
 from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
-from passport_pipelines.oneroster_csv.manifest import read_manifest
 from passport_pipelines.oneroster_csv.package import Package, PackageError
 from passport_pipelines.oneroster_csv.reader import read_csv_table
 from passport_pipelines.oneroster_csv.references import filter_references
-from passport_pipelines.oneroster_csv.spec import SCHEMA_VERSIONS, files_for
 from passport_pipelines.oneroster_csv.value_rules import check_keys, check_values
 from passport_pipelines.transforms.engine import connect
 
@@ -52,9 +52,7 @@ def validate_package(path: Path, schema: str, *, known_keys: KnownKeys | None = 
     """Validate a folder or zip. ``known_keys(file, mode)`` gives the ids already on record
     for a file that this drop does not replace completely (delta, absent, or an incremental
     sync), which references may point at; None when they do not count."""
-    if schema not in SCHEMA_VERSIONS:
-        raise ValueError(f"unknown schema {schema!r}; expected one of {', '.join(SCHEMA_VERSIONS)}")
-    version = SCHEMA_VERSIONS[schema]
+    definition = csv_schema(schema)  # an unknown schema raises, naming the known ones
     report = FindingsReport()
     drop = ValidatedDrop(schema=schema, report=report, con=con or connect())
     try:
@@ -62,13 +60,13 @@ def validate_package(path: Path, schema: str, *, known_keys: KnownKeys | None = 
     except PackageError as exc:
         report.add(Finding(str(path), None, None, None, "package.open", "error", str(exc)))
         return drop
-    manifest = read_manifest(package, version, report)
-    if manifest is None:
+    modes = definition.layout(package, report)
+    if modes is None:
         return drop
-    drop.modes = dict(manifest.modes)
-    specs = files_for(version)
+    drop.modes = modes
+    specs = definition.files
 
-    for name in manifest.present():
+    for name in [n for n, mode in modes.items() if mode != "absent"]:
         table = read_csv_table(package, specs[name], report)
         if table is None:
             continue
@@ -77,7 +75,7 @@ def validate_package(path: Path, schema: str, *, known_keys: KnownKeys | None = 
         drop.con.unregister("_incoming")
         drop.rows[name] = table.num_rows
         del table
-        check_values(drop.con, name, specs[name], manifest.modes[name], report)
+        check_values(drop.con, name, specs[name], modes[name], report)
         check_keys(drop.con, name, specs[name], report)
         drop.present.append(name)
     if report.has_errors:

@@ -118,12 +118,14 @@ def check_values(con: duckdb.DuckDBPyConnection, relation: str, spec: FileSpec, 
 
 
 def check_keys(con: duckdb.DuckDBPyConnection, relation: str, spec: FileSpec, report: FindingsReport) -> None:
-    """Duplicate sourcedIds (and natural keys) make a file ambiguous: the drop fails."""
-    keys = [("sourcedId",), *spec.natural_keys]
+    """Duplicate keys (sourcedIds, and natural keys) make a file ambiguous: the drop fails."""
+    keys = [spec.key, *spec.natural_keys]
     for key in keys:
+        primary = key == spec.key
         cols = ", ".join(_q(k) for k in key)
         not_null = " AND ".join(f"{_q(k)} IS NOT NULL" for k in key)
-        extra = " AND lower(role) = 'student'" if key != ("sourcedId",) and spec.name == "users" else ""
+        # Natural keys are about students (a student number is unique per school; staff may share).
+        extra = " AND lower(role) = 'student'" if not primary and "role" in spec.names else ""
         dupes = con.execute(
             f"SELECT count(*) FROM (SELECT {cols} FROM {relation} WHERE {not_null}{extra} "
             f"GROUP BY ALL HAVING count(*) > 1)"
@@ -137,8 +139,8 @@ def check_keys(con: duckdb.DuckDBPyConnection, relation: str, spec: FileSpec, re
         ).fetchall()
         label = " + ".join(key)
         column = key[0] if len(key) == 1 else label
-        message = (f"{label} is not unique in {spec.filename}" if len(key) == 1
+        message = (f"{label} is not unique in {spec.filename}" if primary
                    else f"two students share {label}")
-        findings = [Finding(spec.filename, line, column, value if len(key) == 1 else mask("identifier", value),
+        findings = [Finding(spec.filename, line, column, value if primary else mask("identifier", value),
                             "key.duplicate", "error", message) for line, value, _ in rows]
         report.add_many(findings, rows[0][2])

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Callable, Sequence
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -174,10 +176,12 @@ class GoldenStore:
 
     # ---------------------------------------------------------------- writing
 
-    def commit(self, changes: ChangeSet, info: CommitInfo) -> Version:
-        """Apply a change set as the next version, all or nothing."""
+    def commit(self, changes: ChangeSet, info: CommitInfo, *,
+               also: Sequence[Callable[[ArrowConnection, int], None]] = ()) -> Version:
+        """Apply a change set as the next version, all or nothing. Each of ``also`` writes more
+        (e.g. SSO credentials) in the same transaction, given the connection and the version id."""
         try:
-            version_id = self._commit(changes, info)
+            version_id = self._commit(changes, info, also)
         except ConcurrentCommitError:
             raise
         except Exception as exc:
@@ -188,7 +192,8 @@ class GoldenStore:
             ) from exc
         return self.version(version_id)
 
-    def _commit(self, changes: ChangeSet, info: CommitInfo) -> int:
+    def _commit(self, changes: ChangeSet, info: CommitInfo,
+                also: Sequence[Callable[[ArrowConnection, int], None]] = ()) -> int:
         now = datetime.now(timezone.utc)
         with ArrowConnection(self.url) as ac, ac.transaction():
             lock = " FOR UPDATE" if ac.backend == "postgresql" else ""
@@ -207,6 +212,8 @@ class GoldenStore:
                 # One entity in memory at a time: loaded, applied, released.
                 self._apply(ac, entity, changes.load(entity), info, version_id)
                 pa.default_memory_pool().release_unused()
+            for write in also:
+                write(ac, version_id)
         return version_id
 
     def _insert_version(self, ac: ArrowConnection, info: CommitInfo, number: int, now: datetime,

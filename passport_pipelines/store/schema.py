@@ -92,3 +92,24 @@ def _golden_table(entity: str) -> Table:
 
 
 golden_tables: dict[str, Table] = {entity: _golden_table(entity) for entity in entities.ENTITIES}
+
+# SSO credentials (``credentials/``): one row per source, person and application. The password
+# is only ever here as AES-GCM ciphertext with the id of the key that wrote it; ``secret_digest``
+# is a keyed HMAC of the row's content, to tell an unchanged credential without decrypting it.
+# Migration 0002 creates it.
+sso_credentials = Table(
+    "sso_credentials", metadata,
+    Column("district", String(64), primary_key=True),
+    Column("school_year", String(9), primary_key=True),
+    Column("source", String(64), primary_key=True),
+    Column("user_sourced_id", String(255), primary_key=True),
+    Column("application", String(255), primary_key=True),
+    Column("login", Text, nullable=False),
+    Column("password_ciphertext", Text, nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("secret_digest", String(64), nullable=False),
+    Column("url", Text),
+    Column("created_version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("updated_version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Index("ix_sso_credentials_application", "district", "school_year", "application"),
+)

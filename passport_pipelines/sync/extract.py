@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -16,10 +17,12 @@ from passport_pipelines.artifacts.table_sets import write_table_set
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.sources import CsvFolderSource, SftpSource
 from passport_pipelines.connectors.base import ExtractRequest, SourceConnector
+from passport_pipelines.credentials.cipher import current_key
+from passport_pipelines.credentials.seal import seal_credentials
+from passport_pipelines.csv_schemas.registry import CsvSchema, csv_schema
 from passport_pipelines.drops.errors import DropFetchError
 from passport_pipelines.drops.sftp import download_sftp_drop
 from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
-from passport_pipelines.oneroster_csv.spec import FILE_ENTITY
 from passport_pipelines.oneroster_csv.validation import validate_package
 from passport_pipelines.store.golden_store import GoldenStore
 
@@ -69,18 +72,34 @@ def fetch_drop(integration: Integration, source: CsvFolderSource | SftpSource, a
 
 def extract_source(integration: Integration, source: CsvFolderSource | SftpSource, *, school_year: str,
                    run_id: str, store: GoldenStore) -> tuple[SourceExtract, FindingsReport]:
+    archive = originals_dir(integration.district, school_year, run_id) / source.name
+    definition = csv_schema(source.schema_)
+    if not definition.holds_secrets:
+        return _extract(integration, source, definition, landing=archive, archive=archive, school_year=school_year,
+                        store=store)
+    # A drop of secrets lands in a private temporary folder, removed whatever happens; the
+    # archive only ever gets its sealed copy. Without a usable key it is not even fetched.
+    current_key()
+    with tempfile.TemporaryDirectory(prefix="passport-sealed-") as landing:
+        return _extract(integration, source, definition, landing=Path(landing), archive=archive,
+                        school_year=school_year, store=store)
+
+
+def _extract(integration: Integration, source: CsvFolderSource | SftpSource, definition: CsvSchema, *,
+             landing: Path, archive: Path, school_year: str, store: GoldenStore) -> tuple[SourceExtract, FindingsReport]:
     district = integration.district
-    archive = originals_dir(district, school_year, run_id) / source.name
     try:
-        drop_path = fetch_drop(integration, source, archive)
+        drop_path = fetch_drop(integration, source, landing)
     except DropFetchError as exc:
         report = FindingsReport()
         report.add(Finding(source.name, None, None, None, "drop.fetch", "error", str(exc)))
-        return SourceExtract(source.name, source.schema_, source.mode, "", str(archive), {}, {}, {}, False), report
+        return SourceExtract(source.name, source.schema_, source.mode, "", str(archive), {}, {}, {}, False,
+                             kind=definition.kind), report
 
     folder = intermediate_dir("source_extracts", district, school_year) / source.name
     fingerprint = None
-    if source.mode == "full":
+    # Secrets are re-sealed every time (under the current key), never reused from an earlier sync.
+    if source.mode == "full" and not definition.holds_secrets:
         # In full mode validation reads nothing but the files (delta files bring ids on record
         # into play, and those change the fingerprint's meaning): safe to reuse when identical.
         files = sorted(p for p in archive.rglob("*") if p.is_file() and p.name != "validation_report.json")
@@ -94,18 +113,21 @@ def extract_source(integration: Integration, source: CsvFolderSource | SftpSourc
             return extract, report
 
     def known_keys(file: str, mode: str) -> pa.Array | None:
-        entity = FILE_ENTITY.get(file)
+        entity = definition.file_entity.get(file)
         if entity is None or entity == "user_profiles" or (mode == "bulk" and source.mode == "full"):
             return None
         keys = store.stored_keys(district, school_year, entity, [source.name])
         return keys.filter(pc.field("active")).column("sourced_id").combine_chunks()
 
     drop = validate_package(drop_path, source.schema_, known_keys=known_keys)
+    if drop.ok and definition.holds_secrets:
+        seal_credentials(drop, district=district, school_year=school_year, archive=archive)
+    archive.mkdir(parents=True, exist_ok=True)
     (archive / "validation_report.json").write_text(json.dumps(drop.report.to_dict(), indent=1), encoding="utf-8")
     extract = SourceExtract(
         source=source.name, schema=source.schema_, upload_mode=source.mode, folder=str(folder), archive=str(archive),
         file_modes=drop.modes, rows=drop.rows, filtered={k: v for k, v in drop.filtered.items() if v}, ok=drop.ok,
-        fingerprint=fingerprint if drop.ok and "delta" not in drop.modes.values() else None,
+        fingerprint=fingerprint if drop.ok and "delta" not in drop.modes.values() else None, kind=definition.kind,
     )
     if drop.ok:
         write_table_set(drop.con, folder, {name: name for name in drop.present})

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
+import pyarrow as pa
+
+from passport_pipelines import settings
 from passport_pipelines.artifacts.fingerprints import combine, read_stamp, transforms_fingerprint, write_stamp
 from passport_pipelines.artifacts.layout import intermediate_dir
 from passport_pipelines.artifacts.table_sets import load_table_set, write_table_set
-from passport_pipelines.oneroster_csv.findings import FindingsReport
-from passport_pipelines.oneroster_csv.validation import ValidatedDrop
-from passport_pipelines.sync.extract import SourceExtract
-from passport_pipelines.transforms.engine import connect
-from passport_pipelines import settings
+from passport_pipelines.config.integration import Integration
+from passport_pipelines.config.rules import SourceRules
 from passport_pipelines.connectors.raw_tables import load_raw_tables
 from passport_pipelines.connectors.registry import connector_class
-from passport_pipelines.transforms.normalize import SOURCE_KIND, entity_modes, normalize_drop
+from passport_pipelines.oneroster_csv.findings import FindingsReport
+from passport_pipelines.oneroster_csv.validation import ValidatedDrop
+from passport_pipelines.rules.apply import RulesReport, apply_rules
+from passport_pipelines.sync.extract import SourceExtract
+from passport_pipelines.transforms.engine import connect
+from passport_pipelines.transforms.normalize import CSV_KINDS, entity_modes, normalize_drop
 from passport_pipelines.transforms.runner import run_models
 
 
@@ -28,45 +34,83 @@ class NormalizedSource:
     rows: dict[str, int]
     fingerprint: str | None = None
     reused: bool = False
+    rules: dict = field(default_factory=dict)  # what the source's integration rules did (RulesReport)
 
 
-def normalize_source(extract: SourceExtract, *, district: str, school_year: str) -> NormalizedSource:
+def _rules_fingerprint(integration: Integration | None, source_name: str) -> object:
+    if integration is None:
+        return None
+    source = integration.source(source_name)
+    rules = source.model_dump(mode="json", include=set(SourceRules.model_fields))
+    return [rules, [s.model_dump(mode="json") for s in integration.schools]]
+
+
+def normalize_source(extract: SourceExtract, *, district: str, school_year: str, integration: Integration | None = None,
+                     taken: Callable[[str], pa.Array | None] | None = None) -> NormalizedSource:
+    """The source's canonical tables: its SQL models, then its integration rules (when given)."""
     folder = intermediate_dir("normalized_rosters", district, school_year) / extract.source
     fingerprint = None
-    if extract.fingerprint:
+    if extract.fingerprint and not _depends_on_store(integration, extract.source):
         fingerprint = combine("normalized_rosters", extract.fingerprint, transforms_fingerprint(), district, school_year,
-                              extract.source)
+                              extract.source, _rules_fingerprint(integration, extract.source))
         stamp = read_stamp(folder)
         if stamp and stamp.get("fingerprint") == fingerprint:
             return NormalizedSource(**{**stamp["normalized"], "reused": True})
-    if extract.kind != SOURCE_KIND:
-        return _normalize_api_extract(extract, folder, district=district, school_year=school_year)
+    provenance = {"source": extract.source, "district": district, "school_year": school_year}
+    report = RulesReport()
+    modes: dict[str, str] = {}
+
+    def refine(con, relations: dict[str, str]) -> dict[str, str]:
+        # The integration rules run on the models' rows, before they are hashed and stamped.
+        nonlocal report
+        if integration is None:
+            return relations
+        source = integration.source(extract.source)
+        relations = _selected_entities(con, relations, modes, source)
+        relations, report = apply_rules(con, relations, source, integration, school_year, taken=taken)
+        return relations
+
     con = connect()
     try:
-        tables = load_table_set(con, Path(extract.folder))
-        drop = ValidatedDrop(schema=extract.schema, report=FindingsReport(), con=con, modes=extract.file_modes,
-                             present=list(tables))
-        outputs = normalize_drop(drop, source=extract.source, district=district, school_year=school_year)
+        if extract.kind in CSV_KINDS:
+            tables = load_table_set(con, Path(extract.folder))
+            drop = ValidatedDrop(schema=extract.schema, report=FindingsReport(), con=con, modes=extract.file_modes,
+                                 present=list(tables))
+            modes.update(entity_modes(drop))
+            outputs = normalize_drop(drop, **provenance, refine=refine)
+        else:
+            # Entities an API source does not feed come out empty, marked absent: nothing stored is deleted.
+            modes.update(extract.file_modes)
+            declared = connector_class(extract.source_type).raw_tables
+            sources = load_raw_tables(con, Path(extract.folder), declared)
+            outputs = run_models(con, settings.transforms_dir() / extract.kind, extract.kind, sources, provenance,
+                                 fill_missing=True, refine=refine)
         rows = write_table_set(con, folder, outputs)
     finally:
         con.close()
-    result = NormalizedSource(extract.source, extract.upload_mode, str(folder), entity_modes(drop), rows, fingerprint)
+    result = NormalizedSource(extract.source, extract.upload_mode, str(folder), modes, rows, fingerprint,
+                              rules=report.as_dict())
     if fingerprint:
         write_stamp(folder, {"fingerprint": fingerprint, "normalized": result.__dict__})
     return result
 
 
-def _normalize_api_extract(extract: SourceExtract, folder: Path, *, district: str, school_year: str) -> NormalizedSource:
-    """An API extract's raw tables through its kind's SQL models. Entities the source does not
-    feed come out as empty tables, marked absent so that nothing stored is deleted."""
-    declared = connector_class(extract.source_type).raw_tables
-    con = connect()
-    try:
-        sources = load_raw_tables(con, Path(extract.folder), declared)
-        outputs = run_models(con, settings.transforms_dir() / extract.kind, extract.kind, sources,
-                             {"source": extract.source, "district": district, "school_year": school_year},
-                             fill_missing=True)
-        rows = write_table_set(con, folder, outputs)
-    finally:
-        con.close()
-    return NormalizedSource(extract.source, extract.upload_mode, str(folder), dict(extract.file_modes), rows)
+def _depends_on_store(integration: Integration | None, source_name: str) -> bool:
+    """Unique usernames look at what the district already has: never reuse such a result."""
+    if integration is None:
+        return False
+    transforms = integration.source(source_name).transforms
+    return any(getattr(rule, "unique", False) for rules in transforms.values() for rule in rules)
+
+
+def _selected_entities(con, relations: dict[str, str], modes: dict[str, str], source) -> dict[str, str]:
+    """Entities the source is not asked to feed come out empty and absent: it neither adds nor
+    deletes any of them (roles go with users)."""
+    if source.entities is None:
+        return relations
+    relations = dict(relations)
+    for entity in list(relations):
+        if not source.wants("users" if entity == "roles" else entity):
+            con.execute(f"CREATE OR REPLACE TEMP VIEW unselected__{entity} AS SELECT * FROM {relations[entity]} LIMIT 0")
+            relations[entity], modes[entity] = f"unselected__{entity}", "absent"
+    return relations

@@ -1,13 +1,16 @@
-"""From a validated OneRoster CSV drop to canonical tables, through the SQL models."""
+"""From a validated CSV drop to canonical tables, through its schema's SQL models."""
 
 from __future__ import annotations
 
 from passport_pipelines import settings
-from passport_pipelines.oneroster_csv.spec import VERSIONS, files_for
+from passport_pipelines.csv_schemas.registry import CSV_KINDS, csv_schema
+from passport_pipelines.model import entities
 from passport_pipelines.oneroster_csv.validation import ValidatedDrop
-from passport_pipelines.transforms.runner import run_models
+from passport_pipelines.transforms.runner import Refine, _empty_canonical, run_models
 
 SOURCE_KIND = "oneroster_csv"
+# CSV_KINDS (re-exported): the source extract kinds that are validated CSV drops, of any schema.
+__all__ = ["CSV_KINDS", "SOURCE_KIND", "entity_modes", "normalize_drop"]
 
 
 def _q(name: str) -> str:
@@ -16,29 +19,11 @@ def _q(name: str) -> str:
 
 def entity_modes(drop: ValidatedDrop) -> dict[str, str]:
     """How each canonical entity was delivered: bulk (complete), delta, or absent (untouched)."""
-    modes = drop.modes
-    users = modes.get("users", "absent")
-    roles = modes.get("roles", "absent") if drop.schema == "oneroster-1.2" else users
-    return {
-        "orgs": modes.get("orgs", "absent"),
-        "academic_sessions": modes.get("academicSessions", "absent"),
-        "courses": modes.get("courses", "absent"),
-        "classes": modes.get("classes", "absent"),
-        "users": users,
-        "roles": roles,
-        "enrollments": modes.get("enrollments", "absent"),
-        "demographics": modes.get("demographics", "absent"),
-        "agents": users,
-    }
+    return csv_schema(drop.schema).entity_modes(drop.modes)
 
 
-def _conform(drop: ValidatedDrop, name: str) -> str:
-    """A relation with the columns of both OneRoster versions, so one set of models reads either."""
-    union: list[str] = []
-    for version in VERSIONS:
-        spec = files_for(version).get(name)
-        if spec:
-            union += [c for c in spec.names if c not in union]
+def _conform(drop: ValidatedDrop, name: str, union: tuple[str, ...]) -> str:
+    """A relation with every column the models may read (a file left out: no rows), plus extensions."""
     relation = f"raw__{name}"
     if name in drop.present:
         have = [row[0] for row in drop.con.execute(f"DESCRIBE {name}").fetchall()]
@@ -51,14 +36,20 @@ def _conform(drop: ValidatedDrop, name: str) -> str:
     return relation
 
 
-def normalize_drop(drop: ValidatedDrop, *, source: str, district: str, school_year: str) -> dict[str, str]:
-    """Canonical entity -> relation in ``drop.con`` holding its rows."""
-    names = set(files_for("1.1")) | set(files_for("1.2"))
-    sources = {name: _conform(drop, name) for name in sorted(names)}
+def normalize_drop(drop: ValidatedDrop, *, source: str, district: str, school_year: str,
+                   refine: Refine | None = None) -> dict[str, str]:
+    """Canonical entity -> relation in ``drop.con`` holding its rows. Entities the schema does
+    not carry come out empty (their mode is absent, so nothing stored is deleted)."""
+    definition = csv_schema(drop.schema)
+    if definition.models is None:  # SSO credentials: no roster data at all
+        return {entity: _empty_canonical(drop.con, entity) for entity in entities.ENTITIES}
+    sources = {name: _conform(drop, name, columns) for name, columns in definition.model_columns.items()}
     return run_models(
         drop.con,
-        settings.transforms_dir() / SOURCE_KIND,
-        SOURCE_KIND,
+        settings.transforms_dir() / definition.models,
+        definition.models,
         sources,
         {"source": source, "district": district, "school_year": school_year},
+        fill_missing=True,
+        refine=refine,
     )

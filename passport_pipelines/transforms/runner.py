@@ -14,11 +14,14 @@ import re
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
 from passport_pipelines.model import entities
 
+# Columns the runner stamps on every canonical row; models select the others.
+STAMPED = ("source", "district", "school_year", "content_hash")
 TAG = re.compile(r"\{\{\s*(source|ref|extensions)\(\s*([^)]*?)\s*\)\s*\}\}")
 ARG = re.compile(r"""^['"]([^'"]+)['"]$""")
 
@@ -102,17 +105,23 @@ def compile_model(con: duckdb.DuckDBPyConnection, model: Model, kind: str, sourc
     return TAG.sub(expand, model.sql)
 
 
+Refine = Callable[[duckdb.DuckDBPyConnection, dict[str, str]], dict[str, str]]
+
+
 def run_models(con: duckdb.DuckDBPyConnection, folder: Path, kind: str, sources: dict[str, str],
-               provenance: dict[str, str], *, fill_missing: bool = False) -> dict[str, str]:
+               provenance: dict[str, str], *, fill_missing: bool = False, refine: Refine | None = None
+               ) -> dict[str, str]:
     """Run every model of a source kind; returns canonical table name -> relation holding it.
 
     ``sources`` maps the raw table names models may use to relations in ``con``;
     ``provenance`` gives the source, district and school_year stamped on every row. With
     ``fill_missing``, a canonical table no model produces comes out empty (a source kind that
-    feeds users only, say).
+    feeds users only, say). ``refine(con, relations)`` sees the canonical models' rows before
+    provenance and the content hash are stamped (the integration rules): whatever it changes is
+    hashed with the rest, in the same last pass.
     """
     models = load_models(folder)
-    outputs: dict[str, str] = {}
+    relations: dict[str, str] = {}
     for name in execution_order(models):
         model = models[name]
         sql = compile_model(con, model, kind, sources)
@@ -121,12 +130,24 @@ def run_models(con: duckdb.DuckDBPyConnection, folder: Path, kind: str, sources:
         except duckdb.Error as exc:
             raise TransformError(f"{model.path}: {exc}") from None
         if name in entities.CANONICAL_MODELS:
-            outputs[name] = _finish_canonical(con, model, provenance)
+            _check_columns(con, model)
+            relations[name] = f"model__{name}"
     if fill_missing:
         for name in entities.ENTITIES:
-            if name not in outputs:
-                outputs[name] = _empty_canonical(con, name)
-    return outputs
+            if name not in relations:
+                relations[name] = _empty_model(con, name)
+    if refine is not None:
+        relations = refine(con, relations)
+    return {name: _finish_canonical(con, name, relation, provenance) for name, relation in relations.items()}
+
+
+def _empty_model(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    booleans = set(entities.boolean_columns(name))
+    cols = ", ".join(f"CAST(NULL AS {'BOOLEAN' if c in booleans else 'VARCHAR'}) AS {_q(c)}"
+                     for c in entities.columns(name) if c not in STAMPED)
+    relation = f"empty_model__{name}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT {cols} WHERE false")
+    return relation
 
 
 def _empty_canonical(con: duckdb.DuckDBPyConnection, name: str) -> str:
@@ -138,31 +159,37 @@ def _empty_canonical(con: duckdb.DuckDBPyConnection, name: str) -> str:
     return relation
 
 
-def _finish_canonical(con: duckdb.DuckDBPyConnection, model: Model, provenance: dict[str, str]) -> str:
-    """Stamp provenance and the content hash, in the model's column order."""
-    name = model.name
-    have = [row[0] for row in con.execute(f"DESCRIBE model__{name}").fetchall()]
-    expected = [c for c in entities.columns(name) if c not in ("source", "district", "school_year", "content_hash")]
+def content_hash_sql(entity: str) -> str:
+    """The SQL of a row's content hash: every rule that changes a value recomputes it with this."""
+    # Fields joined by the unit separator, NULL spelled as a NUL character: md5 of one string
+    # per row is more than twice as fast as hashing a struct, and as exact for change detection.
+    fields = ", ".join(f"coalesce(CAST({_q(c)} AS VARCHAR), chr(0))" for c in entities.content_columns(entity))
+    return f"md5(concat_ws(chr(31), {fields}))"
+
+
+def _check_columns(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    have = [row[0] for row in con.execute(f"DESCRIBE model__{model.name}").fetchall()]
+    expected = [c for c in entities.columns(model.name) if c not in STAMPED]
     if sorted(have) != sorted(expected):
         missing = sorted(set(expected) - set(have))
         extra = sorted(set(have) - set(expected))
         raise TransformError(
-            f"{model.path}: must select exactly the canonical {name} columns; "
+            f"{model.path}: must select exactly the canonical {model.name} columns; "
             f"missing: {', '.join(missing) or 'none'}; unexpected: {', '.join(extra) or 'none'}"
         )
-    content = entities.content_columns(name)
-    # Fields joined by the unit separator, NULL spelled as a NUL character: md5 of one string
-    # per row is more than twice as fast as hashing a struct, and as exact for change detection.
-    hash_input = ", ".join(f"coalesce(CAST({_q(c)} AS VARCHAR), chr(0))" for c in content)
+
+
+def _finish_canonical(con: duckdb.DuckDBPyConnection, name: str, relation: str, provenance: dict[str, str]) -> str:
+    """Stamp provenance and the content hash, in the model's column order."""
     lit = {k: "'" + v.replace("'", "''") + "'" for k, v in provenance.items()}
     select = []
     for col in entities.columns(name):
         if col in lit:
             select.append(f"{lit[col]} AS {col}")
         elif col == "content_hash":
-            select.append(f"md5(concat_ws(chr(31), {hash_input})) AS content_hash")
+            select.append(f"{content_hash_sql(name)} AS content_hash")
         else:
             select.append(_q(col))
-    relation = f"canonical__{name}"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT {', '.join(select)} FROM model__{name}")
-    return relation
+    target = f"canonical__{name}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT {', '.join(select)} FROM {relation}")
+    return target

@@ -1,0 +1,1 @@
+"""SSO Credentials: application passwords for password-vault SSO, encrypted at rest."""

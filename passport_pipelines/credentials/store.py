@@ -1,0 +1,99 @@
+"""SSO credentials in the golden store: written with the version that brings them, read back for delivery.
+
+``CredentialsWrite`` runs inside ``GoldenStore.commit``'s transaction, after the roster
+changes: the sealed rows of one source (Parquet from the extract stage) go into
+``sso_credentials`` in set-based SQL. A full upload is the source's complete set (credentials
+missing from it are removed, secret and all: a removed password is not kept for history); an
+incremental one only adds and updates. A credential whose keyed digest is unchanged keeps its
+stored ciphertext. If the commit rolls back, so do the credentials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from sqlalchemy import select
+
+from passport_pipelines.credentials.cipher import associated_data, decrypt, reading_keys
+from passport_pipelines.credentials.schema import SCHEMA
+from passport_pipelines.credentials.seal import SEALED_COLUMNS, TABLE
+from passport_pipelines.store import schema
+from passport_pipelines.store.arrow_connection import ArrowConnection
+from passport_pipelines.store.golden_store import GoldenStore
+
+_T = "sso_credentials"
+_PK = "district = {d} AND school_year = {y} AND source = {s}"
+
+
+@dataclass
+class CredentialsWrite:
+    """One source's sealed credentials, applied to the store within the version's transaction."""
+
+    district: str
+    school_year: str
+    source: str
+    folder: str
+    upload_mode: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __call__(self, ac: ArrowConnection, version_id: int) -> None:
+        rows = pq.read_table(Path(self.folder) / f"{TABLE}.parquet", columns=list(SEALED_COLUMNS))
+        rows = rows.rename_columns(["user_sourced_id", *SEALED_COLUMNS[1:]])
+        incoming = f"incoming_credentials_{version_id}_{self.source}"
+        ac.ingest(incoming, rows, temporary=True)
+        # Indexed like the store's key, so each set-based comparison below is a join, not a scan per row.
+        ac.execute(f"CREATE UNIQUE INDEX {incoming}_key ON {incoming} (user_sourced_id, application)")
+        d, y, s = ac.ph(1), ac.ph(2), ac.ph(3)
+        key = (f"{_T}.district = {d} AND {_T}.school_year = {y} AND {_T}.source = {s} "
+               f"AND {_T}.user_sourced_id = i.user_sourced_id AND {_T}.application = i.application")
+        params = [self.district, self.school_year, self.source]
+        added = ac.scalar(f"SELECT count(*) FROM {incoming} AS i WHERE NOT EXISTS "
+                          f"(SELECT 1 FROM {_T} WHERE {key})", params)
+        updated = ac.scalar(f"SELECT count(*) FROM {incoming} AS i WHERE EXISTS "
+                            f"(SELECT 1 FROM {_T} WHERE {key} AND {_T}.secret_digest <> i.secret_digest)", params)
+        deleted = 0
+        if self.upload_mode == "full":
+            gone = (f"FROM {_T} WHERE {_PK.format(d=d, y=y, s=s)} AND NOT EXISTS (SELECT 1 FROM {incoming} AS i "
+                    f"WHERE i.user_sourced_id = {_T}.user_sourced_id AND i.application = {_T}.application)")
+            deleted = ac.scalar(f"SELECT count(*) {gone}", params)
+            ac.execute(f"DELETE {gone}", params)
+        created, changed = ac.ph(4), ac.ph(5)
+        content = ("login", "password_ciphertext", "key_id", "secret_digest", "url")
+        # "WHERE true" lets SQLite tell the SELECT's end from the upsert clause.
+        ac.execute(
+            f"INSERT INTO {_T} (district, school_year, source, user_sourced_id, application, {', '.join(content)}, "
+            f"created_version_id, updated_version_id) "
+            f"SELECT {d}, {y}, {s}, i.user_sourced_id, i.application, {', '.join('i.' + c for c in content)}, {created}, {changed} "
+            f"FROM {incoming} AS i WHERE true "
+            f"ON CONFLICT (district, school_year, source, user_sourced_id, application) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in content) + ", updated_version_id = excluded.updated_version_id "
+            f"WHERE {_T}.secret_digest <> excluded.secret_digest",
+            [*params, version_id, version_id])
+        ac.execute(f"DROP TABLE {incoming}")
+        self.counts = {"added": int(added), "updated": int(updated), "deleted": int(deleted)}
+
+
+def credential_writes(sources: list[dict], *, district: str, school_year: str) -> list[CredentialsWrite]:
+    """A write for each SSO Credentials source of the sync (given as the source extracts' dicts)."""
+    return [CredentialsWrite(district, school_year, s["source"], s["folder"], s["upload_mode"])
+            for s in sources if s.get("schema") == SCHEMA and s.get("ok")]
+
+
+def credentials_for(store: GoldenStore, district: str, school_year: str, application: str) -> list[dict]:
+    """The application's credentials, decrypted: user, login, password, url, source. For delivery
+    to a password vault; raises ``CredentialsKeyError`` (naming the variables) when the keys in
+    the environment cannot read them."""
+    keys = reading_keys()
+    t = schema.sso_credentials
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.c.source, t.c.user_sourced_id, t.c.login, t.c.password_ciphertext, t.c.key_id, t.c.url)
+            .where(t.c.district == district, t.c.school_year == school_year, t.c.application == application)
+            .order_by(t.c.user_sourced_id, t.c.source)
+        ).all()
+    return [{"source": r.source, "user_sourced_id": r.user_sourced_id, "login": r.login, "url": r.url,
+             "password": decrypt(keys, r.key_id, r.password_ciphertext,
+                                 associated_data(district, school_year, r.user_sourced_id, application))}
+            for r in rows]

@@ -1,0 +1,85 @@
+"""The rules stage: a source's integration rules applied to its canonical tables in DuckDB, in
+the order ``config/rules.py`` documents, with a report of what each rule did.
+
+Values change first (attributes, transforms, schools), then removals are only recorded (filters,
+requirements and what depends on what they removed), and one last projection per table writes
+the result (``rules/finish.py``): a million-student district is read and written about twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import duckdb
+import pyarrow as pa
+
+from passport_pipelines.config.rules import SchoolsMapping
+from passport_pipelines.rules import left_out
+from passport_pipelines.rules.attributes import map_attributes
+from passport_pipelines.rules.filters import apply_filters
+from passport_pipelines.rules.finish import finish
+from passport_pipelines.rules.requirements import check_requirements
+from passport_pipelines.rules.schools import map_schools, no_mapping
+from passport_pipelines.rules.transformations import apply_transforms
+
+
+@dataclass
+class RulesReport:
+    transforms: dict[str, int] = field(default_factory=dict)  # values changed per rule
+    schools_mapped: int | None = None
+    unmapped_schools: list[str] = field(default_factory=list)
+    filters: dict[str, int] = field(default_factory=dict)  # rows left out per rule
+    requirements: list[dict] = field(default_factory=list)
+    cascaded: dict[str, int] = field(default_factory=dict)  # rows left out with what they depended on
+    left_out: dict[str, int] = field(default_factory=dict)  # all rows left out, per entity
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _schools_mapping(source) -> SchoolsMapping | None:
+    if source.schools is None:
+        return None
+    return SchoolsMapping(mode="auto") if source.schools == "auto" else source.schools
+
+
+def apply_rules(con: duckdb.DuckDBPyConnection, outputs: dict[str, str], source, integration, school_year: str,
+                taken: Callable[[str], pa.Array | pa.Table | None] | None = None
+                ) -> tuple[dict[str, str], RulesReport]:
+    """The source's rules on its canonical relations; returns the new relations and the report."""
+    report = RulesReport()
+    if not source.has_rules():
+        return outputs, report
+    relations = dict(outputs)
+    changed: set[str] = set()
+    left_out.start(con)
+    no_mapping(con)
+
+    for entity, mapping in source.attributes.items():
+        relations[entity] = map_attributes(con, relations[entity], entity, mapping)
+        changed.add(entity)
+    for entity, rules in source.transforms.items():
+        relations[entity], counts = apply_transforms(con, relations[entity], entity, rules, taken=taken,
+                                                     rehash=False)  # rehashed once, at the end
+        report.transforms.update(counts)
+        changed.add(entity)
+    mapping = _schools_mapping(source)
+    if mapping is not None:
+        result = map_schools(con, relations, mapping, integration.schools)
+        changed |= {"orgs", "courses", "classes", "users", "roles", "enrollments"}
+        report.schools_mapped, report.unmapped_schools = result.mapped, result.unmapped
+
+    report.filters = apply_filters(con, relations, source.filters, school_year)
+    _add(report.cascaded, left_out.cascade(con, relations))
+    report.requirements = [asdict(r) for r in check_requirements(con, relations, source.requirements)]
+    _add(report.cascaded, left_out.cascade(con, relations))
+
+    report.left_out = {entity: n for entity, n in con.execute(
+        f"SELECT entity, count(DISTINCT id) FROM {left_out.REMOVED} GROUP BY entity ORDER BY entity").fetchall()}
+    return finish(con, relations, changed, source.sis_id_prefix), report
+
+
+def _add(total: dict[str, int], more: dict[str, int]) -> None:
+    for k, v in more.items():
+        total[k] = total.get(k, 0) + v

@@ -1,0 +1,40 @@
+"""Custom filter conditions (field, operator, value; all/any) compiled to SQL predicates."""
+
+from __future__ import annotations
+
+from passport_pipelines.config.rules import Condition, ConditionGroup
+from passport_pipelines.rules.sql_text import ident, lit
+
+
+def _text(field: str) -> str:
+    return f"CAST({ident(field)} AS VARCHAR)"
+
+
+def condition_sql(c: Condition) -> str:
+    col, v = _text(c.field), c.value
+    if c.op == "is_blank":
+        return f"({col} IS NULL OR trim({col}) = '')"
+    if c.op == "not_blank":
+        return f"({col} IS NOT NULL AND trim({col}) <> '')"
+    if c.op in ("in", "not_in"):
+        values = ", ".join(lit(str(x)) for x in v)  # type: ignore[union-attr]
+        return f"({col} {'NOT IN' if c.op == 'not_in' else 'IN'} ({values}))"
+    text = lit(str(v).lower() if isinstance(v, bool) else str(v))
+    if c.op == "contains":
+        return f"contains({col}, {text})"
+    if c.op == "starts_with":
+        return f"starts_with({col}, {text})"
+    if c.op == "ends_with":
+        return f"suffix({col}, {text})"
+    if c.op == "matches":
+        return f"regexp_matches({col}, {text})"
+    op = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}[c.op]
+    return f"({col} {op} {text})"
+
+
+def group_sql(g: ConditionGroup) -> str:
+    """A predicate; a blank field makes a comparison unknown, which counts as not matching."""
+    items = g.all if g.all is not None else g.any
+    joiner = " AND " if g.all is not None else " OR "
+    parts = [group_sql(x) if isinstance(x, ConditionGroup) else condition_sql(x) for x in items or []]
+    return "(" + joiner.join(f"coalesce({p}, false)" for p in parts) + ")"

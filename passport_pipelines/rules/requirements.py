@@ -1,0 +1,43 @@
+"""Data requirements: per entity type and field, rows missing a value are reported (kept) or
+skipped (left out, with what depends on them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from passport_pipelines.config.rules import target_of
+from passport_pipelines.rules import left_out
+from passport_pipelines.rules.sql_text import ident, lit
+
+SAMPLE = 10
+
+
+@dataclass
+class RequirementResult:
+    entity_type: str
+    field: str
+    rule: str  # report_if_missing | skip_if_missing
+    missing: int
+    sample_ids: list[str] = field(default_factory=list)  # sourced ids, never values
+
+
+def check_requirements(con: duckdb.DuckDBPyConnection, relations: dict[str, str],
+                       requirements: dict[str, dict[str, str]]) -> list[RequirementResult]:
+    results = []
+    for key, fields in requirements.items():
+        entity, roles = target_of(key)
+        relation = relations[entity]
+        scope = f"role IN ({', '.join(lit(r) for r in roles)}) AND " if roles else ""
+        for name, rule in fields.items():
+            col = ident(name)
+            missing = f"{scope}({col} IS NULL OR trim(CAST({col} AS VARCHAR)) = '') AND {left_out.remaining(entity)}"
+            ids = [r[0] for r in con.execute(f"SELECT sourced_id FROM {relation} WHERE {missing} "
+                                             f"ORDER BY sourced_id LIMIT {SAMPLE}").fetchall()]
+            if rule == "skip_if_missing":
+                n = left_out.remove_where(con, relation, entity, missing)
+            else:
+                n = con.execute(f"SELECT count(*) FROM {relation} WHERE {missing}").fetchone()[0]
+            results.append(RequirementResult(key, name, rule, n, ids))
+    return results

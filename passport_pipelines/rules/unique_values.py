@@ -1,0 +1,103 @@
+"""``unique: true``: colliding values (usernames) get a numeric suffix 2, 3, ..., set-based in DuckDB.
+
+Values compare case-insensitively (``John.Smith`` and ``john.smith`` are one username to every
+directory). Precedence among rows that want the same value:
+
+1. a row that held this value before, plain or suffixed (``taken`` says so), keeps it, so
+   that a username does not move to a newcomer who sorts first;
+2. then rows by ``sourced_id``: the first one keeps the plain value;
+3. the others get the smallest free suffix, in the same order. Suffixes are looked for in a
+   window of numbers per value (widened when all are taken) and a new value is checked
+   against everything used so far, including another value's suffixes (``ab1`` + ``2`` and
+   ``ab`` + ``12``): the loop ends when no row is left without a free value.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from passport_pipelines.rules.sql_text import ident
+
+MAX_ROUNDS = 200
+
+
+def _taken_table(con: duckdb.DuckDBPyConnection, taken: pa.Array | pa.ChunkedArray | pa.Table | None) -> None:
+    """``__u_taken(key, value, sourced_id)``. ``taken`` is an array of values other records use,
+    or a table with ``value`` and optionally ``sourced_id`` (the record of this table that held
+    the value last time; NULL for values other records hold)."""
+    if taken is None:
+        table = pa.table({"value": pa.array([], pa.string()), "sourced_id": pa.array([], pa.string())})
+    elif isinstance(taken, pa.Table):
+        if "value" not in taken.column_names:
+            raise ValueError("taken values: a table needs a 'value' column")
+        table = taken if "sourced_id" in taken.column_names else taken.append_column(
+            "sourced_id", pa.nulls(taken.num_rows, pa.string()))
+    else:
+        table = pa.table({"value": taken, "sourced_id": pa.nulls(len(taken), pa.string())})
+    con.register("__u_taken_arrow", table.select(["value", "sourced_id"]))
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE __u_taken AS SELECT lower(CAST(value AS VARCHAR)) AS key, "
+                    "CAST(value AS VARCHAR) AS value, CAST(sourced_id AS VARCHAR) AS sourced_id "
+                    "FROM __u_taken_arrow WHERE coalesce(trim(CAST(value AS VARCHAR)), '') <> ''")
+    finally:
+        con.unregister("__u_taken_arrow")
+
+
+def resolve_unique(con: duckdb.DuckDBPyConnection, table: str, field: str, eligible: str,
+                   taken: pa.Array | pa.ChunkedArray | pa.Table | None) -> int:
+    """Make ``table.field`` unique among the rows where ``eligible`` (SQL) holds, against the
+    other rows' values and ``taken``; updates ``table`` in place, returns how many rows changed."""
+    f = ident(field)
+    _taken_table(con, taken)
+    run = con.execute
+    run(f"CREATE OR REPLACE TEMP TABLE __u_rows AS SELECT rowid AS rid, sourced_id AS sid, {f} AS v, lower({f}) AS key "
+        f"FROM {table} WHERE {f} IS NOT NULL AND ({eligible})")
+    run(f"CREATE OR REPLACE TEMP TABLE __u_used AS SELECT DISTINCT key FROM ("
+        f"SELECT lower({f}) AS key FROM {table} WHERE {f} IS NOT NULL AND NOT ({eligible}) "
+        f"UNION ALL SELECT key FROM __u_taken WHERE sourced_id IS NULL)")
+    # 1. The value the record held before, when it is still this value, plain or suffixed.
+    run("""CREATE OR REPLACE TEMP TABLE __u_done AS
+           SELECT rid, v || substr(t.key, length(r.key) + 1) AS value, t.key AS key FROM __u_rows r
+           JOIN __u_taken t ON t.sourced_id = r.sid AND starts_with(t.key, r.key)
+           AND regexp_full_match(substr(t.key, length(r.key) + 1), '([1-9][0-9]*)?')
+           AND t.key NOT IN (SELECT key FROM __u_used)
+           QUALIFY row_number() OVER (PARTITION BY t.key ORDER BY r.sid, r.rid) = 1
+                 AND row_number() OVER (PARTITION BY r.rid ORDER BY t.key) = 1""")
+    run("INSERT INTO __u_used SELECT key FROM __u_done")
+    # 2. The first row (by sourced_id) of each value keeps it, unless it is used already: it
+    # stays as it is (most rows), the others are pending.
+    run("""CREATE OR REPLACE TEMP TABLE __u_pending AS SELECT rid, sid, v, key FROM __u_rows
+           WHERE rid NOT IN (SELECT rid FROM __u_done)
+           QUALIFY row_number() OVER (PARTITION BY key ORDER BY sid, rid) > 1 OR key IN (SELECT key FROM __u_used)""")
+    run("INSERT INTO __u_used SELECT DISTINCT key FROM __u_rows WHERE rid NOT IN (SELECT rid FROM __u_done)")
+    run("CREATE OR REPLACE TEMP TABLE __u_state AS SELECT key, 2 AS start, 2 * count(*) + 8 AS width "
+        "FROM __u_pending GROUP BY key")
+    # 3. Suffixes, round by round, until every row has a free value.
+    for _ in range(MAX_ROUNDS):
+        if run("SELECT count(*) FROM __u_pending").fetchone()[0] == 0:
+            break
+        run("""CREATE OR REPLACE TEMP TABLE __u_free AS
+               SELECT s.key, s.start + g.n AS num, s.key || (s.start + g.n) AS candidate
+               FROM __u_state s, LATERAL (SELECT unnest(range(s.width)) AS n) g
+               WHERE s.key IN (SELECT key FROM __u_pending)
+                 AND s.key || (s.start + g.n) NOT IN (SELECT key FROM __u_used)""")
+        run("""CREATE OR REPLACE TEMP TABLE __u_won AS
+               WITH p AS (SELECT *, row_number() OVER (PARTITION BY key ORDER BY sid, rid) AS r FROM __u_pending),
+                    c AS (SELECT *, row_number() OVER (PARTITION BY key ORDER BY num) AS r FROM __u_free)
+               SELECT p.rid, p.v || c.num AS value, c.candidate AS key FROM p JOIN c USING (key, r)
+               QUALIFY row_number() OVER (PARTITION BY c.candidate ORDER BY p.sid, p.rid) = 1""")
+        run("INSERT INTO __u_done SELECT rid, value, key FROM __u_won")
+        run("INSERT INTO __u_used SELECT key FROM __u_won")
+        # A value whose window had fewer free numbers than rows looks further next round.
+        run("""UPDATE __u_state s SET start = s.start + s.width, width = 2 * s.width
+               WHERE (SELECT count(*) FROM __u_free f WHERE f.key = s.key)
+                   < (SELECT count(*) FROM __u_pending p WHERE p.key = s.key)""")
+        run("DELETE FROM __u_pending WHERE rid IN (SELECT rid FROM __u_won)")
+    else:
+        raise RuntimeError(f"unique {field}: values still collide after {MAX_ROUNDS} rounds")
+    changed = run(f"UPDATE {table} AS t SET {f} = d.value FROM __u_done d "
+                  f"WHERE t.rowid = d.rid AND t.{f} IS DISTINCT FROM d.value").fetchone()[0]
+    for name in ("__u_taken", "__u_rows", "__u_used", "__u_done", "__u_pending", "__u_state", "__u_free", "__u_won"):
+        run(f"DROP TABLE IF EXISTS {name}")
+    return int(changed)

@@ -1,0 +1,189 @@
+"""SSO Credentials: validated like every CSV drop, encrypted at rest, never shown, logged or exported."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+import sqlalchemy as sa
+
+from passport_pipelines.credentials.cipher import KEY_ENV, PREVIOUS_KEY_ENV, CredentialsKeyError, current_key
+from passport_pipelines.credentials.store import credentials_for
+from passport_pipelines.oneroster_csv.validation import validate_package
+from passport_pipelines.store.golden_store import GoldenStore
+from tests.conftest import write_integration
+from tests.csv_drops import CREDENTIALS, write_basic_identity, write_credentials
+from tests.sync_harness import run_sync
+
+SCHEMA = "sso-credentials"
+PASSWORDS = [c["password"] for c in CREDENTIALS]
+
+
+def _key() -> str:
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
+def test_findings_name_the_row_but_never_the_password(tmp_path):
+    rows = [dict(c) for c in CREDENTIALS]
+    rows.append({**CREDENTIALS[0], "password": "Another-Secret-1"})  # line 5: (stu-1, reading-plus) again
+    rows.append({**CREDENTIALS[1], "application": "math", "login": ""})  # line 6: login required
+    drop = validate_package(write_credentials(tmp_path / "drop", rows), SCHEMA)
+    assert not drop.ok
+    found = {(f.rule, f.file, f.line, f.column, f.value) for f in drop.report.samples()}
+    assert found == {
+        ("key.duplicate", "credentials.csv", 2, "user_id + application", "stu-1 / reading-plus"),
+        ("key.duplicate", "credentials.csv", 5, "user_id + application", "stu-1 / reading-plus"),
+        ("value.required", "credentials.csv", 6, "login", None),
+    }
+    # A ragged row whose text holds a password: the parser's message is cut before the row.
+    raw = "user_id,application,login,password\nstu-1,app,ada,Pw-in-a-broken-row,extra\n"
+    broken = validate_package(write_credentials(tmp_path / "broken", raw=raw), SCHEMA)
+    blanks = validate_package(write_credentials(tmp_path / "blank", [{**CREDENTIALS[0], "password": " "}]), SCHEMA)
+    assert [(f.rule, f.line) for f in broken.report.samples()] == [("file.parse", 2)]
+    assert [(f.rule, f.line, f.column) for f in blanks.report.samples()] == [("value.required", 2, "password")]
+    reports = json.dumps([d.report.to_dict() for d in (drop, broken, blanks)])
+    assert not any(p in reports for p in [*PASSWORDS, "Another-Secret-1", "Pw-in-a-broken-row"])
+
+
+def test_the_key_comes_from_the_environment_with_clear_errors(monkeypatch):
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    with pytest.raises(CredentialsKeyError, match=f"^{KEY_ENV} is not set"):
+        current_key()
+    bad = "not-a-key-but-a-leak-if-shown"
+    monkeypatch.setenv(KEY_ENV, bad)
+    with pytest.raises(CredentialsKeyError, match=f"{KEY_ENV} is not a valid key") as err:
+        current_key()
+    assert bad not in str(err.value)
+    key = _key()
+    monkeypatch.setenv(KEY_ENV, key)
+    assert current_key().key_id == current_key().key_id and key not in current_key().key_id
+
+
+@pytest.fixture
+def district(tmp_path, passport_home, store_url, monkeypatch):
+    """A district provisioned from Basic Identity, with SSO credentials in a second source."""
+    monkeypatch.setenv(KEY_ENV, _key())
+    people = write_basic_identity(tmp_path / "people")
+    creds = write_credentials(tmp_path / "creds")
+    write_integration(tmp_path / "integrations", "lakeside", [
+        {"name": "provisioning", "type": "csv", "path": str(people), "schema": "passport-basic-identity"},
+        {"name": "vault", "type": "csv", "path": str(creds), "schema": SCHEMA, "mode": "full"}])
+    return creds
+
+
+def _raw_rows(url: str) -> list[dict]:
+    engine = GoldenStore(url).engine
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(sa.text("SELECT * FROM sso_credentials")).mappings()]
+
+
+def _files_text(root: Path) -> str:
+    """Every file under root as text; Parquet files decoded, so compression hides nothing."""
+    parts = []
+    for path in root.rglob("*"):
+        if not path.is_file():
+            continue
+        if path.suffix == ".parquet":
+            parts.append(str(duckdb.sql(f"SELECT * FROM read_parquet('{path}')").fetchall()))
+        elif path.suffix == ".zip":
+            with zipfile.ZipFile(path) as zf:
+                parts += [zf.read(n).decode("utf-8", "replace") for n in zf.namelist()]
+        else:
+            parts.append(path.read_bytes().decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+@pytest.mark.slow
+def test_credentials_are_stored_encrypted_and_read_back_only_with_the_key(district, store_url, passport_home,
+                                                                            monkeypatch):
+    with dg.instance_for_test() as instance:
+        summary = run_sync(instance, "lakeside")
+        assert summary["status"] == "successfully in production", summary["errors"]
+        logs = "\n".join(str(e) for e in instance.all_logs(summary["run_id"]))
+    assert "sso_credentials" in logs and not any(p in logs for p in PASSWORDS)  # events carry counts only
+
+    rows = _raw_rows(store_url)
+    assert len(rows) == 3 and not any(p in json.dumps(rows, default=str) for p in PASSWORDS)
+    assert {r["key_id"] for r in rows} == {current_key().key_id}
+    # Everything the sync wrote to disk: archive (sealed copy + report), Parquet tables, the export.
+    written = _files_text(passport_home)
+    assert not any(p in written for p in PASSWORDS)
+    if store_url.startswith("sqlite"):
+        assert not any(p.encode() in (passport_home / "passport.db").read_bytes() for p in PASSWORDS)
+    archive = Path(GoldenStore(store_url).latest_version("lakeside", "2025-2026").archive_path) / "vault"
+    assert sorted(p.name for p in archive.iterdir()) == ["credentials.encrypted.csv", "validation_report.json"]
+    [export] = summary["deliveries"]
+    assert "ada.o" in _files_text(Path(export).parent)  # the export is there, with the people in it
+
+    store = GoldenStore(store_url)
+    reading = credentials_for(store, "lakeside", "2025-2026", "reading-plus")
+    assert [(c["user_sourced_id"], c["login"], c["password"], c["url"]) for c in reading] == [
+        ("stu-1", "ada.o", "Tulip-Horse-731", "https://reading.example/login"),
+        ("stu-2", "ben.l", "Maple-Cloud-482", None)]
+    assert credentials_for(store, "lakeside", "2025-2026", "gradebook")[0]["password"] == CREDENTIALS[2]["password"]
+
+    old = os.environ[KEY_ENV]
+    monkeypatch.setenv(KEY_ENV, _key())  # rotated, without the previous key: unreadable, clearly said
+    with pytest.raises(CredentialsKeyError, match=f"neither {KEY_ENV} nor {PREVIOUS_KEY_ENV}") as err:
+        credentials_for(store, "lakeside", "2025-2026", "reading-plus")
+    assert old not in str(err.value)
+    monkeypatch.setenv(PREVIOUS_KEY_ENV, old)  # rotation: the old rows stay readable
+    assert credentials_for(store, "lakeside", "2025-2026", "reading-plus")[0]["password"] == "Tulip-Horse-731"
+
+
+@pytest.mark.slow
+def test_a_new_upload_updates_changed_credentials_and_removes_missing_ones(district, store_url):
+    with dg.instance_for_test() as instance:
+        assert run_sync(instance, "lakeside")["status"] == "successfully in production"
+        before = {(r["user_sourced_id"], r["application"]): r for r in _raw_rows(store_url)}
+        write_credentials(district, [CREDENTIALS[0], {**CREDENTIALS[1], "password": "Changed-Pass-9"}])
+        summary = run_sync(instance, "lakeside")
+        assert summary["status"] == "successfully in production", summary["errors"]
+        event = instance.get_latest_materialization_event(dg.AssetKey("golden_records"))
+    counts = event.asset_materialization.metadata["sso_credentials"].value
+    assert counts == {"vault": {"added": 0, "updated": 1, "deleted": 1}}
+    after = {(r["user_sourced_id"], r["application"]): r for r in _raw_rows(store_url)}
+    assert set(after) == {("stu-1", "reading-plus"), ("stu-2", "reading-plus")}
+    unchanged, changed = after[("stu-1", "reading-plus")], after[("stu-2", "reading-plus")]
+    assert unchanged["password_ciphertext"] == before[("stu-1", "reading-plus")]["password_ciphertext"]
+    assert unchanged["updated_version_id"] == unchanged["created_version_id"]
+    assert changed["updated_version_id"] != changed["created_version_id"]
+    reading = credentials_for(GoldenStore(store_url), "lakeside", "2025-2026", "reading-plus")
+    assert [c["password"] for c in reading] == ["Tulip-Horse-731", "Changed-Pass-9"]
+
+
+@pytest.mark.slow
+def test_without_the_key_the_sync_fails_naming_the_variable(district, store_url, passport_home, monkeypatch):
+    monkeypatch.delenv(KEY_ENV)
+    with dg.instance_for_test() as instance:
+        summary = run_sync(instance, "lakeside")
+    assert summary["status"] == "failed" and summary["version"] is None
+    assert any(KEY_ENV in e and "is not set" in e for e in summary["errors"]), summary["errors"]
+    assert GoldenStore(store_url).latest_version("lakeside", "2025-2026") is None
+    assert not any(p in _files_text(passport_home) for p in PASSWORDS)  # the drop was not even fetched
+
+
+def test_test_connection_checks_the_files_and_the_key(tmp_path, passport_home, monkeypatch):
+    from passport_pipelines.config.loader import load_district
+    from passport_pipelines.connectors.connection_checks import check_sources
+
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    people = write_basic_identity(tmp_path / "people")
+    write_integration(tmp_path / "integrations", "lakeside", [
+        {"name": "provisioning", "type": "csv", "path": str(people), "schema": "passport-basic-identity"},
+        {"name": "vault", "type": "csv", "path": str(write_credentials(tmp_path / "creds")), "schema": SCHEMA}])
+    provisioning, vault = check_sources(load_district("lakeside"))
+    assert provisioning.ok and "schools.csv, people.csv found" in provisioning.steps[0].detail
+    assert vault.failure == "missing_secret" and KEY_ENV in vault.steps[-1].detail
+    key = _key()
+    monkeypatch.setenv(KEY_ENV, key)
+    (people / "schools.csv").unlink()
+    provisioning, vault = check_sources(load_district("lakeside"))
+    assert provisioning.failure == "drop_unavailable" and "no schools.csv" in provisioning.steps[0].detail
+    assert vault.ok and key not in json.dumps(vault.as_dict())
