@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             "stage_overhead_percent": round(100 * (stage_ruled - stage_plain) / stage_plain, 1),
             "rows": sum(plain.rows.values()), "rows_after_rules": sum(ruled.rows.values()),
             "filters": ruled.rules["filters"], "left_out": ruled.rules["left_out"],
+            "rules_seconds_by_step": ruled.rules["seconds"],
         }
         if args.json:
             print(json.dumps(result, indent=2))
@@ -133,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"canonical schema check:  {check_s:8.1f} s")
             print(f"stage (normalize + check): {stage_plain:.1f} s -> {stage_ruled:.1f} s "
                   f"(+{result['stage_overhead_percent']}%)")
+            print(f"rules by step (s): {result['rules_seconds_by_step']} (the last pass is the runner's)")
             print(f"rows after rules: {result['rows_after_rules']:,}; left out: {result['left_out']}")
     finally:
         if not args.workdir:

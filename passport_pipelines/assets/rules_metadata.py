@@ -25,6 +25,9 @@ def rules_metadata(rules: dict[str, dict]) -> dict:
         "values_transformed": dg.MetadataValue.json({s: r.get("transforms", {}) for s, r in rules.items()
                                                      if r.get("transforms")}),
     }
+    timing = {s: r["seconds"] for s, r in rules.items() if r.get("seconds")}
+    if timing:
+        out["rules_seconds"] = dg.MetadataValue.json(timing)
     unmapped = {s: r["unmapped_schools"] for s, r in rules.items() if r.get("unmapped_schools")}
     if unmapped:
         out["unmapped_schools"] = dg.MetadataValue.json(unmapped)

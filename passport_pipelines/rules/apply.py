@@ -8,8 +8,10 @@ the result (``rules/finish.py``): a million-student district is read and written
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import duckdb
 import pyarrow as pa
@@ -33,6 +35,7 @@ class RulesReport:
     requirements: list[dict] = field(default_factory=list)
     cascaded: dict[str, int] = field(default_factory=dict)  # rows left out with what they depended on
     left_out: dict[str, int] = field(default_factory=dict)  # all rows left out, per entity
+    seconds: dict[str, float] = field(default_factory=dict)  # time per step, for the run's metadata
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -53,31 +56,53 @@ def apply_rules(con: duckdb.DuckDBPyConnection, outputs: dict[str, str], source,
         return outputs, report
     relations = dict(outputs)
     changed: set[str] = set()
+    clock = _Clock(report.seconds)
     left_out.start(con)
     no_mapping(con)
 
-    for entity, mapping in source.attributes.items():
-        relations[entity] = map_attributes(con, relations[entity], entity, mapping)
-        changed.add(entity)
-    for entity, rules in source.transforms.items():
-        relations[entity], counts = apply_transforms(con, relations[entity], entity, rules, taken=taken,
-                                                     rehash=False)  # rehashed once, at the end
-        report.transforms.update(counts)
-        changed.add(entity)
+    with clock("attributes"):
+        for entity, mapping in source.attributes.items():
+            relations[entity] = map_attributes(con, relations[entity], entity, mapping)
+            changed.add(entity)
+    with clock("transforms"):
+        for entity, rules in source.transforms.items():
+            relations[entity], counts = apply_transforms(con, relations[entity], entity, rules, taken=taken,
+                                                         rehash=False)  # hashed once, by the runner
+            report.transforms.update(counts)
+            changed.add(entity)
     mapping = _schools_mapping(source)
     if mapping is not None:
-        result = map_schools(con, relations, mapping, integration.schools)
+        with clock("schools"):
+            result = map_schools(con, relations, mapping, integration.schools)
         changed |= {"orgs", "courses", "classes", "users", "roles", "enrollments"}
         report.schools_mapped, report.unmapped_schools = result.mapped, result.unmapped
 
-    report.filters = apply_filters(con, relations, source.filters, school_year)
-    _add(report.cascaded, left_out.cascade(con, relations))
-    report.requirements = [asdict(r) for r in check_requirements(con, relations, source.requirements)]
-    _add(report.cascaded, left_out.cascade(con, relations))
+    with clock("filters"):
+        report.filters = apply_filters(con, relations, source.filters, school_year)
+    with clock("cascade"):
+        _add(report.cascaded, left_out.cascade(con, relations))
+    with clock("requirements"):
+        report.requirements = [asdict(r) for r in check_requirements(con, relations, source.requirements)]
+    with clock("cascade"):
+        _add(report.cascaded, left_out.cascade(con, relations))
 
     report.left_out = {entity: n for entity, n in con.execute(
         f"SELECT entity, count(DISTINCT id) FROM {left_out.REMOVED} GROUP BY entity ORDER BY entity").fetchall()}
-    return finish(con, relations, changed, source.sis_id_prefix), report
+    with clock("finish"):
+        return finish(con, relations, changed, source.sis_id_prefix), report
+
+
+class _Clock:
+    def __init__(self, seconds: dict[str, float]):
+        self.seconds = seconds
+
+    @contextmanager
+    def __call__(self, step: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[step] = round(self.seconds.get(step, 0.0) + time.perf_counter() - started, 2)
 
 
 def _add(total: dict[str, int], more: dict[str, int]) -> None:

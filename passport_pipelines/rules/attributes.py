@@ -39,5 +39,6 @@ def map_attributes(con: duckdb.DuckDBPyConnection, relation: str, entity: str, m
                       f"CAST(json_merge_patch({merged}, json_object({lit(name)}, {value})) AS VARCHAR) END")
         sets.append(f"nullif({merged}, '{{}}') AS extensions")
     target = f"attributes__{entity}"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT * REPLACE ({', '.join(sets)}) FROM {relation}")
+    # A view: the next step (or the runner's last pass) reads it once.
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT * REPLACE ({', '.join(sets)}) FROM {relation}")
     return target
