@@ -82,6 +82,8 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, help="keep files here (default: a temp folder, removed)")
     parser.add_argument("--database-url", help="golden store (default: SQLite in the workdir)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--rules", action="store_true",
+                        help="give the source one of every integration rule (benchmarks/rules_cost.py's set)")
     args = parser.parse_args()
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="passport-bench-"))
@@ -92,17 +94,22 @@ def main() -> int:
     if args.database_url:
         os.environ["PASSPORT_DATABASE_URL"] = args.database_url
     (workdir / "integrations").mkdir(exist_ok=True)
-    (workdir / "integrations" / "bench.yaml").write_text(yaml.safe_dump({
-        "district": "bench", "name": "Benchmark USD", "school_years": ["2025-2026"],
-        "sources": [{"name": "sis", "type": "csv", "path": str(drop)}],
-        "destinations": [{"name": "oneroster_export", "type": "oneroster-1.1-csv"}],
-    }))
     try:
         if not (drop / "manifest.csv").exists():
             t = time.perf_counter()
             subprocess.run([sys.executable, "-m", "passport_pipelines.synthetic.district", str(drop),
                             "--students", str(args.students)], check=True, capture_output=True)
             print(f"generated {args.students:,} students in {time.perf_counter() - t:.1f}s", file=sys.stderr)
+        source, extra = {"name": "sis", "type": "csv", "path": str(drop)}, {}
+        if args.rules:
+            sys.path.insert(0, str(Path(__file__).parent))
+            from rules_cost import RULES, district_schools
+
+            source, extra = {**source, **RULES}, {"schools": district_schools(drop)}
+        (workdir / "integrations" / "bench.yaml").write_text(yaml.safe_dump({
+            "district": "bench", "name": "Benchmark USD", "school_years": ["2025-2026"], **extra,
+            "sources": [source], "destinations": [{"name": "oneroster_export", "type": "oneroster-1.1-csv"}],
+        }))
         read_s, rows = plain_read_seconds(drop)
         size_mb = sum(p.stat().st_size for p in drop.glob("*.csv")) / 1e6
 

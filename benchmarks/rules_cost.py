@@ -58,6 +58,15 @@ RULES = {
 }
 
 
+def district_schools(drop: Path) -> list[dict]:
+    """The drop's schools as the district's own list, for ``schools: auto`` to map by identifier."""
+    import csv
+
+    with (drop / "orgs.csv").open(encoding="utf-8") as fh:
+        return [{"id": f"school-{row['identifier']}", "name": row["name"], "identifier": row["identifier"]}
+                for row in csv.DictReader(fh) if row["type"] == "school"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=1_000_000)
@@ -78,13 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         drop = workdir / "drop"
         if not (drop / "manifest.csv").exists():
             generate_oneroster_district(drop, args.students, seed=7)
-        schools = []
-        import csv
-        with (drop / "orgs.csv").open(encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                if row["type"] == "school":
-                    schools.append({"id": f"school-{row['identifier']}", "name": row["name"],
-                                    "identifier": row["identifier"]})
+        schools = district_schools(drop)
         path = workdir / "bench-rules.yaml"
         path.write_text(yaml.safe_dump({
             "district": "bench-rules", "name": "Bench", "school_years": ["2025-2026"], "schools": schools,

@@ -64,3 +64,37 @@ def test_two_sources_with_their_own_rules(tmp_path, passport_home, store_url):
         delivered = list(csv.DictReader(io.TextIOWrapper(z.open("users.csv"), encoding="utf-8")))
     assert "metadata.bus_route" in delivered[0]
     assert {r["metadata.bus_route"] for r in delivered} >= {"R0", "R1", "R2"}
+
+
+def test_a_generated_username_stays_with_its_person_across_syncs(tmp_path, passport_home, store_url):
+    drop = make_district(tmp_path / "sis", students=12, seed=4)
+    header, rows = read_rows(drop / "users.csv")
+    students = [r for r in rows if r["role"] == "student"]
+    first, later = students[0], students[5]  # first sorts before later
+    for r in (first, later):
+        r["givenName"], r["familyName"] = "Zoë", "D'Angelo"
+    newcomer = dict(first)
+    write_rows(drop / "users.csv", header, [r for r in rows if r is not first])  # the first is not enrolled yet
+    write_integration(tmp_path / "integrations", "lakeside", [
+        {"name": "sis", "type": "csv", "path": str(drop), "sis_id_prefix": "s-",
+         "transforms": {"users": [{"field": "username", "template": "{given_name}.{family_name}", "ascii": True,
+                                   "unique": True}]}}])
+
+    def usernames() -> dict[str, str]:
+        store = GoldenStore(store_url)
+        try:
+            return {u["sourced_id"]: u["username"] for u in store.current_records("lakeside", "2025-2026", "users")
+                    .to_pylist()}
+        finally:
+            store.dispose()
+
+    with dg.instance_for_test() as instance:
+        assert run_sync(instance, "lakeside")["version"] == 1
+        assert usernames()["s-" + later["sourcedId"]] == "zoe.dangelo"
+        write_rows(drop / "users.csv", header, rows[:rows.index(first)] + [newcomer] + rows[rows.index(first) + 1:])
+        second = run_sync(instance, "lakeside")
+        assert second["version"] == 2, second["errors"]
+    names = usernames()
+    # The person who had the name keeps it; the newcomer, though first by id, gets the suffix.
+    assert names["s-" + later["sourcedId"]] == "zoe.dangelo"
+    assert names["s-" + first["sourcedId"]] == "zoe.dangelo2"

@@ -92,7 +92,7 @@ def normalized_rosters(context: dg.AssetExecutionContext, source_extracts: dict,
     each row naming its source."""
     district, school_year = partition_of(context)
     integration = integrations.load(district)
-    taken = taken_values(golden_store.store(), district, school_year)
+    taken = taken_values(golden_store.store(), district, school_year, integration)
     normalized = []
     failures, records = 0, []
     for raw in source_extracts["sources"]:

@@ -47,15 +47,26 @@ def requirements_check(name: str, rules: dict[str, dict]) -> dg.AssetCheckResult
     )
 
 
-def taken_values(store: GoldenStore, district: str, school_year: str) -> Callable[[str], Callable[[str], pa.Array | None]]:
-    """For a source: the values of a users field other sources' current records already use
-    (unique usernames must not take them)."""
-    def for_source(source: str) -> Callable[[str], pa.Array | None]:
-        def taken(field: str) -> pa.Array | None:
+def taken_values(store: GoldenStore, district: str, school_year: str, integration
+                 ) -> Callable[[str], Callable[[str], pa.Table | None]]:
+    """For a source: the values of a users field already in use, for ``unique`` rules. Other
+    sources' values are simply taken; this source's own come with the record that holds them
+    (its id as the rules see it, before the prefix), so that a record keeps its username and a
+    newcomer who sorts first does not take it."""
+    def for_source(source: str) -> Callable[[str], pa.Table | None]:
+        prefix = integration.source(source).sis_id_prefix or ""
+
+        def taken(field: str) -> pa.Table | None:
             current = store.current_records(district, school_year, "users")
             if current.num_rows == 0 or field not in current.column_names:
                 return None
-            others = current.filter(pc.not_equal(current["source"], source))
-            return others[field].combine_chunks()
+            own = pc.equal(current["source"], source)
+            ids = current["sourced_id"]
+            if prefix:
+                ids = pc.if_else(pc.starts_with(ids, prefix), pc.utf8_slice_codeunits(ids, len(prefix)), ids)
+            return pa.table({
+                "value": current[field],
+                "sourced_id": pc.if_else(own, ids, pa.scalar(None, pa.string())),
+            })
         return taken
     return for_source

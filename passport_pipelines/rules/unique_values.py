@@ -71,7 +71,8 @@ def resolve_unique(con: duckdb.DuckDBPyConnection, table: str, field: str, eligi
            WHERE rid NOT IN (SELECT rid FROM __u_done)
            QUALIFY row_number() OVER (PARTITION BY key ORDER BY sid, rid) > 1 OR key IN (SELECT key FROM __u_used)""")
     run("INSERT INTO __u_used SELECT DISTINCT key FROM __u_rows WHERE rid NOT IN (SELECT rid FROM __u_done)")
-    run("CREATE OR REPLACE TEMP TABLE __u_state AS SELECT key, 2 AS start, 2 * count(*) + 8 AS width "
+    # Just enough numbers for the rows that wait, and two more: most keys are done in one round.
+    run("CREATE OR REPLACE TEMP TABLE __u_state AS SELECT key, 2 AS start, count(*) + 2 AS width "
         "FROM __u_pending GROUP BY key")
     # 3. Suffixes, round by round, until every row has a free value.
     for _ in range(MAX_ROUNDS):
