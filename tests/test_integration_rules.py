@@ -205,3 +205,15 @@ def test_entity_selection_leaves_the_other_entities_absent(passport_home, tmp_pa
     assert normalized.rows["users"] > 0 and normalized.rows["roles"] > 0 and normalized.rows["orgs"] > 0
     for entity in ("enrollments", "classes", "courses", "demographics", "agents", "academic_sessions"):
         assert normalized.rows[entity] == 0 and normalized.entity_modes[entity] == "absent"
+
+
+def test_exclude_schools_takes_district_school_ids(passport_home, tmp_path, drop):
+    filters = {"class": [{"template": "exclude_schools", "schools": ["roosevelt-hs"]}],
+               "teacher": [{"template": "exclude_schools", "schools": ["sch-0002"]}]}  # a source id works too
+    tables, report = _tables_and_report(_integration(tmp_path, drop, district_schools=DISTRICT_SCHOOLS,
+                                                     schools="auto", filters=filters))
+    assert report["filters"]["class: exclude_schools"] > 0
+    assert _ids(tables["classes"], "school_sourced_id") == {"lincoln-k8"}
+    teachers = [u for u in tables["users"].to_pylist() if u["role"] == "teacher"]
+    assert teachers and all(u["org_sourced_ids"] != "roosevelt-hs" for u in teachers)
+    assert report["filters"]["teacher: exclude_schools"] > 0
