@@ -24,7 +24,7 @@ from passport_pipelines.sync.normalize import normalize_source
 NOT_CONTENT = ("source", "date_last_modified")
 
 
-def _read(folder: str) -> dict[str, pa.Table]:
+def read_tables(folder: str) -> dict[str, pa.Table]:
     con = duckdb.connect()
     try:
         return {e: con.execute(f"SELECT * FROM read_parquet('{Path(folder) / (e + '.parquet')}')").to_arrow_table()
@@ -55,7 +55,7 @@ def canonical_tables(integration: Integration, source_name: str, *, school_year:
     result = extract(integration, source_name, school_year=school_year, connector=connector)
     normalized = normalize_source(result, district=integration.district, school_year=school_year,
                                   integration=integration)
-    return _read(normalized.folder)
+    return read_tables(normalized.folder)
 
 
 def _rows(table: pa.Table, columns: list[str]) -> list[dict]:

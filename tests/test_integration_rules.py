@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from passport_pipelines.config.loader import IntegrationError, load_integration
-from tests.canonical_tables import canonical_tables, extract
+from passport_pipelines.sync.normalize import normalize_source
+from tests.canonical_tables import canonical_tables, extract, read_tables
 from tests.conftest import write_integration
 from tests.district_files import edit_rows, make_district
 from tests.fakes.district_data import read_district
@@ -27,13 +28,10 @@ def _integration(tmp_path, drop, *, district_schools=None, **rules):
 
 
 def _tables_and_report(integration, name="sis"):
-    from passport_pipelines.sync.normalize import normalize_source
-
     result = extract(integration, name)
     normalized = normalize_source(result, district=integration.district, school_year="2025-2026",
                                   integration=integration)
-    from tests.canonical_tables import _read
-    return _read(normalized.folder), normalized.rules
+    return read_tables(normalized.folder), normalized.rules
 
 
 def _ids(table, column="sourced_id"):
@@ -197,8 +195,6 @@ def test_explicit_map_must_name_district_schools(passport_home, tmp_path, drop):
 
 
 def test_entity_selection_leaves_the_other_entities_absent(passport_home, tmp_path, drop):
-    from passport_pipelines.sync.normalize import normalize_source
-
     integration = _integration(tmp_path, drop, entities=["orgs", "users"])
     normalized = normalize_source(extract(integration, "sis"), district="rules", school_year="2025-2026",
                                   integration=integration)

@@ -19,7 +19,7 @@ from passport_pipelines.connectors.xpress.envelopes import records
 from passport_pipelines.model import entities
 from passport_pipelines.sync.extract import SourceExtract
 from passport_pipelines.sync.normalize import normalize_source
-from tests.canonical_tables import _read, assert_same_canonical, canonical_tables
+from tests.canonical_tables import read_tables, assert_same_canonical, canonical_tables
 from tests.conftest import write_integration
 from tests.fakes.district_data import make_district_data
 from tests.fakes.xpress_server import start_xpress_fake, xpress_source_config
@@ -154,7 +154,7 @@ def test_an_incremental_pull_returns_only_the_changes_since_the_marker(passport_
         source="xpress", schema="xpress", upload_mode="incremental", folder=str(tmp_path / "delta"),
         archive=str(tmp_path / "delta"), file_modes=delta.entity_modes, rows=delta.tables, filtered={}, ok=True,
         kind="xpress", source_type="xpress"), district="xp", school_year="2025-2026")
-    users = {u["sourced_id"]: u for u in _read(normalized.folder)["users"].to_pylist()}
+    users = {u["sourced_id"]: u for u in read_tables(normalized.folder)["users"].to_pylist()}
     assert set(users) == {"stu-0000002", "stu-0000003", gone}
     assert users["stu-0000002"]["given_name"] == "Renamed" and users["stu-0000003"]["email"] == "new@example.org"
     assert users[gone]["status"] == "tobedeleted" and users["stu-0000002"]["status"] == "active"

@@ -3,8 +3,7 @@ SELECT
     record->>'$.sourcedId'                          AS sourced_id,
     or_status(record->>'$.status')                  AS status,
     or_timestamp(record->>'$.dateLastModified')     AS date_last_modified,
-    CASE WHEN json_type(record->'$.metadata') = 'OBJECT' AND CAST(record->'$.metadata' AS VARCHAR) <> '{}'
-         THEN CAST(record->'$.metadata' AS VARCHAR) END AS extensions,
+    or_json_metadata(record)                        AS extensions,
     record->>'$.title'                              AS title,
     or_enum(record->>'$.type', ['gradingPeriod', 'semester', 'schoolYear', 'term']) AS type,
     or_date(record->>'$.startDate')                 AS start_date,

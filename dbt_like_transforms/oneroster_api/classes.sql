@@ -2,8 +2,7 @@ SELECT
     record->>'$.sourcedId'                          AS sourced_id,
     or_status(record->>'$.status')                  AS status,
     or_timestamp(record->>'$.dateLastModified')     AS date_last_modified,
-    CASE WHEN json_type(record->'$.metadata') = 'OBJECT' AND CAST(record->'$.metadata' AS VARCHAR) <> '{}'
-         THEN CAST(record->'$.metadata' AS VARCHAR) END AS extensions,
+    or_json_metadata(record)                        AS extensions,
     record->>'$.title'                              AS title,
     or_list(array_to_string(record->>'$.grades[*]', ','))       AS grades,
     record->>'$.course.sourcedId'                   AS course_sourced_id,

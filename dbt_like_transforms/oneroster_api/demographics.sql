@@ -3,8 +3,7 @@ SELECT
     record->>'$.sourcedId'                          AS sourced_id,
     or_status(record->>'$.status')                  AS status,
     or_timestamp(record->>'$.dateLastModified')     AS date_last_modified,
-    CASE WHEN json_type(record->'$.metadata') = 'OBJECT' AND CAST(record->'$.metadata' AS VARCHAR) <> '{}'
-         THEN CAST(record->'$.metadata' AS VARCHAR) END AS extensions,
+    or_json_metadata(record)                        AS extensions,
     or_date(record->>'$.birthDate')                 AS birth_date,
     or_enum(record->>'$.sex', ['male', 'female', 'unspecified', 'other']) AS sex,
     or_bool(record->>'$.americanIndianOrAlaskaNative')          AS american_indian_or_alaska_native,

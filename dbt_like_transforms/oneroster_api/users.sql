@@ -3,8 +3,7 @@ SELECT
     record->>'$.sourcedId'                          AS sourced_id,
     or_status(record->>'$.status')                  AS status,
     or_timestamp(record->>'$.dateLastModified')     AS date_last_modified,
-    CASE WHEN json_type(record->'$.metadata') = 'OBJECT' AND CAST(record->'$.metadata' AS VARCHAR) <> '{}'
-         THEN CAST(record->'$.metadata' AS VARCHAR) END AS extensions,
+    or_json_metadata(record)                        AS extensions,
     or_bool(record->>'$.enabledUser')               AS enabled_user,
     or_enum(coalesce(record->>'$.role', r.role), [
         'administrator', 'aide', 'guardian', 'parent', 'proctor', 'relative', 'student', 'teacher', 'counselor',

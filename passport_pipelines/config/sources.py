@@ -20,8 +20,6 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 CsvSchema = Literal["oneroster-1.1", "oneroster-1.2", "passport-basic-identity", "sso-credentials"]
 UploadMode = Literal["full", "incremental"]
 Entity = Literal["orgs", "academic_sessions", "courses", "classes", "users", "enrollments", "demographics", "agents"]
-ALL_ENTITIES: tuple[str, ...] = ("orgs", "academic_sessions", "courses", "classes", "users", "enrollments",
-                                 "demographics", "agents")
 
 ONEROSTER_12_SCOPES = (
     "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly",

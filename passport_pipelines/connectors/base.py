@@ -21,6 +21,7 @@ from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.secrets import MissingSecretError, resolve_secret
 from passport_pipelines.connectors.errors import HINTS, ConnectorError
 from passport_pipelines.connectors.http.transport import HttpTransport, RetryPolicy
+from passport_pipelines.model import entities
 
 
 @dataclass
@@ -118,12 +119,8 @@ class SourceConnector(dg.ConfigurableResource, ABC):
                            base_delay=self.base_delay_seconds)
 
     def transport(self, source: Any) -> HttpTransport:
-        return HttpTransport(timeout=source.timeout_seconds, ca_bundle=self._ca_bundle(source),
+        return HttpTransport(timeout=source.timeout_seconds, ca_bundle=source.ca_bundle,
                              retry=self.retry_policy(), max_connections=max(2, source.max_concurrency * 2))
-
-    @staticmethod
-    def _ca_bundle(source: Any) -> Path | None:
-        return source.ca_bundle
 
     @abstractmethod
     def extract(self, request: ExtractRequest) -> ExtractResult:
@@ -135,6 +132,5 @@ class SourceConnector(dg.ConfigurableResource, ABC):
 
     def entity_modes(self, source: Any, mode: str) -> dict[str, str]:
         """``mode`` (bulk|delta) for the entities this source feeds and was asked for; absent otherwise."""
-        return {e: (mode if e in self.feeds and source.wants(e) else "absent") for e in
-                ("orgs", "academic_sessions", "courses", "classes", "users", "roles", "enrollments", "demographics",
-                 "agents")}
+        return {e: (mode if e in self.feeds and source.wants("users" if e == "roles" else e) else "absent")
+                for e in entities.ENTITIES}

@@ -8,7 +8,7 @@ import duckdb
 
 from passport_pipelines.config.rules import extension_key
 from passport_pipelines.model import entities
-from passport_pipelines.rules.sql_text import ident, lit
+from passport_pipelines.transforms.sql_text import ident, lit
 
 
 def _value_sql(expr: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from passport_pipelines.config.rules import Condition, ConditionGroup
-from passport_pipelines.rules.sql_text import ident, lit
+from passport_pipelines.transforms.sql_text import ident, lit
 
 
 def _text(field: str) -> str:

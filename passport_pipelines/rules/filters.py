@@ -12,7 +12,7 @@ from passport_pipelines.config.rules import ENTITY_TYPES, GRADE_ORDER, PERSON_FI
 from passport_pipelines.rules import left_out
 from passport_pipelines.rules.conditions import group_sql
 from passport_pipelines.rules.schools import source_school_ids
-from passport_pipelines.rules.sql_text import ident, lit, text_list
+from passport_pipelines.transforms.sql_text import ident, lit, text_list
 
 
 def as_of_day(rule: FilterRule, school_year: str) -> date:

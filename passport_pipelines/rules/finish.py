@@ -14,7 +14,7 @@ import duckdb
 from passport_pipelines.model import entities
 from passport_pipelines.rules import left_out
 from passport_pipelines.rules.schools import MAPPING
-from passport_pipelines.rules.sql_text import ident, lit
+from passport_pipelines.transforms.sql_text import ident, lit
 
 USER_ORGS = "rules__user_orgs"
 

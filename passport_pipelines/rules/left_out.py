@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import duckdb
 
-from passport_pipelines.rules.sql_text import ident, lit
+from passport_pipelines.transforms.sql_text import ident, lit
 
 REMOVED = "rules__removed"
 

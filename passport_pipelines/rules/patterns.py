@@ -18,7 +18,7 @@ from functools import cache
 
 import duckdb
 
-from passport_pipelines.rules.sql_text import ident, lit
+from passport_pipelines.transforms.sql_text import ident, lit
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]*")
 # Directives of DuckDB's strptime that carry a date's parts.

@@ -9,7 +9,7 @@ import duckdb
 
 from passport_pipelines.config.rules import target_of
 from passport_pipelines.rules import left_out
-from passport_pipelines.rules.sql_text import ident, lit
+from passport_pipelines.transforms.sql_text import ident, lit
 
 SAMPLE = 10
 

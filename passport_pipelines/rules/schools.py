@@ -9,7 +9,7 @@ import duckdb
 
 from passport_pipelines.config.rules import SchoolsMapping
 from passport_pipelines.rules import left_out
-from passport_pipelines.rules.sql_text import lit
+from passport_pipelines.transforms.sql_text import lit
 
 MAPPING = "rules__school_map"
 

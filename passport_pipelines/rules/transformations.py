@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from passport_pipelines.config.transform_rules import TransformRule
 from passport_pipelines.model import entities
-from passport_pipelines.rules.sql_text import ident, lit, text_list
+from passport_pipelines.transforms.sql_text import ident, lit, text_list
 from passport_pipelines.rules.patterns import template_sql
 from passport_pipelines.rules.unique_values import resolve_unique
 from passport_pipelines.transforms.runner import content_hash_sql

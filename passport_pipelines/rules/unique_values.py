@@ -17,7 +17,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from passport_pipelines.rules.sql_text import ident
+from passport_pipelines.transforms.sql_text import ident
 
 MAX_ROUNDS = 200
 

@@ -16,12 +16,13 @@ from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.rules import SourceRules
 from passport_pipelines.connectors.raw_tables import load_raw_tables
 from passport_pipelines.connectors.registry import connector_class
+from passport_pipelines.csv_schemas.registry import CSV_KINDS
 from passport_pipelines.oneroster_csv.findings import FindingsReport
 from passport_pipelines.oneroster_csv.validation import ValidatedDrop
 from passport_pipelines.rules.apply import RulesReport, apply_rules
 from passport_pipelines.sync.extract import SourceExtract
 from passport_pipelines.transforms.engine import connect
-from passport_pipelines.transforms.normalize import CSV_KINDS, entity_modes, normalize_drop
+from passport_pipelines.transforms.normalize import entity_modes, normalize_drop
 from passport_pipelines.transforms.runner import run_models
 
 

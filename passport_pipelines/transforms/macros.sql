@@ -31,3 +31,8 @@ CREATE OR REPLACE MACRO or_status(x) AS
 -- One id from a {type:id} list, e.g. the state id from userIds.
 CREATE OR REPLACE MACRO or_user_id(x, id_type) AS
   nullif(regexp_extract(coalesce(x, ''), '\{\s*' || id_type || '\s*:\s*([^}]*?)\s*\}', 1, 'i'), '');
+
+-- A OneRoster REST record's extension object (``metadata``) as JSON text; NULL when absent or empty.
+CREATE OR REPLACE MACRO or_json_metadata(record) AS
+  CASE WHEN json_type(record->'$.metadata') = 'OBJECT' AND CAST(record->'$.metadata' AS VARCHAR) <> '{}'
+       THEN CAST(record->'$.metadata' AS VARCHAR) END;

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from passport_pipelines import settings
-from passport_pipelines.csv_schemas.registry import CSV_KINDS, csv_schema
+from passport_pipelines.csv_schemas.registry import csv_schema
 from passport_pipelines.model import entities
 from passport_pipelines.oneroster_csv.validation import ValidatedDrop
-from passport_pipelines.transforms.runner import Refine, _empty_canonical, run_models
-
-SOURCE_KIND = "oneroster_csv"
-# CSV_KINDS (re-exported): the source extract kinds that are validated CSV drops, of any schema.
-__all__ = ["CSV_KINDS", "SOURCE_KIND", "entity_modes", "normalize_drop"]
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+from passport_pipelines.transforms.runner import Refine, empty_canonical, run_models
+from passport_pipelines.transforms.sql_text import ident
 
 
 def entity_modes(drop: ValidatedDrop) -> dict[str, str]:
@@ -27,11 +20,11 @@ def _conform(drop: ValidatedDrop, name: str, union: tuple[str, ...]) -> str:
     relation = f"raw__{name}"
     if name in drop.present:
         have = [row[0] for row in drop.con.execute(f"DESCRIBE {name}").fetchall()]
-        cols = [(_q(c) if c in have else f"CAST(NULL AS VARCHAR) AS {_q(c)}") for c in union]
-        cols += [_q(c) for c in have if c.startswith("metadata.")]
+        cols = [(ident(c) if c in have else f"CAST(NULL AS VARCHAR) AS {ident(c)}") for c in union]
+        cols += [ident(c) for c in have if c.startswith("metadata.")]
         drop.con.execute(f"CREATE OR REPLACE TEMP VIEW {relation} AS SELECT {', '.join(cols)} FROM {name}")
     else:
-        cols = [f"CAST(NULL AS VARCHAR) AS {_q(c)}" for c in union]
+        cols = [f"CAST(NULL AS VARCHAR) AS {ident(c)}" for c in union]
         drop.con.execute(f"CREATE OR REPLACE TEMP VIEW {relation} AS SELECT {', '.join(cols)} WHERE false")
     return relation
 
@@ -42,7 +35,7 @@ def normalize_drop(drop: ValidatedDrop, *, source: str, district: str, school_ye
     not carry come out empty (their mode is absent, so nothing stored is deleted)."""
     definition = csv_schema(drop.schema)
     if definition.models is None:  # SSO credentials: no roster data at all
-        return {entity: _empty_canonical(drop.con, entity) for entity in entities.ENTITIES}
+        return {entity: empty_canonical(drop.con, entity) for entity in entities.ENTITIES}
     sources = {name: _conform(drop, name, columns) for name, columns in definition.model_columns.items()}
     return run_models(
         drop.con,

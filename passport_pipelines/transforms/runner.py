@@ -19,6 +19,7 @@ from typing import Callable
 import duckdb
 
 from passport_pipelines.model import entities
+from passport_pipelines.transforms.sql_text import ident, lit
 
 # Columns the runner stamps on every canonical row; models select the others.
 STAMPED = ("source", "district", "school_year", "content_hash")
@@ -75,16 +76,13 @@ def execution_order(models: dict[str, Model]) -> list[str]:
         raise TransformError(f"models refer to each other in a cycle: {' -> '.join(exc.args[1])}") from None
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
 
 def _extensions_sql(con: duckdb.DuckDBPyConnection, relation: str) -> str:
     cols = [row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall() if row[0].startswith("metadata.")]
     if not cols:
         return "CAST(NULL AS VARCHAR)"
-    fields = ", ".join(f"{_q(c[len('metadata.'):])} := {_q(c)}" for c in cols)
-    any_value = " OR ".join(f"{_q(c)} IS NOT NULL" for c in cols)
+    fields = ", ".join(f"{ident(c[len('metadata.'):])} := {ident(c)}" for c in cols)
+    any_value = " OR ".join(f"{ident(c)} IS NOT NULL" for c in cols)
     return f"CASE WHEN {any_value} THEN CAST(to_json(struct_pack({fields})) AS VARCHAR) END"
 
 
@@ -141,29 +139,28 @@ def run_models(con: duckdb.DuckDBPyConnection, folder: Path, kind: str, sources:
     return {name: _finish_canonical(con, name, relation, provenance) for name, relation in relations.items()}
 
 
+def _empty(con: duckdb.DuckDBPyConnection, relation: str, name: str, columns) -> str:
+    booleans = set(entities.boolean_columns(name))
+    cols = ", ".join(f"CAST(NULL AS {'BOOLEAN' if c in booleans else 'VARCHAR'}) AS {ident(c)}" for c in columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT {cols} WHERE false")
+    return relation
+
+
 def _empty_model(con: duckdb.DuckDBPyConnection, name: str) -> str:
-    booleans = set(entities.boolean_columns(name))
-    cols = ", ".join(f"CAST(NULL AS {'BOOLEAN' if c in booleans else 'VARCHAR'}) AS {_q(c)}"
-                     for c in entities.columns(name) if c not in STAMPED)
-    relation = f"empty_model__{name}"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT {cols} WHERE false")
-    return relation
+    """No rows, with the columns a model of ``name`` selects."""
+    return _empty(con, f"empty_model__{name}", name, [c for c in entities.columns(name) if c not in STAMPED])
 
 
-def _empty_canonical(con: duckdb.DuckDBPyConnection, name: str) -> str:
-    booleans = set(entities.boolean_columns(name))
-    cols = ", ".join(f"CAST(NULL AS {'BOOLEAN' if c in booleans else 'VARCHAR'}) AS {_q(c)}"
-                     for c in entities.columns(name))
-    relation = f"canonical__{name}"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT {cols} WHERE false")
-    return relation
+def empty_canonical(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """No rows, with every canonical column of ``name`` (a source that carries none of it)."""
+    return _empty(con, f"canonical__{name}", name, entities.columns(name))
 
 
 def content_hash_sql(entity: str) -> str:
     """The SQL of a row's content hash: every rule that changes a value recomputes it with this."""
     # Fields joined by the unit separator, NULL spelled as a NUL character: md5 of one string
     # per row is more than twice as fast as hashing a struct, and as exact for change detection.
-    fields = ", ".join(f"coalesce(CAST({_q(c)} AS VARCHAR), chr(0))" for c in entities.content_columns(entity))
+    fields = ", ".join(f"coalesce(CAST({ident(c)} AS VARCHAR), chr(0))" for c in entities.content_columns(entity))
     return f"md5(concat_ws(chr(31), {fields}))"
 
 
@@ -181,15 +178,14 @@ def _check_columns(con: duckdb.DuckDBPyConnection, model: Model) -> None:
 
 def _finish_canonical(con: duckdb.DuckDBPyConnection, name: str, relation: str, provenance: dict[str, str]) -> str:
     """Stamp provenance and the content hash, in the model's column order."""
-    lit = {k: "'" + v.replace("'", "''") + "'" for k, v in provenance.items()}
     select = []
     for col in entities.columns(name):
-        if col in lit:
-            select.append(f"{lit[col]} AS {col}")
+        if col in provenance:
+            select.append(f"{lit(provenance[col])} AS {col}")
         elif col == "content_hash":
             select.append(f"{content_hash_sql(name)} AS content_hash")
         else:
-            select.append(_q(col))
+            select.append(ident(col))
     target = f"canonical__{name}"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT {', '.join(select)} FROM {relation}")
     return target
