@@ -61,13 +61,24 @@ def _exclusion(kind: str, rule: FilterRule, school_year: str, sessions: str | No
 
 def apply_filters(con: duckdb.DuckDBPyConnection, relations: dict[str, str], filters: dict[str, list[FilterRule]],
                   school_year: str) -> dict[str, int]:
-    """Apply every rule in order; returns rows left out per rule ("student: active_only")."""
+    """Apply every rule in order; returns rows left out per rule ("student: active_only").
+
+    The rules of one entity type are one scan: a row is credited to the first rule that leaves
+    it out, which is what applying them one after another would count."""
     counts: dict[str, int] = {}
     for kind, rules in filters.items():
+        if not rules:
+            continue
         entity = ENTITY_TYPES[kind]
-        for rule in rules:
-            predicate = _exclusion(kind, rule, school_year, relations.get("academic_sessions"))
-            if kind in PERSON_ROLES:
-                predicate = f"role IN ({', '.join(lit(r) for r in PERSON_ROLES[kind])}) AND ({predicate})"
-            counts[f"{kind}: {rule.label}"] = left_out.remove_where(con, relations[entity], entity, predicate)
+        scope = f"role IN ({', '.join(lit(r) for r in PERSON_ROLES[kind])}) AND " if kind in PERSON_ROLES else ""
+        cases = " ".join(f"WHEN coalesce({scope}({_exclusion(kind, rule, school_year, relations.get('academic_sessions'))}),"
+                         f" false) THEN {number}" for number, rule in enumerate(rules))
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE rules__filtered AS
+            SELECT sourced_id, CASE {cases} END AS rule FROM {relations[entity]}
+            WHERE {left_out.remaining(entity)} AND rule IS NOT NULL""")
+        con.execute(f"INSERT INTO {left_out.REMOVED} SELECT {lit(entity)}, sourced_id FROM rules__filtered")
+        removed = dict(con.execute("SELECT rule, count(*) FROM rules__filtered GROUP BY rule").fetchall())
+        for number, rule in enumerate(rules):
+            counts[f"{kind}: {rule.label}"] = removed.get(number, 0)
+    con.execute("DROP TABLE IF EXISTS rules__filtered")
     return counts

@@ -27,7 +27,7 @@ def _id_columns(entity: str) -> list[tuple[str, str, bool]]:
 
 
 def _prefixed(value: str, prefix: str | None) -> str:
-    return value if not prefix else f"CASE WHEN {value} IS NULL THEN NULL ELSE {lit(prefix)} || {value} END"
+    return value if not prefix else f"({lit(prefix)} || {value})"  # || keeps a NULL NULL
 
 
 def _user_orgs(con: duckdb.DuckDBPyConnection, users: str, prefix: str | None) -> None:

@@ -33,11 +33,11 @@ def check_requirements(con: duckdb.DuckDBPyConnection, relations: dict[str, str]
         for name, rule in fields.items():
             col = ident(name)
             missing = f"{scope}({col} IS NULL OR trim(CAST({col} AS VARCHAR)) = '') AND {left_out.remaining(entity)}"
-            ids = [r[0] for r in con.execute(f"SELECT sourced_id FROM {relation} WHERE {missing} "
-                                             f"ORDER BY sourced_id LIMIT {SAMPLE}").fetchall()]
+            # One scan per requirement: the missing rows' ids, counted, sampled and, to skip, left out.
+            con.execute(f"CREATE OR REPLACE TEMP TABLE rules__missing AS SELECT sourced_id FROM {relation} WHERE {missing}")
+            n, ids = con.execute(f"SELECT count(*), coalesce(min(sourced_id, {SAMPLE}), []) FROM rules__missing").fetchone()
             if rule == "skip_if_missing":
-                n = left_out.remove_where(con, relation, entity, missing)
-            else:
-                n = con.execute(f"SELECT count(*) FROM {relation} WHERE {missing}").fetchone()[0]
-            results.append(RequirementResult(key, name, rule, n, ids))
+                con.execute(f"INSERT INTO {left_out.REMOVED} SELECT {lit(entity)}, sourced_id FROM rules__missing")
+            results.append(RequirementResult(key, name, rule, n, list(ids)))
+    con.execute("DROP TABLE IF EXISTS rules__missing")
     return results

@@ -4,8 +4,9 @@ Every operation of every rule is one projection layer, ``SELECT * REPLACE (<op> 
 stacked into a single statement: DuckDB streams the layers in one vectorized pass, a rule sees
 the values earlier rules produced, and no expression is written (or computed) twice. A
 ``unique`` rule ends a pass: its values are materialized and the collisions resolved
-(``unique_values.py``) before the next rule. Each rule leaves a ``__changed_<n>`` flag, counted
-at the end and dropped; the content hash is recomputed in the same pass.
+(``unique_values.py``) before the next rule, which reads the settled values through a join.
+Each rule leaves a ``__changed_<n>`` flag, counted at the end and dropped; the content hash is
+recomputed in the same pass.
 """
 
 from __future__ import annotations
@@ -130,8 +131,10 @@ def apply_transforms(con: duckdb.DuckDBPyConnection, relation: str, entity: str,
             con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS {sql}")
             stages.append(stage)
             eligible = _blank(before) if rule.only_if_blank else "true"
-            resolve_unique(con, stage, rule.field, eligible, taken(rule.field) if taken else None)
-            sql = f"SELECT * FROM {stage}"
+            settled = resolve_unique(con, stage, rule.field, eligible, taken(rule.field) if taken else None)
+            stages.append(settled)
+            sql = (f"SELECT s.* REPLACE (coalesce(d.value, s.{f}) AS {f}) FROM {stage} AS s "
+                   f"LEFT JOIN {settled} AS d ON d.rid = s.rowid")
         sql = f"SELECT * EXCLUDE ({before}), ({f} IS DISTINCT FROM {before}) AS __changed_{number} FROM ({sql})"
         flags.append((f"{entity}[{number}].{rule.field}", f"__changed_{number}"))
     if rehash and "content_hash" in have:

@@ -6,10 +6,12 @@ directory). Precedence among rows that want the same value:
 1. a row that held this value before, plain or suffixed (``taken`` says so), keeps it, so
    that a username does not move to a newcomer who sorts first;
 2. then rows by ``sourced_id``: the first one keeps the plain value;
-3. the others get the smallest free suffix, in the same order. Suffixes are looked for in a
-   window of numbers per value (widened when all are taken) and a new value is checked
-   against everything used so far, including another value's suffixes (``ab1`` + ``2`` and
-   ``ab`` + ``12``): the loop ends when no row is left without a free value.
+3. the others get the smallest free suffix, in the same order. Where no suffix of a value is
+   used yet (nearly always) that is plain arithmetic on the row's rank. Otherwise suffixes are
+   looked for in a window of numbers per value (widened when all are taken) and a new value is
+   checked against everything used so far, including another value's suffixes (``ab1`` + ``2``
+   and ``ab`` + ``12``): the loop ends when no row is left without a free value. Two values
+   whose suffixes compete for one string go round by round; a value that does not settles first.
 """
 
 from __future__ import annotations
@@ -45,9 +47,10 @@ def _taken_table(con: duckdb.DuckDBPyConnection, taken: pa.Array | pa.ChunkedArr
 
 
 def resolve_unique(con: duckdb.DuckDBPyConnection, table: str, field: str, eligible: str,
-                   taken: pa.Array | pa.ChunkedArray | pa.Table | None) -> int:
+                   taken: pa.Array | pa.ChunkedArray | pa.Table | None) -> str:
     """Make ``table.field`` unique among the rows where ``eligible`` (SQL) holds, against the
-    other rows' values and ``taken``; updates ``table`` in place, returns how many rows changed."""
+    other rows' values and ``taken``. Returns a table ``(rid, value)``: the value of each row
+    (by ``table``'s rowid) that takes another, or keeps one it held before."""
     f = ident(field)
     _taken_table(con, taken)
     run = con.execute
@@ -66,15 +69,35 @@ def resolve_unique(con: duckdb.DuckDBPyConnection, table: str, field: str, eligi
                  AND row_number() OVER (PARTITION BY r.rid ORDER BY t.key) = 1""")
     run("INSERT INTO __u_used SELECT key FROM __u_done")
     # 2. The first row (by sourced_id) of each value keeps it, unless it is used already: it
-    # stays as it is (most rows), the others are pending.
-    run("""CREATE OR REPLACE TEMP TABLE __u_pending AS SELECT rid, sid, v, key FROM __u_rows
-           WHERE rid NOT IN (SELECT rid FROM __u_done)
-           QUALIFY row_number() OVER (PARTITION BY key ORDER BY sid, rid) > 1 OR key IN (SELECT key FROM __u_used)""")
-    run("INSERT INTO __u_used SELECT DISTINCT key FROM __u_rows WHERE rid NOT IN (SELECT rid FROM __u_done)")
+    # stays as it is (most rows), the others are pending with their rank among the rows that
+    # wait for this value. Only values wanted by more than one row, or used already, are ranked.
+    run("""CREATE OR REPLACE TEMP TABLE __u_pending AS
+           SELECT rid, sid, v, key, row_number() OVER (PARTITION BY key ORDER BY sid, rid)
+                  - CASE WHEN key IN (SELECT key FROM __u_used) THEN 0 ELSE 1 END AS rank
+           FROM __u_rows
+           WHERE (key IN (SELECT key FROM __u_rows GROUP BY key HAVING count(*) > 1)
+                  OR key IN (SELECT key FROM __u_used))
+             AND rid NOT IN (SELECT rid FROM __u_done)
+           QUALIFY rank >= 1""")
+    # From here on ``__u_used`` only screens suffixed candidates, which end in a digit: the
+    # plain values that cannot collide with one are left out of it.
+    run("INSERT INTO __u_used SELECT key FROM __u_rows WHERE rid NOT IN (SELECT rid FROM __u_done) "
+        "AND regexp_matches(key, '[0-9]$')")
+    # 3. Most values are settled at once: the row of rank n gets suffix n + 1, which is its
+    # smallest free suffix whenever none of the value's suffixes 2 .. rank + 1 is used and no
+    # other value's row wants the same string. Values where either happens go round by round.
+    run("""CREATE OR REPLACE TEMP TABLE __u_try AS
+           SELECT rid, key, v || (rank + 1) AS value, key || (rank + 1) AS candidate FROM __u_pending""")
+    run("""CREATE OR REPLACE TEMP TABLE __u_clash AS
+           SELECT DISTINCT key FROM __u_try WHERE candidate IN (SELECT key FROM __u_used)
+              OR candidate IN (SELECT candidate FROM __u_try GROUP BY candidate HAVING count(*) > 1)""")
+    run("INSERT INTO __u_done SELECT rid, value, candidate FROM __u_try WHERE key NOT IN (SELECT key FROM __u_clash)")
+    run("INSERT INTO __u_used SELECT candidate FROM __u_try WHERE key NOT IN (SELECT key FROM __u_clash)")
+    run("DELETE FROM __u_pending WHERE key NOT IN (SELECT key FROM __u_clash)")
     # Just enough numbers for the rows that wait, and two more: most keys are done in one round.
     run("CREATE OR REPLACE TEMP TABLE __u_state AS SELECT key, 2 AS start, count(*) + 2 AS width "
         "FROM __u_pending GROUP BY key")
-    # 3. Suffixes, round by round, until every row has a free value.
+    # 4. The others' suffixes, round by round, until every row has a free value.
     for _ in range(MAX_ROUNDS):
         if run("SELECT count(*) FROM __u_pending").fetchone()[0] == 0:
             break
@@ -97,8 +120,11 @@ def resolve_unique(con: duckdb.DuckDBPyConnection, table: str, field: str, eligi
         run("DELETE FROM __u_pending WHERE rid IN (SELECT rid FROM __u_won)")
     else:
         raise RuntimeError(f"unique {field}: values still collide after {MAX_ROUNDS} rounds")
-    changed = run(f"UPDATE {table} AS t SET {f} = d.value FROM __u_done d "
-                  f"WHERE t.rowid = d.rid AND t.{f} IS DISTINCT FROM d.value").fetchone()[0]
-    for name in ("__u_taken", "__u_rows", "__u_used", "__u_done", "__u_pending", "__u_state", "__u_free", "__u_won"):
+    # The settled values as a table to join, not an UPDATE: rewriting a million rows in place
+    # costs more than the join in the pass that writes the table anyway.
+    out = f"__unique_{table}"
+    run(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT rid, value FROM __u_done")
+    for name in ("__u_taken", "__u_rows", "__u_used", "__u_done", "__u_try", "__u_clash", "__u_pending", "__u_state",
+                 "__u_free", "__u_won"):
         run(f"DROP TABLE IF EXISTS {name}")
-    return int(changed)
+    return out
