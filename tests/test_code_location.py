@@ -36,15 +36,18 @@ def test_definitions_load_without_warnings_from_our_code(fresh_imports):
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
     extracts = {f"{t}_extracts" for t in ("powerschool", "oneroster", "synergy", "xpress", "google")}
     assert keys == extracts | {"source_extracts", "normalized_rosters", "roster_changes", "golden_records",
-                               "oneroster_exports"}
+                               "duplicate_review_queue", "oneroster_exports"}
     # One pool per SIS kind: concurrent districts never hammer one vendor's API beyond its limit.
     graph = defs.resolve_asset_graph()
     for name in extracts:
         node = graph.get(dg.AssetKey(name))
         assert node.pools == {f"sis_{name.removesuffix('_extracts')}"}
     assert defs.resolve_job_def("test_connection") is not None
+    assert defs.resolve_job_def("resolve_duplicate") is not None
+    assert defs.resolve_job_def("undo_duplicate_decision") is not None
     checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
-    assert checks == {"drop_is_valid", "references_resolve", "canonical_schema", "data_requirements"}
+    assert checks == {"drop_is_valid", "references_resolve", "canonical_schema", "data_requirements",
+                      "review_queue_growth"}
 
 
 def test_production_instance_config_has_the_queue_and_pools(tmp_path, monkeypatch):

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.slow  # whole syncs through Dagster; CI runs them, `pyt
 from tests.district_files import edit_rows, make_district, read_rows, write_manifest
 from tests.sync_harness import run_sync
 
-ASSETS = ["source_extracts", "normalized_rosters", "roster_changes", "golden_records", "oneroster_exports"]
+ASSETS = ["source_extracts", "normalized_rosters", "roster_changes", "golden_records", "duplicate_review_queue",
+          "oneroster_exports"]
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def test_full_sync_commits_version_one_and_delivers(district, store_url):
             assert event is not None and event.asset_materialization.partition == key, asset
         checks = {c: summary["checks"][c]["passed"] for c in summary["checks"]}
         assert checks == {"drop_is_valid": True, "references_resolve": False, "canonical_schema": True,
-                          "data_requirements": True}
+                          "data_requirements": True, "review_queue_growth": True}
 
     store = _store(store_url)
     counts = store.count_records("lakeside", "2025-2026")

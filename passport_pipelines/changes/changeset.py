@@ -8,6 +8,7 @@ mode, missing). Deleting a user or class ends the records that depend on it.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Callable, Union
 
@@ -21,6 +22,13 @@ GOLDEN_PREFIX = {
     "orgs": "org", "academic_sessions": "ses", "courses": "crs", "classes": "cls", "users": "usr",
     "roles": "rol", "enrollments": "enr", "demographics": "dem", "agents": "agt",
 }
+
+
+def own_golden_id(district: str, entity: str, source: str, sourced_id: str) -> str:
+    """The golden id a record gets when it first arrives (the SQL in ``compute_entity_changes``):
+    what a record split off a merged person takes back."""
+    digest = hashlib.md5(f"{district}|{entity}|{source}|{sourced_id}".encode("utf-8")).hexdigest()
+    return f"{GOLDEN_PREFIX[entity]}-{digest[:24]}"
 
 
 @dataclass

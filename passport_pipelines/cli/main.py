@@ -7,6 +7,7 @@ import logging
 import click
 
 from passport_pipelines.cli.connection_command import test_connection
+from passport_pipelines.cli.duplicates_command import duplicates
 from passport_pipelines.cli.history_command import history
 from passport_pipelines.cli.integrations_commands import integrations
 from passport_pipelines.cli.sync_command import sync
@@ -27,3 +28,4 @@ cli.add_command(validate)
 cli.add_command(history)
 cli.add_command(test_connection)
 cli.add_command(templates)
+cli.add_command(duplicates)

@@ -38,7 +38,7 @@ def run_sync(district: str, school_year: str, committed_by: str, log_level: str 
 def summarize(result, district: str, school_year: str) -> dict:
     """The sync's outcome from the run's events: version, changes, filtered rows, files."""
     outputs = {}
-    for node in ("source_extracts", "golden_records", "oneroster_exports"):
+    for node in ("source_extracts", "golden_records", "duplicate_review_queue", "oneroster_exports"):
         try:
             outputs[node] = result.output_for_node(node)
         except Exception:  # the step did not run or did not finish
@@ -69,6 +69,7 @@ def summarize(result, district: str, school_year: str) -> dict:
         "changes": version["changes"] if version else {},
         "filtered": filtered,
         "deliveries": [d["path"] for d in deliveries],
+        "duplicates": outputs["duplicate_review_queue"] or {},
         "failed_checks": failed_checks,
         "errors": step_errors,
         "checks": {name: {"passed": e.passed, "metadata": {k: _plain(v) for k, v in e.metadata.items()}}
@@ -126,6 +127,10 @@ def _print_summary(s: dict, home: str) -> None:
         refs = s["checks"].get("references_resolve", {}).get("metadata", {})
         for row in (refs.get("findings") or [])[:5]:
             click.echo(f"    {row['file']}:{row['line']} {row['column']}={row['value']!r}: {row['message']}")
+    duplicates = s.get("duplicates") or {}
+    if duplicates.get("merged") or duplicates.get("pending"):
+        click.echo(f"  duplicate people: {duplicates['merged']} merged, {duplicates['new_cases']} new case(s) to "
+                   f"review, {duplicates['pending']} pending (passport duplicates list {s['district']})")
     for path in s["deliveries"]:
         click.echo(f"  delivered: {path}")
     for name in s["failed_checks"]:

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from passport_pipelines.config.master_fields import validate_master_fields
+from passport_pipelines.config.reconciliation import Reconciliation
 from passport_pipelines.config.sources import ApiSource, DropSource, Source
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -47,6 +49,10 @@ class Integration(_Strict):
     schools: list[DistrictSchool] = Field(default_factory=list, description="the district's schools")
     sources: list[Source] = Field(min_length=1)
     destinations: list[OneRosterCsvDestination] = Field(default_factory=list, max_length=1)
+    reconciliation: Reconciliation = Field(default_factory=Reconciliation,
+                                           description="domains of uniqueness: when two records are one person")
+    master_fields: dict[str, dict[str, list[str]]] = Field(
+        default_factory=dict, description="entity -> attribute (or \"*\") -> sources whose value wins, in order")
 
     # Set by the loader, not by the file: paths in the file are relative to it.
     file: Path | None = Field(None, exclude=True)
@@ -99,6 +105,11 @@ class Integration(_Strict):
                 if unknown:
                     raise ValueError(f"source {source.name}: schools.map names schools the district does not list: "
                                      f"{', '.join(unknown)}")
+        return self
+
+    @model_validator(mode="after")
+    def _master_fields(self) -> "Integration":
+        validate_master_fields(self.master_fields, [s.name for s in self.sources])
         return self
 
     def source(self, name: str) -> DropSource | ApiSource:

@@ -150,13 +150,18 @@ class GoldenStore:
                    f"WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} AND deleted_version IS NULL")
             return ac.fetch(sql, [district, school_year], self._schema(entity, cols))
 
-    def current_keys(self, district: str, school_year: str, entity: str) -> pa.Table:
-        """(source, sourced_id, golden_id) of the committed, not deleted records of an entity."""
+    def current_keys(self, district: str, school_year: str, entity: str, *, merged: bool = False) -> pa.Table:
+        """(source, sourced_id, golden_id) of the committed, not deleted records of an entity.
+        ``merged``: also deleted records that share a golden id with a current one (a duplicate a
+        reviewer deleted), so that what still points at them reaches the person they were."""
         names = ["source", "sourced_id", "golden_id"]
+        table = schema.golden_table_name(entity)
         with ArrowConnection(self.url) as ac:
-            sql = (f"SELECT source, sourced_id, golden_id FROM {schema.golden_table_name(entity)} "
-                   f"WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} AND deleted_version IS NULL")
-            return ac.fetch(sql, [district, school_year], pa.schema([(n, pa.string()) for n in names]))
+            also = (f" OR golden_id IN (SELECT golden_id FROM {table} WHERE district = {ac.ph(3)} "
+                    f"AND school_year = {ac.ph(4)} AND deleted_version IS NULL)") if merged else ""
+            sql = (f"SELECT source, sourced_id, golden_id FROM {table} "
+                   f"WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} AND (deleted_version IS NULL{also})")
+            return ac.fetch(sql, [district, school_year] * (2 if merged else 1), pa.schema([(n, pa.string()) for n in names]))
 
     def count_records(self, district: str, school_year: str) -> dict[str, int]:
         out = {}

@@ -9,7 +9,7 @@ was sent where. Migrations in ``migrations/`` create these; this module must mat
 
 from __future__ import annotations
 
-from sqlalchemy import (JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table,
+from sqlalchemy import (JSON, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table,
                         Text, UniqueConstraint)
 
 from passport_pipelines.model import entities
@@ -112,4 +112,53 @@ sso_credentials = Table(
     Column("created_version_id", Integer, ForeignKey("versions.id"), nullable=False),
     Column("updated_version_id", Integer, ForeignKey("versions.id"), nullable=False),
     Index("ix_sso_credentials_application", "district", "school_year", "application"),
+)
+
+# Duplicate review (``reconciliation/``), migration 0003. A case is a pair of person records a
+# manual domain (or the twin guard) found: pending until someone resolves it. Decisions are an
+# append-only log: unattended merges made by syncs, resolutions made by people, and undos, which
+# point at the decision they take back. Records are named by (source, sourced_id), never by value.
+def _record(side: str) -> list[Column]:
+    return [Column(f"{side}_source", String(64), nullable=False),
+            Column(f"{side}_sourced_id", String(255), nullable=False)]
+
+
+duplicate_cases = Table(
+    "duplicate_cases", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("district", String(64), nullable=False),
+    Column("school_year", String(9), nullable=False),
+    Column("entity", String(32), nullable=False),
+    *_record("left"), *_record("right"),
+    Column("domain", String(64), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("agreed", JSON, nullable=False),
+    Column("scores", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | resolved
+    Column("created_version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("decision_id", Integer),
+    UniqueConstraint("district", "school_year", "entity", "left_source", "left_sourced_id", "right_source",
+                     "right_sourced_id", name="uq_duplicate_cases_pair"),
+    Index("ix_duplicate_cases_status", "district", "school_year", "status"),
+)
+
+duplicate_decisions = Table(
+    "duplicate_decisions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("district", String(64), nullable=False),
+    Column("school_year", String(9), nullable=False),
+    Column("entity", String(32), nullable=False),
+    Column("case_id", Integer, ForeignKey("duplicate_cases.id")),
+    Column("action", String(16), nullable=False),  # merge | delete | ignore | create-new | undo
+    *_record("primary"), *_record("secondary"),
+    Column("golden_id", String(40), nullable=False),  # the primary's golden id when decided
+    Column("take_fields", JSON, nullable=False),
+    Column("domain", String(64)),
+    Column("explanation", JSON, nullable=False),
+    Column("decided_by", String(128), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("version_id", Integer, ForeignKey("versions.id")),
+    Column("undoes", Integer, ForeignKey("duplicate_decisions.id")),
+    Index("ix_duplicate_decisions_district", "district", "school_year", "entity"),
 )

@@ -10,7 +10,11 @@ from passport_pipelines.artifacts.layout import intermediate_dir
 from passport_pipelines.artifacts.table_sets import load_table_set, write_table_set
 from passport_pipelines.changes.changeset import (ChangeSet, EntityChanges, add_changed_fields, cascade_deletes,
                                                   compute_entity_changes)
+from passport_pipelines.config.reconciliation import Reconciliation
 from passport_pipelines.model import entities
+from passport_pipelines.reconciliation.person_records import person_records
+from passport_pipelines.reconciliation.sync_duplicates import attributes_needed, find_sync_duplicates
+from passport_pipelines.store.duplicate_review import DuplicateReview, write_findings_files
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.sync.normalize import NormalizedSource
 from passport_pipelines.transforms.engine import connect
@@ -24,10 +28,17 @@ class RosterChanges:
     sources: list[str]
     # The very data that made the latest version, again: applying it twice changes nothing.
     unchanged: bool = False
+    # Duplicate people this sync found (``reconciliation/``): counts per domain, and the folder of
+    # links, merges and review cases the commit writes.
+    duplicates: dict | None = None
+    duplicates_folder: str | None = None
 
 
 def compute_changes(normalized: list[NormalizedSource], *, district: str, school_year: str,
-                    store: GoldenStore) -> RosterChanges:
+                    store: GoldenStore, reconciliation: Reconciliation | None = None,
+                    source_order: list[str] | None = None) -> RosterChanges:
+    """The change set of every source; then, with ``reconciliation``, the duplicate people among
+    the records it adds or changes (``source_order`` ranks sources for the golden id a merge keeps)."""
     base = store.latest_version(district, school_year)
     root = intermediate_dir("roster_changes", district, school_year)
     totals: dict[str, dict[str, int]] = {e: {"added": 0, "updated": 0, "deleted": 0} for e in entities.ENTITIES}
@@ -73,7 +84,29 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
                 totals[entity]["deleted"] += con.execute(f"SELECT count(*) FROM deletes__{entity}").fetchone()[0]
         finally:
             con.close()
-    return RosterChanges(str(root), base.id if base else None, totals, [s.source for s in normalized])
+    changes = RosterChanges(str(root), base.id if base else None, totals, [s.source for s in normalized])
+    if reconciliation is not None and reconciliation.domains_for("users"):
+        _find_duplicates(changes, [Path(f) for f in folders], reconciliation,
+                         source_order or [s.source for s in normalized], district, school_year, store)
+    return changes
+
+
+def _find_duplicates(changes: RosterChanges, folders: list[Path], reconciliation: Reconciliation,
+                     source_order: list[str], district: str, school_year: str, store: GoldenStore) -> None:
+    con = connect()
+    try:
+        people = person_records(con, store, district=district, school_year=school_year, change_folders=folders,
+                                attributes=attributes_needed(reconciliation))
+        known = DuplicateReview(store).known_pairs(district, school_year)
+        findings = find_sync_duplicates(con, people, reconciliation, known, source_order)
+    finally:
+        con.close()
+    folder = Path(changes.folder) / "__duplicates"  # beside the per-source folders, never named like one
+    write_findings_files(folder, findings)
+    changes.duplicates_folder = str(folder)
+    changes.duplicates = {"people": people.num_rows, "compared": findings.compared, "merged": findings.merges.num_rows,
+                          "relinked": findings.links.num_rows, "new_cases": findings.cases.num_rows,
+                          "by_domain": findings.counts, "seconds": findings.seconds}
 
 
 def _same_input_as(version_sources: dict, normalized: list[NormalizedSource]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,6 +13,9 @@ from passport_pipelines.delivery.delivered_ids import REFERENCED, delivered_view
 from passport_pipelines.delivery.oneroster_export import write_oneroster_11_zip
 from passport_pipelines.model import entities
 from passport_pipelines.model.frames import to_frame
+from passport_pipelines.reconciliation.golden_people import PERSON_ENTITIES, golden_people_view
+from passport_pipelines.reconciliation.review_effects import review_effects
+from passport_pipelines.store.duplicate_review import DuplicateReview
 from passport_pipelines.store.golden_store import GoldenStore, Version
 from passport_pipelines.transforms.engine import connect
 
@@ -51,6 +55,12 @@ def _previous_delivery(store: GoldenStore, version: Version, destination: str) -
     return None
 
 
+def _decided_after(decided: datetime | None, delivered: datetime) -> bool:
+    def utc(t: datetime) -> datetime:  # SQLite gives naive UTC, PostgreSQL aware times
+        return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t
+    return decided is not None and utc(decided) > utc(delivered)
+
+
 def _deliver(integration: Integration, version: Version, store: GoldenStore) -> list[dict]:
     results = []
     destinations = integration.destinations
@@ -60,9 +70,11 @@ def _deliver(integration: Integration, version: Version, store: GoldenStore) -> 
         # Nothing changed: the export already delivered is still current, so no new file
         # appears for downstream systems to pick up again.
         pending = []
+        # A duplicate decision since the last delivery changes who is delivered, though no record did.
+        decided = DuplicateReview(store).last_decided_at(version.district, version.school_year)
         for dest in destinations:
             previous = _previous_delivery(store, version, dest.name)
-            if previous is None:
+            if previous is None or _decided_after(decided, previous["delivered_at"]):
                 pending.append(dest)
                 continue
             store.record_delivery(version.id, dest.name, dest.type, previous["path"], previous["rows"], "unchanged")
@@ -75,14 +87,29 @@ def _deliver(integration: Integration, version: Version, store: GoldenStore) -> 
     try:
         keys = {}
         for entity in REFERENCED:
-            con.register(f"keys__{entity}", store.current_keys(version.district, version.school_year, entity))
+            con.register(f"keys__{entity}", store.current_keys(version.district, version.school_year, entity,
+                                                               merged=entity == "users"))
             keys[entity] = f"keys__{entity}"
+        effects = review_effects(store, version.district, version.school_year)
+        con.register("ignored__users", effects.ignored)
         frames = {}
         for entity in EXPORTED:
             # One entity's full rows at a time; DuckDB scans the Arrow table in place. Columns the
             # export never writes are left behind, so a district's frames stay within budget.
             con.register("current", store.current_records(version.district, version.school_year, entity))
-            view = delivered_view(con, entity, "current", keys)
+            relation = "current"
+            if entity == "users" and effects.ignored.num_rows:
+                # A redundant record (a reviewer's "ignore") is no person of its own and gives no values.
+                relation = "current_people"
+                con.execute("CREATE OR REPLACE TEMP VIEW current_people AS SELECT * FROM current AS c WHERE NOT EXISTS "
+                            "(SELECT 1 FROM ignored__users AS i WHERE i.source = c.source AND i.sourced_id = c.sourced_id)")
+            view = delivered_view(con, entity, relation, keys)
+            if entity in PERSON_ENTITIES:
+                # One row per person: records merged into one golden id become one, field by field.
+                con.register(f"takes__{entity}", effects.takes[entity])
+                view = golden_people_view(con, entity, view, master_fields=integration.master_fields,
+                                          sources=[s.name for s in integration.sources],
+                                          takes=f"takes__{entity}" if effects.takes[entity].num_rows else None)
             frames[entity] = to_frame(con.execute(f"SELECT * EXCLUDE ({', '.join(UNEXPORTED_COLUMNS)}) FROM {view}")
                                       .to_arrow_table())
             con.unregister("current")

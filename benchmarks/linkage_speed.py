@@ -1,0 +1,99 @@
+"""Benchmark: how fast the duplicate-detection engine runs on a large district.
+
+Generates a synthetic district (``passport_pipelines/synthetic/people.py``: one record per student in the SIS, ~2% of
+them with a second record, 1% twins) and times ``find_duplicates`` with the default domain
+(name_and_email, exact) plus one fuzzy domain (given name, family name and birth date >= 0.9):
+
+- full: every record against every other;
+- incremental: ``compare_keys`` = a random 1% of the records (new or changed records against each
+  other and against all the others).
+
+Prints seconds (with the engine's time per step), candidate pairs, pairs found, and the peak RSS
+during each call (sampled with psutil) and of the whole process.
+
+    .venv/bin/python benchmarks/linkage_speed.py --people 1000000
+
+Targets on a 2-core machine: full <= 60 s, incremental <= 6 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import threading
+import time
+
+import numpy as np
+import psutil
+
+from passport_pipelines.config.reconciliation import DEFAULT_PERSON_DOMAINS, MatchDomain
+from passport_pipelines.linkage import find_duplicates
+from passport_pipelines.synthetic.people import generate
+
+DOMAINS = [
+    *DEFAULT_PERSON_DOMAINS,
+    MatchDomain(name="name_and_birth_date", attributes=["given_name", "family_name", "birth_date"],
+                match="fuzzy", threshold=0.9),
+]
+
+
+class PeakRss:
+    """The highest resident set size seen while the block runs (sampled every 20 ms)."""
+
+    def __enter__(self) -> "PeakRss":
+        self.peak = psutil.Process().memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        process = psutil.Process()
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, process.memory_info().rss)
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def timed(label: str, records, **kwargs) -> None:
+    with PeakRss() as rss:
+        start = time.perf_counter()
+        result = find_duplicates(records, DOMAINS, **kwargs)
+        seconds = time.perf_counter() - start
+    steps = ", ".join(f"{k} {v:.2f}" for k, v in result.seconds.items())
+    print(f"{label}: {seconds:.2f} s  (steps: {steps})")
+    print(f"  {result.candidates:,} candidate pairs; {result.pairs.num_rows:,} pairs: {result.merges:,} merge, "
+          f"{result.reviews:,} review; {result.clusters.num_rows:,} records in clusters; "
+          f"peak RSS during the call {rss.peak / 2**30:.2f} GiB")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--compare-fraction", type=float, default=0.01)
+    args = parser.parse_args(argv)
+
+    start = time.perf_counter()
+    district = generate(args.people, seed=args.seed, duplicate_rate=0.02)
+    records = district.records
+    print(f"synthetic district: {args.people:,} people, {records.num_rows:,} records "
+          f"({len(district.duplicate_pairs):,} duplicate pairs, {len(district.twin_pairs):,} twin pairs), "
+          f"generated in {time.perf_counter() - start:.1f} s; {psutil.cpu_count()} cores")
+    for d in DOMAINS:
+        print(f"  domain {d.name}: {d.match}{f' >= {d.threshold}' if d.threshold else ''} on {', '.join(d.attributes)}")
+
+    timed("full", records)
+    rng = np.random.default_rng(args.seed)
+    sample = rng.choice(records.num_rows, int(records.num_rows * args.compare_fraction), replace=False)
+    compare_keys = records.column("record_key").take(np.sort(sample)).combine_chunks()
+    timed(f"incremental ({len(compare_keys):,} compare_keys)", records, compare_keys=compare_keys)
+    print(f"peak RSS of the process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""passport duplicates: the review queue of possible duplicate people, and decisions on it."""
+
+from __future__ import annotations
+
+import getpass
+
+import click
+
+from passport_pipelines import settings
+from passport_pipelines.cli.output import emit_json, fail
+from passport_pipelines.store.duplicate_review import SECONDARY_ACTIONS, DuplicateReview, RecordRef, ReviewError
+from passport_pipelines.store.golden_store import GoldenStore
+
+
+def _review() -> DuplicateReview:
+    return DuplicateReview(GoldenStore(settings.database_url()))
+
+
+def _who(by: str | None) -> str:
+    return by or getpass.getuser()
+
+
+@click.group("duplicates")
+def duplicates() -> None:
+    """Review possible duplicate people: list cases, resolve them, undo decisions."""
+
+
+@duplicates.command("list")
+@click.argument("district")
+@click.option("--school-year", help="Only this school year.")
+@click.option("--all", "show_all", is_flag=True, help="Resolved cases too, not only pending ones.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_cases(district: str, school_year: str | None, show_all: bool, as_json: bool) -> None:
+    """DISTRICT's cases, strongest first. Records are named SOURCE:SOURCED_ID; no values are shown."""
+    cases = _review().cases(district, school_year, status=None if show_all else "pending")
+    if as_json:
+        emit_json({"district": district, "cases": cases})
+        return
+    if not cases:
+        click.echo(f"no {'' if show_all else 'pending '}duplicate cases for {district}")
+        return
+    for c in cases:
+        left, right = RecordRef(c["left_source"], c["left_sourced_id"]), RecordRef(c["right_source"], c["right_sourced_id"])
+        click.echo(f"case {c['id']:<6} {c['status']:9} {c['school_year']} {left} ~ {right}  domain {c['domain']} "
+                   f"score {c['score']:.3f} agreed {','.join(c['agreed']) or '-'}  {c['reason']}")
+
+
+@duplicates.command("resolve")
+@click.argument("case_id", type=int)
+@click.option("--primary", required=True, help="The record that stays, as SOURCE:SOURCED_ID.")
+@click.option("--take", default="", help="Fields copied from the secondary into the golden record, comma-separated.")
+@click.option("--secondary", "secondary_action", required=True, type=click.Choice(SECONDARY_ACTIONS),
+              help="delete: may come back with a later sync; ignore: redundant, never counted again; "
+                   "create-new: not a duplicate, never offered again.")
+@click.option("--by", help="Who decides (e-mail); default: the OS user.")
+def resolve(case_id: int, primary: str, take: str, secondary_action: str, by: str | None) -> None:
+    """Resolve CASE_ID: keep --primary, and delete, ignore or keep the other as a new person."""
+    try:
+        decision = _review().resolve(case_id, primary=RecordRef.parse(primary), secondary_action=secondary_action,
+                                     take=[f.strip() for f in take.split(",") if f.strip()], by=_who(by))
+    except ReviewError as exc:
+        fail(str(exc))
+    click.echo(f"case {case_id} resolved: decision {decision} ({secondary_action}); "
+               f"undo with: passport duplicates undo {decision}")
+
+
+@duplicates.command("undo")
+@click.argument("decision_id", type=int)
+@click.option("--by", help="Who decides (e-mail); default: the OS user.")
+def undo(decision_id: int, by: str | None) -> None:
+    """Take back DECISION_ID (a merge or a resolution); the log keeps both."""
+    try:
+        undo_id = _review().undo(decision_id, by=_who(by))
+    except ReviewError as exc:
+        fail(str(exc))
+    click.echo(f"decision {decision_id} undone (log entry {undo_id})")
+
+
+@duplicates.command("log")
+@click.argument("district")
+@click.option("--school-year", help="Only this school year.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def log(district: str, school_year: str | None, as_json: bool) -> None:
+    """DISTRICT's append-only log: unattended merges, resolutions and undos."""
+    decisions = _review().decisions(district, school_year)
+    if as_json:
+        emit_json({"district": district, "decisions": decisions})
+        return
+    for d in decisions:
+        primary = RecordRef(d["primary_source"], d["primary_sourced_id"])
+        secondary = RecordRef(d["secondary_source"], d["secondary_sourced_id"])
+        extra = f" undoes {d['undoes']}" if d["undoes"] else (f" take {','.join(d['take_fields'])}" if d["take_fields"] else "")
+        click.echo(f"decision {d['id']:<6} {d['decided_at']:%Y-%m-%d %H:%M} {d['action']:10} {secondary} -> {primary} "
+                   f"({d['golden_id']}) by {d['decided_by']}{extra}")

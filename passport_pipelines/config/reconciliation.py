@@ -1,0 +1,133 @@
+"""Reconciliation settings of an integration (SPEC §9): the domains of uniqueness that say when two
+person records are the same person, and the attributes that tell people apart.
+
+A domain names a set of attributes, how they are compared (``exact`` after normalization, or
+``fuzzy`` with a similarity threshold) and what happens to a pair it finds (``unattended``: merged
+automatically; ``manual``: put into the review queue). Domains are tried in the order given; a pair
+belongs to the first domain it satisfies. ``distinguishing`` attributes (birth date and state id by
+default) keep twins, siblings sharing a guardian's e-mail and recycled ids apart: two records that
+both carry such an attribute with different values are never merged unattended.
+
+The engine that applies these settings is ``passport_pipelines.linkage``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# The canonical person attributes a domain can name; any other well-formed name is a custom
+# attribute (an attribute mapped by the integration's rules, see config/rules.py).
+PERSON_ATTRIBUTES: tuple[str, ...] = (
+    "given_name", "family_name", "middle_name", "preferred_given_name", "email", "username", "identifier",
+    "state_id", "birth_date", "sex", "phone", "sms", "role", "grades",
+)
+# Entities duplicates are searched in. Only people for now: courses and classes have stable SIS ids.
+SUPPORTED_ENTITIES: tuple[str, ...] = ("users",)
+# Columns of the engine's input that identify a record rather than describe a person.
+RESERVED_COLUMNS: tuple[str, ...] = ("record_key", "source")
+
+_ATTRIBUTE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,63}")
+_DOMAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_attribute(name: str) -> None:
+    if name in RESERVED_COLUMNS:
+        raise ValueError(f"{name!r} identifies a record, it is not a person attribute")
+    if not _ATTRIBUTE_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} is not an attribute name: use a person attribute "
+                         f"({', '.join(PERSON_ATTRIBUTES)}) or a custom attribute name (letters, digits, _ and .)")
+
+
+def _check_unique(names: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{what} {name!r} is given twice")
+        seen.add(name)
+
+
+class MatchDomain(_Strict):
+    """One domain of uniqueness: records whose ``attributes`` match are the same person."""
+
+    name: str = Field(description="how the domain is named in pair explanations and counts")
+    attributes: list[str] = Field(description="person attributes that must all match (all non-blank)")
+    match: Literal["exact", "fuzzy"] = Field("exact", description="exact: equal after normalization; fuzzy: mean "
+                                                                  "similarity of the attributes >= threshold")
+    threshold: float | None = Field(None, description="fuzzy only: 0 < threshold <= 1")
+    resolution: Literal["unattended", "manual"] = Field("unattended", description="unattended: merged "
+                                                        "automatically; manual: sent to the review queue")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _DOMAIN_NAME.fullmatch(v):
+            raise ValueError("a domain name is 1-64 letters, digits, _, . and -, starting with a letter or digit")
+        return v
+
+    @field_validator("attributes")
+    @classmethod
+    def _attributes(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("a domain needs at least one attribute")
+        for name in v:
+            _check_attribute(name)
+        _check_unique(v, "attribute")
+        return v
+
+    @model_validator(mode="after")
+    def _threshold(self) -> "MatchDomain":
+        if self.match == "exact":
+            if self.threshold is not None:
+                raise ValueError(f"domain {self.name}: threshold applies to match: fuzzy only (an exact domain "
+                                 "matches equal values after normalization)")
+        elif self.threshold is None:
+            raise ValueError(f"domain {self.name}: match: fuzzy needs a threshold, 0 < threshold <= 1 (e.g. 0.9)")
+        elif not 0 < self.threshold <= 1:
+            raise ValueError(f"domain {self.name}: threshold must be > 0 and <= 1, got {self.threshold}")
+        return self
+
+
+# SPEC §8: "Default for people: first name + last name + email."
+DEFAULT_PERSON_DOMAINS: tuple[MatchDomain, ...] = (
+    MatchDomain(name="name_and_email", attributes=["given_name", "family_name", "email"]),
+)
+
+
+class Reconciliation(_Strict):
+    """Domains of uniqueness per entity, in priority order, and the distinguishing attributes."""
+
+    domains: dict[str, list[MatchDomain]] = Field(
+        default_factory=lambda: {"users": list(DEFAULT_PERSON_DOMAINS)},
+        description="entity -> ordered domains; an empty list turns duplicate search off for the entity")
+    distinguishing: list[str] = Field(
+        default_factory=lambda: ["birth_date", "state_id"],
+        description="records that both have one of these and differ on it are never merged unattended")
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, v: dict[str, list[MatchDomain]]) -> dict[str, list[MatchDomain]]:
+        for entity, domains in v.items():
+            if entity not in SUPPORTED_ENTITIES:
+                raise ValueError(f"domains: duplicates are searched among {', '.join(SUPPORTED_ENTITIES)} only, "
+                                 f"not {entity!r}")
+            _check_unique([d.name for d in domains], f"domains.{entity}: domain name")
+        return v
+
+    @field_validator("distinguishing")
+    @classmethod
+    def _distinguishing(cls, v: list[str]) -> list[str]:
+        for name in v:
+            _check_attribute(name)
+        _check_unique(v, "distinguishing attribute")
+        return v
+
+    def domains_for(self, entity: str) -> list[MatchDomain]:
+        """The ordered domains of an entity (none when duplicates are not searched in it)."""
+        return list(self.domains.get(entity, ()))
