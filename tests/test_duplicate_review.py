@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 
 import dagster as dg
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 
 from passport_pipelines.cli.main import cli
 from passport_pipelines.definitions import defs
-from passport_pipelines.store.duplicate_review import DuplicateReview
+from passport_pipelines.store.duplicate_review import DuplicateReview, RecordRef
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration
 from tests.csv_drops import PEOPLE, SCHOOLS, write_basic_identity
@@ -88,6 +89,11 @@ def test_duplicates_are_merged_queued_resolved_and_undone_across_syncs(tmp_path,
         assert len(adas) == 1 and adas[0]["sourcedId"] == keys[("sis", "stu-1")]
         assert adas[0]["username"] == "ada.okafor"  # master field: the directory's username wins
         assert adas[0]["givenName"] == "Ada"  # the SIS ranks first for every other field
+        lineage = json.loads(_cli("duplicates", "person", "lakeside", keys[("sis", "stu-1")], "--school-year",
+                                  "2025-2026", "--json"))
+        assert [r["record"] for r in lineage["records"]] == ["directory:g-1", "sis:stu-1"]
+        assert lineage["lineage"]["username"] == "directory:g-1" and lineage["lineage"]["given_name"] == "sis:stu-1"
+        assert lineage["lineage"]["state_id"] == "sis:stu-1"  # only the SIS has one
 
         queue = instance.get_latest_materialization_event(dg.AssetKey("duplicate_review_queue"))
         meta = queue.asset_materialization.metadata
@@ -118,6 +124,11 @@ def test_duplicates_are_merged_queued_resolved_and_undone_across_syncs(tmp_path,
         cleos = [u for u in delivered if u["familyName"] == "Park"]
         assert len(cleos) == 1 and cleos[0]["email"] == "cleo.park@example.org"
         assert cleos[0]["sourcedId"] == keys[("sis", "tch-1")]
+        cleo = review.person("lakeside", "2025-2026", keys[("sis", "tch-1")])
+        assert cleo["lineage"]["email"] == "directory:g-2"  # taken by the reviewer
+        assert cleo["lineage"]["given_name"] == "sis:tch-1"
+        assert "username" not in cleo["lineage"]  # the redundant record's username is not given to Cleo
+        assert "cpark" not in {u["username"] for u in delivered}
         assert len([u for u in delivered if u["familyName"] == "Novak"]) == 2
 
         # Undo the merge: Ada is two people again, and the next sync does not merge them back.
@@ -139,4 +150,36 @@ def test_duplicates_are_merged_queued_resolved_and_undone_across_syncs(tmp_path,
     assert [c["id"] for c in review.cases("lakeside")] == [cleo_case["id"]]
     actions = [d["action"] for d in review.decisions("lakeside")]
     assert actions == ["merge", "ignore", "create-new", "undo", "create-new", "undo"]
+    store.dispose()
+
+
+def test_a_deleted_secondary_leaves_now_and_comes_back_with_a_later_sync(tmp_path, passport_home, store_url):
+    sis = write_basic_identity(tmp_path / "sis", people=PEOPLE, schools=SCHOOLS)
+    directory = write_basic_identity(tmp_path / "directory", people=DIRECTORY_PEOPLE, schools=SCHOOLS[:1])
+    write_integration(tmp_path / "integrations", "lakeside", [
+        {"name": "sis", "type": "csv", "path": str(sis), "schema": "passport-basic-identity"},
+        {"name": "directory", "type": "csv", "path": str(directory), "schema": "passport-basic-identity"},
+    ], reconciliation={"domains": {"users": [DOMAINS[1]]}})  # names only, for review
+    store = GoldenStore(store_url)
+    review = DuplicateReview(store)
+    with dg.instance_for_test() as instance:
+        assert run_sync(instance, "lakeside")["status"] == "successfully in production"
+        ada = next(c for c in review.cases("lakeside") if "stu-1" in (c["left_sourced_id"], c["right_sourced_id"]))
+        decision = review.resolve(ada["id"], primary=RecordRef("sis", "stu-1"), secondary_action="delete",
+                                  by="registrar@lakeside.example")
+        assert ("directory", "g-1") not in {(k["source"], k["sourced_id"]) for k in
+                                            store.current_keys("lakeside", "2025-2026", "users").to_pylist()}
+        second = run_sync(instance, "lakeside")  # the very files committed already: nothing to apply again
+        assert [u["username"] for u in _delivered_users(second) if u["familyName"] == "Okafor"] == ["ada.o"]
+
+        write_basic_identity(directory, people=[{**DIRECTORY_PEOPLE[0], "grade": "04"}, DIRECTORY_PEOPLE[1]],
+                             schools=SCHOOLS[:1])
+        third = run_sync(instance, "lakeside")  # changed at the source: back, as a record of Ada
+        assert third["changes"]["users"]["added"] == 1
+        keys = {(k["source"], k["sourced_id"]): k["golden_id"]
+                for k in store.current_keys("lakeside", "2025-2026", "users").to_pylist()}
+        assert keys[("directory", "g-1")] == keys[("sis", "stu-1")]
+        assert len([u for u in _delivered_users(third) if u["familyName"] == "Okafor"]) == 1
+        assert ada["id"] not in {c["id"] for c in review.cases("lakeside")}  # not offered again
+    assert [(d["id"], d["action"]) for d in review.decisions("lakeside")] == [(decision, "delete")]
     store.dispose()

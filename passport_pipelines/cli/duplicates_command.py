@@ -92,3 +92,22 @@ def log(district: str, school_year: str | None, as_json: bool) -> None:
         extra = f" undoes {d['undoes']}" if d["undoes"] else (f" take {','.join(d['take_fields'])}" if d["take_fields"] else "")
         click.echo(f"decision {d['id']:<6} {d['decided_at']:%Y-%m-%d %H:%M} {d['action']:10} {secondary} -> {primary} "
                    f"({d['golden_id']}) by {d['decided_by']}{extra}")
+
+
+@duplicates.command("person")
+@click.argument("district")
+@click.argument("golden_id")
+@click.option("--school-year", required=True, help="e.g. 2025-2026")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def person(district: str, golden_id: str, school_year: str, as_json: bool) -> None:
+    """A person's records and, per attribute, the record its value comes from (lineage)."""
+    try:
+        found = _review().person(district, school_year, golden_id)
+    except ReviewError as exc:
+        fail(str(exc))
+    if as_json:
+        emit_json(found)
+        return
+    click.echo(f"{golden_id}: " + ", ".join(r["record"] + (" (deleted)" if r["deleted"] else "") for r in found["records"]))
+    for attribute, record in found["lineage"].items():
+        click.echo(f"  {attribute:22} from {record}")

@@ -25,31 +25,41 @@ def _rank(order: list[str]) -> str:
         f" ELSE {len(order)} END"
 
 
+def _ties(entity: str) -> str:
+    content = [c for c in entities.content_columns(entity) if c != "extensions"]
+    completeness = " + ".join(f"CAST({ident(c)} IS NOT NULL AS INTEGER)" for c in content)
+    return f"-epoch(coalesce(TRY_CAST(date_last_modified AS TIMESTAMP), TIMESTAMP '1970-01-01')), -({completeness})"
+
+
+def choice_key(entity: str, col: str, *, master_fields: dict, sources: list[str]) -> str:
+    """The ordering of a person's records for one attribute: master-field rank of the source (a
+    column that is no attribute, like status, follows the ``"*"`` order), then the most recent,
+    then the most complete, then the value itself, so every tie has one winner."""
+    field = col if col in entities.content_columns(entity) else "*"
+    order = source_order(master_fields, sources, entity, field)
+    return f"[{_rank(order)}, {_ties(entity)}, hash({ident(col)})]"
+
+
 def golden_people_view(con: duckdb.DuckDBPyConnection, entity: str, view: str, *, master_fields: dict,
                        sources: list[str], takes: str | None = None) -> str:
     """A view of ``view`` with one row per ``sourced_id`` (golden id). ``takes``: a relation
     ``(golden_id, field, value)`` of values chosen by a reviewer; its fields win."""
     columns = [c for c in entities.columns(entity)]
-    content = [c for c in entities.content_columns(entity) if c != "extensions"]
-    completeness = " + ".join(f"CAST({ident(c)} IS NOT NULL AS INTEGER)" for c in content)
-    # Most recent, then most complete, then the smallest record: every tie has one winner.
-    ties = f"-epoch(coalesce(TRY_CAST(date_last_modified AS TIMESTAMP), TIMESTAMP '1970-01-01')), -({completeness})"
+    content = set(entities.content_columns(entity))
     chosen = []
     for col in columns:
+        key = choice_key(entity, col, master_fields=master_fields, sources=sources)
         if col == "sourced_id":
             chosen.append("sourced_id")
-        elif col in content or col == "extensions":
-            key = f"[{_rank(source_order(master_fields, sources, entity, col))}, {ties}]"
+        elif col in content:
             value = f"arg_min({ident(col)}, {key}) FILTER (WHERE {ident(col)} IS NOT NULL)"
-            if takes:
-                value = (f"coalesce(any_value(tk.value) FILTER (WHERE tk.field = {lit(col)}), {value})"
-                         if col not in entities.boolean_columns(entity) else value)
+            if takes and col not in entities.boolean_columns(entity):
+                value = f"coalesce(any_value(tk.value) FILTER (WHERE tk.field = {lit(col)}), {value})"
             chosen.append(f"{value} AS {ident(col)}")
         elif col == "date_last_modified":
             chosen.append("max(date_last_modified) AS date_last_modified")
         else:  # status, source and the like: from the record ranked first overall
-            chosen.append(f"arg_min({ident(col)}, [{_rank(source_order(master_fields, sources, entity, '*'))}, "
-                          f"{ties}]) AS {ident(col)}")
+            chosen.append(f"arg_min({ident(col)}, {key}) AS {ident(col)}")
     take_join = (f"LEFT JOIN {takes} AS tk ON tk.golden_id = t.sourced_id" if takes else "")
     base, out = f"records__{entity}", f"golden_people__{entity}"
     # Materialized once: the delivered view joins every reference, and is read three times here.
@@ -63,3 +73,24 @@ def golden_people_view(con: duckdb.DuckDBPyConnection, entity: str, view: str, *
         FROM (SELECT * FROM {base} WHERE sourced_id IN {merged}) AS t {take_join}
         GROUP BY sourced_id""")
     return out
+
+
+def lineage_rows(con: duckdb.DuckDBPyConnection, records: str, *, master_fields: dict, sources: list[str],
+                 takes: str | None = None):
+    """Per merged person (a golden id with more than one user record, or with fields taken by a
+    reviewer): ``golden_id`` and ``lineage``, a JSON object attribute -> ``SOURCE:SOURCED_ID`` of the
+    record its value comes from. ``records``: user records with their golden ids (as on record)."""
+    pairs = []
+    for col in entities.content_columns("users"):
+        key = choice_key("users", col, master_fields=master_fields, sources=sources)
+        origin = f"arg_min(source || ':' || sourced_id, {key}) FILTER (WHERE {ident(col)} IS NOT NULL)"
+        if takes:
+            origin = f"coalesce(any_value(tk.record) FILTER (WHERE tk.field = {lit(col)}), {origin})"
+        pairs.append(f"{lit(col)}, {origin}")
+    take_join = f"LEFT JOIN {takes} AS tk ON tk.golden_id = t.golden_id" if takes else ""
+    merged = f"(SELECT golden_id FROM {records} GROUP BY golden_id HAVING count(*) > 1" + \
+        (f" UNION SELECT golden_id FROM {takes})" if takes else ")")
+    return con.execute(f"""
+        SELECT t.golden_id, CAST(json_object({', '.join(pairs)}) AS VARCHAR) AS lineage
+        FROM (SELECT * FROM {records} WHERE golden_id IN {merged}) AS t {take_join}
+        GROUP BY t.golden_id ORDER BY t.golden_id""").to_arrow_table()

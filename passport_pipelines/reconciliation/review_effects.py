@@ -16,13 +16,13 @@ DEMOGRAPHIC_FIELDS = ("birth_date", "sex")
 @dataclass
 class ReviewEffects:
     ignored: pa.Table  # (source, sourced_id) of redundant user records
-    takes: dict[str, pa.Table]  # entity -> (golden_id, field, value)
+    takes: dict[str, pa.Table]  # entity -> (golden_id, field, value, record: the SOURCE:SOURCED_ID it comes from)
 
 
 def review_effects(store: GoldenStore, district: str, school_year: str) -> ReviewEffects:
     decisions = [d for d in DuplicateReview(store).effective(district, school_year) if d["action"] in ("delete", "ignore")]
     ignored = [(d["secondary_source"], d["secondary_sourced_id"]) for d in decisions if d["action"] == "ignore"]
-    takes: dict[str, list[tuple[str, str, str]]] = {"users": [], "demographics": []}
+    takes: dict[str, list[tuple[str, str, str, str]]] = {"users": [], "demographics": []}
     primaries = {(d["primary_source"], d["primary_sourced_id"]) for d in decisions if d["take_fields"]}
     golden = _golden_ids(store, district, school_year, primaries)
     for entity in takes:
@@ -40,13 +40,14 @@ def review_effects(store: GoldenStore, district: str, school_year: str) -> Revie
                 continue
             for f in d["take_fields"]:
                 if (f in DEMOGRAPHIC_FIELDS) == (entity == "demographics") and row.get(f) is not None:
-                    takes[entity].append((target, f, str(row[f])))
+                    takes[entity].append((target, f, str(row[f]), f"{row['source']}:{row['sourced_id']}"))
     return ReviewEffects(
         ignored=pa.table({"source": pa.array([s for s, _ in ignored], pa.string()),
                           "sourced_id": pa.array([k for _, k in ignored], pa.string())}),
         takes={e: pa.table({"golden_id": pa.array([t[0] for t in rows], pa.string()),
                             "field": pa.array([t[1] for t in rows], pa.string()),
-                            "value": pa.array([t[2] for t in rows], pa.string())}) for e, rows in takes.items()})
+                            "value": pa.array([t[2] for t in rows], pa.string()),
+                            "record": pa.array([t[3] for t in rows], pa.string())}) for e, rows in takes.items()})
 
 
 def _golden_ids(store: GoldenStore, district: str, school_year: str, refs: set[tuple[str, str]]) -> dict:

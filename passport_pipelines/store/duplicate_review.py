@@ -209,6 +209,42 @@ class DuplicateReview:
         undone = {d["undoes"] for d in log if d["action"] == "undo"}
         return [d for d in log if d["action"] != "undo" and d["id"] not in undone]
 
+    # -------------------------------------------------------------- lineage of merged people
+
+    def replace_lineage(self, district: str, school_year: str, version_id: int, rows: pa.Table) -> None:
+        """The lineage of every merged person as delivered by ``version_id`` (``golden_id, lineage``)."""
+        n = rows.num_rows
+        with ArrowConnection(self.store.url) as ac, ac.transaction():
+            ac.execute(f"DELETE FROM golden_lineage WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} "
+                       f"AND entity = {ac.ph(3)}", [district, school_year, ENTITY])
+            ac.ingest("golden_lineage", pa.table({
+                "district": _const(district, n), "school_year": _const(school_year, n), "entity": _const(ENTITY, n),
+                "golden_id": rows.column("golden_id"), "version_id": pa.array([version_id] * n, pa.int32()),
+                "lineage": rows.column("lineage")}))
+
+    def person(self, district: str, school_year: str, golden_id: str) -> dict:
+        """A person's records (SOURCE:SOURCED_ID, deleted or not) and, when merged, the lineage of
+        each attribute. Ids only: no values."""
+        users, lineage = schema.golden_tables[ENTITY], schema.golden_lineage
+        with self.engine.connect() as conn:
+            records = [{"record": f"{r.source}:{r.sourced_id}", "deleted": r.deleted_version is not None}
+                       for r in conn.execute(select(users.c.source, users.c.sourced_id, users.c.deleted_version).where(
+                           users.c.district == district, users.c.school_year == school_year,
+                           users.c.golden_id == golden_id).order_by(users.c.source, users.c.sourced_id))]
+            row = conn.execute(select(lineage.c.lineage, lineage.c.version_id).where(
+                lineage.c.district == district, lineage.c.school_year == school_year,
+                lineage.c.entity == ENTITY, lineage.c.golden_id == golden_id)).first()
+        if not records:
+            raise ReviewError(f"{district} {school_year}: no person with golden id {golden_id}")
+        if row is not None:
+            attributes = {k: v for k, v in json.loads(row.lineage).items() if v is not None}
+        elif len(records) == 1:  # one record: every attribute is its own
+            attributes = {"*": records[0]["record"]}
+        else:
+            attributes = {}  # merged since the last delivery: lineage comes with the next one
+        return {"golden_id": golden_id, "records": records, "lineage": attributes,
+                "delivered_version_id": row.version_id if row is not None else None}
+
     # -------------------------------------------------------------- resolve and undo
 
     def resolve(self, case_id: int, *, primary: RecordRef, secondary_action: str, take: list[str] | None = None,

@@ -162,3 +162,16 @@ duplicate_decisions = Table(
     Column("undoes", Integer, ForeignKey("duplicate_decisions.id")),
     Index("ix_duplicate_decisions_district", "district", "school_year", "entity"),
 )
+
+# Where each attribute of a merged person comes from (``reconciliation/golden_people.py``): one row
+# per golden id with more than one record, as last delivered. A person with one record takes every
+# attribute from it, so needs no row.
+golden_lineage = Table(
+    "golden_lineage", metadata,
+    Column("district", String(64), primary_key=True),
+    Column("school_year", String(9), primary_key=True),
+    Column("entity", String(32), primary_key=True),
+    Column("golden_id", String(40), primary_key=True),
+    Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("lineage", Text, nullable=False),  # JSON: attribute -> SOURCE:SOURCED_ID
+)

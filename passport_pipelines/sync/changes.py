@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +94,7 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
 
 def _find_duplicates(changes: RosterChanges, folders: list[Path], reconciliation: Reconciliation,
                      source_order: list[str], district: str, school_year: str, store: GoldenStore) -> None:
+    started = time.perf_counter()
     con = connect()
     try:
         people = person_records(con, store, district=district, school_year=school_year, change_folders=folders,
@@ -106,7 +108,8 @@ def _find_duplicates(changes: RosterChanges, folders: list[Path], reconciliation
     changes.duplicates_folder = str(folder)
     changes.duplicates = {"people": people.num_rows, "compared": findings.compared, "merged": findings.merges.num_rows,
                           "relinked": findings.links.num_rows, "new_cases": findings.cases.num_rows,
-                          "by_domain": findings.counts, "seconds": findings.seconds}
+                          "by_domain": findings.counts, "seconds": findings.seconds,
+                          "total_seconds": round(time.perf_counter() - started, 2)}
 
 
 def _same_input_as(version_sources: dict, normalized: list[NormalizedSource]) -> bool:

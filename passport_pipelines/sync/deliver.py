@@ -13,8 +13,8 @@ from passport_pipelines.delivery.delivered_ids import REFERENCED, delivered_view
 from passport_pipelines.delivery.oneroster_export import write_oneroster_11_zip
 from passport_pipelines.model import entities
 from passport_pipelines.model.frames import to_frame
-from passport_pipelines.reconciliation.golden_people import PERSON_ENTITIES, golden_people_view
-from passport_pipelines.reconciliation.review_effects import review_effects
+from passport_pipelines.reconciliation.golden_people import PERSON_ENTITIES, golden_people_view, lineage_rows
+from passport_pipelines.reconciliation.review_effects import ReviewEffects, review_effects
 from passport_pipelines.store.duplicate_review import DuplicateReview
 from passport_pipelines.store.golden_store import GoldenStore, Version
 from passport_pipelines.transforms.engine import connect
@@ -55,6 +55,30 @@ def _previous_delivery(store: GoldenStore, version: Version, destination: str) -
     return None
 
 
+def _people_only(con, entity: str, effects: ReviewEffects) -> str:
+    """``current`` less the records a reviewer marked redundant ("ignore"): no person of their own,
+    and no values given to the person they belong to."""
+    if entity != "users" or not effects.ignored.num_rows:
+        return "current"
+    con.execute("CREATE OR REPLACE TEMP VIEW current_people AS SELECT * FROM current AS c WHERE NOT EXISTS "
+                "(SELECT 1 FROM ignored__users AS i WHERE i.source = c.source AND i.sourced_id = c.sourced_id)")
+    return "current_people"
+
+
+def _one_row_per_person(con, entity: str, view: str, effects: ReviewEffects, integration: Integration):
+    """Records merged into one golden id become one row, field by field (master fields); for users,
+    also the lineage of every merged person."""
+    sources = [s.name for s in integration.sources]
+    takes = effects.takes[entity]
+    con.register(f"takes__{entity}", takes)
+    taken = f"takes__{entity}" if takes.num_rows else None
+    lineage = lineage_rows(con, _people_only(con, entity, effects), master_fields=integration.master_fields,
+                           sources=sources, takes=taken) if entity == "users" else None
+    view = golden_people_view(con, entity, view, master_fields=integration.master_fields, sources=sources,
+                              takes=taken)
+    return view, lineage
+
+
 def _decided_after(decided: datetime | None, delivered: datetime) -> bool:
     def utc(t: datetime) -> datetime:  # SQLite gives naive UTC, PostgreSQL aware times
         return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t
@@ -92,30 +116,23 @@ def _deliver(integration: Integration, version: Version, store: GoldenStore) -> 
             keys[entity] = f"keys__{entity}"
         effects = review_effects(store, version.district, version.school_year)
         con.register("ignored__users", effects.ignored)
-        frames = {}
+        frames, lineage = {}, None
         for entity in EXPORTED:
             # One entity's full rows at a time; DuckDB scans the Arrow table in place. Columns the
             # export never writes are left behind, so a district's frames stay within budget.
             con.register("current", store.current_records(version.district, version.school_year, entity))
-            relation = "current"
-            if entity == "users" and effects.ignored.num_rows:
-                # A redundant record (a reviewer's "ignore") is no person of its own and gives no values.
-                relation = "current_people"
-                con.execute("CREATE OR REPLACE TEMP VIEW current_people AS SELECT * FROM current AS c WHERE NOT EXISTS "
-                            "(SELECT 1 FROM ignored__users AS i WHERE i.source = c.source AND i.sourced_id = c.sourced_id)")
-            view = delivered_view(con, entity, relation, keys)
+            view = delivered_view(con, entity, _people_only(con, entity, effects), keys)
             if entity in PERSON_ENTITIES:
-                # One row per person: records merged into one golden id become one, field by field.
-                con.register(f"takes__{entity}", effects.takes[entity])
-                view = golden_people_view(con, entity, view, master_fields=integration.master_fields,
-                                          sources=[s.name for s in integration.sources],
-                                          takes=f"takes__{entity}" if effects.takes[entity].num_rows else None)
+                view, found = _one_row_per_person(con, entity, view, effects, integration)
+                lineage = found if found is not None else lineage
             frames[entity] = to_frame(con.execute(f"SELECT * EXCLUDE ({', '.join(UNEXPORTED_COLUMNS)}) FROM {view}")
                                       .to_arrow_table())
             con.unregister("current")
             pa.default_memory_pool().release_unused()
     finally:
         con.close()
+    if lineage is not None:
+        DuplicateReview(store).replace_lineage(version.district, version.school_year, version.id, lineage)
     for dest in destinations:
         path = export_path(integration, dest.folder, version)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""Duplicate review: the queue of possible duplicate people, and the append-only log of decisions.
+"""Duplicate review: the queue of possible duplicate people, the append-only log of decisions, and
+the lineage of merged people.
 
 Revision ID: 0003
 Revises: 0002
@@ -56,9 +57,19 @@ def upgrade() -> None:
         sa.Column("undoes", sa.Integer, sa.ForeignKey("duplicate_decisions.id")),
     )
     op.create_index("ix_duplicate_decisions_district", "duplicate_decisions", ["district", "school_year", "entity"])
+    op.create_table(
+        "golden_lineage",
+        sa.Column("district", sa.String(64), primary_key=True),
+        sa.Column("school_year", sa.String(9), primary_key=True),
+        sa.Column("entity", sa.String(32), primary_key=True),
+        sa.Column("golden_id", sa.String(40), primary_key=True),
+        sa.Column("version_id", sa.Integer, sa.ForeignKey("versions.id"), nullable=False),
+        sa.Column("lineage", sa.Text, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("golden_lineage")
     op.drop_index("ix_duplicate_decisions_district", "duplicate_decisions")
     op.drop_table("duplicate_decisions")
     op.drop_index("ix_duplicate_cases_status", "duplicate_cases")
