@@ -40,7 +40,8 @@ def list_cases(district: str, school_year: str | None, show_all: bool, as_json: 
         click.echo(f"no {'' if show_all else 'pending '}duplicate cases for {district}")
         return
     for c in cases:
-        left, right = RecordRef(c["left_source"], c["left_sourced_id"]), RecordRef(c["right_source"], c["right_sourced_id"])
+        left = RecordRef(c["left_source"], c["left_sourced_id"])
+        right = RecordRef(c["right_source"], c["right_sourced_id"])
         click.echo(f"case {c['id']:<6} {c['status']:9} {c['school_year']} {left} ~ {right}  domain {c['domain']} "
                    f"score {c['score']:.3f} agreed {','.join(c['agreed']) or '-'}  {c['reason']}")
 
@@ -89,7 +90,9 @@ def log(district: str, school_year: str | None, as_json: bool) -> None:
     for d in decisions:
         primary = RecordRef(d["primary_source"], d["primary_sourced_id"])
         secondary = RecordRef(d["secondary_source"], d["secondary_sourced_id"])
-        extra = f" undoes {d['undoes']}" if d["undoes"] else (f" take {','.join(d['take_fields'])}" if d["take_fields"] else "")
+        extra = f" undoes {d['undoes']}" if d["undoes"] else ""
+        if d["take_fields"]:
+            extra += f" take {','.join(d['take_fields'])}"
         click.echo(f"decision {d['id']:<6} {d['decided_at']:%Y-%m-%d %H:%M} {d['action']:10} {secondary} -> {primary} "
                    f"({d['golden_id']}) by {d['decided_by']}{extra}")
 
@@ -108,6 +111,7 @@ def person(district: str, golden_id: str, school_year: str, as_json: bool) -> No
     if as_json:
         emit_json(found)
         return
-    click.echo(f"{golden_id}: " + ", ".join(r["record"] + (" (deleted)" if r["deleted"] else "") for r in found["records"]))
+    records = [r["record"] + (" (deleted)" if r["deleted"] else "") for r in found["records"]]
+    click.echo(f"{golden_id}: {', '.join(records)}")
     for attribute, record in found["lineage"].items():
         click.echo(f"  {attribute:22} from {record}")

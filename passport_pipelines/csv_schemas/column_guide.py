@@ -45,7 +45,7 @@ ONEROSTER = {
     "preferredMiddleName": "preferred middle name", "preferredFamilyName": "preferred last name",
     "primaryOrgSourcedId": "the person's primary org", "pronouns": "the person's pronouns",
     "userSourcedId": "the user it is about", "roleType": "primary or secondary role", "beginDate": "first day",
-    "endDate": "last day", "userProfileSourcedId": "the user profile the role uses", "profileType": "what the "
+    "userProfileSourcedId": "the user profile the role uses", "profileType": "what the "
     "profile is for", "vendorId": "the vendor whose application it is", "applicationId": "the application",
     "description": "a description", "credentialType": "what kind of credential", "classSourcedId": "the class",
     "primary": "whether this is the class's primary teacher", "birthDate": "date of birth", "sex": "the person's sex",

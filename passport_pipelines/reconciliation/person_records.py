@@ -14,25 +14,12 @@ import duckdb
 import pyarrow as pa
 
 from passport_pipelines.model import entities
+from passport_pipelines.store.duplicate_review import RECORD_KEY_SEPARATOR
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.transforms.sql_text import ident, lit
 
-RECORD_KEY_SEPARATOR = "\x1f"  # a control character: never part of a source name or sourced id
 DEMOGRAPHIC_ATTRIBUTES = ("birth_date", "sex")
 USER_COLUMNS = frozenset(entities.columns("users"))
-
-
-def record_key_sql(source: str, sourced_id: str) -> str:
-    return f"({source} || chr(31) || {sourced_id})"
-
-
-def split_record_keys(keys: pa.Array) -> tuple[list[str], list[str]]:
-    sources, ids = [], []
-    for key in keys.to_pylist():
-        source, sourced_id = key.split(RECORD_KEY_SEPARATOR, 1)
-        sources.append(source)
-        ids.append(sourced_id)
-    return sources, ids
 
 
 def _attribute_sql(name: str, alias_users: str, alias_demo: str) -> str:
@@ -63,24 +50,30 @@ def _current(con: duckdb.DuckDBPyConnection, entity: str, stored: str, changes: 
 
 def person_records(con: duckdb.DuckDBPyConnection, store: GoldenStore, *, district: str, school_year: str,
                    change_folders: list[Path], attributes: list[str]) -> pa.Table:
-    """``record_key, source, sourced_id, golden_id, is_new, on_record`` and ``attributes``, one row
+    """``record_key`` (source and sourced id joined by ``RECORD_KEY_SEPARATOR``, as the review queue
+    keys its pairs), ``source, sourced_id, golden_id, is_new, on_record`` and ``attributes``, one row
     per user current after this sync. ``is_new``: added, restored or changed by it (what an
     incremental search compares); ``on_record``: its golden id is in the store already."""
-    con.register("stored__people_users", store.current_records(district, school_year, "users"))
-    users = _current(con, "users", "stored__people_users", change_folders,
-                     ["golden_id", *[c for c in entities.columns("users") if c not in ("district", "school_year")]])
+    # Only the columns compared: a million people's full rows would take longer to read than to match.
+    wanted = ["golden_id", "source", "sourced_id",
+              *[c for c in entities.columns("users") if c in attributes and c not in ("source", "sourced_id")]]
+    if any(a not in USER_COLUMNS and a not in DEMOGRAPHIC_ATTRIBUTES for a in attributes):
+        wanted.append("extensions")
+    con.register("stored__people_users", store.current_records(district, school_year, "users", wanted))
+    users = _current(con, "users", "stored__people_users", change_folders, wanted)
     con.unregister("stored__people_users")
     wanted_demographics = [a for a in attributes if a in DEMOGRAPHIC_ATTRIBUTES]
     join = ""
     if wanted_demographics:
-        con.register("stored__people_demographics", store.current_records(district, school_year, "demographics"))
+        con.register("stored__people_demographics", store.current_records(
+            district, school_year, "demographics", ["source", "sourced_id", *DEMOGRAPHIC_ATTRIBUTES]))
         demographics = _current(con, "demographics", "stored__people_demographics", change_folders,
                                 ["source", "sourced_id", *DEMOGRAPHIC_ATTRIBUTES])
         con.unregister("stored__people_demographics")
         join = f"LEFT JOIN {demographics} AS d ON d.source = u.source AND d.sourced_id = u.sourced_id"
     selected = ", ".join(f"CAST({_attribute_sql(a, 'u', 'd')} AS VARCHAR) AS {ident(a)}" for a in attributes)
     return con.execute(f"""
-        SELECT {record_key_sql('u.source', 'u.sourced_id')} AS record_key, u.source, u.sourced_id, u.golden_id,
+        SELECT u.source || {lit(RECORD_KEY_SEPARATOR)} || u.sourced_id AS record_key, u.source, u.sourced_id, u.golden_id,
                u.is_new, u.on_record, {selected}
         FROM {users} AS u {join}
         ORDER BY record_key""").to_arrow_table()

@@ -20,7 +20,8 @@ class ReviewEffects:
 
 
 def review_effects(store: GoldenStore, district: str, school_year: str) -> ReviewEffects:
-    decisions = [d for d in DuplicateReview(store).effective(district, school_year) if d["action"] in ("delete", "ignore")]
+    decisions = [d for d in DuplicateReview(store).effective(district, school_year)
+                 if d["action"] in ("delete", "ignore")]
     ignored = [(d["secondary_source"], d["secondary_sourced_id"]) for d in decisions if d["action"] == "ignore"]
     takes: dict[str, list[tuple[str, str, str, str]]] = {"users": [], "demographics": []}
     primaries = {(d["primary_source"], d["primary_sourced_id"]) for d in decisions if d["take_fields"]}
@@ -32,7 +33,8 @@ def review_effects(store: GoldenStore, district: str, school_year: str) -> Revie
             continue
         keys = pa.table({"source": [d["secondary_source"] for d in wanted],
                          "sourced_id": [d["secondary_sourced_id"] for d in wanted]})
-        rows = {(r["source"], r["sourced_id"]): r for r in store.stored_rows(district, school_year, entity, keys).to_pylist()}
+        stored = store.stored_rows(district, school_year, entity, keys).to_pylist()
+        rows = {(r["source"], r["sourced_id"]): r for r in stored}
         for d in wanted:
             row = rows.get((d["secondary_source"], d["secondary_sourced_id"]))
             target = golden.get((d["primary_source"], d["primary_sourced_id"]))

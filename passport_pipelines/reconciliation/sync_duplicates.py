@@ -9,7 +9,6 @@ deliveries know), from the source ranked first, then the smallest.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import duckdb
@@ -17,7 +16,7 @@ import pyarrow as pa
 
 from passport_pipelines.config.reconciliation import Reconciliation
 from passport_pipelines.linkage.engine import TWIN_ATTRIBUTES, find_duplicates
-from passport_pipelines.reconciliation.person_records import RECORD_KEY_SEPARATOR
+from passport_pipelines.store.duplicate_review import RECORD_KEY_SEPARATOR
 from passport_pipelines.transforms.sql_text import lit
 
 ENTITY = "users"
@@ -48,7 +47,7 @@ def attributes_needed(reconciliation: Reconciliation) -> list[str]:
 
 def _split(key: str, side: str) -> str:
     """SQL: the (source, sourced_id) halves of a record key, as ``<side>_source, <side>_sourced_id``."""
-    source = f"split_part({key}, chr(31), 1)"
+    source = f"split_part({key}, {lit(RECORD_KEY_SEPARATOR)}, 1)"
     return f"{source} AS {side}_source, substr({key}, length({source}) + 2) AS {side}_sourced_id"
 
 
@@ -74,7 +73,8 @@ def find_sync_duplicates(con: duckdb.DuckDBPyConnection, people: pa.Table, recon
             JOIN dup__people AS l ON l.record_key = p.left_key
             JOIN dup__people AS r ON r.record_key = p.right_key
             WHERE l.golden_id <> r.golden_id
-              AND NOT EXISTS (SELECT 1 FROM dup__known AS k WHERE k.left_key = p.left_key AND k.right_key = p.right_key)""")
+              AND NOT EXISTS (SELECT 1 FROM dup__known AS k
+                              WHERE k.left_key = p.left_key AND k.right_key = p.right_key)""")
         # Each merged cluster takes one golden id; every record holding any of its golden ids follows.
         con.execute(f"""CREATE OR REPLACE TEMP TABLE dup__target AS
             WITH members AS (
@@ -110,7 +110,8 @@ def find_sync_duplicates(con: duckdb.DuckDBPyConnection, people: pa.Table, recon
                    m.golden_id, coalesce(e.domain, 'cluster') AS domain, coalesce(e.score, 0) AS score,
                    coalesce(e.agreed, []::VARCHAR[]) AS agreed, coalesce(e.scores, '{{}}') AS scores,
                    coalesce(e.reason, 'joined through another record of its cluster') AS reason
-            FROM moved AS m JOIN primaries AS pr USING (golden_id) LEFT JOIN evidence AS e ON e.record_key = m.record_key
+            FROM moved AS m JOIN primaries AS pr USING (golden_id)
+            LEFT JOIN evidence AS e ON e.record_key = m.record_key
             ORDER BY 1, 2, 3, 4""").to_arrow_table()
         cases = con.execute(f"""
             SELECT {_split('left_key', 'left')}, {_split('right_key', 'right')}, domain, score, agreed, scores, reason
@@ -133,12 +134,3 @@ def _nothing() -> DuplicateFindings:
         links=empty(("source", "sourced_id", "golden_id", "on_record"), {"on_record": pa.bool_()}),
         merges=empty(MERGE_COLUMNS, {"score": pa.float64(), "agreed": pa.list_(pa.string())}),
         cases=empty(CASE_COLUMNS, {"score": pa.float64(), "agreed": pa.list_(pa.string())}))
-
-
-def explanation(row: dict) -> dict:
-    """The JSON a decision or case keeps: domain, score, agreed attributes, per-attribute scores."""
-    return {"domain": row["domain"], "score": row["score"], "agreed": list(row["agreed"] or []),
-            "scores": json.loads(row["scores"] or "{}"), "reason": row["reason"]}
-
-
-__all__ = ["DuplicateFindings", "find_sync_duplicates", "attributes_needed", "RECORD_KEY_SEPARATOR", "explanation"]

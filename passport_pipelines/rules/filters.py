@@ -71,8 +71,9 @@ def apply_filters(con: duckdb.DuckDBPyConnection, relations: dict[str, str], fil
             continue
         entity = ENTITY_TYPES[kind]
         scope = f"role IN ({', '.join(lit(r) for r in PERSON_ROLES[kind])}) AND " if kind in PERSON_ROLES else ""
-        cases = " ".join(f"WHEN coalesce({scope}({_exclusion(kind, rule, school_year, relations.get('academic_sessions'))}),"
-                         f" false) THEN {number}" for number, rule in enumerate(rules))
+        sessions = relations.get("academic_sessions")
+        cases = " ".join(f"WHEN coalesce({scope}({_exclusion(kind, rule, school_year, sessions)}), false) THEN {number}"
+                         for number, rule in enumerate(rules))
         con.execute(f"""CREATE OR REPLACE TEMP TABLE rules__filtered AS
             SELECT sourced_id, CASE {cases} END AS rule FROM {relations[entity]}
             WHERE {left_out.remaining(entity)} AND rule IS NOT NULL""")

@@ -34,8 +34,10 @@ def check_requirements(con: duckdb.DuckDBPyConnection, relations: dict[str, str]
             col = ident(name)
             missing = f"{scope}({col} IS NULL OR trim(CAST({col} AS VARCHAR)) = '') AND {left_out.remaining(entity)}"
             # One scan per requirement: the missing rows' ids, counted, sampled and, to skip, left out.
-            con.execute(f"CREATE OR REPLACE TEMP TABLE rules__missing AS SELECT sourced_id FROM {relation} WHERE {missing}")
-            n, ids = con.execute(f"SELECT count(*), coalesce(min(sourced_id, {SAMPLE}), []) FROM rules__missing").fetchone()
+            con.execute(f"CREATE OR REPLACE TEMP TABLE rules__missing AS "
+                        f"SELECT sourced_id FROM {relation} WHERE {missing}")
+            n, ids = con.execute(f"SELECT count(*), coalesce(min(sourced_id, {SAMPLE}), []) "
+                                 f"FROM rules__missing").fetchone()
             if rule == "skip_if_missing":
                 con.execute(f"INSERT INTO {left_out.REMOVED} SELECT {lit(entity)}, sourced_id FROM rules__missing")
             results.append(RequirementResult(key, name, rule, n, list(ids)))

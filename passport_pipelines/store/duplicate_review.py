@@ -30,13 +30,14 @@ import pyarrow.parquet as pq
 from sqlalchemy import and_, func, insert, or_, select, update
 
 from passport_pipelines.changes.changeset import own_golden_id
+from passport_pipelines.model import entities
 from passport_pipelines.store import schema
 from passport_pipelines.store.arrow_connection import ArrowConnection
 from passport_pipelines.store.golden_store import GoldenStore
 
 ENTITY = "users"
 SECONDARY_ACTIONS = ("delete", "ignore", "create-new")
-SEPARATOR = "\x1f"
+RECORD_KEY_SEPARATOR = "\x1f"  # chr(31): joins source and sourced id in a pair's keys; in no id
 
 
 class ReviewError(ValueError):
@@ -156,7 +157,8 @@ class DuplicateReview:
             pairs += [(r.primary_source, r.primary_sourced_id, r.secondary_source, r.secondary_sourced_id)
                       for r in conn.execute(select(d).where(d.c.district == district, d.c.school_year == school_year,
                                                             d.c.action == "create-new", d.c.case_id.is_(None)))]
-        keys = sorted({tuple(sorted((f"{a}{SEPARATOR}{b}", f"{x}{SEPARATOR}{y}"))) for a, b, x, y in pairs})
+        keys = sorted({tuple(sorted((f"{a}{RECORD_KEY_SEPARATOR}{b}", f"{x}{RECORD_KEY_SEPARATOR}{y}")))
+                       for a, b, x, y in pairs})
         return pa.table({"left_key": pa.array([k[0] for k in keys], pa.string()),
                          "right_key": pa.array([k[1] for k in keys], pa.string())})
 
@@ -194,7 +196,8 @@ class DuplicateReview:
             status = dict(conn.execute(select(c.c.status, func.count()).where(where).group_by(c.c.status)).all())
             domains = dict(conn.execute(select(c.c.domain, func.count()).where(where, c.c.status == "pending")
                                         .group_by(c.c.domain)).all())
-        return {"pending": status.get("pending", 0), "resolved": status.get("resolved", 0), "pending_by_domain": domains}
+        return {"pending": status.get("pending", 0), "resolved": status.get("resolved", 0),
+                "pending_by_domain": domains}
 
     def last_decided_at(self, district: str, school_year: str) -> datetime | None:
         """When the latest decision by a person (a resolution or an undo) was made."""
@@ -340,8 +343,6 @@ class DuplicateReview:
 
 
 def _check_fields(take: list[str]) -> None:
-    from passport_pipelines.model import entities
-
     allowed = set(entities.content_columns("users")) | {"birth_date", "sex"}
     unknown = [f for f in take if f not in allowed]
     if unknown:

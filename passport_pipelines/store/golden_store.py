@@ -146,9 +146,11 @@ class GoldenStore:
                    "AND t.source = w.source AND t.sourced_id = w.sourced_id")
             return ac.fetch(sql, [district, school_year], self._schema(entity, cols))
 
-    def current_records(self, district: str, school_year: str, entity: str) -> pa.Table:
-        """The committed, not deleted records of an entity, with golden ids: what is delivered."""
-        cols = ["golden_id", *entities.columns(entity)]
+    def current_records(self, district: str, school_year: str, entity: str,
+                        columns: Sequence[str] | None = None) -> pa.Table:
+        """The committed, not deleted records of an entity, with golden ids: what is delivered.
+        ``columns``: only these (of ``golden_id`` and the canonical columns)."""
+        cols = list(columns) if columns is not None else ["golden_id", *entities.columns(entity)]
         with ArrowConnection(self.url) as ac:
             sql = (f"SELECT {self._select(entity, cols)} FROM {schema.golden_table_name(entity)} "
                    f"WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} AND deleted_version IS NULL")
@@ -165,7 +167,8 @@ class GoldenStore:
                     f"AND school_year = {ac.ph(4)} AND deleted_version IS NULL)") if merged else ""
             sql = (f"SELECT source, sourced_id, golden_id FROM {table} "
                    f"WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} AND (deleted_version IS NULL{also})")
-            return ac.fetch(sql, [district, school_year] * (2 if merged else 1), pa.schema([(n, pa.string()) for n in names]))
+            params = [district, school_year] * (2 if merged else 1)
+            return ac.fetch(sql, params, pa.schema([(n, pa.string()) for n in names]))
 
     def count_records(self, district: str, school_year: str) -> dict[str, int]:
         out = {}
