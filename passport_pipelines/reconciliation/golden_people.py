@@ -61,17 +61,21 @@ def golden_people_view(con: duckdb.DuckDBPyConnection, entity: str, view: str, *
         else:  # status, source and the like: from the record ranked first overall
             chosen.append(f"arg_min({ident(col)}, {key}) AS {ident(col)}")
     take_join = (f"LEFT JOIN {takes} AS tk ON tk.golden_id = t.sourced_id" if takes else "")
-    base, out = f"records__{entity}", f"golden_people__{entity}"
-    # Materialized once: the delivered view joins every reference, and is read three times here.
+    base, merged, out = f"records__{entity}", f"merged__{entity}", f"golden_people__{entity}"
+    # Materialized once: the delivered view joins every reference, and is read twice here.
     con.execute(f"CREATE OR REPLACE TEMP TABLE {base} AS SELECT * FROM {view}")
-    merged = f"(SELECT sourced_id FROM {base} GROUP BY sourced_id HAVING count(*) > 1" + \
-        (f" UNION SELECT golden_id FROM {takes})" if takes else ")")
-    con.execute(f"""CREATE OR REPLACE TEMP VIEW {out} AS
-        SELECT {', '.join(ident(c) for c in columns)} FROM {base} WHERE sourced_id NOT IN {merged}
+    _merged_ids(con, merged, base, "sourced_id", takes)
+    if con.execute(f"SELECT count(*) FROM {merged}").fetchone()[0] == 0:
+        return base  # nobody merged: every record is a person of its own
+    # Joins against a small table of merged ids, not IN-subqueries: DuckDB 1.5 can stall on a
+    # UNION of NOT IN / IN over the same million-row table.
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {out} AS
+        SELECT {', '.join(ident(c) for c in columns)} FROM {base} AS b
+        ANTI JOIN {merged} AS m ON m.sourced_id = b.sourced_id
         UNION ALL
         SELECT {', '.join(chosen)}
-        FROM (SELECT * FROM {base} WHERE sourced_id IN {merged}) AS t {take_join}
-        GROUP BY sourced_id""")
+        FROM (SELECT b.* FROM {base} AS b SEMI JOIN {merged} AS m ON m.sourced_id = b.sourced_id) AS t {take_join}
+        GROUP BY t.sourced_id""")
     return out
 
 
@@ -88,9 +92,16 @@ def lineage_rows(con: duckdb.DuckDBPyConnection, records: str, *, master_fields:
             origin = f"coalesce(any_value(tk.record) FILTER (WHERE tk.field = {lit(col)}), {origin})"
         pairs.append(f"{lit(col)}, {origin}")
     take_join = f"LEFT JOIN {takes} AS tk ON tk.golden_id = t.golden_id" if takes else ""
-    merged = f"(SELECT golden_id FROM {records} GROUP BY golden_id HAVING count(*) > 1" + \
-        (f" UNION SELECT golden_id FROM {takes})" if takes else ")")
+    _merged_ids(con, "merged__lineage", records, "golden_id", takes)
     return con.execute(f"""
         SELECT t.golden_id, CAST(json_object({', '.join(pairs)}) AS VARCHAR) AS lineage
-        FROM (SELECT * FROM {records} WHERE golden_id IN {merged}) AS t {take_join}
+        FROM (SELECT r.* FROM {records} AS r SEMI JOIN merged__lineage AS m ON m.sourced_id = r.golden_id) AS t
+        {take_join}
         GROUP BY t.golden_id ORDER BY t.golden_id""").to_arrow_table()
+
+
+def _merged_ids(con: duckdb.DuckDBPyConnection, table: str, records: str, key: str, takes: str | None) -> None:
+    """``table(sourced_id)``: the golden ids of people with more than one record, or with taken fields."""
+    taken = f" UNION SELECT golden_id FROM {takes}" if takes else ""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS "
+                f"SELECT {key} AS sourced_id FROM {records} GROUP BY {key} HAVING count(*) > 1{taken}")
