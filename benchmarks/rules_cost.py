@@ -73,9 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each; the fastest counts")
-    parser.add_argument("--no-prefix", action="store_true",
-                        help="leave out sis_id_prefix: it turns ids of up to 12 bytes (stored inline by DuckDB) into "
-                             "longer ones, which every later pass pays for")
+    parser.add_argument("--no-prefix", action="store_true", help="leave out sis_id_prefix (what it costs)")
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="passport-rules-bench-"))
     os.environ["PASSPORT_HOME"] = str(workdir / "home")
