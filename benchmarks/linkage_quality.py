@@ -85,17 +85,23 @@ def describe(domains: list[MatchDomain]) -> None:
         print(f"  {d.name}: {d.match}{extra} on {', '.join(d.attributes)} ({d.resolution})")
 
 
-def run_febrl() -> None:
-    records, truth = febrl_records()
-    print(f"(a) FEBRL3: {len(records)} records, {len(truth)} true duplicate pairs")
-    describe(FEBRL_DOMAINS)
+def measure(records, domains, truth):
+    """Run the engine and print candidates, time, and the scores of detected and merged pairs."""
+    describe(domains)
     start = time.perf_counter()
-    result = find_duplicates(records, FEBRL_DOMAINS)
+    result = find_duplicates(records, domains)
     seconds = time.perf_counter() - start
     detected, merged = pair_sets(result)
     print(f"  {result.candidates} candidate pairs, {seconds:.2f} s")
     print(f"  detected (merge or review): {scores(detected, truth)}")
     print(f"  merge only:                 {scores(merged, truth)}")
+    return result, detected, merged
+
+
+def run_febrl() -> None:
+    records, truth = febrl_records()
+    print(f"(a) FEBRL3: {len(records)} records, {len(truth)} true duplicate pairs")
+    measure(records, FEBRL_DOMAINS, truth)
 
 
 def run_district(people: int, seed: int) -> None:
@@ -103,14 +109,7 @@ def run_district(people: int, seed: int) -> None:
     records, truth = district.records, district.duplicate_pairs
     print(f"(b) synthetic district: {people} people, {records.num_rows} records, {len(truth)} duplicate pairs "
           f"({', '.join(f'{k} {v}' for k, v in district.kinds.items())}), {len(district.twin_pairs)} twin pairs")
-    describe(DISTRICT_DOMAINS)
-    start = time.perf_counter()
-    result = find_duplicates(records, DISTRICT_DOMAINS)
-    seconds = time.perf_counter() - start
-    detected, merged = pair_sets(result)
-    print(f"  {result.candidates} candidate pairs, {seconds:.2f} s")
-    print(f"  detected (merge or review): {scores(detected, truth)}")
-    print(f"  merge only:                 {scores(merged, truth)}")
+    result, detected, merged = measure(records, DISTRICT_DOMAINS, truth)
     # Twins merged: directly, or through a cluster.
     cluster_of = dict(zip(result.clusters["record_key"].to_pylist(), result.clusters["cluster_key"].to_pylist()))
     twins_merged = sum(1 for a, b in district.twin_pairs if a in cluster_of and cluster_of.get(a) == cluster_of.get(b))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from passport_pipelines.store.duplicate_review import DuplicateReview
+from passport_pipelines.store.duplicate_review import DuplicateReview, RecordRef
 from passport_pipelines.store.golden_store import GoldenStore
 
 DEMOGRAPHIC_FIELDS = ("birth_date", "sex")
@@ -20,12 +20,13 @@ class ReviewEffects:
 
 
 def review_effects(store: GoldenStore, district: str, school_year: str) -> ReviewEffects:
-    decisions = [d for d in DuplicateReview(store).effective(district, school_year)
-                 if d["action"] in ("delete", "ignore")]
+    review = DuplicateReview(store)
+    decisions = [d for d in review.effective(district, school_year) if d["action"] in ("delete", "ignore")]
     ignored = [(d["secondary_source"], d["secondary_sourced_id"]) for d in decisions if d["action"] == "ignore"]
     takes: dict[str, list[tuple[str, str, str, str]]] = {"users": [], "demographics": []}
-    primaries = {(d["primary_source"], d["primary_sourced_id"]) for d in decisions if d["take_fields"]}
-    golden = _golden_ids(store, district, school_year, primaries)
+    primaries = sorted({RecordRef(d["primary_source"], d["primary_sourced_id"]) for d in decisions if d["take_fields"]},
+                       key=str)
+    golden = review.golden_ids(district, school_year, primaries)
     for entity in takes:
         wanted = [d for d in decisions if any((f in DEMOGRAPHIC_FIELDS) == (entity == "demographics")
                                               for f in d["take_fields"])]
@@ -37,7 +38,7 @@ def review_effects(store: GoldenStore, district: str, school_year: str) -> Revie
         rows = {(r["source"], r["sourced_id"]): r for r in stored}
         for d in wanted:
             row = rows.get((d["secondary_source"], d["secondary_sourced_id"]))
-            target = golden.get((d["primary_source"], d["primary_sourced_id"]))
+            target = golden.get(RecordRef(d["primary_source"], d["primary_sourced_id"]))
             if row is None or target is None:
                 continue
             for f in d["take_fields"]:
@@ -50,12 +51,3 @@ def review_effects(store: GoldenStore, district: str, school_year: str) -> Revie
                             "field": pa.array([t[1] for t in rows], pa.string()),
                             "value": pa.array([t[2] for t in rows], pa.string()),
                             "record": pa.array([t[3] for t in rows], pa.string())}) for e, rows in takes.items()})
-
-
-def _golden_ids(store: GoldenStore, district: str, school_year: str, refs: set[tuple[str, str]]) -> dict:
-    if not refs:
-        return {}
-    table = store.stored_keys(district, school_year, "users", sorted({r[0] for r in refs}))
-    wanted = set(refs)
-    return {(s, k): g for s, k, g in zip(table.column("source").to_pylist(), table.column("sourced_id").to_pylist(),
-                                         table.column("golden_id").to_pylist()) if (s, k) in wanted}

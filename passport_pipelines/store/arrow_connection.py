@@ -7,9 +7,12 @@ updates bind whole Arrow columns. A write happens inside one transaction of this
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import Iterator, Sequence
 
+import numpy as np
 import pyarrow as pa
 from sqlalchemy.engine import make_url
 
@@ -55,6 +58,26 @@ class ArrowConnection:
     def ph(self, position: int) -> str:
         """The placeholder of the position-th parameter (1-based)."""
         return "?" if self.backend == "sqlite" else f"${position}"
+
+    def value_ph(self, position: int, value) -> str:
+        """The placeholder of a parameter ``value`` (see ``param``): typed on PostgreSQL, where a text
+        parameter does not go into a JSON or timestamp column by itself."""
+        ph = self.ph(position)
+        if self.backend == "postgresql" and isinstance(value, datetime):
+            return f"CAST({ph} AS TIMESTAMPTZ)"
+        if self.backend == "postgresql" and isinstance(value, (dict, list)):
+            return f"CAST({ph} AS JSON)"
+        return ph
+
+    def param(self, value):
+        """A Python value as this driver binds it: JSON text for dicts and lists, timestamps as text."""
+        if isinstance(value, datetime):
+            # SQLAlchemy's own SQLite format (naive UTC), so its readers parse what the bulk path writes.
+            return value.isoformat() if self.backend == "postgresql" else \
+                value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+        if isinstance(value, (dict, list)):
+            return json.dumps(value)
+        return value
 
     def placeholders(self, count: int, start: int = 1) -> str:
         return ", ".join(self.ph(i) for i in range(start, start + count))
@@ -127,3 +150,9 @@ class ArrowConnection:
             self.execute("COMMIT") if sqlite else self._conn.commit()
         finally:
             self._in_transaction = False
+
+
+def const_array(value, n: int, type_: pa.DataType | None = None) -> pa.Array:
+    """An array of n copies of one value."""
+    type_ = type_ or pa.string()
+    return pa.array([value], type_).take(pa.array(np.zeros(n, dtype=np.int32))) if n else pa.array([], type_)

@@ -32,7 +32,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from passport_pipelines.changes.changeset import own_golden_id
 from passport_pipelines.model import entities
 from passport_pipelines.store import schema
-from passport_pipelines.store.arrow_connection import ArrowConnection
+from passport_pipelines.store.arrow_connection import ArrowConnection, const_array
 from passport_pipelines.store.golden_store import GoldenStore
 
 ENTITY = "users"
@@ -84,7 +84,7 @@ def findings_writer(folder: Path, *, district: str, school_year: str, committed_
         ac.execute_many(
             f"UPDATE {table} SET golden_id = {ac.ph(1)} WHERE district = {ac.ph(2)} AND school_year = {ac.ph(3)} "
             f"AND source = {ac.ph(4)} AND sourced_id = {ac.ph(5)}",
-            pa.table({"g": links.column("golden_id"), "d": _const(district, n), "y": _const(school_year, n),
+            pa.table({"g": links.column("golden_id"), "d": const_array(district, n), "y": const_array(school_year, n),
                       "s": links.column("source"), "k": links.column("sourced_id")}))
         merges = pq.read_table(folder / "merges.parquet").to_pylist()
         _insert_json(ac, "duplicate_decisions", [{
@@ -110,33 +110,13 @@ def _explanation(row: dict) -> dict:
 
 
 def _insert_json(ac: ArrowConnection, table: str, rows: list[dict]) -> None:
-    """Insert rows whose dict/list values go to JSON columns (cast on PostgreSQL)."""
+    """Insert rows whose dict/list values go to JSON columns."""
     if not rows:
         return
     names = list(rows[0])
-    exprs = []
-    for i, name in enumerate(names, start=1):
-        value = rows[0][name]
-        ph = ac.ph(i)
-        if ac.backend == "postgresql" and isinstance(value, (dict, list)):
-            ph = f"CAST({ph} AS JSON)"
-        elif ac.backend == "postgresql" and isinstance(value, datetime):
-            ph = f"CAST({ph} AS TIMESTAMPTZ)"
-        exprs.append(ph)
-    columns = {}
-    for name in names:
-        values = [r[name] for r in rows]
-        if isinstance(values[0], (dict, list)):
-            values = [json.dumps(v) for v in values]
-        elif isinstance(values[0], datetime):
-            values = [v.isoformat() if ac.backend == "postgresql" else
-                      v.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f") for v in values]
-        columns[name] = pa.array(values)
+    exprs = [ac.value_ph(i, rows[0][name]) for i, name in enumerate(names, start=1)]
+    columns = {name: pa.array([ac.param(r[name]) for r in rows]) for name in names}
     ac.execute_many(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(exprs)})", pa.table(columns))
-
-
-def _const(value: str, n: int) -> pa.Array:
-    return pa.array([value] * n, pa.string())
 
 
 # ------------------------------------------------------------------ read and decided by people
@@ -199,6 +179,13 @@ class DuplicateReview:
         return {"pending": status.get("pending", 0), "resolved": status.get("resolved", 0),
                 "pending_by_domain": domains}
 
+    def golden_ids(self, district: str, school_year: str, refs: list[RecordRef]) -> dict[RecordRef, str]:
+        """The golden id of each record (deleted or not) that is on record."""
+        if not refs:
+            return {}
+        with self.engine.connect() as conn:
+            return {ref: golden for ref, (golden, _) in _golden_ids(conn, district, school_year, refs).items()}
+
     def last_decided_at(self, district: str, school_year: str) -> datetime | None:
         """When the latest decision by a person (a resolution or an undo) was made."""
         d = schema.duplicate_decisions
@@ -221,7 +208,7 @@ class DuplicateReview:
             ac.execute(f"DELETE FROM golden_lineage WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} "
                        f"AND entity = {ac.ph(3)}", [district, school_year, ENTITY])
             ac.ingest("golden_lineage", pa.table({
-                "district": _const(district, n), "school_year": _const(school_year, n), "entity": _const(ENTITY, n),
+                "district": const_array(district, n), "school_year": const_array(school_year, n), "entity": const_array(ENTITY, n),
                 "golden_id": rows.column("golden_id"), "version_id": pa.array([version_id] * n, pa.int32()),
                 "lineage": rows.column("lineage")}))
 

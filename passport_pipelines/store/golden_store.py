@@ -8,12 +8,10 @@ both databases receive them through ADBC (``arrow_connection.py``).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Sequence
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Engine, func, select, update
@@ -21,7 +19,7 @@ from sqlalchemy import Engine, func, select, update
 from passport_pipelines.changes.changeset import ChangeSet
 from passport_pipelines.model import entities
 from passport_pipelines.store import schema
-from passport_pipelines.store.arrow_connection import ArrowConnection
+from passport_pipelines.store.arrow_connection import ArrowConnection, const_array
 from passport_pipelines.store.engine import create_store_engine, migrate
 
 REBUILD_INDEX_ROWS = 200_000
@@ -243,13 +241,8 @@ class GoldenStore:
             if value is None:
                 exprs.append("NULL")
                 continue
-            params.append(_db_value(ac, value))
-            ph = ac.ph(len(params))
-            if ac.backend == "postgresql" and isinstance(value, datetime):
-                ph = f"CAST({ph} AS TIMESTAMPTZ)"
-            elif ac.backend == "postgresql" and isinstance(value, dict):
-                ph = f"CAST({ph} AS JSON)"
-            exprs.append(ph)
+            params.append(ac.param(value))
+            exprs.append(ac.value_ph(len(params), value))
         return int(ac.scalar(f"INSERT INTO versions ({', '.join(cols)}) VALUES ({', '.join(exprs)}) RETURNING id",
                              params))
 
@@ -269,11 +262,11 @@ class GoldenStore:
             if rebuild:
                 ac.execute(f"DROP INDEX {_qi('ix_' + table + '_golden_id')}")
             ac.ingest(table, pa.table({
-                "district": _const(info.district, n), "school_year": _const(info.school_year, n),
+                "district": const_array(info.district, n), "school_year": const_array(info.school_year, n),
                 **{c: new.column(c) for c in canon},
                 "golden_id": new.column("golden_id"),
-                "first_version": _const(version_id, n, pa.int32()),
-                "last_version": _const(version_id, n, pa.int32()),
+                "first_version": const_array(version_id, n, pa.int32()),
+                "last_version": const_array(version_id, n, pa.int32()),
             }))
             del new
             if rebuild:
@@ -285,8 +278,8 @@ class GoldenStore:
                 f"UPDATE {table} SET {sets}, last_version = {ac.ph(k + 1)}, deleted_version = NULL "
                 f"WHERE district = {ac.ph(k + 2)} AND school_year = {ac.ph(k + 3)} AND source = {ac.ph(k + 4)} "
                 f"AND sourced_id = {ac.ph(k + 5)}",
-                pa.table({**{c: old.column(c) for c in content}, "_v": _const(version_id, m, pa.int32()),
-                          "_d": _const(info.district, m), "_y": _const(info.school_year, m),
+                pa.table({**{c: old.column(c) for c in content}, "_v": const_array(version_id, m, pa.int32()),
+                          "_d": const_array(info.district, m), "_y": const_array(info.school_year, m),
                           "_s": old.column("source"), "_k": old.column("sourced_id")}),
             )
             self._log(ac, version_id, entity, old.select(["golden_id", "source", "sourced_id", "change",
@@ -298,20 +291,20 @@ class GoldenStore:
                 f"UPDATE {table} SET deleted_version = {ac.ph(1)}, last_version = {ac.ph(2)} "
                 f"WHERE district = {ac.ph(3)} AND school_year = {ac.ph(4)} AND source = {ac.ph(5)} "
                 f"AND sourced_id = {ac.ph(6)}",
-                pa.table({"_v": _const(version_id, n, pa.int32()), "_l": _const(version_id, n, pa.int32()),
-                          "_d": _const(info.district, n), "_y": _const(info.school_year, n),
+                pa.table({"_v": const_array(version_id, n, pa.int32()), "_l": const_array(version_id, n, pa.int32()),
+                          "_d": const_array(info.district, n), "_y": const_array(info.school_year, n),
                           "_s": deletes.column("source"), "_k": deletes.column("sourced_id")}),
             )
             self._log(ac, version_id, entity, pa.table({
                 "golden_id": deletes.column("golden_id"), "source": deletes.column("source"),
-                "sourced_id": deletes.column("sourced_id"), "change": _const("deleted", n),
+                "sourced_id": deletes.column("sourced_id"), "change": const_array("deleted", n),
                 "changed_fields": deletes.column("reason"),
             }))
 
     def _log(self, ac: ArrowConnection, version_id: int, entity: str, rows: pa.Table) -> None:
         n = rows.num_rows
         ac.ingest("record_changes", pa.table({
-            "version_id": _const(version_id, n, pa.int32()), "entity": _const(entity, n),
+            "version_id": const_array(version_id, n, pa.int32()), "entity": const_array(entity, n),
             **{c: rows.column(c).cast(pa.string()) for c in ("golden_id", "source", "sourced_id", "change",
                                                              "changed_fields")},
         }))
@@ -338,22 +331,6 @@ class GoldenStore:
         d = schema.deliveries
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(select(d).where(d.c.version_id == version_id)).mappings()]
-
-
-def _const(value, n: int, type_: pa.DataType | None = None) -> pa.Array:
-    """An array of n copies of one value."""
-    type_ = type_ or pa.string()
-    return pa.array([value], type_).take(pa.array(np.zeros(n, dtype=np.int32))) if n else pa.array([], type_)
-
-
-def _db_value(ac: ArrowConnection, value):
-    if isinstance(value, datetime):
-        # SQLAlchemy's own SQLite format (naive UTC), so its readers parse what the bulk path writes.
-        return value.isoformat() if ac.backend == "postgresql" else \
-            value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, dict):
-        return json.dumps(value)
-    return value
 
 
 def _qi(name: str) -> str:
