@@ -86,10 +86,10 @@ def duplicates_metadata(instance) -> dict:
 def run(district: str, instance):
     import dagster as dg
 
-    from passport_pipelines.assets.golden_records import COMMITTED_BY_TAG
     from passport_pipelines.definitions import defs
     from passport_pipelines.jobs import ROSTER_SYNC
     from passport_pipelines.partitions import district_partitions, sync_partition_key
+    from passport_pipelines.run_tags import COMMITTED_BY_TAG
 
     if not instance.has_dynamic_partition(district_partitions.name, district):
         instance.add_dynamic_partitions(district_partitions.name, [district])

@@ -1,13 +1,32 @@
-"""Jobs a district data engineer launches: the full roster sync of one district × school year."""
+"""Jobs a district data engineer launches: the full roster sync of one district × school year, as
+a preview, and the commit of an approved held sync."""
 
 from __future__ import annotations
 
 import dagster as dg
 
+from passport_pipelines.run_tags import PREVIEW_TAG
+
 ROSTER_SYNC = "roster_sync"
+PREVIEW_SYNC = "preview_sync"
+COMMIT_APPROVED_SYNC = "commit_approved_sync"
+
+_SYNC = dg.AssetSelection.groups("roster_sync")
 
 roster_sync_job = dg.define_asset_job(
-    ROSTER_SYNC,
-    selection=dg.AssetSelection.groups("roster_sync"),
+    ROSTER_SYNC, selection=_SYNC,
     description="Extract, validate, normalize, detect changes, commit and deliver one district's school year.",
+)
+
+preview_sync_job = dg.define_asset_job(
+    PREVIEW_SYNC, selection=_SYNC, tags={PREVIEW_TAG: "true"},
+    description="The roster sync, held before anything is committed: its change set waits as a held "
+                "version for approve_sync or reject_sync.",
+)
+
+commit_approved_sync_job = dg.define_asset_job(
+    COMMIT_APPROVED_SYNC,
+    selection=dg.AssetSelection.assets("golden_records").downstream(),
+    description="Commit and deliver an approved held version (launched by the approval_sensor with the "
+                "version in the passport/approved_version tag).",
 )

@@ -85,8 +85,10 @@ def test_a_drop_is_recognised_by_exactly_its_files(tmp_path):
 @pytest.mark.slow
 def test_sync_commits_schools_people_and_roles_and_deletes_who_left(tmp_path, passport_home, store_url):
     drop = write_basic_identity(tmp_path / "drop")
+    # One of four people leaving is 25%, more than the default hold threshold of a real district.
     write_integration(tmp_path / "integrations", "lakeside", [
-        {"name": "provisioning", "type": "csv", "path": str(drop), "schema": SCHEMA, "mode": "full"}])
+        {"name": "provisioning", "type": "csv", "path": str(drop), "schema": SCHEMA, "mode": "full"}],
+        change_control={"sync_hold": {"*": {}}})
     with dg.instance_for_test() as instance:
         first = run_sync(instance, "lakeside")
         assert first["status"] == "successfully in production", first["errors"]

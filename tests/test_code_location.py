@@ -45,9 +45,15 @@ def test_definitions_load_without_warnings_from_our_code(fresh_imports):
     assert defs.resolve_job_def("test_connection") is not None
     assert defs.resolve_job_def("resolve_duplicate") is not None
     assert defs.resolve_job_def("undo_duplicate_decision") is not None
+    for job in ("preview_sync", "commit_approved_sync", "approve_sync", "reject_sync"):
+        assert defs.resolve_job_def(job) is not None
+    assert defs.resolve_job_def("preview_sync").tags["passport/preview"] == "true"
+    assert defs.resolve_schedule_def("district_syncs").cron_schedule == "*/5 * * * *"
+    for sensor in ("integration_registry", "approval_sensor", "new_drops"):
+        assert defs.resolve_sensor_def(sensor) is not None
     checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
     assert checks == {"drop_is_valid", "references_resolve", "canonical_schema", "data_requirements",
-                      "review_queue_growth"}
+                      "review_queue_growth", "sync_hold"}
 
 
 def test_production_instance_config_has_the_queue_and_pools(tmp_path, monkeypatch):

@@ -46,7 +46,7 @@ def build_api_extracts_asset(source_type: str) -> dg.AssetsDefinition:
     def _extracts(context: dg.AssetExecutionContext) -> dg.Output:
         district, school_year = partition_of(context)
         integration = context.resources.integrations.load(district)
-        refuse_unless_syncable(integration, school_year)
+        refuse_unless_syncable(integration, school_year, context.run.tags)
         connector = getattr(context.resources, resource_key(source_type))
         store = context.resources.golden_store.store()
         extracts = []

@@ -1,52 +1,42 @@
 """Golden records: the change set committed to the golden store as the next version."""
 
 
-from datetime import datetime
-from pathlib import Path
-
 import dagster as dg
 
-from passport_pipelines.credentials.store import credential_writes
 from passport_pipelines.partitions import partition_of, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
-from passport_pipelines.store.duplicate_review import findings_writer
-from passport_pipelines.sync.changes import RosterChanges
-from passport_pipelines.sync.commit import commit_changes
-
-COMMITTED_BY_TAG = "passport/committed_by"
+from passport_pipelines.run_tags import APPROVED_VERSION_TAG, started_by
+from passport_pipelines.sync.commit import commit_info, commit_sync
+from passport_pipelines.sync.held_changes import discard_all
+from passport_pipelines.sync.hold_gate import SyncHeld, approved_payload
 
 
 @dg.asset(partitions_def=sync_partitions, group_name="roster_sync", kinds={"sqlalchemy"})
 def golden_records(context: dg.AssetExecutionContext, roster_changes: dict, golden_store: GoldenStoreResource):
     """The district's committed rosters with stable golden ids. Committed in one transaction:
-    a failure leaves the store exactly as it was."""
+    a failure leaves the store exactly as it was. A held sync is committed only by the run its
+    approval launches (the `approval_sensor`), from the change set it held."""
     district, school_year = partition_of(context)
-    sources = roster_changes["sources"]
-    filtered = {s["source"]: s["filtered"] for s in sources}
-    modes = sorted({s["upload_mode"] for s in sources})
-    fingerprints = {n["source"]: n["fingerprint"] for n in roster_changes["normalized"]}
-    # SSO credentials are written in the version's own transaction: both land, or neither.
-    credentials = credential_writes(sources, district=district, school_year=school_year)
-    committed_by = context.run.tags.get(COMMITTED_BY_TAG, "dagster")
-    changes = RosterChanges(**roster_changes["changes"])
-    # Duplicate people found by this sync: merges and review cases land with the version, or not at all.
-    duplicates = [findings_writer(Path(changes.duplicates_folder), district=district, school_year=school_year,
-                                  committed_by=committed_by)] if changes.duplicates_folder else []
-    version = commit_changes(
-        changes, district=district, school_year=school_year,
-        run_id=context.run.run_id, mode="+".join(modes), committed_by=committed_by,
-        started_at=datetime.fromisoformat(roster_changes["started_at"]), filtered=filtered,
-        sources={s["source"]: {"type": s.get("source_type", "csv"), "schema": s["schema"], "mode": s["upload_mode"],
-                               "files": s["file_modes"], "fingerprint": fingerprints.get(s["source"]),
-                               "cursor": s.get("cursor")} for s in sources},
-        archive_path=str(sources[0]["archive"]).rsplit("/", 1)[0] if sources else None,
-        store=golden_store.store(), also=[*credentials, *duplicates],
-    )
+    store = golden_store.store()
+    approved_id = context.run.tags.get(APPROVED_VERSION_TAG)
+    if approved_id:
+        held = approved_payload(store, int(approved_id), district=district, school_year=school_year)
+        payload, committed_by, run_id = held.held_changes, held.committed_by, context.run.run_id
+    else:
+        if roster_changes.get("held_version"):
+            # Materialized by hand after a held sync: the held change set waits for its approval.
+            raise SyncHeld(district, school_year, roster_changes["held_version"]["number"])
+        payload, committed_by, run_id = roster_changes, started_by(context.run.tags), context.run.run_id
+    info = commit_info(payload, district=district, school_year=school_year, run_id=run_id, committed_by=committed_by)
+    version, credential_counts = commit_sync(payload, info, store,
+                                             approved_version_id=int(approved_id) if approved_id else None)
+    # The commit superseded any held change set of this district's year.
+    discard_all(district, school_year)
     context.log.info(f"committed {district} {school_year} version {version.number}")
-    credential_counts = {w.source: w.counts for w in credentials}  # counts only: never a secret
     return dg.Output(
         version.as_dict(),
         metadata={"version": version.number, "status": version.status,
                   "changes": dg.MetadataValue.json(version.changes),
-                  **({"sso_credentials": dg.MetadataValue.json(credential_counts)} if credentials else {})},
+                  **({"approved_by": version.decided_by} if approved_id else {}),
+                  **({"sso_credentials": dg.MetadataValue.json(credential_counts)} if credential_counts else {})},
     )

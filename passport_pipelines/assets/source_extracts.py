@@ -42,7 +42,7 @@ def source_extracts(context: dg.AssetExecutionContext, golden_store: GoldenStore
     row, next to the API extracts of the connector assets."""
     district, school_year = partition_of(context)
     integration = integrations.load(district)
-    refuse_unless_syncable(integration, school_year)
+    refuse_unless_syncable(integration, school_year, context.run.tags)
     store = golden_store.store()
     # The run's start, not this step's: API extracts ran before and their cursors start there.
     started_at = datetime.fromtimestamp(context.instance.get_run_stats(context.run.run_id).start_time

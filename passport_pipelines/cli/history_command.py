@@ -1,12 +1,25 @@
-"""passport history: the versions of a district, newest last."""
+"""passport history / download: the versions of a district, and the original files of one."""
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 import click
 
 from passport_pipelines import settings
-from passport_pipelines.cli.output import emit_json
-from passport_pipelines.store.golden_store import GoldenStore
+from passport_pipelines.cli.output import emit_json, fail
+from passport_pipelines.store.golden_store import GoldenStore, Version
+from passport_pipelines.store.sync_holds import DecisionError, SyncHolds
+
+
+def _when(t) -> str:
+    return f"{t:%Y-%m-%d %H:%M}" if t else "-"
+
+
+def _entity_counts(v: Version) -> str:
+    return ", ".join(f"{e} +{c['added']} ~{c['updated']} -{c['deleted']}"
+                     for e, c in v.changes.items() if any(c.values())) or "no changes"
 
 
 @click.command("history")
@@ -14,7 +27,7 @@ from passport_pipelines.store.golden_store import GoldenStore
 @click.option("--school-year", help="Only this school year.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def history(district: str, school_year: str | None, as_json: bool) -> None:
-    """List DISTRICT's versions with status and change counts."""
+    """List DISTRICT's versions: status, started and committed at, by whom, mode, changes per entity."""
     store = GoldenStore(settings.database_url())
     versions = store.versions(district, school_year)
     if as_json:
@@ -23,7 +36,44 @@ def history(district: str, school_year: str | None, as_json: bool) -> None:
     if not versions:
         click.echo(f"no versions for {district}")
         return
+    click.echo(f"{'year':9} {'version':7} {'status':26} {'started':16} {'committed':16} {'by':22} mode")
     for v in versions:
-        totals = {k: sum(c[k] for c in v.changes.values()) for k in ("added", "updated", "deleted")}
-        click.echo(f"{v.school_year} v{v.number:<4} {v.status:28} {v.committed_at:%Y-%m-%d %H:%M} "
-                   f"{v.committed_by:20} +{totals['added']} ~{totals['updated']} -{totals['deleted']}")
+        mode = v.mode + (", no deletions" if any(e.get("deletions") is False for e in v.sources.values()) else "")
+        click.echo(f"{v.school_year:9} v{v.number:<6} {v.status:26} {_when(v.started_at):16} "
+                   f"{_when(v.committed_at):16} {v.committed_by:22} {mode}")
+        click.echo(f"{'':18}{_entity_counts(v)}")
+        if v.hold:
+            for reason in v.hold.get("reasons", []):
+                click.echo(f"{'':18}held: {reason}")
+        if v.decided_by:
+            click.echo(f"{'':18}{'approved' if v.status != 'rejected' else 'rejected'} by {v.decided_by} "
+                       f"{_when(v.decided_at)}".rstrip())
+
+
+@click.command("download")
+@click.argument("district")
+@click.argument("version", type=int)
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the files into (created; must be empty if it exists).")
+@click.option("--school-year", help="default: the latest school year with versions.")
+def download(district: str, version: int, out: Path, school_year: str | None) -> None:
+    """Copy the original files of DISTRICT's VERSION, as the sync received them, into OUT:
+    one folder per source, with its validation report."""
+    store = GoldenStore(settings.database_url())
+    if school_year is None:
+        years = sorted({v.school_year for v in store.versions(district)})
+        if not years:
+            fail(f"no versions for {district}")
+        school_year = years[-1]
+    try:
+        found = SyncHolds(store).find(district, school_year, version)
+    except DecisionError as exc:
+        fail(str(exc))
+    archive = Path(found.archive_path) if found.archive_path else None
+    if archive is None or not archive.is_dir():
+        fail(f"{district} {school_year} version {version}: its original files are no longer at {archive}")
+    if out.exists() and any(out.iterdir()):
+        fail(f"{out} is not empty")
+    shutil.copytree(archive, out, dirs_exist_ok=True)
+    files = sum(1 for p in out.rglob("*") if p.is_file())
+    click.echo(f"{district} {school_year} version {version}: {files} file(s) written to {out}")

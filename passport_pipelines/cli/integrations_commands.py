@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -10,9 +11,11 @@ from pydantic.fields import FieldInfo
 
 from passport_pipelines import settings
 from passport_pipelines.cli.output import emit_json, fail
-from passport_pipelines.config.integration import SLUG
-from passport_pipelines.config.sources import SOURCE_TYPES
+from passport_pipelines.config.integration import SLUG, Integration
 from passport_pipelines.config.loader import IntegrationError, load_all, load_integration
+from passport_pipelines.config.sources import SOURCE_TYPES
+from passport_pipelines.scheduling.due_times import next_due
+from passport_pipelines.store.golden_store import GoldenStore
 
 DEFAULT_SOURCE_NAMES = {"csv": "sis_export", "sftp": "sftp_drop", "powerschool": "powerschool",
                         "oneroster": "oneroster", "synergy": "synergy", "xpress": "xpress", "google": "google_workspace"}
@@ -120,21 +123,56 @@ def _current_school_year() -> str:
 @integrations.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_(as_json: bool) -> None:
-    """List the integration files and whether they are valid."""
+    """List the integrations: type, name, source, target, state, last run and next run."""
     found, errors = load_all()
-    rows = [{"district": i.district, "name": i.name, "state": i.state, "school_years": i.school_years,
-             "sources": [{"name": s.name, "type": s.type, "mode": s.mode, "schema": getattr(s, "schema_", None),
-                          "url": getattr(s, "base_url", None)} for s in i.sources],
-             "file": str(i.file)} for i in found.values()]
+    now = datetime.now(timezone.utc)
+    store = GoldenStore(settings.database_url()) if found else None
+    rows = [_row(i, store, now) for i in found.values()]
     if as_json:
         emit_json({"integrations": rows, "errors": errors})
+        return
+    if not rows and not errors:
+        click.echo(f"no integration files in {settings.integrations_dir()}")
+    if rows:
+        click.echo(f"{'district':20} {'type':7} {'name':22} {'source':28} {'target':22} {'state':28} "
+                   f"{'last run':44} next run")
+    for r in rows:
+        sources = ", ".join(f"{s['name']} ({s['type']})" for s in r["sources"])
+        last = r["last_run"]
+        last_text = f"{last['at'][:16].replace('T', ' ')} v{last['version']} {last['status']}" if last else "never"
+        click.echo(f"{r['district']:20} {r['type']:7} {r['name'][:22]:22} {sources[:28]:28} "
+                   f"{', '.join(r['targets'])[:22]:22} {r['state']:28} {last_text:44} {r['next_run'] or '-'}")
+    for error in errors:
+        click.echo(f"invalid: {error}", err=True)
+
+
+def _row(i: Integration, store: GoldenStore | None, now: datetime) -> dict:
+    versions = sorted(store.versions(i.district), key=lambda v: v.started_at or v.committed_at) if store else []
+    last = versions[-1] if versions else None
+    schedule = i.schedule
+    today = now.astimezone(schedule.zone).date()
+    if i.state == "paused":
+        state = "paused"
+    elif i.pause is not None and i.pause.covers(today):
+        state = f"paused until {i.pause.until}"
+    elif schedule.expired(now):
+        state = f"schedule expired {schedule.until}"
     else:
-        if not rows and not errors:
-            click.echo(f"no integration files in {settings.integrations_dir()}")
-        for r in rows:
-            srcs = ", ".join(f"{s['name']} ({s['type']}, {s['schema'] or s['url']}, {s['mode']})" for s in r["sources"])
-            click.echo(f"{r['district']:24} {r['state']:7} {','.join(r['school_years']):12} {srcs}")
-        for e in errors:
-            click.echo(f"invalid: {e}", err=True)
-    if errors:
-        raise SystemExit(1)
+        state = "active"
+    upcoming = next_due(schedule, now) if state == "active" else None
+    if upcoming is None and schedule.on_new_drop and state == "active":
+        next_run = "on a new drop"
+    else:
+        next_run = upcoming.isoformat(timespec="minutes") if upcoming else None
+    return {
+        "district": i.district, "name": i.name, "type": i.sync_mode, "state": state,
+        "school_years": i.school_years,
+        "sources": [{"name": s.name, "type": s.type, "mode": s.mode, "schema": getattr(s, "schema_", None),
+                     "url": getattr(s, "base_url", None)} for s in i.sources],
+        "targets": [f"{d.name} ({d.type})" for d in i.destinations],
+        "last_run": {"version": last.number, "school_year": last.school_year, "status": last.status,
+                     "at": (last.started_at or last.committed_at).isoformat()} if last else None,
+        "next_run": next_run,
+        "schedule": schedule.model_dump(mode="json"),
+        "file": str(i.file),
+    }

@@ -6,9 +6,10 @@ import logging
 
 import click
 
+from passport_pipelines.cli.approval_commands import approve, reject
 from passport_pipelines.cli.connection_command import test_connection
 from passport_pipelines.cli.duplicates_command import duplicates
-from passport_pipelines.cli.history_command import history
+from passport_pipelines.cli.history_command import download, history
 from passport_pipelines.cli.integrations_commands import integrations
 from passport_pipelines.cli.sync_command import sync
 from passport_pipelines.cli.templates_command import templates
@@ -29,3 +30,6 @@ cli.add_command(history)
 cli.add_command(test_connection)
 cli.add_command(templates)
 cli.add_command(duplicates)
+cli.add_command(approve)
+cli.add_command(reject)
+cli.add_command(download)

@@ -11,24 +11,27 @@ from passport_pipelines.cli.environment import prepare_dagster_home
 from passport_pipelines.cli.output import emit_json, fail
 from passport_pipelines.config.loader import IntegrationError, load_district
 
+HELD_EXIT_CODE = 3
 
-def run_sync(district: str, school_year: str, committed_by: str, log_level: str = "WARNING"):
-    """Launch the roster_sync job for one partition against the instance in DAGSTER_HOME."""
+
+def run_sync(district: str, school_year: str, committed_by: str, log_level: str = "WARNING", *,
+             job_name: str = "roster_sync", tags: dict | None = None):
+    """Launch a sync job for one partition against the instance in DAGSTER_HOME: the roster_sync
+    (or preview_sync) job, or commit_approved_sync with the approved version in ``tags``."""
     import dagster as dg
 
-    from passport_pipelines.assets.golden_records import COMMITTED_BY_TAG
     from passport_pipelines.definitions import defs
-    from passport_pipelines.jobs import ROSTER_SYNC
     from passport_pipelines.partitions import district_partitions, sync_partition_key
+    from passport_pipelines.run_tags import COMMITTED_BY_TAG, DISTRICT_TAG
 
     instance = dg.DagsterInstance.get()
     if not instance.has_dynamic_partition(district_partitions.name, district):
         instance.add_dynamic_partitions(district_partitions.name, [district])
-    job = defs.resolve_job_def(ROSTER_SYNC)
+    job = defs.resolve_job_def(job_name)
     return job.execute_in_process(
         instance=instance,
         partition_key=sync_partition_key(district, school_year),
-        tags={COMMITTED_BY_TAG: committed_by, "passport/district": district},
+        tags={COMMITTED_BY_TAG: committed_by, DISTRICT_TAG: district, **(tags or {})},
         # The run's full event log is in the instance (and the UI); the terminal gets the summary.
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         raise_on_error=False,
@@ -36,9 +39,11 @@ def run_sync(district: str, school_year: str, committed_by: str, log_level: str 
 
 
 def summarize(result, district: str, school_year: str) -> dict:
-    """The sync's outcome from the run's events: version, changes, filtered rows, files."""
+    """The sync's outcome from the run's events: version, changes, filtered rows, files; for a
+    held sync, the held version and why."""
     outputs = {}
-    for node in ("source_extracts", "golden_records", "duplicate_review_queue", "oneroster_exports"):
+    for node in ("source_extracts", "roster_changes", "golden_records", "duplicate_review_queue",
+                 "oneroster_exports"):
         try:
             outputs[node] = result.output_for_node(node)
         except Exception:  # the step did not run or did not finish
@@ -52,7 +57,14 @@ def summarize(result, district: str, school_year: str) -> dict:
             filtered[file] = filtered.get(file, 0) + n
     version = outputs["golden_records"]
     deliveries = outputs["oneroster_exports"] or []
-    if version is None:
+    held = (outputs["roster_changes"] or {}).get("held_version")
+    hold = checks.get("sync_hold")
+    if version is None and held:
+        status = "held"
+        version = {"version": held["number"],
+                   "changes": (outputs["roster_changes"] or {}).get("changes", {}).get("counts", {})}
+        failed_checks = [c for c in failed_checks if c != "sync_hold"]
+    elif version is None:
         status = "failed validation" if failed_checks else "failed"
     else:
         status = "propagation failed" if outputs["oneroster_exports"] is None else "successfully in production"
@@ -71,6 +83,7 @@ def summarize(result, district: str, school_year: str) -> dict:
         "deliveries": [d["path"] for d in deliveries],
         "duplicates": outputs["duplicate_review_queue"] or {},
         "failed_checks": failed_checks,
+        "hold_reasons": _plain(hold.metadata["reasons"]) if status == "held" and hold else [],
         "errors": step_errors,
         "checks": {name: {"passed": e.passed, "metadata": {k: _plain(v) for k, v in e.metadata.items()}}
                    for name, e in checks.items()},
@@ -94,9 +107,16 @@ def _plain(value):
 @click.command("sync")
 @click.argument("district")
 @click.option("--school-year", help="e.g. 2025-2026 (default: the latest in the integration file).")
+@click.option("--preview", is_flag=True, help="Hold the change set for approval instead of committing it.")
+@click.option("--no-deletions", is_flag=True, help="Import without deletions: nothing on record is deleted.")
+@click.option("--force", is_flag=True, help="Sync even though the district is paused.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def sync(district: str, school_year: str | None, as_json: bool) -> None:
-    """Run a full sync of DISTRICT: validate, normalize, commit a version, deliver."""
+def sync(district: str, school_year: str | None, preview: bool, no_deletions: bool, force: bool,
+         as_json: bool) -> None:
+    """Run a full sync of DISTRICT: validate, normalize, commit a version, deliver.
+
+    Exit status: 0 in production, 3 held for approval (a preview, or the sync hold threshold),
+    1 anything else."""
     try:
         integration = load_district(district)
     except IntegrationError as exc:
@@ -106,12 +126,22 @@ def sync(district: str, school_year: str | None, as_json: bool) -> None:
         fail(f"{year} is not one of {district}'s school years: {', '.join(integration.school_years)}")
     home = prepare_dagster_home()
     verbose = logging.getLogger().isEnabledFor(logging.INFO)
-    result = run_sync(district, year, committed_by=f"cli:{getpass.getuser()}", log_level="INFO" if verbose else "WARNING")
-    summary = summarize(result, district, year)
+    from passport_pipelines.run_tags import FORCE_TAG, NO_DELETIONS_TAG
+
+    tags = {**({NO_DELETIONS_TAG: "true"} if no_deletions else {}), **({FORCE_TAG: "true"} if force else {})}
+    result = run_sync(district, year, committed_by=f"cli:{getpass.getuser()}", log_level="INFO" if verbose else "WARNING",
+                      job_name="preview_sync" if preview else "roster_sync", tags=tags)
+    report(summarize(result, district, year), home, as_json)
+
+
+def report(summary: dict, home: str, as_json: bool) -> None:
+    """Print a sync's summary and exit with its status: 0 in production, 3 held, 1 otherwise."""
     if as_json:
         emit_json({k: v for k, v in summary.items() if k != "checks"})
     else:
         _print_summary(summary, home)
+    if summary["status"] == "held":
+        raise SystemExit(HELD_EXIT_CODE)
     if summary["status"] != "successfully in production":
         raise SystemExit(1)
 
@@ -127,6 +157,11 @@ def _print_summary(s: dict, home: str) -> None:
         refs = s["checks"].get("references_resolve", {}).get("metadata", {})
         for row in (refs.get("findings") or [])[:5]:
             click.echo(f"    {row['file']}:{row['line']} {row['column']}={row['value']!r}: {row['message']}")
+    if s["status"] == "held":
+        for reason in s["hold_reasons"]:
+            click.echo(f"  held: {reason}")
+        click.echo(f"  approve: passport approve {s['district']} {s['version']} --school-year {s['school_year']} "
+                   "--by EMAIL   (or reject)")
     duplicates = s.get("duplicates") or {}
     if duplicates.get("merged") or duplicates.get("pending"):
         click.echo(f"  duplicate people: {duplicates['merged']} merged, {duplicates['new_cases']} new case(s) to "

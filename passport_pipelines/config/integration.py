@@ -12,8 +12,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from passport_pipelines.config.change_control import ChangeControl
 from passport_pipelines.config.master_fields import validate_master_fields
+from passport_pipelines.config.notifications import Notification
 from passport_pipelines.config.reconciliation import Reconciliation
+from passport_pipelines.config.schedule import Pause, SyncSchedule
 from passport_pipelines.config.sources import ApiSource, DropSource, Source
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -53,6 +56,12 @@ class Integration(_Strict):
                                            description="domains of uniqueness: when two records are one person")
     master_fields: dict[str, dict[str, list[str]]] = Field(
         default_factory=dict, description="entity -> attribute (or \"*\") -> sources whose value wins, in order")
+    change_control: ChangeControl = Field(default_factory=ChangeControl,
+                                          description="preview, the sync hold threshold, deletions")
+    schedule: SyncSchedule = Field(default_factory=SyncSchedule, description="unattended syncs")
+    pause: Pause | None = Field(None, description="a date range without scheduled or sensor syncs")
+    notifications: list[Notification] = Field(default_factory=list,
+                                              description="webhooks and e-mail on finished, held, failed syncs")
 
     # Set by the loader, not by the file: paths in the file are relative to it.
     file: Path | None = Field(None, exclude=True)
@@ -111,6 +120,10 @@ class Integration(_Strict):
     def _master_fields(self) -> "Integration":
         validate_master_fields(self.master_fields, [s.name for s in self.sources])
         return self
+
+    def paused_on(self, day) -> bool:
+        """Whether syncs are paused on ``day`` (a date in the schedule's time zone)."""
+        return self.state == "paused" or (self.pause is not None and self.pause.covers(day))
 
     def source(self, name: str) -> DropSource | ApiSource:
         for s in self.sources:

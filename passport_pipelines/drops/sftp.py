@@ -13,8 +13,8 @@ import os
 import posixpath
 import socket
 import stat
-from pathlib import Path
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Iterator
 
 import paramiko
@@ -23,8 +23,8 @@ from paramiko.pkey import UnknownKeyType
 from paramiko.ssh_exception import NoValidConnectionsError
 
 from passport_pipelines.config.integration import Integration
-from passport_pipelines.config.sources import SftpSource
 from passport_pipelines.config.secrets import MissingSecretError, resolve_secret
+from passport_pipelines.config.sources import SftpSource
 from passport_pipelines.drops.errors import DropFetchError
 
 log = logging.getLogger(__name__)
@@ -225,6 +225,37 @@ def _load_private_key(path: Path, passphrase: str | None, fail: Fail) -> paramik
         raise fail(f"cannot load private key {path}: {why}") from None
 
 
+def _drop_files(entries: list[paramiko.SFTPAttributes]) -> list[paramiko.SFTPAttributes]:
+    """The files that make the drop: the newest .zip if there is one, else every .csv."""
+    # Dot files are skipped like a shell's *.csv would: they include half-uploaded temp files.
+    files = [e for e in entries
+             if not stat.S_ISDIR(e.st_mode or 0) and not e.filename.startswith(".") and "/" not in e.filename]
+    zips = [e for e in files if e.filename.lower().endswith(".zip")]
+    if zips:
+        return [max(zips, key=lambda e: (e.st_mtime or 0, e.filename))]
+    return sorted((e for e in files if e.filename.lower().endswith(".csv")), key=lambda e: e.filename)
+
+
+def list_sftp_drop(source: SftpSource, integration: Integration) -> list[tuple[str, int, float]]:
+    """The files the next fetch would download, as (name, size, mtime), downloading nothing: what
+    the drop sensor compares to tell a new drop. Raises DropFetchError."""
+    where = _where(source)
+
+    def fail(what: str) -> DropFetchError:
+        return DropFetchError(f"SFTP drop {where}: {what}")
+
+    try:
+        with _sftp_session(source, integration, fail) as sftp:
+            entries = sftp.listdir_attr(source.remote_path)
+    except DropFetchError:
+        raise
+    except FileNotFoundError:
+        raise fail("the remote folder does not exist") from None
+    except (OSError, paramiko.SSHException) as exc:
+        raise fail(f"cannot list the remote folder: {exc}") from None
+    return [(e.filename, e.st_size or 0, float(e.st_mtime or 0)) for e in _drop_files(entries)]
+
+
 def _download(sftp: paramiko.SFTPClient, remote_path: str, dest_dir: Path, fail: Fail) -> list[Path]:
     try:
         folder = sftp.stat(remote_path)
@@ -236,14 +267,7 @@ def _download(sftp: paramiko.SFTPClient, remote_path: str, dest_dir: Path, fail:
     except PermissionError:
         raise fail("permission denied reading the remote folder") from None
 
-    # Dot files are skipped like a shell's *.csv would: they include half-uploaded temp files.
-    files = [e for e in entries
-             if not stat.S_ISDIR(e.st_mode or 0) and not e.filename.startswith(".") and "/" not in e.filename]
-    zips = [e for e in files if e.filename.lower().endswith(".zip")]
-    if zips:
-        wanted = [max(zips, key=lambda e: (e.st_mtime or 0, e.filename))]
-    else:
-        wanted = sorted((e for e in files if e.filename.lower().endswith(".csv")), key=lambda e: e.filename)
+    wanted = _drop_files(entries)
     if not wanted:
         raise fail(f"no .csv or .zip files in the remote folder ({len(entries)} other entries)")
 

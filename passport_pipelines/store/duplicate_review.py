@@ -34,6 +34,7 @@ from passport_pipelines.model import entities
 from passport_pipelines.store import schema
 from passport_pipelines.store.arrow_connection import ArrowConnection, const_array
 from passport_pipelines.store.golden_store import GoldenStore
+from passport_pipelines.store.version_status import COMMITTED
 
 ENTITY = "users"
 SECONDARY_ACTIONS = ("delete", "ignore", "create-new")
@@ -353,5 +354,6 @@ def _golden_ids(conn, district: str, school_year: str, refs: list[RecordRef]) ->
 
 def _latest_version_id(conn, district: str, school_year: str) -> int:
     v = schema.versions
-    return conn.execute(select(v.c.id).where(v.c.district == district, v.c.school_year == school_year)
+    return conn.execute(select(v.c.id).where(v.c.district == district, v.c.school_year == school_year,
+                                             v.c.status.in_(COMMITTED))
                         .order_by(v.c.number.desc()).limit(1)).scalar_one()

@@ -21,6 +21,7 @@ from passport_pipelines.model import entities
 from passport_pipelines.store import schema
 from passport_pipelines.store.arrow_connection import ArrowConnection, const_array
 from passport_pipelines.store.engine import create_store_engine, migrate
+from passport_pipelines.store.version_status import APPROVED, AWAITING, COMMITTED, PENDING_PROPAGATION, REJECTED
 
 REBUILD_INDEX_ROWS = 200_000
 
@@ -56,20 +57,29 @@ class Version:
     status: str
     mode: str
     committed_by: str
-    committed_at: datetime
+    committed_at: datetime | None  # None while held, approved or rejected
     changes: dict
     filtered: dict
     archive_path: str | None
     run_id: str | None
     sources: dict
+    started_at: datetime | None = None
+    base_version_id: int | None = None
+    hold: dict | None = None
+    held_changes: dict | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
 
     def as_dict(self) -> dict:
+        def iso(t: datetime | None) -> str | None:
+            return t.isoformat() if t else None
         return {
             "id": self.id, "district": self.district, "school_year": self.school_year, "version": self.number,
             "status": self.status, "mode": self.mode, "committed_by": self.committed_by,
-            "committed_at": self.committed_at.isoformat() if self.committed_at else None,
+            "started_at": iso(self.started_at), "committed_at": iso(self.committed_at),
             "changes": self.changes, "filtered": self.filtered, "archive_path": self.archive_path,
-            "run_id": self.run_id, "sources": self.sources,
+            "run_id": self.run_id, "sources": self.sources, "hold": self.hold,
+            "decided_by": self.decided_by, "decided_at": iso(self.decided_at),
         }
 
 
@@ -90,13 +100,16 @@ class GoldenStore:
     # ---------------------------------------------------------------- reading
 
     def latest_version(self, district: str, school_year: str) -> Version | None:
+        """The latest version whose records are in the store: what the next sync compares with.
+        Held and rejected versions never are."""
         v = schema.versions
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(v).where(v.c.district == district, v.c.school_year == school_year)
+                select(v).where(v.c.district == district, v.c.school_year == school_year,
+                                v.c.status.in_(COMMITTED))
                 .order_by(v.c.number.desc()).limit(1)
             ).mappings().first()
-        return _version(row) if row else None
+        return version_of_row(row) if row else None
 
     def versions(self, district: str, school_year: str | None = None) -> list[Version]:
         v = schema.versions
@@ -105,7 +118,7 @@ class GoldenStore:
             query = query.where(v.c.school_year == school_year)
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(v.c.school_year, v.c.number)).mappings().all()
-        return [_version(r) for r in rows]
+        return [version_of_row(r) for r in rows]
 
     def _schema(self, entity: str, names: list[str]) -> pa.Schema:
         bools = set(entities.boolean_columns(entity))
@@ -187,11 +200,14 @@ class GoldenStore:
     # ---------------------------------------------------------------- writing
 
     def commit(self, changes: ChangeSet, info: CommitInfo, *,
-               also: Sequence[Callable[[ArrowConnection, int], None]] = ()) -> Version:
+               also: Sequence[Callable[[ArrowConnection, int], None]] = (),
+               approved_version_id: int | None = None) -> Version:
         """Apply a change set as the next version, all or nothing. Each of ``also`` writes more
-        (e.g. SSO credentials) in the same transaction, given the connection and the version id."""
+        (e.g. SSO credentials) in the same transaction, given the connection and the version id.
+        ``approved_version_id``: the held version this change set is, now approved; it becomes
+        the committed version (same number) instead of a new one."""
         try:
-            version_id = self._commit(changes, info, also)
+            version_id = self._commit(changes, info, also, approved_version_id)
         except ConcurrentCommitError:
             raise
         except Exception as exc:
@@ -203,21 +219,17 @@ class GoldenStore:
         return self.version(version_id)
 
     def _commit(self, changes: ChangeSet, info: CommitInfo,
-                also: Sequence[Callable[[ArrowConnection, int], None]] = ()) -> int:
+                also: Sequence[Callable[[ArrowConnection, int], None]] = (),
+                approved_version_id: int | None = None) -> int:
         now = datetime.now(timezone.utc)
         with ArrowConnection(self.url) as ac, ac.transaction():
-            lock = " FOR UPDATE" if ac.backend == "postgresql" else ""
-            latest = ac.fetch(
-                f"SELECT id, number FROM versions WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} "
-                f"ORDER BY number DESC LIMIT 1{lock}", [info.district, info.school_year]).to_pylist()
-            latest_id = latest[0]["id"] if latest else None
-            if latest_id != info.base_version_id:
-                raise ConcurrentCommitError(
-                    f"{info.district} {info.school_year}: version {latest[0]['number'] if latest else 0} was "
-                    "committed while this sync ran; run the sync again"
-                )
-            number = (latest[0]["number"] if latest else 0) + 1
-            version_id = self._insert_version(ac, info, number, now, changes)
+            number = self.check_base(ac, info.district, info.school_year, info.base_version_id)
+            if approved_version_id is None:
+                version_id = self.insert_version(ac, info, number, PENDING_PROPAGATION, now, changes)
+            else:
+                version_id = self._commit_approved(ac, info, approved_version_id, now)
+                number = int(ac.scalar(f"SELECT number FROM versions WHERE id = {ac.ph(1)}", [version_id]))
+            self.supersede_awaiting(ac, info, keep=version_id, number=number)
             for entity in list(changes.entities):
                 # One entity in memory at a time: loaded, applied, released.
                 self._apply(ac, entity, changes.load(entity), info, version_id)
@@ -226,14 +238,63 @@ class GoldenStore:
                 write(ac, version_id)
         return version_id
 
-    def _insert_version(self, ac: ArrowConnection, info: CommitInfo, number: int, now: datetime,
-                        changes: ChangeSet) -> int:
+    def check_base(self, ac: ArrowConnection, district: str, school_year: str, base_version_id: int | None) -> int:
+        """Inside a write transaction: raise unless the latest committed version is still the one
+        the change set was computed against (locked on PostgreSQL until the commit); the next
+        version number."""
+        lock = ""
+        if ac.backend == "postgresql":
+            # One writer per district and year until this transaction ends, even before its first
+            # version exists (FOR UPDATE alone has no row to lock then). SQLite's BEGIN IMMEDIATE
+            # already admits one writer at a time.
+            ac.execute(f"SELECT pg_advisory_xact_lock(hashtextextended({ac.ph(1)}, 0))",
+                       [f"passport:{district}:{school_year}"])
+            lock = " FOR UPDATE"
+        committed = ", ".join(f"'{s}'" for s in COMMITTED)
+        latest = ac.fetch(
+            f"SELECT id, number FROM versions WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} "
+            f"AND status IN ({committed}) ORDER BY number DESC LIMIT 1{lock}", [district, school_year]).to_pylist()
+        latest_id = latest[0]["id"] if latest else None
+        if latest_id != base_version_id:
+            raise ConcurrentCommitError(
+                f"{district} {school_year}: version {latest[0]['number'] if latest else 0} was "
+                "committed while this sync ran (or after it was held); run the sync again"
+            )
+        top = ac.scalar(f"SELECT MAX(number) FROM versions WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)}",
+                        [district, school_year])
+        return int(top or 0) + 1
+
+    def _commit_approved(self, ac: ArrowConnection, info: CommitInfo, version_id: int, now: datetime) -> int:
+        status = ac.scalar(f"SELECT status FROM versions WHERE id = {ac.ph(1)} AND district = {ac.ph(2)} "
+                           f"AND school_year = {ac.ph(3)}", [version_id, info.district, info.school_year])
+        if status != APPROVED:
+            raise ConcurrentCommitError(
+                f"{info.district} {info.school_year}: version id {version_id} is {status or 'not there'}, "
+                "not approved; only an approved held version is committed")
+        ac.execute(f"UPDATE versions SET status = {ac.ph(1)}, committed_at = {ac.value_ph(2, now)}, run_id = {ac.ph(3)}, "
+                   f"held_changes = NULL WHERE id = {ac.ph(4)}",
+                   [PENDING_PROPAGATION, ac.param(now), info.run_id, version_id])
+        return version_id
+
+    def supersede_awaiting(self, ac: ArrowConnection, info: CommitInfo, *, keep: int, number: int) -> None:
+        """A later sync replaces any version still held (or approved and not yet committed): the
+        district decides on the newest data, never on a stale change set."""
+        awaiting = ", ".join(f"'{s}'" for s in AWAITING)
+        ac.execute(f"UPDATE versions SET status = {ac.ph(1)}, decided_by = {ac.ph(2)}, held_changes = NULL "
+                   f"WHERE district = {ac.ph(3)} AND school_year = {ac.ph(4)} AND id <> {ac.ph(5)} "
+                   f"AND status IN ({awaiting})",
+                   [REJECTED, f"superseded by version {number}", info.district, info.school_year, keep])
+
+    def insert_version(self, ac: ArrowConnection, info: CommitInfo, number: int, status: str, now: datetime,
+                        changes: ChangeSet | dict, **more) -> int:
+        """``changes``: the change set, or its counts; ``more``: further columns (a held version's)."""
         values = {
             "district": info.district, "school_year": info.school_year, "number": number, "run_id": info.run_id,
-            "status": "pending propagation", "mode": info.mode, "committed_by": info.committed_by,
-            "started_at": info.started_at, "committed_at": now, "base_version_id": info.base_version_id,
-            "changes": changes.counts(), "filtered": info.filtered, "sources": info.sources,
-            "archive_path": info.archive_path,
+            "status": status, "mode": info.mode, "committed_by": info.committed_by,
+            "started_at": info.started_at, "committed_at": now if status in COMMITTED else None,
+            "base_version_id": info.base_version_id,
+            "changes": changes if isinstance(changes, dict) else changes.counts(), "filtered": info.filtered,
+            "sources": info.sources, "archive_path": info.archive_path, **more,
         }
         cols, exprs, params = [], [], []
         for name, value in values.items():
@@ -314,7 +375,7 @@ class GoldenStore:
     def version(self, version_id: int) -> Version:
         v = schema.versions
         with self.engine.connect() as conn:
-            return _version(conn.execute(select(v).where(v.c.id == version_id)).mappings().one())
+            return version_of_row(conn.execute(select(v).where(v.c.id == version_id)).mappings().one())
 
     def set_status(self, version_id: int, status: str) -> None:
         with self.engine.begin() as conn:
@@ -337,10 +398,12 @@ def _qi(name: str) -> str:
     return '"' + name + '"'
 
 
-def _version(row) -> Version:
+def version_of_row(row) -> Version:
     return Version(
         id=row["id"], district=row["district"], school_year=row["school_year"], number=row["number"],
         status=row["status"], mode=row["mode"], committed_by=row["committed_by"],
         committed_at=row["committed_at"], changes=row["changes"], filtered=row["filtered"],
         archive_path=row["archive_path"], run_id=row["run_id"], sources=row["sources"] or {},
+        started_at=row["started_at"], base_version_id=row["base_version_id"], hold=row["hold"],
+        held_changes=row["held_changes"], decided_by=row["decided_by"], decided_at=row["decided_at"],
     )

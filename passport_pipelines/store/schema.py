@@ -27,12 +27,17 @@ versions = Table(
     Column("mode", String(16), nullable=False),
     Column("committed_by", String(128), nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("committed_at", DateTime(timezone=True), nullable=False),
+    Column("committed_at", DateTime(timezone=True)),  # empty while held
     Column("base_version_id", Integer),
     Column("changes", JSON, nullable=False),
     Column("filtered", JSON, nullable=False),
     Column("sources", JSON, nullable=False),
     Column("archive_path", Text),
+    Column("hold", JSON),  # why it was held: reasons and numbers per entity
+    Column("held_changes", JSON),  # while held or approved: what the commit on approval applies
+    Column("decided_by", String(128)),
+    Column("decided_at", DateTime(timezone=True)),
+    Index("ix_versions_status", "status"),
     UniqueConstraint("district", "school_year", "number", name="uq_versions_number"),
 )
 

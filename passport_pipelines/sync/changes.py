@@ -6,7 +6,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from passport_pipelines.artifacts.layout import intermediate_dir
 from passport_pipelines.artifacts.table_sets import load_table_set, write_table_set
 from passport_pipelines.changes.changeset import (ChangeSet, EntityChanges, add_changed_fields, cascade_deletes,
@@ -33,18 +32,22 @@ class RosterChanges:
     # links, merges and review cases the commit writes.
     duplicates: dict | None = None
     duplicates_folder: str | None = None
+    # False: imported without deletions; nothing was deleted, whatever the drop left out.
+    deletions: bool = True
 
 
 def compute_changes(normalized: list[NormalizedSource], *, district: str, school_year: str,
                     store: GoldenStore, reconciliation: Reconciliation | None = None,
-                    source_order: list[str] | None = None) -> RosterChanges:
+                    source_order: list[str] | None = None, deletions: bool = True) -> RosterChanges:
     """The change set of every source; then, with ``reconciliation``, the duplicate people among
-    the records it adds or changes (``source_order`` ranks sources for the golden id a merge keeps)."""
+    the records it adds or changes (``source_order`` ranks sources for the golden id a merge keeps).
+    ``deletions=False``: import without deletions (neither missing nor marked-deleted records go)."""
     base = store.latest_version(district, school_year)
     root = intermediate_dir("roster_changes", district, school_year)
     totals: dict[str, dict[str, int]] = {e: {"added": 0, "updated": 0, "deleted": 0} for e in entities.ENTITIES}
     if base and _same_input_as(base.sources, normalized):
-        return RosterChanges(str(root), base.id, totals, [s.source for s in normalized], unchanged=True)
+        return RosterChanges(str(root), base.id, totals, [s.source for s in normalized], unchanged=True,
+                             deletions=deletions)
     folders = []
     for source in normalized:
         con = connect()
@@ -59,8 +62,10 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
                 mode = source.entity_modes.get(entity, "absent")
                 compute_entity_changes(
                     con, entity, incoming[entity], stored[entity], district=district,
-                    deletes_missing=(mode == "bulk" and source.upload_mode == "full"),
+                    deletes_missing=(mode == "bulk" and source.upload_mode == "full" and deletions),
                 )
+                if not deletions:
+                    con.execute(f"DELETE FROM deletes__{entity}")  # records marked tobedeleted stay too
             cascade_deletes(con, stored)
             for entity in entities.ENTITIES:
                 updated = con.execute(
@@ -85,7 +90,8 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
                 totals[entity]["deleted"] += con.execute(f"SELECT count(*) FROM deletes__{entity}").fetchone()[0]
         finally:
             con.close()
-    changes = RosterChanges(str(root), base.id if base else None, totals, [s.source for s in normalized])
+    changes = RosterChanges(str(root), base.id if base else None, totals, [s.source for s in normalized],
+                             deletions=deletions)
     if reconciliation is not None and reconciliation.domains_for("users"):
         _find_duplicates(changes, [Path(f) for f in folders], reconciliation,
                          source_order or [s.source for s in normalized], district, school_year, store)
@@ -113,8 +119,11 @@ def _find_duplicates(changes: RosterChanges, folders: list[Path], reconciliation
 
 
 def _same_input_as(version_sources: dict, normalized: list[NormalizedSource]) -> bool:
-    """Whether every source's normalized rows are byte-identical to those the version was built from."""
+    """Whether every source's normalized rows are byte-identical to those the version was built from,
+    with its deletions applied (a version imported without deletions may have left some out)."""
     if set(version_sources) != {s.source for s in normalized}:
+        return False
+    if any(entry.get("deletions") is False for entry in version_sources.values()):
         return False
     return all(s.fingerprint and version_sources[s.source].get("fingerprint") == s.fingerprint for s in normalized)
 

@@ -3,20 +3,44 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Callable, Sequence
+from pathlib import Path
 
+from passport_pipelines.credentials.store import credential_writes
+from passport_pipelines.store.duplicate_review import findings_writer
 from passport_pipelines.store.golden_store import CommitInfo, GoldenStore, Version
 from passport_pipelines.sync.changes import RosterChanges, load_change_set
 
 
-def commit_changes(changes: RosterChanges, *, district: str, school_year: str, run_id: str | None, mode: str,
-                   committed_by: str, started_at: datetime, filtered: dict, sources: dict,
-                   archive_path: str | None, store: GoldenStore,
-                   also: Sequence[Callable] = ()) -> Version:
-    """``also``: further writes in the commit's transaction (``GoldenStore.commit``)."""
-    change_set = load_change_set(changes)
-    return store.commit(change_set, CommitInfo(
-        district=district, school_year=school_year, run_id=run_id, mode=mode, committed_by=committed_by,
-        started_at=started_at, base_version_id=changes.base_version_id, filtered=filtered, sources=sources,
-        archive_path=archive_path,
-    ), also=also)
+def commit_info(payload: dict, *, district: str, school_year: str, run_id: str | None,
+                committed_by: str) -> CommitInfo:
+    """What the version row says about a sync, from the ``roster_changes`` payload."""
+    sources = payload["sources"]
+    fingerprints = {n["source"]: n["fingerprint"] for n in payload["normalized"]}
+    # Imported without deletions: said in the history, and the next sync does not take it as complete.
+    skipped = {} if payload["changes"].get("deletions", True) else {"deletions": False}
+    return CommitInfo(
+        district=district, school_year=school_year, run_id=run_id,
+        mode="+".join(sorted({s["upload_mode"] for s in sources})), committed_by=committed_by,
+        started_at=datetime.fromisoformat(payload["started_at"]),
+        base_version_id=payload["changes"]["base_version_id"],
+        filtered={s["source"]: s["filtered"] for s in sources},
+        sources={s["source"]: {"type": s.get("source_type", "csv"), "schema": s["schema"], "mode": s["upload_mode"],
+                               "files": s["file_modes"], "fingerprint": fingerprints.get(s["source"]),
+                               "cursor": s.get("cursor"), **skipped} for s in sources},
+        archive_path=str(sources[0]["archive"]).rsplit("/", 1)[0] if sources else None,
+    )
+
+
+def commit_sync(payload: dict, info: CommitInfo, store: GoldenStore, *,
+                approved_version_id: int | None = None) -> tuple[Version, dict]:
+    """Commit a sync's change set, with what lands in the same transaction: SSO credentials, and
+    the duplicate people it found. Returns the version and the credential counts (never a secret).
+    ``approved_version_id``: the held version this payload was stashed for, now approved."""
+    changes = RosterChanges(**payload["changes"])
+    credentials = credential_writes(payload["sources"], district=info.district, school_year=info.school_year)
+    duplicates = [findings_writer(Path(changes.duplicates_folder), district=info.district,
+                                  school_year=info.school_year, committed_by=info.committed_by)
+                  ] if changes.duplicates_folder else []
+    version = store.commit(load_change_set(changes), info, also=[*credentials, *duplicates],
+                           approved_version_id=approved_version_id)
+    return version, {w.source: w.counts for w in credentials}

@@ -17,8 +17,9 @@ from passport_pipelines.reconciliation.golden_people import PERSON_ENTITIES, gol
 from passport_pipelines.reconciliation.review_effects import ReviewEffects, review_effects
 from passport_pipelines.store.duplicate_review import DuplicateReview
 from passport_pipelines.store.golden_store import GoldenStore, Version
+from passport_pipelines.store.version_status import COMMITTED
+from passport_pipelines.sync.hold_gate import check_deliverable
 from passport_pipelines.transforms.engine import connect
-
 
 # OneRoster 1.1 carries a user's role and orgs on users.csv, so the roles table is not exported;
 # nor are the columns that only say where a record came from.
@@ -33,7 +34,9 @@ def export_path(integration: Integration, folder: Path | None, version: Version)
 
 def deliver_version(integration: Integration, version: Version, store: GoldenStore) -> list[dict]:
     """Write every destination of the integration; returns what was delivered where.
-    Any failure marks the version 'propagation failed' (and is raised): it is never silent."""
+    Any failure marks the version 'propagation failed' (and is raised): it is never silent.
+    Nothing is delivered while a sync of the district's year is held (``SyncHeld``)."""
+    check_deliverable(store, version)
     try:
         results = _deliver(integration, version, store)
     except Exception:
@@ -45,7 +48,8 @@ def deliver_version(integration: Integration, version: Version, store: GoldenSto
 
 def _previous_delivery(store: GoldenStore, version: Version, destination: str) -> dict | None:
     """What the version just before this one delivered to the destination, if it is still there."""
-    earlier = [v for v in store.versions(version.district, version.school_year) if v.number < version.number]
+    earlier = [v for v in store.versions(version.district, version.school_year)
+               if v.number < version.number and v.status in COMMITTED]
     if not earlier:
         return None
     for d in store.deliveries(earlier[-1].id):

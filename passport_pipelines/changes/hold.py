@@ -1,0 +1,63 @@
+"""The hold decision: does this change set wait for a person's approval? (SPEC §10)
+
+A sync is held when it is a preview, or when any entity's added, updated or deleted records
+exceed the integration's sync hold threshold. A sync that changes nothing is never held: there
+is nothing to approve. The decision carries the numbers per entity, for the check's metadata
+and for the person who approves or rejects it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from passport_pipelines.config.change_control import CHANGES, ChangeControl
+
+
+@dataclass(frozen=True)
+class HoldDecision:
+    held: bool
+    preview: bool
+    # Why, one line each, e.g. "users: 612 of 1,020 deleted (60.0%), more than 10%".
+    reasons: list[str] = field(default_factory=list)
+    # Per entity with records on record or changes: on_record, added, updated, deleted, and their shares.
+    entities: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _share(n: int, on_record: int) -> float | None:
+    return round(100.0 * n / on_record, 2) if on_record else None
+
+
+def decide_hold(counts: dict[str, dict[str, int]], on_record: dict[str, int], control: ChangeControl, *,
+                preview: bool = False) -> HoldDecision:
+    """``counts``: entity -> added/updated/deleted of this sync; ``on_record``: entity -> records
+    current before it. ``preview``: the run asked to be held (the integration's own ``preview``
+    setting holds too)."""
+    reasons, rows = [], []
+    changed = False
+    for entity, c in counts.items():
+        before = on_record.get(entity, 0)
+        if not before and not any(c.values()):
+            continue
+        changed = changed or any(c.values())
+        row = {"entity": entity, "on_record": before}
+        for change in CHANGES:
+            n = c.get(change, 0)
+            share = _share(n, before)
+            row[change] = n
+            row[f"{change}_percent"] = share
+            limit = control.limit(entity, change)
+            if limit is None or not n:
+                continue
+            if limit.count is not None and n > limit.count:
+                reasons.append(f"{entity}: {n:,} {change}, more than {limit.count:,}")
+            elif limit.percent is not None and share is not None and share > limit.percent:
+                reasons.append(f"{entity}: {n:,} of {before:,} {change} ({share:.1f}%), more than {limit.percent:g}%")
+        rows.append(row)
+    wants_preview = preview or control.preview
+    if wants_preview and changed:
+        reasons.insert(0, "preview: every change waits for approval" if control.preview and not preview
+                       else "preview requested for this sync")
+    return HoldDecision(held=changed and bool(reasons), preview=wants_preview, reasons=reasons, entities=rows)

@@ -1,0 +1,1 @@
+"""Dagster schedules: unattended syncs of every district by its own schedule."""

@@ -1,0 +1,1 @@
+"""When districts sync unattended: due times of their schedules, pauses, and new drops."""

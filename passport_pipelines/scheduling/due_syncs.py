@@ -1,0 +1,45 @@
+"""Which scheduled syncs of a district fall due in one tick of the ``district_syncs`` schedule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from passport_pipelines.config.integration import Integration
+from passport_pipelines.scheduling.due_times import current_school_year, latest_due, school_year_start
+
+
+@dataclass(frozen=True)
+class DueSync:
+    district: str
+    school_year: str
+    due: datetime
+    trigger: str  # "schedule", or "year_start": the first day of a school year
+
+    @property
+    def run_key(self) -> str:
+        # One run per district, year and moment, however many ticks or reasons see it.
+        return f"{self.district}|{self.school_year}|{self.due.isoformat()}"
+
+
+def due_syncs(integration: Integration, now: datetime, window: timedelta) -> list[DueSync]:
+    """The syncs due in (now - window, now]: none while paused or after the schedule's expiry."""
+    schedule = integration.schedule
+    if integration.paused_on(now.astimezone(schedule.zone).date()) or schedule.expired(now):
+        return []
+
+    def in_window(moment: datetime | None) -> bool:
+        return moment is not None and now - window < moment <= now
+
+    found: dict[str, DueSync] = {}
+    for year in integration.school_years:
+        start = school_year_start(schedule, year)
+        if in_window(start):
+            sync = DueSync(integration.district, year, start, "year_start")
+            found[sync.run_key] = sync
+    due = latest_due(schedule, now)
+    year = current_school_year(integration.school_years, schedule, now)
+    if in_window(due) and year is not None:
+        found.setdefault(f"{integration.district}|{year}|{due.isoformat()}",
+                         DueSync(integration.district, year, due, "schedule"))
+    return list(found.values())
