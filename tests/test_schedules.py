@@ -160,3 +160,33 @@ def test_a_new_drop_starts_one_sync_once_it_has_settled(tmp_path, passport_home)
         doc["state"] = "paused"
         (integrations / "lakeside.yaml").write_text(yaml.safe_dump(doc))
         assert isinstance(_sensor(instance), dg.SkipReason)
+
+
+def test_a_new_zip_on_an_sftp_server_starts_one_sync_and_a_wrong_host_key_starts_none(tmp_path, passport_home,
+                                                                                      monkeypatch):
+    import shutil
+
+    from tests.fakes.sftp_server import running_sftp_server
+
+    root = tmp_path / "sftp_root"
+    (root / "outbox").mkdir(parents=True)
+    drop = make_district(tmp_path / "drop", students=5)
+    shutil.make_archive(str(root / "outbox" / "roster-1"), "zip", drop)
+    _age(root, 300)
+    monkeypatch.setenv("LAKESIDE_SFTP_PASSWORD", "s3cret")
+    with running_sftp_server(root) as server, running_sftp_server(tmp_path / "elsewhere") as impostor, \
+            dg.instance_for_test() as instance:
+        source = {"name": "nightly", "type": "sftp", "host": server.host, "port": server.port,
+                  "username": server.username, "password": "env:LAKESIDE_SFTP_PASSWORD", "remote_path": "/outbox",
+                  "host_key": server.host_key_line}
+        write_integration(tmp_path / "integrations", "lakeside", [source], schedule={"on_new_drop": True})
+        _register(instance, "lakeside")
+        [first] = _sensor(instance)
+        shutil.make_archive(str(root / "outbox" / "roster-2"), "zip", drop)  # the next night's zip
+        _age(root, 120)
+        [second] = _sensor(instance)
+        assert second.run_key != first.run_key and second.partition_key == first.partition_key
+
+        write_integration(tmp_path / "integrations", "lakeside", [{**source, "host_key": impostor.host_key_line}],
+                          schedule={"on_new_drop": True})
+        assert isinstance(_sensor(instance), dg.SkipReason)  # a server we cannot trust is never listed

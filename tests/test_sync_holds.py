@@ -119,6 +119,11 @@ def test_a_drop_missing_most_students_is_held_until_approved(drop, passport_home
         assert request.run_key == f"approved-version-{v2.id}" and request.partition_key == PARTITION
         run = _materialize(instance, COMMIT_APPROVED_SYNC, tags=request.tags)
         assert run.success, [e.message for e in run.all_events if e.is_failure]
+        # The history is in Dagster too: golden_records' materialization lists the versions, newest first.
+        [materialization] = run.asset_materializations_for_node("golden_records")
+        history = [r.data for r in materialization.metadata["history"].value.records]
+        assert [(r["version"], r["decided_by"]) for r in history] == [(2, "registrar@lakeside.k12.us"), (1, "")]
+        assert history[0]["deleted"] >= gone and history[1]["status"] == "successfully in production"
 
         v2 = store.version(v2.id)
         assert (v2.number, v2.status, v2.decided_by) == (2, "successfully in production", "registrar@lakeside.k12.us")

@@ -10,6 +10,27 @@ from passport_pipelines.sync.commit import commit_info, commit_sync
 from passport_pipelines.sync.held_changes import discard_all
 from passport_pipelines.sync.hold_gate import SyncHeld, approved_payload
 
+HISTORY_ROWS = 20
+_HISTORY_SCHEMA = dg.TableSchema(columns=[
+    dg.TableColumn("version", "int"), dg.TableColumn("status", "string"), dg.TableColumn("started_at", "string"),
+    dg.TableColumn("committed_at", "string"), dg.TableColumn("by", "string"), dg.TableColumn("mode", "string"),
+    dg.TableColumn("added", "int"), dg.TableColumn("updated", "int"), dg.TableColumn("deleted", "int"),
+    dg.TableColumn("decided_by", "string"),
+])
+
+
+def version_history(versions) -> dg.MetadataValue:
+    """The latest versions of the partition, newest first, as `passport history` lists them."""
+    rows = []
+    for v in reversed(versions[-HISTORY_ROWS:]):
+        totals = {k: sum(c[k] for c in v.changes.values()) for k in ("added", "updated", "deleted")}
+        rows.append(dg.TableRecord({
+            "version": v.number, "status": v.status, "by": v.committed_by, "mode": v.mode,
+            "started_at": v.started_at.isoformat(timespec="seconds") if v.started_at else "",
+            "committed_at": v.committed_at.isoformat(timespec="seconds") if v.committed_at else "",
+            "decided_by": v.decided_by or "", **totals}))
+    return dg.MetadataValue.table(rows, schema=_HISTORY_SCHEMA)
+
 
 @dg.asset(partitions_def=sync_partitions, group_name="roster_sync", kinds={"sqlalchemy"})
 def golden_records(context: dg.AssetExecutionContext, roster_changes: dict, golden_store: GoldenStoreResource):
@@ -37,6 +58,7 @@ def golden_records(context: dg.AssetExecutionContext, roster_changes: dict, gold
         version.as_dict(),
         metadata={"version": version.number, "status": version.status,
                   "changes": dg.MetadataValue.json(version.changes),
+                  "history": version_history(store.versions(district, school_year)),
                   **({"approved_by": version.decided_by} if approved_id else {}),
                   **({"sso_credentials": dg.MetadataValue.json(credential_counts)} if credential_counts else {})},
     )
