@@ -48,5 +48,9 @@ def migrate(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Runs of many districts may start at once on a fresh store: one migrates, the others wait
+            # (the lock ends with the transaction) and then find the schema at head.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtextextended('passport:migrations', 0))")
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
