@@ -12,7 +12,7 @@ from passport_pipelines.assets.oneroster_exports import oneroster_exports
 from passport_pipelines.assets.roster_changes import roster_changes
 from passport_pipelines.assets.source_extracts import source_extracts
 from passport_pipelines.connectors.registry import default_connectors
-from passport_pipelines.jobs import commit_approved_sync_job, preview_sync_job, roster_sync_job
+from passport_pipelines.jobs import commit_approved_sync_job, preview_sync_job, retry_deliveries_job, roster_sync_job
 from passport_pipelines.ops.connection_checks import test_connection_job
 from passport_pipelines.ops.duplicate_review import resolve_duplicate_job, undo_duplicate_decision_job
 from passport_pipelines.ops.sync_approval import approve_sync_job, reject_sync_job
@@ -28,8 +28,8 @@ from passport_pipelines.sensors.notifications import notify_failed_syncs, notify
 defs = dg.Definitions(
     assets=[*api_extracts, source_extracts, normalized_rosters, roster_changes, golden_records,
             duplicate_review_queue, oneroster_exports],
-    jobs=[roster_sync_job, preview_sync_job, commit_approved_sync_job, approve_sync_job, reject_sync_job,
-          test_connection_job, resolve_duplicate_job, undo_duplicate_decision_job],
+    jobs=[roster_sync_job, preview_sync_job, commit_approved_sync_job, retry_deliveries_job, approve_sync_job,
+          reject_sync_job, test_connection_job, resolve_duplicate_job, undo_duplicate_decision_job],
     schedules=[district_syncs],
     sensors=[integration_registry, approval_sensor, new_drops, notify_finished_syncs, notify_failed_syncs],
     resources={"golden_store": GoldenStoreResource(), "integrations": IntegrationsResource(),

@@ -10,6 +10,7 @@ from passport_pipelines.run_tags import PREVIEW_TAG
 ROSTER_SYNC = "roster_sync"
 PREVIEW_SYNC = "preview_sync"
 COMMIT_APPROVED_SYNC = "commit_approved_sync"
+RETRY_DELIVERIES = "retry_deliveries"
 
 _SYNC = dg.AssetSelection.groups("roster_sync")
 
@@ -29,4 +30,11 @@ commit_approved_sync_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets("golden_records").downstream(),
     description="Commit and deliver an approved held version (launched by the approval_sensor with the "
                 "version in the passport/approved_version tag).",
+)
+
+retry_deliveries_job = dg.define_asset_job(
+    RETRY_DELIVERIES,
+    selection=dg.AssetSelection.assets("oneroster_exports"),
+    description="Deliver the latest committed version again to every destination that has not received it "
+                "(after 'propagation failed'): destinations that have it are left alone.",
 )

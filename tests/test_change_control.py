@@ -56,8 +56,10 @@ def test_preview_holds_any_change_but_not_an_unchanged_sync():
     assert not unchanged.held and unchanged.preview
 
 
-@pytest.mark.parametrize("raw, expected", [("10%", Limit(percent=10)), (" 2.5 % ", Limit(percent=2.5)),
-                                           (500, Limit(count=500)), ({"percent": 5, "count": 9}, Limit(percent=5, count=9))])
+@pytest.mark.parametrize("raw, expected", [
+    ("10%", Limit(percent=10)), (" 2.5 % ", Limit(percent=2.5)), (500, Limit(count=500)),
+    ({"percent": 5, "count": 9}, Limit(percent=5, count=9)),
+])
 def test_limit_shorthands(raw, expected):
     assert Limit.model_validate(raw) == expected
 

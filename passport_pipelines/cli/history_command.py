@@ -17,6 +17,12 @@ def _when(t) -> str:
     return f"{t:%Y-%m-%d %H:%M}" if t else "-"
 
 
+def _delivery(d: dict) -> dict:
+    return {"destination": d["destination"], "format": d["format"], "status": d["status"], "path": d["path"],
+            "rows": d["rows"], "checksum": d["checksum"], "error": d["error"],
+            "delivered_at": d["delivered_at"].isoformat() if d["delivered_at"] else None}
+
+
 def _entity_counts(v: Version) -> str:
     return ", ".join(f"{e} +{c['added']} ~{c['updated']} -{c['deleted']}"
                      for e, c in v.changes.items() if any(c.values())) or "no changes"
@@ -31,7 +37,8 @@ def history(district: str, school_year: str | None, as_json: bool) -> None:
     store = GoldenStore(settings.database_url())
     versions = store.versions(district, school_year)
     if as_json:
-        emit_json({"district": district, "versions": [v.as_dict() for v in versions]})
+        emit_json({"district": district, "versions": [
+            {**v.as_dict(), "deliveries": [_delivery(d) for d in store.deliveries(v.id)]} for v in versions]})
         return
     if not versions:
         click.echo(f"no versions for {district}")
@@ -48,6 +55,11 @@ def history(district: str, school_year: str | None, as_json: bool) -> None:
         if v.decided_by:
             click.echo(f"{'':18}{'approved' if v.status != 'rejected' else 'rejected'} by {v.decided_by} "
                        f"{_when(v.decided_at)}".rstrip())
+        for d in store.deliveries(v.id):
+            rows = sum((d["rows"] or {}).values())
+            detail = d["error"] if d["status"] == "failed" else f"{rows} rows, sha256 {(d['checksum'] or '-')[:12]}"
+            click.echo(f"{'':18}-> {d['destination']} ({d['format']}) {d['status']} {_when(d['delivered_at'])} "
+                       f"{d['path'] or ''} [{detail}]")
 
 
 @click.command("download")

@@ -80,7 +80,7 @@ def summarize(result, district: str, school_year: str) -> dict:
         "status": status,
         "changes": version["changes"] if version else {},
         "filtered": filtered,
-        "deliveries": [d["path"] for d in deliveries],
+        "deliveries": [d["path"] for d in deliveries if d.get("path") and d["status"] != "failed"],
         "duplicates": outputs["duplicate_review_queue"] or {},
         "failed_checks": failed_checks,
         "hold_reasons": _plain(hold.metadata["reasons"]) if status == "held" and hold else [],

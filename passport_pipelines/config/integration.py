@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from passport_pipelines.config.change_control import ChangeControl
+from passport_pipelines.config.destinations import Destination, OneRosterCsvDestination, PowerSchoolWritebackDestination
 from passport_pipelines.config.master_fields import validate_master_fields
 from passport_pipelines.config.notifications import Notification
 from passport_pipelines.config.reconciliation import Reconciliation
@@ -27,14 +28,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class OneRosterCsvDestination(_Strict):
-    """A OneRoster 1.1 CSV bulk export (zip with manifest) written to a folder."""
-
-    name: str = "oneroster_export"
-    type: Literal["oneroster-1.1-csv"] = "oneroster-1.1-csv"
-    folder: Path | None = Field(None, description="default: $PASSPORT_HOME/exports/<district>")
-
-
 class DistrictSchool(_Strict):
     """One of the district's own schools: what source schools are mapped to."""
 
@@ -47,11 +40,11 @@ class Integration(_Strict):
     district: str = Field(description="slug, used as the Dagster partition key")
     name: str
     state: Literal["active", "paused"] = "active"
-    sync_mode: Literal["import"] = "import"
+    sync_mode: Literal["import", "two_way"] = Field("import", description="two_way: write back into the SIS")
     school_years: list[str] = Field(min_length=1)
     schools: list[DistrictSchool] = Field(default_factory=list, description="the district's schools")
     sources: list[Source] = Field(min_length=1)
-    destinations: list[OneRosterCsvDestination] = Field(default_factory=list, max_length=1)
+    destinations: list[Destination] = Field(default_factory=list, description="exports and write-back")
     reconciliation: Reconciliation = Field(default_factory=Reconciliation,
                                            description="domains of uniqueness: when two records are one person")
     master_fields: dict[str, dict[str, list[str]]] = Field(
@@ -115,6 +108,25 @@ class Integration(_Strict):
                     raise ValueError(f"source {source.name}: schools.map names schools the district does not list: "
                                      f"{', '.join(unknown)}")
         return self
+
+    @model_validator(mode="after")
+    def _destinations(self) -> "Integration":
+        names = [d.name for d in self.destinations]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"destination names must be unique; repeated: {', '.join(dupes)}")
+        for d in self.destinations:
+            if isinstance(d, PowerSchoolWritebackDestination):
+                if self.sync_mode != "two_way":
+                    raise ValueError(f"destination {d.name}: write-back needs sync_mode: two_way")
+                if d.source not in {s.name for s in self.sources if s.type == "powerschool"}:
+                    raise ValueError(f"destination {d.name}: source {d.source!r} is not a powerschool source of "
+                                     "this integration")
+        return self
+
+    @property
+    def csv_destinations(self) -> list[OneRosterCsvDestination]:
+        return [d for d in self.destinations if isinstance(d, OneRosterCsvDestination)]
 
     @model_validator(mode="after")
     def _master_fields(self) -> "Integration":

@@ -1,8 +1,10 @@
-"""Export golden roster tables as a OneRoster 1.1 **bulk** CSV package (a zip).
+"""Export golden roster tables as a OneRoster 1.1 or 1.2 **bulk** CSV package (a zip).
 
-``write_oneroster_11_zip(tables, out_path)`` takes the canonical DataFrames (keyed by canonical table name,
-ids already the ids to deliver), keeps the ``active`` rows and writes ``manifest.csv`` plus the seven 1.1
-rostering files with the exact 1.1 headers (see ``oneroster_csv.spec``), ``status``/``dateLastModified``
+``write_oneroster_zip(tables, out_path, version)`` takes the canonical DataFrames (keyed by canonical table
+name, ids already the ids to deliver), keeps the ``active`` rows and writes ``manifest.csv`` plus the
+rostering files with the exact headers of the version (see ``oneroster_csv.spec``): seven in 1.1, and
+``roles.csv`` too in 1.2 (where a user's role and orgs live; ``users.csv`` 1.2 has no role column and
+gives ``primaryOrgSourcedId`` as the user's first org). ``status``/``dateLastModified``
 blank as bulk files require, extension columns (``extensions`` JSON) as trailing ``metadata.<name>``
 columns, and ``password`` always blank: credentials are never exported.
 
@@ -40,7 +42,6 @@ from passport_pipelines.delivery.formula_guard import neutralize_array
 from passport_pipelines.model import entities
 from passport_pipelines.oneroster_csv import spec
 
-ONEROSTER_VERSION = "1.1"
 SYSTEM_NAME = "Passport Data Sync"
 CHUNK_ROWS = 262_144
 COMPRESS_LEVEL = 1
@@ -58,6 +59,8 @@ ROLE_TO_11 = {
 }
 
 _AGENTS = "@agents"  # users.agentSourcedIds: built from the agents table
+_PRIMARY_ORG = "@primary_org"  # users.primaryOrgSourcedId (1.2): the first of the user's orgs
+_DERIVED = (_AGENTS, _PRIMARY_ORG)
 
 # 1.1 file -> (canonical table, {1.1 column: canonical column, or None for an always-blank cell}).
 # The column order is checked against spec.files_for("1.1") below.
@@ -111,11 +114,34 @@ EXPORTS: dict[str, tuple[str, dict[str, str | None]]] = {
     }),
 }
 
-_SPEC_11 = spec.files_for(ONEROSTER_VERSION)
-for _file, (_entity, _columns) in EXPORTS.items():
-    assert tuple(_columns) == _SPEC_11[_file].names, f"{_file}: export columns out of step with the 1.1 spec"
-    assert all(c in entities.columns(_entity) for c in _columns.values() if c not in (None, _AGENTS))
-assert set(EXPORTS) == set(_SPEC_11)
+# 1.2: users without role and orgs (they move to roles.csv), with the 1.2 columns; and roles.csv.
+_USERS_12_SOURCES = {**EXPORTS["users"][1], "userMasterIdentifier": None,
+                     "preferredGivenName": "preferred_given_name", "preferredMiddleName": None,
+                     "preferredFamilyName": "preferred_family_name", "primaryOrgSourcedId": _PRIMARY_ORG,
+                     "pronouns": None}
+_USERS_12 = {name: _USERS_12_SOURCES[name] for name in spec.files_for("1.2")["users"].names}
+EXPORTS_12: dict[str, tuple[str, dict[str, str | None]]] = {
+    **{f: EXPORTS[f] for f in ("orgs", "academicSessions", "courses", "classes")},
+    "users": ("users", _USERS_12),
+    "enrollments": EXPORTS["enrollments"],
+    "demographics": EXPORTS["demographics"],
+    "roles": ("roles", {
+        "sourcedId": "sourced_id", "status": None, "dateLastModified": None, "userSourcedId": "user_sourced_id",
+        "roleType": "role_type", "role": "role", "beginDate": "begin_date", "endDate": "end_date",
+        "orgSourcedId": "org_sourced_id", "userProfileSourcedId": None,
+    }),
+}
+LAYOUTS = {"1.1": EXPORTS, "1.2": EXPORTS_12}
+VERSIONS = tuple(LAYOUTS)
+# Files of a manifest that we never write (gradebook, resources, 1.2 user profiles): declared absent.
+ABSENT_FILES = {"1.1": ABSENT_FILES_11, "1.2": (*spec.NON_ROSTER_FILES, "userProfiles")}
+
+for _version, _layout in LAYOUTS.items():
+    _spec = spec.files_for(_version)
+    for _file, (_entity, _columns) in _layout.items():
+        assert tuple(_columns) == _spec[_file].names, f"{_file}: export columns out of step with the {_version} spec"
+        assert all(c in entities.columns(_entity) for c in _columns.values() if c not in (None, *_DERIVED))
+    assert set(_layout) == set(_spec) - {"userProfiles"}
 
 _AGENT_COLUMNS = ("user_sourced_id", "agent_sourced_id", "status")
 
@@ -124,15 +150,22 @@ _NEEDS_QUOTES = np.zeros(256, dtype=bool)
 _NEEDS_QUOTES[[ord(","), ord('"'), ord("\r"), ord("\n")]] = True
 
 
-def write_oneroster_11_zip(tables: Mapping[str, pd.DataFrame], out_path: Path) -> dict[str, int]:
-    """Write a OneRoster 1.1 bulk package of the active rows of ``tables`` to the zip ``out_path``.
+def write_oneroster_zip(tables: Mapping[str, pd.DataFrame], out_path: Path, version: str = "1.1", *,
+                        absent: frozenset[str] = frozenset()) -> dict[str, int]:
+    """Write a OneRoster ``version`` bulk package of the active rows of ``tables`` to the zip ``out_path``.
 
     Returns the number of data rows written per file (``{"orgs.csv": 12, ...}``). A table missing from
-    ``tables`` (or empty) is written with its header only and still declared ``bulk``. Raises ``ValueError``
-    when a given table lacks a column the export needs; ``out_path`` is then left untouched.
+    ``tables`` (or empty) is written with its header only and still declared ``bulk``; the files named in
+    ``absent`` (e.g. ``{"demographics"}``, withheld by a privacy shield) are left out and declared absent.
+    Raises ``ValueError`` when a given table lacks a column the export needs; ``out_path`` is then left
+    untouched.
     """
+    if version not in LAYOUTS:
+        raise ValueError(f"OneRoster {version!r} is not one of {', '.join(VERSIONS)}")
+    layout = {f: v for f, v in LAYOUTS[version].items() if f not in absent}
+    specs = spec.files_for(version)
     out_path = Path(out_path)
-    _check_columns(tables)
+    _check_columns(tables, layout, version)
 
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".partial", dir=out_path.parent)
     tmp = Path(tmp_name)
@@ -141,9 +174,10 @@ def write_oneroster_11_zip(tables: Mapping[str, pd.DataFrame], out_path: Path) -
         counts: dict[str, int] = {}
         with os.fdopen(fd, "wb") as raw:
             with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
-                _write_small(zf, spec.MANIFEST, _manifest_rows())
-                for file_name, (entity, columns) in EXPORTS.items():
-                    counts[_SPEC_11[file_name].filename] = _write_file(zf, file_name, entity, columns, tables, duck)
+                _write_small(zf, spec.MANIFEST, _manifest_rows(version, layout))
+                for file_name, (entity, columns) in layout.items():
+                    counts[specs[file_name].filename] = _write_file(zf, specs[file_name].filename, entity, columns,
+                                                                    tables, duck, version)
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(tmp, out_path)
@@ -155,6 +189,11 @@ def write_oneroster_11_zip(tables: Mapping[str, pd.DataFrame], out_path: Path) -
     return counts
 
 
+def write_oneroster_11_zip(tables: Mapping[str, pd.DataFrame], out_path: Path) -> dict[str, int]:
+    """A OneRoster 1.1 package (``write_oneroster_zip`` with version 1.1)."""
+    return write_oneroster_zip(tables, out_path, "1.1")
+
+
 # --- inputs ----------------------------------------------------------------------------------------------
 
 
@@ -163,13 +202,15 @@ def _present(tables: Mapping[str, pd.DataFrame], entity: str) -> pd.DataFrame | 
     return df if df is not None and len(df) else None
 
 
-def _check_columns(tables: Mapping[str, pd.DataFrame]) -> None:
+def _check_columns(tables: Mapping[str, pd.DataFrame], layout: dict, version: str) -> None:
     problems = []
-    for entity, columns in EXPORTS.values():
+    for entity, columns in layout.values():
         df = _present(tables, entity)
         if df is None:
             continue
-        needed = {"status", *(c for c in columns.values() if c not in (None, _AGENTS))}
+        needed = {"status", *(c for c in columns.values() if c not in (None, *_DERIVED))}
+        if _PRIMARY_ORG in columns.values():
+            needed.add("org_sourced_ids")
         missing = sorted(needed - set(df.columns))
         if missing:
             problems.append(f"{entity}: missing column(s) {', '.join(missing)}")
@@ -177,7 +218,7 @@ def _check_columns(tables: Mapping[str, pd.DataFrame]) -> None:
     if agents is not None and (missing := sorted(set(_AGENT_COLUMNS) - set(agents.columns))):
         problems.append(f"agents: missing column(s) {', '.join(missing)}")
     if problems:
-        raise ValueError("cannot export OneRoster 1.1: " + "; ".join(problems))
+        raise ValueError(f"cannot export OneRoster {version}: " + "; ".join(problems))
 
 
 def _to_arrow(series: pd.Series) -> pa.Array:
@@ -210,6 +251,14 @@ def _bool_text(arr: pa.Array) -> pa.Array:
     if pa.types.is_boolean(arr.type):
         return pc.if_else(arr, pa.scalar("true"), pa.scalar("false"))
     return pc.utf8_lower(arr.cast(pa.string()))  # already text ("TRUE" -> "true")
+
+
+def _map_roles_12(arr: pa.Array, org_types: pa.Array | None) -> pa.Array:
+    """1.1's administrator is a 1.2 districtAdministrator at a district org, else a siteAdministrator."""
+    at_district = pc.fill_null(pc.equal(org_types, "district"), False) if org_types is not None else \
+        pa.array([False] * len(arr))
+    admin = pc.if_else(at_district, pa.scalar("districtAdministrator"), pa.scalar("siteAdministrator"))
+    return pc.if_else(pc.fill_null(pc.equal(arr, "administrator"), False), admin, arr)
 
 
 def _map_roles_11(arr: pa.Array) -> pa.Array:
@@ -247,6 +296,7 @@ class _Table:
     df: pd.DataFrame
     active: np.ndarray  # bool per input row
     agents: pa.Array | None = None  # users: agentSourcedIds per input row
+    org_types: pa.Array | None = None  # roles: the type of each row's org (1.1 administrators become 1.2 ones)
     metadata: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (metadata.<name>, JSON pointers into extensions)
 
 
@@ -258,6 +308,10 @@ def _prepare(df: pd.DataFrame, entity: str, tables: Mapping[str, pd.DataFrame], 
         table.metadata = _metadata_columns(_to_arrow(df["extensions"]).filter(pa.array(active)), con)
     if entity == "users":
         table.agents = _agent_ids(_to_arrow(df["sourced_id"]), _present(tables, "agents"), con)
+    orgs = _present(tables, "orgs")
+    if entity == "roles" and orgs is not None:
+        ids, types = _as_text(_to_arrow(orgs["sourced_id"])), _as_text(_to_arrow(orgs["type"]))
+        table.org_types = types.take(pc.index_in(_as_text(_to_arrow(df["org_sourced_id"])), value_set=ids))
     return table
 
 
@@ -381,16 +435,18 @@ def _buffer(lines: pa.Array) -> memoryview:
     return memoryview(data_buf)[int(offsets[0]):int(offsets[-1])]
 
 
-def _chunks(table: _Table, entity: str, columns: dict[str, str | None], duck: _Duck) -> Iterator[tuple[memoryview, int]]:
+def _chunks(table: _Table, entity: str, columns: dict[str, str | None], duck: _Duck,
+            version: str) -> Iterator[tuple[memoryview, int]]:
     """The CSV body of one file, chunk by chunk: (bytes, rows)."""
     con = _Duck(duck)  # its own cursor: this generator may run in the worker thread
     try:
-        yield from _chunks_with(table, entity, columns, con)
+        yield from _chunks_with(table, entity, columns, con, version)
     finally:
         con.close()
 
 
-def _chunks_with(table: _Table, entity: str, columns: dict[str, str | None], con) -> Iterator[tuple[memoryview, int]]:
+def _chunks_with(table: _Table, entity: str, columns: dict[str, str | None], con,
+                 version: str) -> Iterator[tuple[memoryview, int]]:
     df = table.df
     bools = set(entities.boolean_columns(entity))
     for start in range(0, len(df), CHUNK_ROWS):
@@ -414,12 +470,19 @@ def _chunks_with(table: _Table, entity: str, columns: dict[str, str | None], con
                     cells.append(None)
                     continue
                 arr = take(table.agents.slice(start, stop - start))
+            elif source == _PRIMARY_ORG:
+                orgs = _as_text(take(_to_arrow(df["org_sourced_ids"].iloc[start:stop])))
+                arr = pc.list_element(pc.split_pattern(pc.fill_null(orgs, ""), ","), 0)
+                arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
             else:
                 arr = take(_to_arrow(df[source].iloc[start:stop]))
                 if source in bools:
                     arr = _bool_text(arr)
-                elif entity == "users" and source == "role":
+                elif entity == "users" and source == "role" and version == "1.1":
                     arr = _map_roles_11(_as_text(arr))
+                elif entity == "roles" and source == "role":
+                    arr = _map_roles_12(_as_text(arr), None if table.org_types is None
+                                        else take(table.org_types.slice(start, stop - start)))
             cells.append(_cell(arr))
         if table.metadata:
             ext = take(_to_arrow(df["extensions"].iloc[start:stop]))
@@ -488,27 +551,27 @@ def _write_small(zf: zipfile.ZipFile, name: str, rows: list[list[str]]) -> None:
             f.write(_csv_line(row))
 
 
-def _manifest_rows() -> list[list[str]]:
-    modes = {**{f: "bulk" for f in EXPORTS}, **{f: "absent" for f in ABSENT_FILES_11}}
+def _manifest_rows(version: str, layout: dict) -> list[list[str]]:
+    files = [*LAYOUTS[version], *ABSENT_FILES[version]]
+    modes = {f: "bulk" if f in layout else "absent" for f in files}
     return [
         ["propertyName", "value"],
         ["manifest.version", "1.0"],
-        ["oneroster.version", ONEROSTER_VERSION],
+        ["oneroster.version", version],
         *([f"file.{f}", modes[f]] for f in sorted(modes, key=str.lower)),
         ["source.systemName", SYSTEM_NAME],
     ]
 
 
-def _write_file(zf: zipfile.ZipFile, file_name: str, entity: str, columns: dict[str, str | None],
-                tables: Mapping[str, pd.DataFrame], duck: _Duck) -> int:
-    filename = _SPEC_11[file_name].filename
+def _write_file(zf: zipfile.ZipFile, filename: str, entity: str, columns: dict[str, str | None],
+                tables: Mapping[str, pd.DataFrame], duck: _Duck, version: str) -> int:
     df = _present(tables, entity)
     if df is None:
         _write_small(zf, filename, [list(columns)])
         return 0
     table = _prepare(df, entity, tables, duck)
     header = _csv_line([*columns, *(name for name, _ in table.metadata)])
-    chunks: Iterator[tuple[memoryview, int]] = _chunks(table, entity, columns, duck)
+    chunks: Iterator[tuple[memoryview, int]] = _chunks(table, entity, columns, duck, version)
     if len(df) > CHUNK_ROWS:  # overlap building the next chunk with compressing this one
         chunks = _in_background(chunks)
     first = next(chunks, None)

@@ -45,13 +45,13 @@ class _RejectUnknownHost(paramiko.RejectPolicy):
         raise _UnknownHostKey(key)
 
 
-def _where(source: SftpSource) -> str:
+def sftp_location(source: SftpSource) -> str:
     host = f"[{source.host}]" if ":" in source.host else source.host
     return f"sftp://{source.username}@{host}:{source.port}/{source.remote_path.lstrip('/')}"
 
 
 @contextmanager
-def _sftp_session(source: SftpSource, integration: Integration, fail: Fail) -> Iterator[paramiko.SFTPClient]:
+def sftp_session(source: SftpSource, integration: Integration, fail: Fail) -> Iterator[paramiko.SFTPClient]:
     """An SFTP session on a connection whose host key was checked against the configured keys."""
     try:
         password = resolve_secret(source.password)
@@ -77,14 +77,14 @@ def download_sftp_drop(source: SftpSource, integration: Integration, dest_dir: P
     The newest ``.zip`` in the folder if there is one, else every ``.csv`` in it (not recursive).
     Either all files arrive complete or none is left in ``dest_dir``.
     """
-    where = _where(source)
+    where = sftp_location(source)
 
     def fail(what: str) -> DropFetchError:
         return DropFetchError(f"SFTP drop {where}: {what}")
 
     timeout = source.timeout_seconds
     try:
-        with _sftp_session(source, integration, fail) as sftp:
+        with sftp_session(source, integration, fail) as sftp:
             paths = _download(sftp, source.remote_path, dest_dir, fail)
     except DropFetchError:
         raise
@@ -99,13 +99,13 @@ def download_sftp_drop(source: SftpSource, integration: Integration, dest_dir: P
 def check_sftp_connection(source: SftpSource, integration: Integration) -> str:
     """Connect (host key checked, credentials tried) and look at the remote path, downloading
     nothing; returns what is there. Raises DropFetchError saying what failed."""
-    where = _where(source)
+    where = sftp_location(source)
 
     def fail(what: str) -> DropFetchError:
         return DropFetchError(f"SFTP drop {where}: {what}")
 
     try:
-        with _sftp_session(source, integration, fail) as sftp:
+        with sftp_session(source, integration, fail) as sftp:
             names = sftp.listdir(source.remote_path)
     except DropFetchError:
         raise
@@ -239,13 +239,13 @@ def _drop_files(entries: list[paramiko.SFTPAttributes]) -> list[paramiko.SFTPAtt
 def list_sftp_drop(source: SftpSource, integration: Integration) -> list[tuple[str, int, float]]:
     """The files the next fetch would download, as (name, size, mtime), downloading nothing: what
     the drop sensor compares to tell a new drop. Raises DropFetchError."""
-    where = _where(source)
+    where = sftp_location(source)
 
     def fail(what: str) -> DropFetchError:
         return DropFetchError(f"SFTP drop {where}: {what}")
 
     try:
-        with _sftp_session(source, integration, fail) as sftp:
+        with sftp_session(source, integration, fail) as sftp:
             entries = sftp.listdir_attr(source.remote_path)
     except DropFetchError:
         raise

@@ -382,16 +382,17 @@ class GoldenStore:
             conn.execute(update(schema.versions).where(schema.versions.c.id == version_id).values(status=status))
 
     def record_delivery(self, version_id: int, destination: str, fmt: str, path: str | None, rows: dict,
-                        status: str, error: str | None = None) -> None:
+                        status: str, error: str | None = None, checksum: str | None = None) -> None:
         with self.engine.begin() as conn:
             conn.execute(schema.deliveries.insert().values(
                 version_id=version_id, destination=destination, format=fmt, path=path, rows=rows, status=status,
-                delivered_at=datetime.now(timezone.utc), error=error))
+                delivered_at=datetime.now(timezone.utc), error=error, checksum=checksum))
 
     def deliveries(self, version_id: int) -> list[dict]:
         d = schema.deliveries
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(select(d).where(d.c.version_id == version_id)).mappings()]
+            return [dict(r) for r in conn.execute(select(d).where(d.c.version_id == version_id).order_by(d.c.id))
+                    .mappings()]
 
 
 def _qi(name: str) -> str:

@@ -65,6 +65,8 @@ deliveries = Table(
     Column("status", String(32), nullable=False),
     Column("delivered_at", DateTime(timezone=True), nullable=False),
     Column("error", Text),
+    Column("checksum", String(64)),  # sha256 of the delivered file
+    Index("ix_deliveries_version", "version_id"),
 )
 
 # Columns every golden table has besides the canonical content.
@@ -179,4 +181,30 @@ golden_lineage = Table(
     Column("golden_id", String(40), primary_key=True),
     Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
     Column("lineage", Text, nullable=False),  # JSON: attribute -> SOURCE:SOURCED_ID
+)
+
+# Write-back into PowerSchool (``writeback/``), migration 0006: one row per record a write-back of a
+# version planned for a destination, with what happened to it. ``record_key`` names the record within
+# the write-back (entity, golden id, action, PowerSchool id or "new"); a retry of the same version
+# replaces its row. ``fields`` and ``skipped`` hold field names and rule names only, never values.
+writeback_results = Table(
+    "writeback_results", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("district", String(64), nullable=False),
+    Column("school_year", String(9), nullable=False),
+    Column("destination", String(64), nullable=False),
+    Column("record_key", String(160), nullable=False),
+    Column("entity", String(16), nullable=False),  # student | contact
+    Column("golden_id", String(40), nullable=False),
+    Column("powerschool_id", String(64)),  # DCID / contactId; for an insert, the id PowerSchool gave it
+    Column("action", String(8), nullable=False),  # INSERT | UPDATE
+    Column("status", String(16), nullable=False),  # sent | failed | skipped
+    Column("fields", JSON, nullable=False),  # the fields sent (or meant to be sent)
+    Column("skipped", JSON, nullable=False),  # field -> rule, for changes a rule kept out of the request
+    Column("message", Text),
+    Column("attempts", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("version_id", "destination", "record_key", name="uq_writeback_results_record"),
+    Index("ix_writeback_results_record", "district", "school_year", "destination", "record_key"),
 )

@@ -1,86 +1,121 @@
-"""Stage 5, deliveries: the committed golden data exported to each destination."""
+"""Stage 5, deliveries: the committed golden data exported to each of the district's CSV destinations.
+
+Each destination gets its own file (OneRoster 1.1 or 1.2, through its own privacy shield) in its own
+folder or on its SFTP server, and its own history row: version, where, checksum, rows, time, status.
+One failing destination does not stop the others; any failure marks the version `propagation failed`
+and is raised, and the next run or the `retry_deliveries` job delivers what is missing.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from pathlib import Path
 
-import pyarrow as pa
-
 from passport_pipelines import settings
+from passport_pipelines.config.destinations import OneRosterCsvDestination
 from passport_pipelines.config.integration import Integration
-from passport_pipelines.delivery.delivered_ids import REFERENCED, delivered_view
-from passport_pipelines.delivery.oneroster_export import write_oneroster_11_zip
-from passport_pipelines.model import entities
-from passport_pipelines.model.frames import to_frame
-from passport_pipelines.reconciliation.golden_people import PERSON_ENTITIES, golden_people_view, lineage_rows
-from passport_pipelines.reconciliation.review_effects import ReviewEffects, review_effects
+from passport_pipelines.delivery.golden_frames import GoldenFrames, golden_frames
+from passport_pipelines.delivery.oneroster_export import write_oneroster_zip
+from passport_pipelines.delivery.privacy_shield import shield_frames
+from passport_pipelines.delivery.targets import file_checksum, upload_sftp
 from passport_pipelines.store.duplicate_review import DuplicateReview
 from passport_pipelines.store.golden_store import GoldenStore, Version
-from passport_pipelines.store.version_status import COMMITTED
+from passport_pipelines.store.version_status import COMMITTED, IN_PRODUCTION, PROPAGATION_FAILED
 from passport_pipelines.sync.hold_gate import check_deliverable
-from passport_pipelines.transforms.engine import connect
 
-# OneRoster 1.1 carries a user's role and orgs on users.csv, so the roles table is not exported;
-# nor are the columns that only say where a record came from.
-EXPORTED = [e for e in entities.ENTITIES if e != "roles"]
-UNEXPORTED_COLUMNS = ("content_hash", "district", "school_year", "source", "date_last_modified")
+DEFAULT_NAME = "oneroster_export"
+DONE = ("delivered", "unchanged")
 
 
-def export_path(integration: Integration, folder: Path | None, version: Version) -> Path:
-    base = integration.resolve_path(folder) if folder else settings.default_exports_dir(integration.district)
-    return base / f"{integration.district}_{version.school_year}_v{version.number}_oneroster-1.1.zip"
+class DeliveryFailed(RuntimeError):
+    """Some destinations did not receive the version; the others did. Retried by the next run."""
+
+
+@dataclass
+class Outcome:
+    destination: str
+    format: str
+    status: str  # delivered | unchanged | already delivered | expired | failed
+    path: str | None = None
+    rows: dict | None = None
+    checksum: str | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def export_path(integration: Integration, dest: OneRosterCsvDestination, version: Version) -> Path:
+    """Where the zip is written: the destination's folder, or (for SFTP) the district's exports folder,
+    which keeps a copy of what was uploaded."""
+    base = integration.resolve_path(dest.folder) if dest.folder else settings.default_exports_dir(integration.district)
+    if dest.sftp is not None:
+        base = base / "sftp" / dest.name
+    name = "" if dest.name == DEFAULT_NAME else f"_{dest.name}"
+    return base / f"{integration.district}_{version.school_year}_v{version.number}{name}_{dest.type[:-4]}.zip"
 
 
 def deliver_version(integration: Integration, version: Version, store: GoldenStore) -> list[dict]:
-    """Write every destination of the integration; returns what was delivered where.
-    Any failure marks the version 'propagation failed' (and is raised): it is never silent.
-    Nothing is delivered while a sync of the district's year is held (``SyncHeld``)."""
+    """Deliver the version to every CSV destination; returns one outcome per destination. Nothing is
+    delivered while a sync of the district's year is held (``SyncHeld``)."""
     check_deliverable(store, version)
-    try:
-        results = _deliver(integration, version, store)
-    except Exception:
-        store.set_status(version.id, "propagation failed")
-        raise
-    store.set_status(version.id, "successfully in production")
-    return results
+    outcomes: list[Outcome] = []
+    pending = []
+    today = datetime.now(timezone.utc).date()
+    for dest in integration.csv_destinations:
+        skipped = _skipped(store, version, dest, today)
+        if skipped is not None:
+            outcomes.append(skipped)
+        else:
+            pending.append(dest)
+    if pending:
+        golden = golden_frames(integration, version, store)
+        if golden.lineage is not None:
+            DuplicateReview(store).replace_lineage(version.district, version.school_year, version.id,
+                                                   golden.lineage)
+        outcomes += [_deliver_one(integration, version, store, dest, golden) for dest in pending]
+    failed = [o for o in outcomes if o.status == "failed"]
+    store.set_status(version.id, PROPAGATION_FAILED if failed else IN_PRODUCTION)
+    if failed:
+        raise DeliveryFailed(f"{version.district} {version.school_year} version {version.number}: "
+                             + "; ".join(f"{o.destination}: {o.error}" for o in failed)
+                             + " (the next run, or the retry_deliveries job, delivers again)")
+    return [o.as_dict() for o in outcomes]
 
 
-def _previous_delivery(store: GoldenStore, version: Version, destination: str) -> dict | None:
+def _skipped(store: GoldenStore, version: Version, dest: OneRosterCsvDestination, today: date) -> Outcome | None:
+    """The outcome of a destination that needs no new file, or None when it needs one."""
+    if dest.until is not None and today > dest.until:
+        return Outcome(dest.name, dest.type, "expired", error=f"nothing is delivered after {dest.until}")
+    mine = [d for d in store.deliveries(version.id) if d["destination"] == dest.name and d["status"] in DONE]
+    if mine:  # a retry: this destination already has this version
+        d = mine[-1]
+        return Outcome(dest.name, dest.type, "already delivered", d["path"], d["rows"], d["checksum"])
+    if any(sum(c.values()) for c in version.changes.values()):
+        return None
+    # Nothing changed: the file already delivered is still current, so no new file appears for the
+    # app to pick up again; unless a duplicate decision since then changed who is delivered.
+    previous = _previous_delivery(store, version, dest)
+    decided = DuplicateReview(store).last_decided_at(version.district, version.school_year)
+    if previous is None or _decided_after(decided, previous["delivered_at"]):
+        return None
+    store.record_delivery(version.id, dest.name, dest.type, previous["path"], previous["rows"], "unchanged",
+                          checksum=previous["checksum"])
+    return Outcome(dest.name, dest.type, "unchanged", previous["path"], previous["rows"], previous["checksum"])
+
+
+def _previous_delivery(store: GoldenStore, version: Version, dest: OneRosterCsvDestination) -> dict | None:
     """What the version just before this one delivered to the destination, if it is still there."""
     earlier = [v for v in store.versions(version.district, version.school_year)
                if v.number < version.number and v.status in COMMITTED]
     if not earlier:
         return None
-    for d in store.deliveries(earlier[-1].id):
-        if d["destination"] == destination and d["status"] in ("delivered", "unchanged") and d["path"] \
-                and Path(d["path"]).exists():
+    for d in reversed(store.deliveries(earlier[-1].id)):
+        if d["destination"] == dest.name and d["format"] == dest.type and d["status"] in DONE and d["path"] and \
+                (d["path"].startswith("sftp://") or Path(d["path"]).exists()):
             return d
     return None
-
-
-def _people_only(con, entity: str, effects: ReviewEffects) -> str:
-    """``current`` less the records a reviewer marked redundant ("ignore"): no person of their own,
-    and no values given to the person they belong to."""
-    if entity != "users" or not effects.ignored.num_rows:
-        return "current"
-    con.execute("CREATE OR REPLACE TEMP VIEW current_people AS SELECT * FROM current AS c WHERE NOT EXISTS "
-                "(SELECT 1 FROM ignored__users AS i WHERE i.source = c.source AND i.sourced_id = c.sourced_id)")
-    return "current_people"
-
-
-def _one_row_per_person(con, entity: str, view: str, effects: ReviewEffects, integration: Integration):
-    """Records merged into one golden id become one row, field by field (master fields); for users,
-    also the lineage of every merged person."""
-    sources = [s.name for s in integration.sources]
-    takes = effects.takes[entity]
-    con.register(f"takes__{entity}", takes)
-    taken = f"takes__{entity}" if takes.num_rows else None
-    lineage = lineage_rows(con, _people_only(con, entity, effects), master_fields=integration.master_fields,
-                           sources=sources, takes=taken) if entity == "users" else None
-    view = golden_people_view(con, entity, view, master_fields=integration.master_fields, sources=sources,
-                              takes=taken)
-    return view, lineage
 
 
 def _decided_after(decided: datetime | None, delivered: datetime) -> bool:
@@ -89,62 +124,20 @@ def _decided_after(decided: datetime | None, delivered: datetime) -> bool:
     return decided is not None and utc(decided) > utc(delivered)
 
 
-def _deliver(integration: Integration, version: Version, store: GoldenStore) -> list[dict]:
-    results = []
-    destinations = integration.destinations
-    if not destinations:
-        return results
-    if not any(sum(c.values()) for c in version.changes.values()):
-        # Nothing changed: the export already delivered is still current, so no new file
-        # appears for downstream systems to pick up again.
-        pending = []
-        # A duplicate decision since the last delivery changes who is delivered, though no record did.
-        decided = DuplicateReview(store).last_decided_at(version.district, version.school_year)
-        for dest in destinations:
-            previous = _previous_delivery(store, version, dest.name)
-            if previous is None or _decided_after(decided, previous["delivered_at"]):
-                pending.append(dest)
-                continue
-            store.record_delivery(version.id, dest.name, dest.type, previous["path"], previous["rows"], "unchanged")
-            results.append({"destination": dest.name, "format": dest.type, "path": previous["path"],
-                            "rows": previous["rows"], "unchanged": True})
-        destinations = pending
-        if not destinations:
-            return results
-    con = connect()
+def _deliver_one(integration: Integration, version: Version, store: GoldenStore, dest: OneRosterCsvDestination,
+                 golden: GoldenFrames) -> Outcome:
+    path = export_path(integration, dest, version)
+    where = str(path)
     try:
-        keys = {}
-        for entity in REFERENCED:
-            con.register(f"keys__{entity}", store.current_keys(version.district, version.school_year, entity,
-                                                               merged=entity == "users"))
-            keys[entity] = f"keys__{entity}"
-        effects = review_effects(store, version.district, version.school_year)
-        con.register("ignored__users", effects.ignored)
-        frames, lineage = {}, None
-        for entity in EXPORTED:
-            # One entity's full rows at a time; DuckDB scans the Arrow table in place. Columns the
-            # export never writes are left behind, so a district's frames stay within budget.
-            con.register("current", store.current_records(version.district, version.school_year, entity))
-            view = delivered_view(con, entity, _people_only(con, entity, effects), keys)
-            if entity in PERSON_ENTITIES:
-                view, found = _one_row_per_person(con, entity, view, effects, integration)
-                lineage = found if found is not None else lineage
-            frames[entity] = to_frame(con.execute(f"SELECT * EXCLUDE ({', '.join(UNEXPORTED_COLUMNS)}) FROM {view}")
-                                      .to_arrow_table())
-            con.unregister("current")
-            pa.default_memory_pool().release_unused()
-    finally:
-        con.close()
-    if lineage is not None:
-        DuplicateReview(store).replace_lineage(version.district, version.school_year, version.id, lineage)
-    for dest in destinations:
-        path = export_path(integration, dest.folder, version)
+        frames, absent = shield_frames(golden.frames, dest.shield, org_keys=golden.org_keys)
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            rows = write_oneroster_11_zip(frames, path)
-        except Exception as exc:
-            store.record_delivery(version.id, dest.name, dest.type, str(path), {}, "failed", error=type(exc).__name__)
-            raise
-        store.record_delivery(version.id, dest.name, dest.type, str(path), rows, "delivered")
-        results.append({"destination": dest.name, "format": dest.type, "path": str(path), "rows": rows})
-    return results
+        rows = write_oneroster_zip(frames, path, dest.version, absent=absent)
+        checksum = file_checksum(path)
+        if dest.sftp is not None:
+            where = upload_sftp(path, dest.sftp, integration)
+    except Exception as exc:  # recorded and reported per destination; the others still go out
+        error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+        store.record_delivery(version.id, dest.name, dest.type, where, {}, "failed", error=error)
+        return Outcome(dest.name, dest.type, "failed", where, error=error)
+    store.record_delivery(version.id, dest.name, dest.type, where, rows, "delivered", checksum=checksum)
+    return Outcome(dest.name, dest.type, "delivered", where, rows, checksum)

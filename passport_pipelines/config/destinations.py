@@ -1,0 +1,187 @@
+"""Where a district's golden data goes (SPEC §11): OneRoster CSV exports to a folder or SFTP server,
+each behind its own privacy shield, and write-back into PowerSchool.
+
+```yaml
+destinations:
+  - name: canvas
+    type: oneroster-1.2-csv       # oneroster-1.1-csv | oneroster-1.2-csv
+    sftp:                         # or folder: /srv/exports/canvas
+      host: sftp.instructure.example
+      username: lakeside
+      password: env:CANVAS_SFTP_PASSWORD
+      remote_path: /inbox
+      host_key: "ssh-ed25519 AAAA..."
+    until: 2027-06-30             # nothing is delivered after this day
+    shield:                       # everything not allowed here is withheld
+      schools: [lakeside-hs]      # district school ids (default: all)
+      entities: [orgs, academic_sessions, courses, classes, users, enrollments]   # default: all
+      attributes:                 # per entity, the attributes delivered (default: all)
+        users: [username, given_name, family_name, email, grades, identifier]
+  - name: sis_writeback
+    type: powerschool-writeback
+    source: powerschool           # the PowerSchool source whose connection is used
+```
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+from passport_pipelines.config.secrets import is_secret_ref
+from passport_pipelines.model import entities
+
+NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+# What a OneRoster export can carry (roles only in 1.2; agents become users.agentSourcedIds).
+SHIELDED_ENTITIES = ("orgs", "academic_sessions", "courses", "classes", "users", "roles", "enrollments",
+                     "demographics", "agents")
+# Entities that point at others: allowing one needs what it points at.
+NEEDS = {"courses": ("orgs",), "classes": ("courses", "orgs", "academic_sessions"), "users": ("orgs",),
+         "roles": ("users", "orgs"), "enrollments": ("users", "classes", "orgs"), "demographics": ("users",),
+         "agents": ("users",)}
+# Columns every delivered row carries (besides the ALWAYS_DELIVERED ones of its entity).
+STRUCTURAL = {"sourced_id", "source", "district", "school_year", "status", "date_last_modified", "content_hash"}
+ALWAYS_DELIVERED = {
+    "orgs": {"type", "parent_sourced_id"},
+    "academic_sessions": {"type", "start_date", "end_date", "parent_sourced_id", "ending_year"},
+    "courses": {"org_sourced_id", "school_year_sourced_id"},
+    "classes": {"course_sourced_id", "class_type", "school_sourced_id", "term_sourced_ids"},
+    "users": {"enabled_user", "role", "org_sourced_ids"},
+    "roles": {"user_sourced_id", "role", "role_type", "org_sourced_id"},
+    "enrollments": {"class_sourced_id", "school_sourced_id", "user_sourced_id", "role"},
+    "demographics": set(),
+    "agents": {"user_sourced_id", "agent_sourced_id"},
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _secret(value: str | None) -> str | None:
+    if value is not None and not is_secret_ref(value):
+        raise ValueError("secrets must be env:VAR references (e.g. env:SFTP_PASSWORD), never literal values")
+    return value
+
+
+class SftpTarget(_Strict):
+    """An SFTP server that receives the zip; its host key is always checked."""
+
+    host: str
+    port: int = Field(22, ge=1, le=65535)
+    username: str
+    password: str | None = None
+    private_key: Path | None = None
+    private_key_passphrase: str | None = None
+    remote_path: str = Field(description="remote folder the zip is written to")
+    known_hosts: Path | None = None
+    host_key: str | None = None
+    timeout_seconds: float = Field(30.0, gt=0)
+
+    @field_validator("password", "private_key_passphrase")
+    @classmethod
+    def _secrets(cls, v: str | None) -> str | None:
+        return _secret(v)
+
+    @model_validator(mode="after")
+    def _auth_and_host_key(self) -> "SftpTarget":
+        if self.password is None and self.private_key is None:
+            raise ValueError("give password (env:VAR) or private_key")
+        if self.known_hosts is None and self.host_key is None:
+            raise ValueError("give known_hosts or host_key: the server's host key is always checked")
+        return self
+
+
+def withholdable(entity: str) -> list[str]:
+    """The attributes of an entity a shield may withhold."""
+    return [c for c in entities.columns(entity) if c not in STRUCTURAL and c not in ALWAYS_DELIVERED[entity]]
+
+
+class PrivacyShield(_Strict):
+    """What one destination may see; everything else is withheld (see docs/deliveries.md)."""
+
+    schools: list[str] | None = Field(None, description="district school ids (default: every school)")
+    entities: list[str] | None = Field(None, description="entities delivered (default: all)")
+    attributes: dict[str, list[str]] = Field(default_factory=dict,
+                                             description="entity -> the attributes delivered (default: all)")
+
+    @field_validator("entities")
+    @classmethod
+    def _entities(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        unknown = sorted(set(v) - set(SHIELDED_ENTITIES))
+        if unknown:
+            raise ValueError(f"unknown entit{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}; "
+                             f"known: {', '.join(SHIELDED_ENTITIES)}")
+        missing = sorted({f"{e} needs {n}" for e in v for n in NEEDS.get(e, ()) if n not in v})
+        if missing:
+            raise ValueError("an entity is delivered without what it points at: " + "; ".join(missing))
+        return v
+
+    @field_validator("attributes")
+    @classmethod
+    def _attributes(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for entity, names in v.items():
+            if entity not in SHIELDED_ENTITIES:
+                raise ValueError(f"attributes: unknown entity {entity}")
+            fixed = sorted(set(names) & (ALWAYS_DELIVERED[entity] | STRUCTURAL))
+            if fixed:
+                raise ValueError(f"attributes.{entity}: {', '.join(fixed)} always delivered (ids, references, types "
+                                 "and dates the format requires); list only what may be withheld")
+            unknown = sorted(set(names) - set(withholdable(entity)))
+            if unknown:
+                raise ValueError(f"attributes.{entity}: unknown attribute(s) {', '.join(unknown)}; "
+                                 f"known: {', '.join(withholdable(entity))}")
+        return v
+
+    def allows(self, entity: str) -> bool:
+        return self.entities is None or entity in self.entities
+
+    def withheld(self, entity: str) -> list[str]:
+        """The entity's attributes this destination does not receive."""
+        allowed = self.attributes.get(entity)
+        return [] if allowed is None else [c for c in withholdable(entity) if c not in allowed]
+
+
+class OneRosterCsvDestination(_Strict):
+    """A OneRoster CSV bulk export (zip with manifest) written to a folder or an SFTP server."""
+
+    name: str = Field("oneroster_export", pattern=NAME_PATTERN)
+    type: Literal["oneroster-1.1-csv", "oneroster-1.2-csv"] = "oneroster-1.1-csv"
+    folder: Path | None = Field(None, description="default: $PASSPORT_HOME/exports/<district>")
+    sftp: SftpTarget | None = None
+    until: date | None = Field(None, description="nothing is delivered after this day")
+    shield: PrivacyShield = Field(default_factory=PrivacyShield)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "OneRosterCsvDestination":
+        if self.folder is not None and self.sftp is not None:
+            raise ValueError("give folder or sftp, not both")
+        return self
+
+    @property
+    def version(self) -> str:
+        return self.type.split("-")[1]
+
+
+class PowerSchoolWritebackDestination(_Strict):
+    """Changed golden values written back into PowerSchool through its API (two_way sync mode)."""
+
+    name: str = Field("powerschool_writeback", pattern=NAME_PATTERN)
+    type: Literal["powerschool-writeback"]
+    source: str = Field(description="the powerschool source whose connection (URL, OAuth client) is used")
+    until: date | None = Field(None, description="nothing is written back after this day")
+
+
+def _kind(value) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return "writeback" if kind == "powerschool-writeback" else "csv"
+
+
+Destination = Annotated[Union[Annotated[OneRosterCsvDestination, Tag("csv")],
+                              Annotated[PowerSchoolWritebackDestination, Tag("writeback")]],
+                        Discriminator(_kind)]

@@ -1,0 +1,85 @@
+"""The delivered golden data of a version: one frame per entity, golden ids in place, one row per person.
+
+Built once per delivery and shared by every destination, each of which then sees it through its
+own privacy shield (``privacy_shield.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+
+from passport_pipelines.config.integration import Integration
+from passport_pipelines.delivery.delivered_ids import REFERENCED, delivered_view
+from passport_pipelines.model import entities
+from passport_pipelines.model.frames import to_frame
+from passport_pipelines.reconciliation.golden_people import PERSON_ENTITIES, golden_people_view, lineage_rows
+from passport_pipelines.reconciliation.review_effects import ReviewEffects, review_effects
+from passport_pipelines.store.golden_store import GoldenStore, Version
+from passport_pipelines.transforms.engine import connect
+
+# Columns that only say where a record came from: never delivered.
+UNEXPORTED_COLUMNS = ("content_hash", "district", "school_year", "source", "date_last_modified")
+
+
+@dataclass
+class GoldenFrames:
+    frames: dict[str, pd.DataFrame]
+    lineage: pa.Table | None  # attribute lineage of merged people (users)
+    org_keys: pa.Table  # source, sourced_id, golden_id of the orgs: what a shield's school list may name
+
+
+def _people_only(con, entity: str, effects: ReviewEffects) -> str:
+    """``current`` less the records a reviewer marked redundant ("ignore"): no person of their own,
+    and no values given to the person they belong to."""
+    if entity != "users" or not effects.ignored.num_rows:
+        return "current"
+    con.execute("CREATE OR REPLACE TEMP VIEW current_people AS SELECT * FROM current AS c WHERE NOT EXISTS "
+                "(SELECT 1 FROM ignored__users AS i WHERE i.source = c.source AND i.sourced_id = c.sourced_id)")
+    return "current_people"
+
+
+def _one_row_per_person(con, entity: str, view: str, effects: ReviewEffects, integration: Integration):
+    """Records merged into one golden id become one row, field by field (master fields); for users,
+    also the lineage of every merged person."""
+    sources = [s.name for s in integration.sources]
+    takes = effects.takes[entity]
+    con.register(f"takes__{entity}", takes)
+    taken = f"takes__{entity}" if takes.num_rows else None
+    lineage = lineage_rows(con, _people_only(con, entity, effects), master_fields=integration.master_fields,
+                           sources=sources, takes=taken) if entity == "users" else None
+    view = golden_people_view(con, entity, view, master_fields=integration.master_fields, sources=sources,
+                              takes=taken)
+    return view, lineage
+
+
+def golden_frames(integration: Integration, version: Version, store: GoldenStore) -> GoldenFrames:
+    con = connect()
+    try:
+        keys = {}
+        for entity in REFERENCED:
+            table = store.current_keys(version.district, version.school_year, entity, merged=entity == "users")
+            con.register(f"keys__{entity}", table)
+            keys[entity] = f"keys__{entity}"
+            if entity == "orgs":
+                org_keys = table
+        effects = review_effects(store, version.district, version.school_year)
+        con.register("ignored__users", effects.ignored)
+        frames, lineage = {}, None
+        for entity in entities.ENTITIES:
+            # One entity's full rows at a time; DuckDB scans the Arrow table in place. Columns the
+            # export never writes are left behind, so a district's frames stay within budget.
+            con.register("current", store.current_records(version.district, version.school_year, entity))
+            view = delivered_view(con, entity, _people_only(con, entity, effects), keys)
+            if entity in PERSON_ENTITIES:
+                view, found = _one_row_per_person(con, entity, view, effects, integration)
+                lineage = found if found is not None else lineage
+            frames[entity] = to_frame(con.execute(f"SELECT * EXCLUDE ({', '.join(UNEXPORTED_COLUMNS)}) FROM {view}")
+                                      .to_arrow_table())
+            con.unregister("current")
+            pa.default_memory_pool().release_unused()
+    finally:
+        con.close()
+    return GoldenFrames(frames=frames, lineage=lineage, org_keys=org_keys)
