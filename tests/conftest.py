@@ -72,6 +72,14 @@ def store_url(request, passport_home, postgres_base_url, monkeypatch):
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+@pytest.fixture
+def sqlite_store(passport_home, monkeypatch) -> str:
+    """A fresh golden store on SQLite only: for whole-sync tests whose PostgreSQL side another test covers."""
+    url = f"sqlite:///{passport_home / 'passport.db'}"
+    monkeypatch.setenv("PASSPORT_DATABASE_URL", url)
+    return url
+
+
 def write_integration(folder: Path, district: str, sources: list[dict], **extra) -> Path:
     doc = {"district": district, "name": district.title(), "school_years": ["2025-2026"], "sources": sources,
            "destinations": [{"name": "oneroster_export", "type": "oneroster-1.1-csv"}], **extra}

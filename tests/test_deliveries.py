@@ -39,13 +39,6 @@ def _raw(path: Path) -> bytes:
         return b"\n".join(z.read(n) for n in z.namelist())
 
 
-@pytest.fixture
-def sqlite_store(passport_home, monkeypatch) -> str:
-    url = f"sqlite:///{passport_home / 'passport.db'}"
-    monkeypatch.setenv("PASSPORT_DATABASE_URL", url)
-    return url
-
-
 def _sftp_destination(server, **more) -> dict:
     return {"name": "lms", "type": "oneroster-1.2-csv",
             "sftp": {"host": server.host, "port": server.port, "username": server.username,

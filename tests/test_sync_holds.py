@@ -140,6 +140,7 @@ def test_a_drop_missing_most_students_is_held_until_approved(drop, passport_home
         assert "is successfully in production, not held" in again
 
 
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 def test_preview_from_the_cli_is_held_then_rejected_and_the_next_sync_commits(drop, passport_home, store_url):
     store = GoldenStore(store_url)
     _cli("sync", "lakeside")
@@ -171,6 +172,7 @@ def test_preview_from_the_cli_is_held_then_rejected_and_the_next_sync_commits(dr
     assert store.versions("lakeside", YEAR)[2].changes["users"]["updated"] == 1
 
 
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 def test_integration_preview_holds_every_change_and_a_later_sync_supersedes_it(drop, passport_home, store_url):
     store = GoldenStore(store_url)
     _cli("sync", "lakeside")
@@ -193,6 +195,7 @@ def test_integration_preview_holds_every_change_and_a_later_sync_supersedes_it(d
     assert student["role"] == "student"
 
 
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 def test_download_returns_the_original_files_of_a_version(drop, tmp_path, store_url):
     _cli("sync", "lakeside")
     out = tmp_path / "v1"
