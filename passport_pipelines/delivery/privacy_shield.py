@@ -67,7 +67,7 @@ def shield_frames(frames: dict[str, pd.DataFrame], shield: PrivacyShield, *,
         for entity, frame in kept.items():
             con.register(entity, frame)
         out = dict(kept)
-        if shield.schools is not None:
+        if shield.schools is not None and "orgs" in kept:  # without orgs nothing per school is delivered
             out.update(_by_school(con, kept, shield.schools, org_keys))
         for entity, frame in list(out.items()):
             withheld = [c for c in shield.withheld(entity) if c in frame.columns]
