@@ -10,6 +10,7 @@ from passport_pipelines.assets.golden_records import golden_records
 from passport_pipelines.assets.normalized_rosters import normalized_rosters
 from passport_pipelines.assets.oneroster_exports import oneroster_exports
 from passport_pipelines.assets.roster_changes import roster_changes
+from passport_pipelines.assets.sis_writeback import sis_writeback
 from passport_pipelines.assets.source_extracts import source_extracts
 from passport_pipelines.connectors.registry import default_connectors
 from passport_pipelines.jobs import commit_approved_sync_job, preview_sync_job, retry_deliveries_job, roster_sync_job
@@ -27,7 +28,7 @@ from passport_pipelines.sensors.notifications import notify_failed_syncs, notify
 
 defs = dg.Definitions(
     assets=[*api_extracts, source_extracts, normalized_rosters, roster_changes, golden_records,
-            duplicate_review_queue, oneroster_exports],
+            duplicate_review_queue, oneroster_exports, sis_writeback],
     jobs=[roster_sync_job, preview_sync_job, commit_approved_sync_job, retry_deliveries_job, approve_sync_job,
           reject_sync_job, test_connection_job, resolve_duplicate_job, undo_duplicate_decision_job],
     schedules=[district_syncs],

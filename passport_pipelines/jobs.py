@@ -34,7 +34,8 @@ commit_approved_sync_job = dg.define_asset_job(
 
 retry_deliveries_job = dg.define_asset_job(
     RETRY_DELIVERIES,
-    selection=dg.AssetSelection.assets("oneroster_exports"),
+    selection=dg.AssetSelection.assets("oneroster_exports", "sis_writeback"),
     description="Deliver the latest committed version again to every destination that has not received it "
-                "(after 'propagation failed'): destinations that have it are left alone.",
+                "(after 'propagation failed'): destinations that have it are left alone; the SIS write-back "
+                "retries the records PowerSchool refused or did not get.",
 )

@@ -36,7 +36,7 @@ def test_definitions_load_without_warnings_from_our_code(fresh_imports):
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
     extracts = {f"{t}_extracts" for t in ("powerschool", "oneroster", "synergy", "xpress", "google")}
     assert keys == extracts | {"source_extracts", "normalized_rosters", "roster_changes", "golden_records",
-                               "duplicate_review_queue", "oneroster_exports"}
+                               "duplicate_review_queue", "oneroster_exports", "sis_writeback"}
     # One pool per SIS kind: concurrent districts never hammer one vendor's API beyond its limit.
     graph = defs.resolve_asset_graph()
     for name in extracts:

@@ -11,6 +11,7 @@ from passport_pipelines import settings
 from passport_pipelines.cli.output import emit_json, fail
 from passport_pipelines.store.golden_store import GoldenStore, Version
 from passport_pipelines.store.sync_holds import DecisionError, SyncHolds
+from passport_pipelines.writeback.report import history_json, history_lines
 
 
 def _when(t) -> str:
@@ -38,7 +39,8 @@ def history(district: str, school_year: str | None, as_json: bool) -> None:
     versions = store.versions(district, school_year)
     if as_json:
         emit_json({"district": district, "versions": [
-            {**v.as_dict(), "deliveries": [_delivery(d) for d in store.deliveries(v.id)]} for v in versions]})
+            {**v.as_dict(), "deliveries": [_delivery(d) for d in store.deliveries(v.id)],
+             "writeback": history_json(store, v.id)} for v in versions]})
         return
     if not versions:
         click.echo(f"no versions for {district}")
@@ -60,6 +62,8 @@ def history(district: str, school_year: str | None, as_json: bool) -> None:
             detail = d["error"] if d["status"] == "failed" else f"{rows} rows, sha256 {(d['checksum'] or '-')[:12]}"
             click.echo(f"{'':18}-> {d['destination']} ({d['format']}) {d['status']} {_when(d['delivered_at'])} "
                        f"{d['path'] or ''} [{detail}]")
+        for line in history_lines(store, v.id):
+            click.echo(f"{'':18}{line}")
 
 
 @click.command("download")

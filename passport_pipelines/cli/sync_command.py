@@ -43,7 +43,7 @@ def summarize(result, district: str, school_year: str) -> dict:
     held sync, the held version and why."""
     outputs = {}
     for node in ("source_extracts", "roster_changes", "golden_records", "duplicate_review_queue",
-                 "oneroster_exports"):
+                 "oneroster_exports", "sis_writeback"):
         try:
             outputs[node] = result.output_for_node(node)
         except Exception:  # the step did not run or did not finish
@@ -67,7 +67,9 @@ def summarize(result, district: str, school_year: str) -> dict:
     elif version is None:
         status = "failed validation" if failed_checks else "failed"
     else:
-        status = "propagation failed" if outputs["oneroster_exports"] is None else "successfully in production"
+        failed_steps = {e.step_key for e in result.all_events if e.is_step_failure}
+        delivered = outputs["oneroster_exports"] is not None and "sis_writeback" not in failed_steps
+        status = "successfully in production" if delivered else "propagation failed"
     step_errors = []
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:

@@ -202,6 +202,7 @@ writeback_results = Table(
     Column("status", String(16), nullable=False),  # sent | failed | skipped
     Column("fields", JSON, nullable=False),  # the fields sent (or meant to be sent)
     Column("skipped", JSON, nullable=False),  # field -> rule, for changes a rule kept out of the request
+    Column("rule", String(64)),  # what kept the whole record from being sent, if anything
     Column("message", Text),
     Column("attempts", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),

@@ -11,7 +11,10 @@ What it enforces, as PowerSchool documents it:
 - envelopes as PowerSchool serializes them: one record on a page is an OBJECT, not a list; an
   empty page has no inner key; an empty section roster is ``{"section_enrollments": ""}``; a
   staff member's single school affiliation and a student's single race are objects too;
-- expansions and extensions only when asked for.
+- expansions and extensions only when asked for;
+- writes (``POST /ws/v1/student``, ``POST /ws/contacts/contact``, ``PUT /ws/contacts/contact/{id}``)
+  with PowerSchool's write rules, per-record results and error shapes, applied to the district so
+  that the next read shows them (``powerschool_writes.py``); JSON bodies only (415 otherwise).
 
 Ids are integers in separate spaces, as in PowerSchool: students, staff, contacts, sections and
 courses each count from 1, so the same number names different people and things. ``id_map``
@@ -31,6 +34,7 @@ import pyarrow as pa
 from tests.fakes.district_data import DistrictData
 from tests.fakes.http_fake import FakeApiServer, FakeRequest, FakeResponse
 from tests.fakes.powerschool_district import PowerSchoolDistrict, canonical_id
+from tests.fakes.powerschool_writes import PowerSchoolWrites
 
 CLIENT_ID = "ps-plugin-7f3a"
 CLIENT_SECRET = "ps-secret-9d1c"
@@ -45,6 +49,7 @@ EXPANSIONS = ("demographics", "addresses", "alerts", "phones", "school_enrollmen
 SCHOOL_PATH = re.compile(r"^/ws/v1/school/(\d+)/(term|course|staff|section|student)(/count)?$")
 SECTION_PATH = re.compile(r"^/ws/v1/section/(\d+)/section_enrollment$")
 CONTACTS_PATH = re.compile(r"^/ws/contacts/student/(\d+)$")
+CONTACT_PATH = re.compile(r"^/ws/contacts/contact/(\d+)$")
 
 
 def _error(status: int, message: str) -> FakeResponse:
@@ -69,6 +74,7 @@ class PowerSchoolFake:
         self.single_object_pages = 0
         self.deleted: list[int] = []
         self._lock = threading.Lock()
+        self.writes = PowerSchoolWrites(district, lambda: self.server.url if self.server else "")
 
     # ------------------------------------------------------------------ auth
     def _token(self, req: FakeRequest) -> FakeResponse:
@@ -101,9 +107,24 @@ class PowerSchoolFake:
                 self.server.tokens.expire_all()  # the token dies mid-extract; this request still succeeds
         if "application/json" not in (req.header("accept") or ""):
             return FakeResponse(200, "<?xml version=\"1.0\"?><resource/>", {"Content-Type": "application/xml"})
+        if req.method in ("POST", "PUT"):
+            return self._write(req)
         if req.method != "GET":
             return _error(405, "Method Not Allowed")
         return self._route(req)
+
+    def _write(self, req: FakeRequest) -> FakeResponse:
+        if not (req.header("content-type") or "").startswith("application/json"):
+            return _error(415, "Unsupported Media Type: send application/json")
+        if req.path == "/ws/v1/student":
+            return self.writes.students(req) if req.method == "POST" else _error(405, "Method Not Allowed")
+        if req.path == "/ws/contacts/contact":
+            return self.writes.create_contact(req) if req.method == "POST" else _error(405, "Method Not Allowed")
+        m = CONTACT_PATH.match(req.path)
+        if m:
+            return self.writes.update_contact(req, int(m.group(1))) if req.method == "PUT" else \
+                _error(405, "Method Not Allowed")
+        return _error(404, "Not Found")
 
     # ------------------------------------------------------------------ resources
     def _route(self, req: FakeRequest) -> FakeResponse:

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("fields", sa.JSON, nullable=False),
         sa.Column("skipped", sa.JSON, nullable=False),
+        sa.Column("rule", sa.String(64)),
         sa.Column("message", sa.Text),
         sa.Column("attempts", sa.Integer, nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),

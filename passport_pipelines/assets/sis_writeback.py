@@ -1,0 +1,130 @@
+"""SIS write-back: the committed golden values PowerSchool accepts, written back through its API
+(two-way sync, SPEC §11; docs/writeback.md).
+
+Runs after the OneRoster exports of the same version, so that the version's status is decided by
+every delivery: PowerSchool failing as a whole (down, refused credentials) fails this asset and marks
+the version ``propagation failed``; records PowerSchool refuses one by one do not, and are listed in
+the metadata and in the ``writeback_results`` table, to be retried by the next write-back.
+"""
+
+from datetime import datetime, timezone
+
+import dagster as dg
+
+from passport_pipelines.assets.oneroster_exports import oneroster_exports
+from passport_pipelines.config.destinations import PowerSchoolWritebackDestination
+from passport_pipelines.config.integration import Integration
+from passport_pipelines.connectors.powerschool.connector import PowerSchoolConnector
+from passport_pipelines.partitions import partition_of, sync_partitions
+from passport_pipelines.resources.golden_store import GoldenStoreResource
+from passport_pipelines.resources.integrations import IntegrationsResource
+from passport_pipelines.store.golden_store import GoldenStore, Version
+from passport_pipelines.store.version_status import IN_PRODUCTION, PROPAGATION_FAILED
+from passport_pipelines.sync.hold_gate import check_deliverable
+from passport_pipelines.writeback import report
+from passport_pipelines.writeback.client import WritebackClient
+from passport_pipelines.writeback.run import WritebackOutcome, write_back
+
+WRITEBACK_FORMAT = "powerschool-writeback"
+_PROBLEMS_SCHEMA = dg.TableSchema(columns=[
+    dg.TableColumn("destination", "string"), dg.TableColumn("entity", "string"), dg.TableColumn("action", "string"),
+    dg.TableColumn("golden_id", "string"), dg.TableColumn("powerschool_id", "string"),
+    dg.TableColumn("status", "string"), dg.TableColumn("attempts", "int"), dg.TableColumn("rule", "string"),
+    dg.TableColumn("reason", "string"),
+])
+
+
+class WritebackFailed(dg.Failure):
+    """PowerSchool failed as a whole: the version is 'propagation failed'; nothing is lost."""
+
+
+def _problems_table(outcomes: list[WritebackOutcome]) -> dg.MetadataValue:
+    rows = [{"destination": o.destination, **p} for o in outcomes for p in report.problems(o.rows)]
+    return dg.MetadataValue.table([dg.TableRecord(r) for r in rows[:report.PROBLEM_ROWS]], schema=_PROBLEMS_SCHEMA)
+
+
+def _metadata(version: Version, outcomes: list[WritebackOutcome], not_run: dict[str, str]) -> dict:
+    all_rows = [r for o in outcomes for r in o.rows]
+    return {
+        "version": version.number,
+        **{f"records_{status}": n for status, n in report.totals(all_rows).items()},
+        "counts": dg.MetadataValue.json({o.destination: report.counts(o.rows) for o in outcomes}),
+        "skipped_by_rule": dg.MetadataValue.json(report.skipped_by_rule(all_rows)),
+        "problems": _problems_table(outcomes),
+        "requests": sum(o.requests for o in outcomes),
+        **({"not_run": dg.MetadataValue.json(not_run)} if not_run else {}),
+    }
+
+
+def writeback_destinations(integration: Integration, now: datetime
+                           ) -> tuple[list[PowerSchoolWritebackDestination], dict[str, str]]:
+    """The district's write-back destinations still due on ``now`` (in the schedule's time zone), and
+    why the others are not written to."""
+    today = now.astimezone(integration.schedule.zone).date()
+    all_ = [d for d in integration.destinations if isinstance(d, PowerSchoolWritebackDestination)]
+    not_run = {d.name: f"expired: nothing is written back after {d.until}" for d in all_
+               if d.until is not None and today > d.until}
+    return [d for d in all_ if d.name not in not_run], not_run
+
+
+def _csv_delivered(store: GoldenStore, integration: Integration, version: Version) -> bool:
+    done = {d["destination"] for d in store.deliveries(version.id) if d["status"] in ("delivered", "unchanged")}
+    return all(d.name in done for d in integration.csv_destinations)
+
+
+@dg.asset(partitions_def=sync_partitions, group_name="roster_sync", kinds={"api"}, pool="sis_powerschool",
+          deps=[oneroster_exports])
+def sis_writeback(context: dg.AssetExecutionContext, golden_records: dict, golden_store: GoldenStoreResource,
+                  integrations: IntegrationsResource, powerschool_connector: PowerSchoolConnector):
+    """Changed golden values written back into the district's PowerSchool (``powerschool-writeback``
+    destinations, ``sync_mode: two_way``): students updated and created through ``POST /ws/v1/student``,
+    guardians through the contacts API, PowerSchool's rules enforced before sending. Per-record
+    results are stored and shown here; refused records are retried by the next write-back."""
+    district, _ = partition_of(context)
+    integration = integrations.load(district)
+    store = golden_store.store()
+    version = store.version(golden_records["id"])
+    destinations, not_run = writeback_destinations(integration, datetime.now(timezone.utc))
+    if not destinations and not not_run:
+        return dg.Output({"version": version.number, "destinations": []},
+                         metadata={"version": version.number, "skipped": "no powerschool-writeback destination"})
+    latest = store.latest_version(district, version.school_year)
+    if latest is not None and latest.id != version.id:
+        # The plan is made from the golden data now on record: a later version's write-back carries it.
+        return dg.Output({"version": version.number, "destinations": []},
+                         metadata={"version": version.number,
+                                   "skipped": f"version {latest.number} is newer: its write-back sends what is left"})
+    check_deliverable(store, version)
+    outcomes: list[WritebackOutcome] = []
+    try:
+        for dest in destinations:
+            source = integration.source(dest.source)
+            outcome = write_back(store, integration, dest, version,
+                                 lambda source=source: WritebackClient.open(powerschool_connector, source))
+            outcomes.append(outcome)
+            store.record_delivery(version.id, dest.name, WRITEBACK_FORMAT, None, report.totals(outcome.rows),
+                                  "delivered" if outcome.ok else "failed", error=outcome.failure_kind)
+            context.log.info(report.summary_line(dest.name, outcome.rows))
+    except Exception:
+        store.set_status(version.id, PROPAGATION_FAILED)
+        raise
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        store.set_status(version.id, PROPAGATION_FAILED)
+        raise WritebackFailed(
+            description="PowerSchool failed as a whole during the write-back: "
+                        + "; ".join(f"{o.destination}: {o.unavailable}" for o in failed)
+                        + f". Version {version.number} is {PROPAGATION_FAILED}; the records not sent are listed as "
+                          "failed and go out with the next write-back.",
+            metadata=_metadata(version, outcomes, not_run))
+    current = store.version(version.id)
+    if current.status == PROPAGATION_FAILED and _csv_delivered(store, integration, current):
+        # An earlier write-back of this version failed; this one delivered what it had left.
+        store.set_status(version.id, IN_PRODUCTION)
+    return dg.Output(
+        {"version": version.number,
+         "destinations": [{"destination": o.destination, "totals": report.totals(o.rows),
+                           "counts": report.counts(o.rows), "skipped_by_rule": report.skipped_by_rule(o.rows)}
+                          for o in outcomes],
+         "not_run": not_run},
+        metadata=_metadata(version, outcomes, not_run))
