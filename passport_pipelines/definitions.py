@@ -8,7 +8,7 @@ from passport_pipelines.assets.api_extracts import api_extracts
 from passport_pipelines.assets.duplicate_review_queue import duplicate_review_queue
 from passport_pipelines.assets.golden_records import golden_records
 from passport_pipelines.assets.normalized_rosters import normalized_rosters
-from passport_pipelines.assets.oneroster_exports import oneroster_exports
+from passport_pipelines.assets.oneroster_exports import build_oneroster_exports
 from passport_pipelines.assets.roster_changes import roster_changes
 from passport_pipelines.assets.sis_writeback import sis_writeback
 from passport_pipelines.assets.source_extracts import source_extracts
@@ -26,14 +26,27 @@ from passport_pipelines.sensors.integration_registry import integration_registry
 from passport_pipelines.sensors.new_drops import new_drops
 from passport_pipelines.sensors.notifications import notify_failed_syncs, notify_finished_syncs
 
-defs = dg.Definitions(
-    assets=[*api_extracts, source_extracts, normalized_rosters, roster_changes, golden_records,
-            duplicate_review_queue, oneroster_exports, sis_writeback],
-    jobs=[roster_sync_job, preview_sync_job, commit_approved_sync_job, retry_deliveries_job, approve_sync_job,
-          reject_sync_job, test_connection_job, resolve_duplicate_job, undo_duplicate_decision_job],
-    schedules=[district_syncs],
-    sensors=[integration_registry, approval_sensor, new_drops, notify_finished_syncs, notify_failed_syncs],
-    resources={"golden_store": GoldenStoreResource(), "integrations": IntegrationsResource(),
-               "notifier": NotifierResource(),
-               **default_connectors()},
-)
+
+def destination_names(integrations: IntegrationsResource) -> list[str]:
+    """The CSV destinations named in the integration files: each gets its own delivery asset."""
+    found, _ = integrations.load_all()  # invalid files are reported by the integration_registry sensor
+    return sorted({d.name for i in found.values() for d in i.csv_destinations})
+
+
+def build_defs(destinations: list[str] | None = None) -> dg.Definitions:
+    """The code location; ``destinations``: the destination assets (default: read from the files)."""
+    integrations = IntegrationsResource()
+    names = destination_names(integrations) if destinations is None else destinations
+    return dg.Definitions(
+        assets=[*api_extracts, source_extracts, normalized_rosters, roster_changes, golden_records,
+                duplicate_review_queue, build_oneroster_exports(names), sis_writeback],
+        jobs=[roster_sync_job, preview_sync_job, commit_approved_sync_job, retry_deliveries_job, approve_sync_job,
+              reject_sync_job, test_connection_job, resolve_duplicate_job, undo_duplicate_decision_job],
+        schedules=[district_syncs],
+        sensors=[integration_registry, approval_sensor, new_drops, notify_finished_syncs, notify_failed_syncs],
+        resources={"golden_store": GoldenStoreResource(), "integrations": integrations,
+                   "notifier": NotifierResource(), **default_connectors()},
+    )
+
+
+defs = build_defs()

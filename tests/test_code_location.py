@@ -33,7 +33,8 @@ def test_definitions_load_without_warnings_from_our_code(fresh_imports):
         repo.get_all_jobs()
     ours = [w for w in caught if "passport_pipelines" in str(w.filename)]
     assert ours == [], [str(w.message) for w in ours]
-    keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
+    # Besides one asset per CSV destination named in the integration files (destinations/<name>).
+    keys = {k.to_user_string() for k in defs.resolve_all_asset_keys() if k.path[0] != "destinations"}
     extracts = {f"{t}_extracts" for t in ("powerschool", "oneroster", "synergy", "xpress", "google")}
     assert keys == extracts | {"source_extracts", "normalized_rosters", "roster_changes", "golden_records",
                                "duplicate_review_queue", "oneroster_exports", "sis_writeback"}
@@ -68,3 +69,21 @@ def test_production_instance_config_has_the_queue_and_pools(tmp_path, monkeypatc
     assert parsed["concurrency"]["pools"]["default_limit"] >= 1
     limits = parsed["concurrency"]["runs"]["tag_concurrency_limits"]
     assert {"key": "dagster/partition/district", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
+
+
+def test_each_destination_named_in_the_integration_files_is_its_own_asset(tmp_path, passport_home):
+    from passport_pipelines.definitions import build_defs
+    from tests.conftest import write_integration
+
+    write_integration(tmp_path / "integrations", "lakeside", [{"name": "sis", "type": "csv", "path": "drop"}],
+                      destinations=[{"name": "library", "type": "oneroster-1.1-csv"},
+                                    {"name": "lms", "type": "oneroster-1.2-csv"}])
+    write_integration(tmp_path / "integrations", "hillview", [{"name": "sis", "type": "csv", "path": "drop"}],
+                      destinations=[{"name": "lms", "type": "oneroster-1.1-csv"}])
+    location = build_defs()
+    destinations = {k.to_user_string() for k in location.resolve_all_asset_keys() if k.path[0] == "destinations"}
+    assert destinations == {"destinations/library", "destinations/lms"}
+    # In the sync job, delivered by the one delivery step; and each can be materialized on its own.
+    job = location.resolve_job_def("roster_sync")
+    assert {dg.AssetKey(["destinations", "lms"]), dg.AssetKey("oneroster_exports")} <= set(job.asset_layer.selected_asset_keys)
+    assert location.resolve_job_def("retry_deliveries") is not None

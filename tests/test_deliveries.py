@@ -15,8 +15,10 @@ import dagster as dg
 import pytest
 from pydantic import ValidationError
 
+from passport_pipelines.assets.oneroster_exports import destination_key
+from passport_pipelines.cli.sync_command import summarize
 from passport_pipelines.config.destinations import OneRosterCsvDestination, PrivacyShield
-from passport_pipelines.definitions import defs
+from passport_pipelines.definitions import build_defs, defs
 from passport_pipelines.jobs import RETRY_DELIVERIES
 from passport_pipelines.oneroster_csv.validation import validate_package
 from passport_pipelines.partitions import sync_partition_key
@@ -64,12 +66,22 @@ def test_each_destination_gets_its_own_shielded_file_and_history(tmp_path, sqlit
                 "entities": ["orgs", "academic_sessions", "courses", "classes", "users", "roles", "enrollments"],
                 "attributes": {"users": ["username", "given_name", "family_name", "grades", "identifier"]}}),
         ])
-        summary = run_sync(instance, "lakeside")
+        # The code location as it loads with these files: one delivery asset per destination.
+        location = build_defs()
+        instance.add_dynamic_partitions("district", ["lakeside"])
+        result = location.resolve_job_def("roster_sync").execute_in_process(
+            instance=instance, partition_key=sync_partition_key("lakeside", YEAR), raise_on_error=False)
+        summary = summarize(result, "lakeside", YEAR)
+        own = {name: instance.get_latest_materialization_event(destination_key(name)).asset_materialization.metadata
+               for name in ("library", "lms")}
     assert summary["status"] == "successfully in production", summary["errors"]
 
     store = GoldenStore(sqlite_store)
     version = store.latest_version("lakeside", YEAR)
     history = {d["destination"]: d for d in store.deliveries(version.id)}
+    for name in ("library", "lms"):  # each destination's own asset says what it received
+        assert own[name]["checksum"].value == history[name]["checksum"]
+        assert own[name]["version"].value == 1 and own[name]["status"].value == "delivered"
     library = Path(history["library"]["path"])
     assert library.parent == tmp_path / "library" and library.name == "lakeside_2025-2026_v1_library_oneroster-1.1.zip"
     uploaded = tmp_path / "sftp" / "inbox" / "lakeside_2025-2026_v1_lms_oneroster-1.2.zip"
@@ -173,7 +185,7 @@ def test_a_failed_destination_marks_the_version_and_is_retried(tmp_path, sqlite_
         statuses = [(d["destination"], d["status"]) for d in store.deliveries(version.id)]
         assert statuses == [("library", "delivered"), ("lms", "failed"), ("lms", "delivered")]
         assert (tmp_path / "sftp" / "inbox" / "lakeside_2025-2026_v1_lms_oneroster-1.2.zip").exists()
-        outcome = {d["destination"]: d["status"] for d in retry.output_for_node("oneroster_exports")}
+        outcome = {d["destination"]: d["status"] for d in retry.output_for_node("oneroster_exports", "oneroster_exports")}
         assert outcome == {"library": "already delivered", "lms": "delivered"}
 
 

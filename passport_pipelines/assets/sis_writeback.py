@@ -11,7 +11,6 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
-from passport_pipelines.assets.oneroster_exports import oneroster_exports
 from passport_pipelines.config.destinations import PowerSchoolWritebackDestination
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.connectors.powerschool.connector import PowerSchoolConnector
@@ -73,7 +72,7 @@ def _csv_delivered(store: GoldenStore, integration: Integration, version: Versio
 
 
 @dg.asset(partitions_def=sync_partitions, group_name="roster_sync", kinds={"api"}, pool="sis_powerschool",
-          deps=[oneroster_exports])
+          deps=["oneroster_exports"])
 def sis_writeback(context: dg.AssetExecutionContext, golden_records: dict, golden_store: GoldenStoreResource,
                   integrations: IntegrationsResource, powerschool_connector: PowerSchoolConnector):
     """Changed golden values written back into the district's PowerSchool (``powerschool-writeback``

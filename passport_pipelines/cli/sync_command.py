@@ -45,7 +45,8 @@ def summarize(result, district: str, school_year: str) -> dict:
     for node in ("source_extracts", "roster_changes", "golden_records", "duplicate_review_queue",
                  "oneroster_exports", "sis_writeback"):
         try:
-            outputs[node] = result.output_for_node(node)
+            # The delivery step is a multi-asset: its main output is named after it.
+            outputs[node] = result.output_for_node(node, node if node == "oneroster_exports" else "result")
         except Exception:  # the step did not run or did not finish
             outputs[node] = None
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
@@ -68,7 +69,8 @@ def summarize(result, district: str, school_year: str) -> dict:
         status = "failed validation" if failed_checks else "failed"
     else:
         failed_steps = {e.step_key for e in result.all_events if e.is_step_failure}
-        delivered = outputs["oneroster_exports"] is not None and "sis_writeback" not in failed_steps
+        delivered = outputs["oneroster_exports"] is not None and not failed_steps & {"oneroster_exports",
+                                                                                     "sis_writeback"}
         status = "successfully in production" if delivered else "propagation failed"
     step_errors = []
     for event in result.all_events:

@@ -56,14 +56,19 @@ def export_path(integration: Integration, dest: OneRosterCsvDestination, version
     return base / f"{integration.district}_{version.school_year}_v{version.number}{name}_{dest.type[:-4]}.zip"
 
 
-def deliver_version(integration: Integration, version: Version, store: GoldenStore) -> list[dict]:
-    """Deliver the version to every CSV destination; returns one outcome per destination. Nothing is
-    delivered while a sync of the district's year is held (``SyncHeld``)."""
+def deliver_version(integration: Integration, version: Version, store: GoldenStore, *,
+                    raise_on_failure: bool = True, only: set[str] | None = None) -> list[dict]:
+    """Deliver the version to every CSV destination (``only``: to these); returns one outcome per
+    destination, and raises ``DeliveryFailed`` when one failed (unless ``raise_on_failure`` is false:
+    the caller reports the failed outcomes). The version is in production once every destination has
+    it. Nothing is delivered while a sync of the district's year is held (``SyncHeld``)."""
     check_deliverable(store, version)
     outcomes: list[Outcome] = []
     pending = []
     today = datetime.now(timezone.utc).date()
     for dest in integration.csv_destinations:
+        if only is not None and dest.name not in only:
+            continue
         skipped = _skipped(store, version, dest, today)
         if skipped is not None:
             outcomes.append(skipped)
@@ -76,8 +81,10 @@ def deliver_version(integration: Integration, version: Version, store: GoldenSto
                                                    golden.lineage)
         outcomes += [_deliver_one(integration, version, store, dest, golden) for dest in pending]
     failed = [o for o in outcomes if o.status == "failed"]
-    store.set_status(version.id, PROPAGATION_FAILED if failed else IN_PRODUCTION)
-    if failed:
+    have = {d["destination"] for d in store.deliveries(version.id) if d["status"] in DONE}
+    complete = all(d.name in have or (d.until is not None and today > d.until) for d in integration.csv_destinations)
+    store.set_status(version.id, IN_PRODUCTION if complete and not failed else PROPAGATION_FAILED)
+    if failed and raise_on_failure:
         raise DeliveryFailed(f"{version.district} {version.school_year} version {version.number}: "
                              + "; ".join(f"{o.destination}: {o.error}" for o in failed)
                              + " (the next run, or the retry_deliveries job, delivers again)")
