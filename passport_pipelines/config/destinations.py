@@ -31,7 +31,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
-from passport_pipelines.config.secrets import is_secret_ref
+from passport_pipelines.config.sftp import SftpConnection
 from passport_pipelines.model import entities
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
@@ -61,38 +61,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _secret(value: str | None) -> str | None:
-    if value is not None and not is_secret_ref(value):
-        raise ValueError("secrets must be env:VAR references (e.g. env:SFTP_PASSWORD), never literal values")
-    return value
-
-
-class SftpTarget(_Strict):
+class SftpTarget(_Strict, SftpConnection):
     """An SFTP server that receives the zip; its host key is always checked."""
 
-    host: str
-    port: int = Field(22, ge=1, le=65535)
-    username: str
-    password: str | None = None
-    private_key: Path | None = None
-    private_key_passphrase: str | None = None
     remote_path: str = Field(description="remote folder the zip is written to")
-    known_hosts: Path | None = None
-    host_key: str | None = None
-    timeout_seconds: float = Field(30.0, gt=0)
-
-    @field_validator("password", "private_key_passphrase")
-    @classmethod
-    def _secrets(cls, v: str | None) -> str | None:
-        return _secret(v)
-
-    @model_validator(mode="after")
-    def _auth_and_host_key(self) -> "SftpTarget":
-        if self.password is None and self.private_key is None:
-            raise ValueError("give password (env:VAR) or private_key")
-        if self.known_hosts is None and self.host_key is None:
-            raise ValueError("give known_hosts or host_key: the server's host key is always checked")
-        return self
 
 
 def withholdable(entity: str) -> list[str]:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from passport_pipelines.config.rules import SourceRules
 from passport_pipelines.config.secrets import is_secret_ref
+from passport_pipelines.config.sftp import SftpConnection
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -69,34 +70,12 @@ class CsvFolderSource(_Source):
     schema_: CsvSchema = Field("oneroster-1.1", alias="schema")
 
 
-class SftpSource(_Source):
+class SftpSource(_Source, SftpConnection):
     """A OneRoster CSV drop fetched from an SFTP server, host key checked."""
 
     type: Literal["sftp"]
-    host: str
-    port: int = Field(22, ge=1, le=65535)
-    username: str
-    password: str | None = None
-    private_key: Path | None = None
-    private_key_passphrase: str | None = None
     remote_path: str = Field(description="remote folder holding the CSVs or a .zip (the newest zip is taken)")
-    known_hosts: Path | None = Field(None, description="OpenSSH known_hosts file holding the server's key")
-    host_key: str | None = Field(None, description="the server's public key, e.g. 'ssh-ed25519 AAAA...'")
     schema_: CsvSchema = Field("oneroster-1.1", alias="schema")
-    timeout_seconds: float = Field(30.0, gt=0)
-
-    @field_validator("password", "private_key_passphrase")
-    @classmethod
-    def _secrets(cls, v: str | None) -> str | None:
-        return _secret(v)
-
-    @model_validator(mode="after")
-    def _auth_and_host_key(self) -> "SftpSource":
-        if self.password is None and self.private_key is None:
-            raise ValueError("give password (env:VAR) or private_key")
-        if self.known_hosts is None and self.host_key is None:
-            raise ValueError("give known_hosts or host_key: the server's host key is always checked")
-        return self
 
 
 class _ApiSource(_Source):

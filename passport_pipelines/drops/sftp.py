@@ -96,9 +96,9 @@ def download_sftp_drop(source: SftpSource, integration: Integration, dest_dir: P
     return paths
 
 
-def check_sftp_connection(source: SftpSource, integration: Integration) -> str:
-    """Connect (host key checked, credentials tried) and look at the remote path, downloading
-    nothing; returns what is there. Raises DropFetchError saying what failed."""
+def _remote_listing(source: SftpSource, integration: Integration) -> list[paramiko.SFTPAttributes]:
+    """The entries of the source's remote folder (host key checked, credentials tried), downloading
+    nothing. Raises DropFetchError saying what failed."""
     where = sftp_location(source)
 
     def fail(what: str) -> DropFetchError:
@@ -106,13 +106,18 @@ def check_sftp_connection(source: SftpSource, integration: Integration) -> str:
 
     try:
         with sftp_session(source, integration, fail) as sftp:
-            names = sftp.listdir(source.remote_path)
+            return sftp.listdir_attr(source.remote_path)
     except DropFetchError:
         raise
     except FileNotFoundError:
-        raise fail("the remote path does not exist") from None
+        raise fail("the remote folder does not exist") from None
     except (OSError, paramiko.SSHException) as exc:
-        raise fail(f"cannot list the remote path: {exc}") from None
+        raise fail(f"cannot list the remote folder: {exc}") from None
+
+
+def check_sftp_connection(source: SftpSource, integration: Integration) -> str:
+    """Connect and look at the remote folder; returns what is there. Raises DropFetchError."""
+    names = [e.filename for e in _remote_listing(source, integration)]
     drops = [n for n in names if n.lower().endswith((".zip", ".csv"))]
     return f"host key and credentials accepted; {len(drops)} CSV/zip file(s) in the remote path"
 
@@ -239,21 +244,8 @@ def _drop_files(entries: list[paramiko.SFTPAttributes]) -> list[paramiko.SFTPAtt
 def list_sftp_drop(source: SftpSource, integration: Integration) -> list[tuple[str, int, float]]:
     """The files the next fetch would download, as (name, size, mtime), downloading nothing: what
     the drop sensor compares to tell a new drop. Raises DropFetchError."""
-    where = sftp_location(source)
-
-    def fail(what: str) -> DropFetchError:
-        return DropFetchError(f"SFTP drop {where}: {what}")
-
-    try:
-        with sftp_session(source, integration, fail) as sftp:
-            entries = sftp.listdir_attr(source.remote_path)
-    except DropFetchError:
-        raise
-    except FileNotFoundError:
-        raise fail("the remote folder does not exist") from None
-    except (OSError, paramiko.SSHException) as exc:
-        raise fail(f"cannot list the remote folder: {exc}") from None
-    return [(e.filename, e.st_size or 0, float(e.st_mtime or 0)) for e in _drop_files(entries)]
+    return [(e.filename, e.st_size or 0, float(e.st_mtime or 0))
+            for e in _drop_files(_remote_listing(source, integration))]
 
 
 def _download(sftp: paramiko.SFTPClient, remote_path: str, dest_dir: Path, fail: Fail) -> list[Path]:
