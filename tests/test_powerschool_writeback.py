@@ -4,7 +4,6 @@ PowerSchool outage that fails the write-back without losing anything."""
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from pathlib import Path
@@ -29,6 +28,7 @@ from passport_pipelines.writeback.results import WritebackResults
 from passport_pipelines.writeback.rules import ForbiddenChange, check_contact_request, check_student_request, guard
 from passport_pipelines.writeback.run import write_back
 from tests.conftest import write_integration
+from tests.district_files import read_rows, write_rows
 from tests.fakes.district_data import make_district_data
 from tests.fakes.powerschool_server import powerschool_source_config, start_powerschool_fake
 from tests.sync_harness import run_sync as run_partition
@@ -336,17 +336,6 @@ def _impatient(self) -> RetryPolicy:
     return RetryPolicy(max_attempts=2, base_delay=0.01)
 
 
-def _read_csv(path: Path) -> tuple[list[str], list[dict]]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        return list(reader.fieldnames or []), list(reader)
-
-
-def _write_csv(path: Path, header: list[str], rows: list[dict]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, header)
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def district_export(data, folder: Path, edit) -> Path:
@@ -355,16 +344,16 @@ def district_export(data, folder: Path, edit) -> Path:
     folder.mkdir(parents=True)
     for name in ("orgs", "academicSessions"):
         shutil.copy(data.folder / f"{name}.csv", folder / f"{name}.csv")
-    users_header, users = _read_csv(data.folder / "users.csv")
-    demo_header, demographics = _read_csv(data.folder / "demographics.csv")
+    users_header, users = read_rows(data.folder / "users.csv")
+    demo_header, demographics = read_rows(data.folder / "demographics.csv")
     edit(users, demographics)
-    _write_csv(folder / "users.csv", users_header, users)
-    _write_csv(folder / "demographics.csv", demo_header, demographics)
-    header, rows = _read_csv(data.folder / "manifest.csv")
+    write_rows(folder / "users.csv", users_header, users)
+    write_rows(folder / "demographics.csv", demo_header, demographics)
+    header, rows = read_rows(data.folder / "manifest.csv")
     for row in rows:
         if row["propertyName"] in ("file.courses", "file.classes", "file.enrollments"):
             row["value"] = "absent"
-    _write_csv(folder / "manifest.csv", header, rows)
+    write_rows(folder / "manifest.csv", header, rows)
     return folder
 
 
