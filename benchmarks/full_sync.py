@@ -68,8 +68,8 @@ def change_users(drop: Path, percent: float) -> int:
     table = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(
         column_types={n: pa.string() for n in names}, strings_can_be_null=False))
     hit = pa.array(np.arange(table.num_rows) % max(1, round(100 / percent)) == 0)
-    phone = pc.if_else(hit, pc.binary_join_element_wise("555-", pc.cast(pa.array(np.arange(table.num_rows)), pa.string()),
-                                                        ""), table.column("phone"))
+    numbers = pc.cast(pa.array(np.arange(table.num_rows)), pa.string())
+    phone = pc.if_else(hit, pc.binary_join_element_wise("555-", numbers, ""), table.column("phone"))
     table = table.set_column(names.index("phone"), "phone", phone)
     pcsv.write_csv(table, path, pcsv.WriteOptions(quoting_style="needed"))
     return int(pc.sum(hit).as_py())
@@ -109,9 +109,13 @@ def run(district: str, instance):
 def _detection(meta: dict) -> str:
     if not meta:
         return "not run"
-    seconds = meta.get("seconds", {})
-    return (f"{meta['total_seconds']:.2f}s, {sum(seconds.values()):.2f}s of it in the engine ({meta['people']:,} people, {meta['compared']:,} pairs "
-            f"compared, {meta['merged']} merged, {meta['new_cases']} to review); steps {seconds}")
+    seconds = dict(meta.get("seconds", {}))
+    people, cache_write = seconds.pop("people", 0.0), seconds.pop("cache_write", 0.0)
+    cache = meta.get("cache", {}).get("read", "?")
+    return (f"{meta['total_seconds']:.2f}s: people {people:.2f}s (cache: {cache}), "
+            f"engine {sum(seconds.values()):.2f}s, cache written {cache_write:.2f}s "
+            f"({meta['people']:,} people, {meta['compared']:,} pairs compared, "
+            f"{meta['merged']} merged, {meta['new_cases']} to review); engine steps {seconds}")
 
 
 def main() -> int:

@@ -14,7 +14,10 @@ import pytest
 
 from passport_pipelines.config.reconciliation import DEFAULT_PERSON_DOMAINS, MatchDomain
 from passport_pipelines.linkage import CLUSTERS_SCHEMA, PAIRS_SCHEMA, find_duplicates
+from passport_pipelines.linkage.encoding import BLANK, encode, encode_into
 from passport_pipelines.linkage.normalization import normalize
+from passport_pipelines.linkage.records import prepare
+from passport_pipelines.linkage.revision import revise
 from passport_pipelines.synthetic.people import generate
 
 ATTRIBUTES = ("given_name", "family_name", "email", "birth_date", "state_id", "phone")
@@ -275,3 +278,79 @@ def test_non_string_columns_are_read_as_text():
                       "state_id": pa.array([12, 12], pa.int64())})
     domain = MatchDomain(name="d", attributes=["state_id", "birth_date"])
     assert pairs(find_duplicates(table, [domain]))[("a", "b")]["decision"] == "merge"
+
+
+# ------------------------------------------------------------------ prepared records kept between runs
+
+DOMAINS_ALL = [*NAME_AND_EMAIL, MatchDomain(name="state_id", attributes=["state_id"]), NAME_DOB]
+KEPT_ATTRIBUTES = ["given_name", "family_name", "email", "birth_date", "state_id", "sex"]
+
+
+def assert_same_result(expected, got):
+    assert got.pairs.equals(expected.pairs)
+    assert got.clusters.equals(expected.clusters)
+    assert (got.counts, got.candidates, got.oversized_blocks) == (expected.counts, expected.candidates,
+                                                                   expected.oversized_blocks)
+
+
+def test_records_prepared_in_any_order_find_the_same():
+    records = generate(3000, seed=5, duplicate_rate=0.05, twin_rate=0.02).records
+    shuffled = records.take(np.random.default_rng(1).permutation(records.num_rows))
+    prepared = prepare(shuffled, [], KEPT_ATTRIBUTES, key_order=False)
+    assert not prepared.key_ordered and prepared.keys.equals(shuffled.column("record_key").combine_chunks())
+    some = pa.array(np.random.default_rng(2).choice(records.column("record_key").to_pylist(), 200, replace=False))
+    for compare_keys in (None, some):
+        assert_same_result(find_duplicates(records, DOMAINS_ALL, compare_keys=compare_keys),
+                           find_duplicates(prepared, DOMAINS_ALL, compare_keys=compare_keys))
+    with pytest.raises(ValueError, match="record_key must be unique: 1 record"):
+        prepare(pa.table({"record_key": ["a", "b", "a"], "email": ["x", "y", "z"]}), ["email"], [], key_order=False)
+    with pytest.raises(ValueError, match="no attribute phone"):
+        find_duplicates(prepared, [MatchDomain(name="p", attributes=["phone"])])
+
+
+def test_revised_records_find_what_records_prepared_from_scratch_find():
+    """The next run's records from the last run's prepared ones: some gone, some changed (into
+    duplicates of others, typos, blanks), some new; the same pairs as preparing them all again."""
+    before = generate(3000, seed=9, duplicate_rate=0.05, twin_rate=0.02).records
+    rng = np.random.default_rng(4)
+    n = before.num_rows
+    columns = {a: np.array(before.column(a).to_pylist(), dtype=object) for a in KEPT_ATTRIBUTES}
+    changed_rows = rng.choice(n, 300, replace=False)
+    like = rng.choice(n, 300)  # each changed record takes names and e-mail of another: a duplicate now
+    changed = {}
+    for a in ("given_name", "family_name", "email"):
+        columns[a][changed_rows] = columns[a][like]
+        changed[a] = (changed_rows, pa.array(columns[a][changed_rows], pa.string()))
+    typo_rows = changed_rows[:100]  # and a birth date that differs, or none
+    columns["birth_date"][typo_rows] = np.where(np.arange(100) % 2, None, "2012-12-21")
+    changed["birth_date"] = (typo_rows, pa.array(columns["birth_date"][typo_rows], pa.string()))
+    keep = np.ones(n, dtype=bool)
+    keep[rng.choice(np.setdiff1d(np.arange(n), changed_rows), 200, replace=False)] = False
+    source = rng.choice(n, 250)  # new records: copies of people, with a typo in the given name or new values
+    added = {"record_key": [f"new-{k}" for k in range(250)]}
+    for a in KEPT_ATTRIBUTES:
+        added[a] = columns[a][source].copy()
+    added["given_name"][::3] = [g[:-1] + "x" if g else g for g in added["given_name"][::3]]
+    added["email"][1::3] = [f"someone{k}@example.org" for k in range(len(added["email"][1::3]))]
+    added = pa.table({k: pa.array(list(v), pa.string()) for k, v in added.items()})
+    after = pa.concat_tables([
+        pa.table({"record_key": before.column("record_key"),
+                  **{a: pa.array(columns[a], pa.string()) for a in KEPT_ATTRIBUTES}}).filter(pa.array(keep)),
+        added])
+    compare_keys = pa.concat_arrays([before.column("record_key").combine_chunks().take(pa.array(changed_rows)),
+                                     added.column("record_key").combine_chunks()])
+
+    revised = revise(prepare(before, [], KEPT_ATTRIBUTES, key_order=False), keep=keep, changed=changed, added=added)
+    assert revised.keys.equals(after.column("record_key").combine_chunks())
+    expected = find_duplicates(after, DOMAINS_ALL, compare_keys=compare_keys)
+    assert expected.merges and expected.reviews  # the changes made pairs of both kinds
+    assert_same_result(expected, find_duplicates(revised, DOMAINS_ALL, compare_keys=compare_keys))
+    with pytest.raises(ValueError, match="added record"):
+        revise(revised, added=added)  # the same keys again
+
+
+def test_values_coded_into_a_kept_vocabulary():
+    base = encode(pa.array(["Ann", "Bob", None, "ann "]), "name")
+    codes, uniques = encode_into(base, pa.array(["ANN", "Cy", None, " ", "Cy", "bob"]))
+    assert uniques.to_pylist() == ["ann", "bob", "cy"]
+    assert codes.tolist() == [base.codes[0], 2, BLANK, BLANK, 2, base.codes[1]]

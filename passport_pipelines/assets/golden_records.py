@@ -4,6 +4,7 @@
 import dagster as dg
 
 from passport_pipelines.partitions import partition_of, sync_partitions
+from passport_pipelines.reconciliation.people_cache import mark_committed
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.run_tags import APPROVED_VERSION_TAG, started_by
 from passport_pipelines.sync.commit import commit_info, commit_sync
@@ -51,6 +52,8 @@ def golden_records(context: dg.AssetExecutionContext, roster_changes: dict, gold
     info = commit_info(payload, district=district, school_year=school_year, run_id=run_id, committed_by=committed_by)
     version, credential_counts = commit_sync(payload, info, store,
                                              approved_version_id=int(approved_id) if approved_id else None)
+    # The people the duplicate search cached for the next sync are now those of this version.
+    mark_committed(payload["changes"], version)
     # The commit superseded any held change set of this district's year.
     discard_all(district, school_year)
     context.log.info(f"committed {district} {school_year} version {version.number}")

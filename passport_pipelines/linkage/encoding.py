@@ -69,3 +69,23 @@ def shared_vocabulary(a: EncodedAttribute, b: EncodedAttribute) -> tuple[Encoded
     to_a, to_b = np.append(shared[: len(a.uniques)], BLANK), np.append(shared[len(a.uniques):], BLANK)
     return (EncodedAttribute(a.kind, to_a[a.codes], both.dictionary),
             EncodedAttribute(b.kind, to_b[b.codes], both.dictionary))
+
+
+def encode_into(attribute: EncodedAttribute, column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Raw values of ``attribute`` normalized and coded in its vocabulary, extended by the values it
+    lacks: (the values' codes, the extended distinct values). Codes already given keep their meaning.
+
+    The vocabulary may hold millions of e-mails, the column a few thousand values: hashing the big
+    side into a set of the small side costs ~20 ns a value, building a set of the big side ~50 times
+    more (``pc.index_in`` hashes its value set)."""
+    fresh = encode(column, attribute.kind)
+    # Per value of the vocabulary: its code among the fresh values, or BLANK.
+    found = pc.index_in(attribute.uniques, value_set=fresh.uniques).fill_null(BLANK)
+    found = found.to_numpy(zero_copy_only=False).astype(np.int64)
+    known = np.flatnonzero(found != BLANK)
+    to_vocabulary = np.full(len(fresh.uniques), BLANK, dtype=np.int64)
+    to_vocabulary[found[known]] = known
+    new = np.flatnonzero(to_vocabulary == BLANK)
+    to_vocabulary[new] = len(attribute.uniques) + np.arange(len(new))
+    uniques = pa.concat_arrays([attribute.uniques, fresh.uniques.take(new)]) if len(new) else attribute.uniques
+    return np.append(to_vocabulary, BLANK)[fresh.codes], uniques

@@ -6,6 +6,10 @@ pass (``blocking.py``) -> candidate pairs with recordlinkage's Block index (``in
 domains in priority order (``matching.py``) -> twin guard (``guards.py``) -> clusters and the cluster
 guard (``clustering.py``) -> explained pairs (``explanations.py``).
 
+Records may also come prepared already, in any order (kept from the last run and revised,
+``revision.py``): then, after indexing, the records of the candidate pairs alone are put in
+record_key order (``records.in_key_order``), which is all the later steps read.
+
 Heavy work is vectorized: pyarrow kernels (and a numpy byte filter) for normalization; integer
 blocking keys joined through recordlinkage's Block index (a numpy sort-based self-join for full runs,
 pandas' hash join for incremental ones); ``rapidfuzz.process.cpdist`` for similarities; scipy for
@@ -26,9 +30,9 @@ from passport_pipelines.linkage import explanations
 from passport_pipelines.linkage.blocking import blocking_passes, key_codes
 from passport_pipelines.linkage.clustering import build_clusters
 from passport_pipelines.linkage.guards import guard_reasons
-from passport_pipelines.linkage.indexing import candidate_pairs
+from passport_pipelines.linkage.indexing import Candidates, candidate_pairs
 from passport_pipelines.linkage.matching import match_domains
-from passport_pipelines.linkage.records import prepare
+from passport_pipelines.linkage.records import PreparedRecords, in_key_order, prepare
 from passport_pipelines.linkage.result import CLUSTERS_SCHEMA, PAIRS_SCHEMA, LinkageResult
 
 TWIN_ATTRIBUTES = ("given_name", "family_name", "birth_date")
@@ -57,13 +61,37 @@ def _check_domains(domains: Sequence[MatchDomain]) -> list[MatchDomain]:
     return domains
 
 
-def find_duplicates(records: pa.Table | pd.DataFrame, domains: list[MatchDomain], *,
+def _prepared(records: pa.Table | pd.DataFrame | PreparedRecords, domains: list[MatchDomain],
+              distinguishing: list[str]) -> PreparedRecords:
+    required = [a for d in domains for a in d.attributes]
+    if not isinstance(records, PreparedRecords):
+        return prepare(records, required, [*distinguishing, *TWIN_ATTRIBUTES])
+    missing = [a for a in dict.fromkeys(required) if not records.has(a)]
+    if missing:
+        raise ValueError(f"the prepared records have no attribute {', '.join(missing)} that the domains compare")
+    return records
+
+
+def _in_key_order(prepared: PreparedRecords, candidates: Candidates) -> tuple[PreparedRecords, Candidates]:
+    """The records of the candidate pairs in record_key order, and the pairs renumbered to match
+    (left < right, sorted), when ``prepared`` is in another order (see ``records.in_key_order``)."""
+    involved = np.unique(np.concatenate([candidates.left, candidates.right]))
+    subset, renumbered = in_key_order(prepared, involved)
+    a = renumbered[np.searchsorted(involved, candidates.left)]
+    b = renumbered[np.searchsorted(involved, candidates.right)]
+    left, right = np.minimum(a, b), np.maximum(a, b)
+    order = np.lexsort((right, left))
+    return subset, Candidates(left[order], right[order], candidates.oversized_blocks)
+
+
+def find_duplicates(records: pa.Table | pd.DataFrame | PreparedRecords, domains: list[MatchDomain], *,
                     distinguishing: Sequence[str] = ("birth_date", "state_id"),
                     compare_keys: pa.Array | None = None) -> LinkageResult:
     """Duplicate person records, within and across sources.
 
     ``records``: one row per record, a unique string ``record_key``, and the attributes the domains
-    name (strings; birth_date as YYYY-MM-DD; any may be null). ``domains``: in priority order.
+    name (strings; birth_date as YYYY-MM-DD; any may be null); or records prepared already
+    (``records.prepare``, ``revision.revise``), in any order. ``domains``: in priority order.
     ``distinguishing``: attributes on which two records must not differ to be merged unattended.
     ``compare_keys``: when given, only pairs with at least one of these records are produced (new or
     changed records against each other and against all the others).
@@ -71,13 +99,16 @@ def find_duplicates(records: pa.Table | pd.DataFrame, domains: list[MatchDomain]
     domains = _check_domains(domains)
     distinguishing = list(dict.fromkeys(distinguishing))
     clock = _Clock()
-    prepared = prepare(records, [a for d in domains for a in d.attributes], [*distinguishing, *TWIN_ATTRIBUTES])
+    prepared = _prepared(records, domains, distinguishing)
     focus = prepared.focus(compare_keys)
     clock.lap("prepare")
     passes = blocking_passes(domains)
     codes = [key_codes(prepared, p) for p in passes]
     clock.lap("blocking_keys")
     candidates = candidate_pairs(codes, len(prepared), focus)
+    del codes
+    if not prepared.key_ordered:
+        prepared, candidates = _in_key_order(prepared, candidates)
     clock.lap("indexing")
     matches = match_domains(prepared, domains, candidates)
     clock.lap("comparing")

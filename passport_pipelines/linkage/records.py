@@ -5,6 +5,10 @@ Records are addressed by their position in ``record_key`` order from here on. Th
 "left_key < right_key" the same as "left position < right position" and "the smallest record_key of a
 cluster" the same as its smallest position, so pairs and clusters stay integer arrays until the result
 is written.
+
+Sorting a million keys costs about a second, so a caller that keeps prepared records between runs
+(``revision.py``) may leave them in any order (``key_ordered=False``): the engine then puts only the
+records of candidate pairs in key order, once blocking has found them (``in_key_order``).
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from passport_pipelines.linkage.encoding import EncodedAttribute, encode
 
 @dataclass(frozen=True)
 class PreparedRecords:
-    keys: pa.Array  # record_key, sorted ascending; a record's position is its id
+    keys: pa.Array  # record_key, unique; a record's position is its id
     attributes: dict[str, EncodedAttribute]  # every attribute matching needs and the input has
+    key_ordered: bool = True  # positions follow record_key order (ascending)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -53,9 +58,12 @@ def _as_table(records: pa.Table | pd.DataFrame) -> pa.Table:
     raise TypeError(f"records must be a pyarrow.Table or a pandas.DataFrame, not {type(records).__name__}")
 
 
-def prepare(records: pa.Table | pd.DataFrame, required: Iterable[str], optional: Iterable[str]) -> PreparedRecords:
+def prepare(records: pa.Table | pd.DataFrame, required: Iterable[str], optional: Iterable[str], *,
+            key_order: bool = True) -> PreparedRecords:
     """Check the input and encode the ``required`` attributes (domain attributes: an error when the
-    input lacks one) and those of ``optional`` it has (distinguishing attributes, twin guard)."""
+    input lacks one) and those of ``optional`` it has (distinguishing attributes, twin guard).
+    ``key_order=False``: positions are the input's rows (no sort), for a caller that keeps the
+    prepared records aligned with its own table."""
     table = _as_table(records)
     if "record_key" not in table.column_names:
         raise ValueError("records need a record_key column (a unique string per record)")
@@ -66,20 +74,38 @@ def prepare(records: pa.Table | pd.DataFrame, required: Iterable[str], optional:
     keys = table.column("record_key").cast(pa.string()).combine_chunks()
     if keys.null_count:
         raise ValueError(f"record_key is null in {keys.null_count} record(s)")
-    order = pc.sort_indices(keys)
-    sorted_keys = keys.take(order)
-    repeats = pc.sum(pc.equal(sorted_keys.slice(1), sorted_keys.slice(0, max(len(keys) - 1, 0)))).as_py() or 0
+    if key_order:
+        order = pc.sort_indices(keys)
+        prepared_keys = keys.take(order)
+        repeats = pc.sum(pc.equal(prepared_keys.slice(1), prepared_keys.slice(0, max(len(keys) - 1, 0)))).as_py() or 0
+        positions = order.to_numpy()
+    else:
+        prepared_keys, positions = keys, None
+        repeats = len(keys) - pc.count_distinct(keys).as_py()
     if repeats:
         raise ValueError(f"record_key must be unique: {repeats} record(s) repeat a key")
     wanted = [a for a in dict.fromkeys([*required, *optional]) if a in table.column_names]
-    positions = order.to_numpy()
 
     def encoded(name: str) -> EncodedAttribute:
         # Encode in input order, then permute the integer codes: cheaper than reordering strings.
         e = encode(table.column(name), kind_of(name))
-        return EncodedAttribute(e.kind, e.codes[positions], e.uniques)
+        return e if positions is None else EncodedAttribute(e.kind, e.codes[positions], e.uniques)
 
     # pyarrow kernels release the GIL: columns are normalized side by side.
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         attributes = dict(zip(wanted, pool.map(encoded, wanted)))
-    return PreparedRecords(keys=sorted_keys, attributes=attributes)
+    return PreparedRecords(keys=prepared_keys, attributes=attributes, key_ordered=key_order)
+
+
+def in_key_order(records: PreparedRecords, positions: np.ndarray) -> tuple[PreparedRecords, np.ndarray]:
+    """The records at ``positions`` (unique), as prepared records of their own in record_key order;
+    and, for each position's record, its position there. What the engine does with the records of
+    candidate pairs only, when the records are not in key order: matching, guards and clusters
+    read nothing but the pairs' records, so they give the same result on the smaller set."""
+    order = pc.sort_indices(records.keys.take(positions)).to_numpy()
+    members = positions[order]
+    renumbered = np.empty(len(positions), dtype=np.int64)
+    renumbered[order] = np.arange(len(positions))
+    # Fresh attributes: derived codes memoized on the whole set (prefixes, years) are per record.
+    attributes = {name: EncodedAttribute(a.kind, a.codes[members], a.uniques) for name, a in records.attributes.items()}
+    return PreparedRecords(records.keys.take(members), attributes, key_ordered=True), renumbered

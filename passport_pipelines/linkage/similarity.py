@@ -7,8 +7,9 @@ with ``rapidfuzz.process.cpdist`` over aligned arrays (all cores), never in a Py
 - e-mails, codes and custom text: normalized Levenshtein (1 - edits / longer length);
 - categories (sex, role, grades): 1 when equal, else 0;
 - dates (YYYYMMDD): 1 when equal; 0.8 when one digit is mistyped, two adjacent digits of the year,
-  month or day are swapped, or day and month are swapped (an entry error, not another day); anything else 0, since two dates
-  further apart are, in school data, two children (siblings are born years apart, twins the same day).
+  month or day are swapped, or day and month are swapped (an entry error, not another day); anything
+  else 0, since two dates further apart are, in school data, two children (siblings are born years
+  apart, twins the same day).
   Computed on a digit matrix in numpy; dates that are not 8 digits fall back to rapidfuzz's OSA
   distance.
 """

@@ -22,13 +22,19 @@ DEMOGRAPHIC_ATTRIBUTES = ("birth_date", "sex")
 USER_COLUMNS = frozenset(entities.columns("users"))
 
 
-def _attribute_sql(name: str, alias_users: str, alias_demo: str) -> str:
+def attribute_sql(name: str, alias_users: str, alias_demo: str) -> str:
+    """SQL: an attribute of a person, from the users row ``alias_users`` or the demographics row ``alias_demo``."""
     if name in DEMOGRAPHIC_ATTRIBUTES:
         return f"{alias_demo}.{ident(name)}"
     if name in USER_COLUMNS:
         return f"{alias_users}.{ident(name)}"
     # A custom attribute: kept by the rules in the user's extensions.
     return f"json_extract_string({alias_users}.extensions, {lit('$.' + name)})"
+
+
+def record_key_sql(alias: str) -> str:
+    """SQL: the record key of the row ``alias`` (source and sourced id, as the review queue keys pairs)."""
+    return f"{alias}.source || {lit(RECORD_KEY_SEPARATOR)} || {alias}.sourced_id"
 
 
 def _current(con: duckdb.DuckDBPyConnection, entity: str, stored: str, changes: list[Path], columns: list[str]) -> str:
@@ -71,8 +77,8 @@ def person_records(con: duckdb.DuckDBPyConnection, store: GoldenStore, *, distri
                                 ["source", "sourced_id", *DEMOGRAPHIC_ATTRIBUTES])
         con.unregister("stored__people_demographics")
         join = f"LEFT JOIN {demographics} AS d ON d.source = u.source AND d.sourced_id = u.sourced_id"
-    selected = ", ".join(f"CAST({_attribute_sql(a, 'u', 'd')} AS VARCHAR) AS {ident(a)}" for a in attributes)
+    selected = ", ".join(f"CAST({attribute_sql(a, 'u', 'd')} AS VARCHAR) AS {ident(a)}" for a in attributes)
     return con.execute(f"""
-        SELECT u.source || {lit(RECORD_KEY_SEPARATOR)} || u.sourced_id AS record_key, u.source, u.sourced_id, u.golden_id,
+        SELECT {record_key_sql('u')} AS record_key, u.source, u.sourced_id, u.golden_id,
                u.is_new, u.on_record, {selected}
-        FROM {users} AS u {join}""").to_arrow_table()  # unordered: the engine sorts by record_key itself
+        FROM {users} AS u {join}""").to_arrow_table()  # unordered: the engine needs no order

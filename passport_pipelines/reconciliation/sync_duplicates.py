@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from passport_pipelines.config.reconciliation import Reconciliation
 from passport_pipelines.linkage.engine import TWIN_ATTRIBUTES, find_duplicates
+from passport_pipelines.reconciliation.sync_people import SyncPeople
 from passport_pipelines.store.duplicate_review import RECORD_KEY_SEPARATOR
 from passport_pipelines.transforms.sql_text import lit
 
@@ -45,22 +47,26 @@ def attributes_needed(reconciliation: Reconciliation) -> list[str]:
     return list(dict.fromkeys([*names, *reconciliation.distinguishing, *TWIN_ATTRIBUTES]))
 
 
-def _split(key: str, side: str) -> str:
-    """SQL: the (source, sourced_id) halves of a record key, as ``<side>_source, <side>_sourced_id``."""
+def _split(key: str, side: str = "") -> str:
+    """SQL: the (source, sourced_id) halves of a record key, as ``<side>_source, <side>_sourced_id``
+    (``source, sourced_id`` without a side)."""
+    prefix = f"{side}_" if side else ""
     source = f"split_part({key}, {lit(RECORD_KEY_SEPARATOR)}, 1)"
-    return f"{source} AS {side}_source, substr({key}, length({source}) + 2) AS {side}_sourced_id"
+    return f"{source} AS {prefix}source, substr({key}, length({source}) + 2) AS {prefix}sourced_id"
 
 
-def find_sync_duplicates(con: duckdb.DuckDBPyConnection, people: pa.Table, reconciliation: Reconciliation,
+def find_sync_duplicates(con: duckdb.DuckDBPyConnection, people: SyncPeople, reconciliation: Reconciliation,
                          known_pairs: pa.Table, source_order: list[str]) -> DuplicateFindings:
-    """``people``: ``person_records``; ``known_pairs``: (left_key, right_key) never to offer again."""
+    """``people``: ``sync_people``; ``known_pairs``: (left_key, right_key) never to offer again."""
     domains = reconciliation.domains_for(ENTITY)
-    new_keys = people.filter(people.column("is_new")).column("record_key")
-    if not domains or len(new_keys) == 0:
+    if not domains or len(people.new_keys) == 0:
         return _nothing()
-    result = find_duplicates(people, domains, distinguishing=reconciliation.distinguishing,
-                             compare_keys=new_keys.combine_chunks())
-    con.register("dup__people", people.select(["record_key", "source", "sourced_id", "golden_id", "on_record"]))
+    result = find_duplicates(people.prepared, domains, distinguishing=reconciliation.distinguishing,
+                             compare_keys=people.new_keys)
+    con.register("dup__ids", people.ids)
+    # Source and sourced id from the key, for the few rows that need them.
+    con.execute(f"CREATE OR REPLACE TEMP VIEW dup__people AS "
+                f"SELECT record_key, {_split('record_key')}, golden_id, on_record FROM dup__ids")
     con.register("dup__pairs", result.pairs)
     con.register("dup__clusters", result.clusters)
     con.register("dup__known", known_pairs)
@@ -117,7 +123,8 @@ def find_sync_duplicates(con: duckdb.DuckDBPyConnection, people: pa.Table, recon
             SELECT {_split('left_key', 'left')}, {_split('right_key', 'right')}, domain, score, agreed, scores, reason
             FROM dup__fresh WHERE decision = 'review' ORDER BY left_key, right_key""").to_arrow_table()
     finally:
-        for name in ("dup__people", "dup__pairs", "dup__clusters", "dup__known"):
+        con.execute("DROP VIEW IF EXISTS dup__people")
+        for name in ("dup__ids", "dup__pairs", "dup__clusters", "dup__known"):
             con.unregister(name)
     counts: dict[str, dict[str, int]] = {}
     for domain in merges.column("domain").to_pylist():
@@ -134,3 +141,19 @@ def _nothing() -> DuplicateFindings:
         links=empty(("source", "sourced_id", "golden_id", "on_record"), {"on_record": pa.bool_()}),
         merges=empty(MERGE_COLUMNS, {"score": pa.float64(), "agreed": pa.list_(pa.string())}),
         cases=empty(CASE_COLUMNS, {"score": pa.float64(), "agreed": pa.list_(pa.string())}))
+
+
+def relinked(ids: pa.Table, links: pa.Table) -> pa.Table:
+    """``ids`` (record_key, golden_id, ...) with the golden ids ``links`` gives (source, sourced_id,
+    golden_id): the people as they are once the sync's merges are committed."""
+    golden = ids.column("golden_id").combine_chunks()
+    if links.num_rows:
+        link_keys = pc.binary_join_element_wise(links.column("source"), links.column("sourced_id"),
+                                                RECORD_KEY_SEPARATOR)
+        # The million record keys probed into the few linked ones.
+        slots = pc.index_in(ids.column("record_key").combine_chunks(), value_set=link_keys)
+        moved = pc.is_valid(slots)
+        # replace_with_mask fills in position order: the links taken in the order of their records.
+        linked = links.column("golden_id").combine_chunks().take(slots.filter(moved))
+        golden = pc.replace_with_mask(golden, moved, linked)
+    return ids.set_column(ids.column_names.index("golden_id"), "golden_id", golden)

@@ -142,8 +142,10 @@ class GoldenStore:
                    f"AND source IN ({ac.placeholders(len(sources), 3)})")
             return ac.fetch(sql, [district, school_year, *sources], self._schema(entity, names))
 
-    def stored_rows(self, district: str, school_year: str, entity: str, keys: pa.Table) -> pa.Table:
-        """Full canonical rows (as on record) for the given (source, sourced_id) keys."""
+    def stored_rows(self, district: str, school_year: str, entity: str, keys: pa.Table, *,
+                    current_only: bool = False) -> pa.Table:
+        """Full canonical rows (as on record) for the given (source, sourced_id) keys.
+        ``current_only``: not those marked deleted."""
         cols = list(entities.columns(entity))
         with ArrowConnection(self.url) as ac:
             ac.ingest("wanted_keys", keys.select(["source", "sourced_id"]), temporary=True)
@@ -154,7 +156,8 @@ class GoldenStore:
             sql = (f"SELECT {self._select(entity, cols, 't')} "
                    f"FROM wanted_keys AS w {join} {schema.golden_table_name(entity)} AS t "
                    f"ON t.district = {ac.ph(1)} AND t.school_year = {ac.ph(2)} "
-                   "AND t.source = w.source AND t.sourced_id = w.sourced_id")
+                   "AND t.source = w.source AND t.sourced_id = w.sourced_id"
+                   + (" WHERE t.deleted_version IS NULL" if current_only else ""))
             return ac.fetch(sql, [district, school_year], self._schema(entity, cols))
 
     def current_records(self, district: str, school_year: str, entity: str,

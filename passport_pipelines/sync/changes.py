@@ -12,8 +12,9 @@ from passport_pipelines.changes.changeset import (ChangeSet, EntityChanges, add_
                                                   compute_entity_changes)
 from passport_pipelines.config.reconciliation import Reconciliation
 from passport_pipelines.model import entities
-from passport_pipelines.reconciliation.person_records import person_records
-from passport_pipelines.reconciliation.sync_duplicates import attributes_needed, find_sync_duplicates
+from passport_pipelines.reconciliation import people_cache
+from passport_pipelines.reconciliation.sync_duplicates import attributes_needed, find_sync_duplicates, relinked
+from passport_pipelines.reconciliation.sync_people import sync_people
 from passport_pipelines.store.duplicate_review import DuplicateReview, write_findings_files
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.sync.normalize import NormalizedSource
@@ -100,21 +101,31 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
 
 def _find_duplicates(changes: RosterChanges, folders: list[Path], reconciliation: Reconciliation,
                      source_order: list[str], district: str, school_year: str, store: GoldenStore) -> None:
+    """The duplicate people among what the sync adds or changes, written beside the change set; then
+    the people as they will be once it is committed, cached for the next sync (``people_cache.py``)."""
     started = time.perf_counter()
+    attributes = attributes_needed(reconciliation)
     con = connect()
     try:
-        people = person_records(con, store, district=district, school_year=school_year, change_folders=folders,
-                                attributes=attributes_needed(reconciliation))
+        people = sync_people(con, store, district=district, school_year=school_year, change_folders=folders,
+                             attributes=attributes, base_version_id=changes.base_version_id)
         known = DuplicateReview(store).known_pairs(district, school_year)
         findings = find_sync_duplicates(con, people, reconciliation, known, source_order)
     finally:
         con.close()
     folder = Path(changes.folder) / "__duplicates"  # beside the per-source folders, never named like one
     write_findings_files(folder, findings)
+    cache_started = time.perf_counter()
+    token = people_cache.write(district, school_year, ids=relinked(people.ids, findings.links),
+                               prepared=people.prepared, attributes=attributes,
+                               base_version_id=changes.base_version_id, decisions=people.decisions)
     changes.duplicates_folder = str(folder)
-    changes.duplicates = {"people": people.num_rows, "compared": findings.compared, "merged": findings.merges.num_rows,
+    changes.duplicates = {"people": len(people), "compared": findings.compared, "merged": findings.merges.num_rows,
                           "relinked": findings.links.num_rows, "new_cases": findings.cases.num_rows,
-                          "by_domain": findings.counts, "seconds": findings.seconds,
+                          "by_domain": findings.counts,
+                          "seconds": {**people.seconds, **findings.seconds,
+                                      "cache_write": round(time.perf_counter() - cache_started, 3)},
+                          "cache": {"read": people.cache, "token": token},
                           "total_seconds": round(time.perf_counter() - started, 2)}
 
 
