@@ -243,3 +243,43 @@ def test_history_lists_each_destinations_delivery(tmp_path, sqlite_store):
     assert [(d["destination"], d["status"]) for d in version["deliveries"]] == [("library", "delivered"),
                                                                                ("lms", "delivered")]
     assert all(len(d["checksum"]) == 64 for d in version["deliveries"])
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A folder on a file system with 4 KiB of room (a tmpfs), for a delivery that finds the disk full."""
+    import subprocess
+
+    folder = tmp_path / "full_disk"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+@pytest.mark.slow
+def test_a_full_disk_fails_the_destination_and_loses_nothing(tmp_path, sqlite_store, full_disk):
+    drop = make_district(tmp_path / "drop", students=20)
+    write_integration(tmp_path / "integrations", "lakeside", [{"name": "sis", "type": "csv", "path": str(drop)}],
+                      destinations=[{"name": "library", "type": "oneroster-1.1-csv", "folder": str(full_disk)}])
+    store = GoldenStore(sqlite_store)
+    with dg.instance_for_test() as instance:
+        summary = run_sync(instance, "lakeside")
+        assert summary["status"] == "propagation failed"
+        version = store.latest_version("lakeside", YEAR)
+        [failed] = store.deliveries(version.id)
+        assert failed["status"] == "failed" and "No space left on device" in failed["error"]
+        assert list(full_disk.iterdir()) == []  # no partial zip left behind
+        assert store.count_records("lakeside", YEAR)["users"] > 0  # the version is committed: nothing lost
+
+        import subprocess
+        subprocess.run(["umount", str(full_disk)], check=True)  # room again
+        retry = defs.resolve_job_def(RETRY_DELIVERIES).execute_in_process(
+            instance=instance, partition_key=sync_partition_key("lakeside", YEAR), raise_on_error=False)
+        assert retry.success
+    assert store.version(version.id).status == "successfully in production"
+    assert [p.name for p in full_disk.iterdir()] == ["lakeside_2025-2026_v1_library_oneroster-1.1.zip"]
