@@ -185,7 +185,8 @@ def test_a_failed_destination_marks_the_version_and_is_retried(tmp_path, sqlite_
         statuses = [(d["destination"], d["status"]) for d in store.deliveries(version.id)]
         assert statuses == [("library", "delivered"), ("lms", "failed"), ("lms", "delivered")]
         assert (tmp_path / "sftp" / "inbox" / "lakeside_2025-2026_v1_lms_oneroster-1.2.zip").exists()
-        outcome = {d["destination"]: d["status"] for d in retry.output_for_node("oneroster_exports", "oneroster_exports")}
+        delivered = retry.output_for_node("oneroster_exports", "oneroster_exports")
+        outcome = {d["destination"]: d["status"] for d in delivered}
         assert outcome == {"library": "already delivered", "lms": "delivered"}
 
 
