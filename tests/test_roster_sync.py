@@ -18,6 +18,10 @@ pytestmark = pytest.mark.slow  # whole syncs through Dagster; CI runs them, `pyt
 from tests.district_files import edit_rows, make_district, read_rows, write_manifest
 from tests.sync_harness import approve_held, run_sync
 
+# Tests whose subject is not the store (the change set, validation, the runner's caching, in DuckDB) run on
+# SQLite only; the store's own behaviour on PostgreSQL is covered by the others and by test_golden_store.py.
+SQLITE_ONLY = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+
 ASSETS = ["source_extracts", "normalized_rosters", "roster_changes", "golden_records", "duplicate_review_queue",
           "oneroster_exports"]
 
@@ -72,6 +76,7 @@ def test_full_sync_commits_version_one_and_delivers(district, store_url):
     assert exported["password"].isna().all()
 
 
+@SQLITE_ONLY
 def test_unchanged_resync_has_no_changes_and_keeps_golden_ids(district, store_url):
     with dg.instance_for_test() as instance:
         first = run_sync(instance, "lakeside")
@@ -119,6 +124,7 @@ def test_update_names_the_changed_fields(district, store_url):
     assert [c["changed_fields"] for c in changes if c["entity"] == "users"] == ["family_name"]
 
 
+@SQLITE_ONLY
 def test_incremental_applies_only_the_rows_given(tmp_path, passport_home, store_url):
     drop = make_district(tmp_path / "drop", students=40)
     write_integration(tmp_path / "integrations", "lakeside", [
@@ -152,6 +158,7 @@ def test_incremental_applies_only_the_rows_given(tmp_path, passport_home, store_
     assert counts["users"] == len(users)  # one added, one deleted
 
 
+@SQLITE_ONLY
 def test_failed_validation_leaves_the_store_unchanged(district, store_url):
     with dg.instance_for_test() as instance:
         run_sync(instance, "lakeside")
@@ -171,6 +178,7 @@ def test_failed_validation_leaves_the_store_unchanged(district, store_url):
     assert (store.count_records("lakeside", "2025-2026"), len(store.versions("lakeside"))) == before
 
 
+@SQLITE_ONLY
 def test_crash_before_commit_leaves_store_unchanged_and_rerun_converges(district, store_url, tmp_path, monkeypatch):
     from passport_pipelines import settings
 
@@ -188,6 +196,7 @@ def test_crash_before_commit_leaves_store_unchanged_and_rerun_converges(district
     assert rerun["status"] == "successfully in production" and rerun["version"] == 1
 
 
+@SQLITE_ONLY
 def test_two_sources_keep_equal_ids_apart(tmp_path, passport_home, store_url):
     a = make_district(tmp_path / "a", students=20, seed=1)
     b = make_district(tmp_path / "b", students=20, seed=2)
@@ -204,6 +213,7 @@ def test_two_sources_keep_equal_ids_apart(tmp_path, passport_home, store_url):
     assert set(users["source"]) == {"north", "south"}
 
 
+@SQLITE_ONLY
 def test_unchanged_drop_reuses_validation_and_delivers_nothing_new(district, store_url):
     with dg.instance_for_test() as instance:
         first = run_sync(instance, "lakeside")
@@ -221,6 +231,7 @@ def test_unchanged_drop_reuses_validation_and_delivers_nothing_new(district, sto
     assert (Path(v2.archive_path) / "sis" / "users.csv").exists() and v2.archive_path != v1.archive_path
 
 
+@SQLITE_ONLY
 def test_changed_sql_models_are_never_served_from_the_previous_sync(district, store_url, tmp_path, monkeypatch):
     from passport_pipelines import settings
 
@@ -240,6 +251,7 @@ def test_changed_sql_models_are_never_served_from_the_previous_sync(district, st
     assert summary["deliveries"] and summary["deliveries"][0].endswith("_v2_oneroster-1.1.zip")
 
 
+@SQLITE_ONLY
 def test_a_failing_drop_fails_again_when_sent_again(district, store_url):
     (district / "manifest.csv").unlink()
     with dg.instance_for_test() as instance:
