@@ -6,29 +6,21 @@ midway never leaves a mix of old and new tables for the next stage to read.
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from pathlib import Path
 
 import duckdb
 
+from passport_pipelines.artifacts.staged_folder import staged_folder
+
 
 def write_table_set(con: duckdb.DuckDBPyConnection, folder: Path, relations: dict[str, str]) -> dict[str, int]:
     """Write each relation to ``folder/<name>.parquet``; returns rows per table."""
-    staging = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:8]}")
-    staging.mkdir(parents=True, exist_ok=True)
     rows = {}
-    try:
+    with staged_folder(folder) as staging:
         for name, relation in relations.items():
             path = staging / f"{name}.parquet"
             con.execute(f"COPY (SELECT * FROM {relation}) TO '{_lit(path)}' (FORMAT parquet, COMPRESSION zstd)")
             rows[name] = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
-        if folder.exists():
-            shutil.rmtree(folder)
-        staging.rename(folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return rows
 
 

@@ -44,6 +44,7 @@ from sqlalchemy import func, select
 
 from passport_pipelines.artifacts.fingerprints import code_fingerprint, read_stamp, write_stamp
 from passport_pipelines.artifacts.layout import intermediate_dir
+from passport_pipelines.artifacts.staged_folder import staged_folder
 from passport_pipelines.linkage.attribute_kinds import kind_of
 from passport_pipelines.linkage.encoding import BLANK, EncodedAttribute
 from passport_pipelines.linkage.records import PreparedRecords
@@ -101,9 +102,7 @@ def write(district: str, school_year: str, *, ids: pa.Table, prepared: PreparedR
     its token, with which ``mark_committed`` makes it current once the sync is committed."""
     folder = _pending_dir(district, school_year)
     token = uuid.uuid4().hex
-    staging = folder.with_name(f".{folder.name}.{token[:8]}")
-    staging.mkdir(parents=True, exist_ok=True)
-    try:
+    with staged_folder(folder) as staging:
         columns = {c: ids.column(c).combine_chunks() for c in ID_COLUMNS}
         for k, name in enumerate(attributes):
             codes, values = _compacted(prepared.attributes[name])
@@ -112,12 +111,6 @@ def write(district: str, school_year: str, *, ids: pa.Table, prepared: PreparedR
         _write_arrow(staging / PEOPLE_FILE, pa.table(columns))
         write_stamp(staging, {**_made_by(attributes), "token": token, "base_version_id": base_version_id,
                               "decisions": decisions, "rows": ids.num_rows})
-        if folder.exists():
-            shutil.rmtree(folder)
-        staging.rename(folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return token
 
 
