@@ -28,6 +28,12 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _refuse_repeats(what: str, names: list[str]) -> None:
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"{what} names must be unique; repeated: {', '.join(dupes)}")
+
+
 class DistrictSchool(_Strict):
     """One of the district's own schools: what source schools are mapped to."""
 
@@ -82,10 +88,7 @@ class Integration(_Strict):
 
     @model_validator(mode="after")
     def _unique_sources(self) -> "Integration":
-        names = [s.name for s in self.sources]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
+        _refuse_repeats("source", [s.name for s in self.sources])
         return self
 
     @model_validator(mode="after")
@@ -111,10 +114,7 @@ class Integration(_Strict):
 
     @model_validator(mode="after")
     def _destinations(self) -> "Integration":
-        names = [d.name for d in self.destinations]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"destination names must be unique; repeated: {', '.join(dupes)}")
+        _refuse_repeats("destination", [d.name for d in self.destinations])
         for d in self.destinations:
             if isinstance(d, PowerSchoolWritebackDestination):
                 if self.sync_mode != "two_way":

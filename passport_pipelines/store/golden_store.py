@@ -253,7 +253,7 @@ class GoldenStore:
             ac.execute(f"SELECT pg_advisory_xact_lock(hashtextextended({ac.ph(1)}, 0))",
                        [f"passport:{district}:{school_year}"])
             lock = " FOR UPDATE"
-        committed = ", ".join(f"'{s}'" for s in COMMITTED)
+        committed = _sql_list(COMMITTED)
         latest = ac.fetch(
             f"SELECT id, number FROM versions WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} "
             f"AND status IN ({committed}) ORDER BY number DESC LIMIT 1{lock}", [district, school_year]).to_pylist()
@@ -282,7 +282,7 @@ class GoldenStore:
     def supersede_awaiting(self, ac: ArrowConnection, info: CommitInfo, *, keep: int, number: int) -> None:
         """A later sync replaces any version still held (or approved and not yet committed): the
         district decides on the newest data, never on a stale change set."""
-        awaiting = ", ".join(f"'{s}'" for s in AWAITING)
+        awaiting = _sql_list(AWAITING)
         ac.execute(f"UPDATE versions SET status = {ac.ph(1)}, decided_by = {ac.ph(2)}, held_changes = NULL "
                    f"WHERE district = {ac.ph(3)} AND school_year = {ac.ph(4)} AND id <> {ac.ph(5)} "
                    f"AND status IN ({awaiting})",
@@ -396,6 +396,11 @@ class GoldenStore:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(select(d).where(d.c.version_id == version_id).order_by(d.c.id))
                     .mappings()]
+
+
+def _sql_list(statuses: tuple[str, ...]) -> str:
+    """Our own status constants as an SQL list (no user input reaches it)."""
+    return ", ".join(f"'{s}'" for s in statuses)
 
 
 def _qi(name: str) -> str:
