@@ -91,7 +91,7 @@ def test_date_formats_parse_to_iso_and_leave_the_unreadable_for_the_schema_check
     assert [out[s]["birth_date"] for s in ("d1", "d2", "d3", "d4", "d5")] == [
         "2023-01-05", "2023-01-05", "2023-01-05", "31/31/2023", None]
     assert counts == {"demographics[0].birth_date": 2}
-    frame = to_frame(con.execute("SELECT * FROM transformed__demographics").to_arrow_table())
+    frame = to_frame(con.execute("SELECT * FROM canonical__demographics").to_arrow_table())
     with pytest.raises(pandera.errors.SchemaErrors) as exc:
         entities.CANONICAL_MODELS["demographics"].validate(frame, lazy=True)
     assert set(exc.value.failure_cases["failure_case"]) == {"31/31/2023"}
@@ -222,7 +222,7 @@ def test_content_hash_follows_the_values_and_columns_keep_their_order():
     assert out["u2"]["content_hash"] == before["u2"]  # unchanged row, unchanged hash
     assert out["u1"]["content_hash"] != before["u1"]
     assert out["u1"]["content_hash"] == before["u2"]  # same content now (sourced_id is not content)
-    assert [r[0] for r in con.execute("DESCRIBE transformed__users").fetchall()] == list(entities.columns("users"))
+    assert [r[0] for r in con.execute("DESCRIBE canonical__users").fetchall()] == list(entities.columns("users"))
 
 
 def test_no_rules_returns_the_relation_itself():

@@ -19,8 +19,9 @@ def write_table_set(con: duckdb.DuckDBPyConnection, folder: Path, relations: dic
     with staged_folder(folder) as staging:
         for name, relation in relations.items():
             path = staging / f"{name}.parquet"
-            con.execute(f"COPY (SELECT * FROM {relation}) TO '{_lit(path)}' (FORMAT parquet, COMPRESSION zstd)")
-            rows[name] = con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+            # COPY answers with the rows it wrote: a view is computed once, not once more to count.
+            rows[name] = con.execute(f"COPY (SELECT * FROM {relation}) TO '{_lit(path)}' "
+                                     "(FORMAT parquet, COMPRESSION zstd)").fetchone()[0]
     return rows
 
 

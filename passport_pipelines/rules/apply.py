@@ -77,14 +77,15 @@ def apply_rules(con: duckdb.DuckDBPyConnection, outputs: dict[str, str], source,
         changed |= {"orgs", "courses", "classes", "users", "roles", "enrollments"}
         report.schools_mapped, report.unmapped_schools = result.mapped, result.unmapped
 
+    seen: dict[str, int] = {}  # what each cascade has looked at already
     with clock("filters"):
         report.filters = apply_filters(con, relations, source.filters, school_year)
     with clock("cascade"):
-        _add(report.cascaded, left_out.cascade(con, relations))
+        _add(report.cascaded, left_out.cascade(con, relations, seen))
     with clock("requirements"):
         report.requirements = [asdict(r) for r in check_requirements(con, relations, source.requirements)]
     with clock("cascade"):
-        _add(report.cascaded, left_out.cascade(con, relations))
+        _add(report.cascaded, left_out.cascade(con, relations, seen))
 
     report.left_out = {entity: n for entity, n in con.execute(
         f"SELECT entity, count(DISTINCT id) FROM {left_out.REMOVED} GROUP BY entity ORDER BY entity").fetchall()}

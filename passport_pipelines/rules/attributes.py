@@ -8,6 +8,7 @@ import duckdb
 
 from passport_pipelines.config.rules import extension_key
 from passport_pipelines.model import entities
+from passport_pipelines.rules.transformations import writable_table
 from passport_pipelines.transforms.sql_text import ident, lit
 
 
@@ -28,7 +29,7 @@ def map_attributes(con: duckdb.DuckDBPyConnection, relation: str, entity: str, m
         value = _value_sql(expr)
         if target in canonical:
             cast = f"CAST({value} AS BOOLEAN)" if target in booleans else value
-            sets.append(f"{cast} AS {ident(target)}")
+            sets.append(f"{ident(target)} = {cast}")
     customs = [(t, _value_sql(e)) for t, e in mapping.items() if t not in canonical]
     if customs:
         # Custom attributes land in extensions; the values read here come from the old extensions,
@@ -37,8 +38,8 @@ def map_attributes(con: duckdb.DuckDBPyConnection, relation: str, entity: str, m
         for name, value in customs:
             merged = (f"CASE WHEN {value} IS NULL THEN {merged} ELSE "
                       f"CAST(json_merge_patch({merged}, json_object({lit(name)}, {value})) AS VARCHAR) END")
-        sets.append(f"nullif({merged}, '{{}}') AS extensions")
-    target = f"attributes__{entity}"
-    # A view: the next step (or the runner's last pass) reads it once.
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT * REPLACE ({', '.join(sets)}) FROM {relation}")
-    return target
+        sets.append(f"extensions = nullif({merged}, '{{}}')")
+    # In place, like the transforms after it: every SET reads the values from before the mapping.
+    table = writable_table(con, relation, f"attributes__{entity}")
+    con.execute(f"UPDATE {table} SET {', '.join(sets)}")
+    return table

@@ -63,23 +63,34 @@ def apply_filters(con: duckdb.DuckDBPyConnection, relations: dict[str, str], fil
                   school_year: str) -> dict[str, int]:
     """Apply every rule in order; returns rows left out per rule ("student: active_only").
 
-    The rules of one entity type are one scan: a row is credited to the first rule that leaves
-    it out, which is what applying them one after another would count."""
-    counts: dict[str, int] = {}
+    The rules of one table are one scan, whatever entity types they are written for (students,
+    teachers and contacts are all users, told apart by role): a row is credited to the first rule
+    that leaves it out, which is what applying them one after another would count. Tables are
+    filtered in the order their types first appear, so a class filter written after a calendar
+    filter sees the terms it left."""
+    by_entity: dict[str, list[tuple[str, str, FilterRule]]] = {}
     for kind, rules in filters.items():
-        if not rules:
-            continue
-        entity = ENTITY_TYPES[kind]
-        scope = f"role IN ({', '.join(lit(r) for r in PERSON_ROLES[kind])}) AND " if kind in PERSON_ROLES else ""
-        sessions = relations.get("academic_sessions")
-        cases = " ".join(f"WHEN coalesce({scope}({_exclusion(kind, rule, school_year, sessions)}), false) THEN {number}"
-                         for number, rule in enumerate(rules))
+        for rule in rules:
+            by_entity.setdefault(ENTITY_TYPES[kind], []).append((kind, f"{kind}: {rule.label}", rule))
+    counts = {f"{kind}: {rule.label}": 0 for kind, rules in filters.items() for rule in rules}
+    sessions = relations.get("academic_sessions")
+    for entity, numbered in by_entity.items():
+        # Grouped by entity type, each group under its role test: a CASE branch evaluates only
+        # the rows that reach it, so a contact's rules are never computed for a student.
+        groups: dict[str, list[str]] = {}
+        for number, (kind, _, rule) in enumerate(numbered):
+            predicate = _exclusion(kind, rule, school_year, sessions)
+            groups.setdefault(kind, []).append(f"WHEN coalesce({predicate}, false) THEN {number}")
+        if any(kind in PERSON_ROLES for kind in groups):
+            rule_of = "CASE " + " ".join(f"WHEN role IN ({', '.join(lit(r) for r in PERSON_ROLES[kind])}) "
+                                         f"THEN CASE {' '.join(whens)} END" for kind, whens in groups.items()) + " END"
+        else:
+            rule_of = f"CASE {' '.join(w for whens in groups.values() for w in whens)} END"
         con.execute(f"""CREATE OR REPLACE TEMP TABLE rules__filtered AS
-            SELECT sourced_id, CASE {cases} END AS rule FROM {relations[entity]}
+            SELECT sourced_id, {rule_of} AS rule FROM {relations[entity]}
             WHERE {left_out.remaining(entity)} AND rule IS NOT NULL""")
         con.execute(f"INSERT INTO {left_out.REMOVED} SELECT {lit(entity)}, sourced_id FROM rules__filtered")
-        removed = dict(con.execute("SELECT rule, count(*) FROM rules__filtered GROUP BY rule").fetchall())
-        for number, rule in enumerate(rules):
-            counts[f"{kind}: {rule.label}"] = removed.get(number, 0)
+        for number, n in con.execute("SELECT rule, count(*) FROM rules__filtered GROUP BY rule").fetchall():
+            counts[numbered[number][1]] += n
     con.execute("DROP TABLE IF EXISTS rules__filtered")
     return counts

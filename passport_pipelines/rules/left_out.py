@@ -32,6 +32,13 @@ CASCADE_LIST: dict[str, tuple[tuple[str, str], ...]] = {
     "classes": (("term_sourced_ids", "academic_sessions"),),
 }
 
+# Every check, a table after the tables it points at: one round settles a chain (a term gone, its
+# classes' term lists emptied, their enrollments), so a million-row table is not scanned again.
+_ORDER = ("courses", "classes", "users", "roles", "enrollments", "demographics", "agents")
+_CHECKS = [(e, refs, is_list) for e in _ORDER for refs, is_list in
+           ((CASCADE_SCALAR.get(e), False), (CASCADE_LIST.get(e), True)) if refs]
+assert {e for e, _, _ in _CHECKS} == CASCADE_SCALAR.keys() | CASCADE_LIST.keys()
+
 
 def start(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {REMOVED} (entity VARCHAR, id VARCHAR)")
@@ -50,8 +57,12 @@ def remaining(entity: str, alias: str = "") -> str:
 def remove_where(con: duckdb.DuckDBPyConnection, relation: str, entity: str, predicate: str) -> int:
     """Leave out the remaining rows of ``relation`` matching ``predicate``; returns how many."""
     before = con.execute(f"SELECT count(*) FROM {REMOVED}").fetchone()[0]
-    con.execute(f"INSERT INTO {REMOVED} SELECT {lit(entity)}, sourced_id FROM {relation} "
-                f"WHERE {remaining(entity)} AND coalesce(({predicate}), false)")
+    # The matches first, then those not left out yet: "not yet" is looked up for the few
+    # matching rows, not for each of a million-row table's rows.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE rules__matched AS SELECT sourced_id FROM {relation} "
+                f"WHERE coalesce(({predicate}), false)")
+    con.execute(f"INSERT INTO {REMOVED} SELECT {lit(entity)}, sourced_id FROM rules__matched WHERE {remaining(entity)}")
+    con.execute("DROP TABLE rules__matched")
     return con.execute(f"SELECT count(*) FROM {REMOVED}").fetchone()[0] - before
 
 
@@ -74,29 +85,28 @@ def _count(con: duckdb.DuckDBPyConnection, entity: str | None = None) -> int:
     return con.execute(f"SELECT count(*) FROM {REMOVED}{where}").fetchone()[0]
 
 
-def cascade(con: duckdb.DuckDBPyConnection, relations: dict[str, str]) -> dict[str, int]:
+def cascade(con: duckdb.DuckDBPyConnection, relations: dict[str, str], seen: dict[str, int]) -> dict[str, int]:
     """Leave out what depends on removed rows, until nothing more goes; returns rows per entity.
-    A table is looked at again only when a table it points at lost rows since it was last looked
-    at: a million-student district's enrollments are scanned once or twice, not once a round."""
+    A reference is looked at again only when the table it points at lost rows since it was last
+    looked at: a million-student district's enrollments are scanned once per cascade, for the
+    references that changed. ``seen`` (removed rows of each target when its dependents were last
+    checked) carries that over from one cascade to the next: start each run with an empty dict."""
     counts: dict[str, int] = {}
-    seen: dict[str, int] = {}  # removed rows of each target when its dependents were last checked
     while True:
         fresh = 0
-        checks = [(e, refs, False) for e, refs in CASCADE_SCALAR.items()]
-        checks += [(e, refs, True) for e, refs in CASCADE_LIST.items()]
-        for entity, refs, is_list in checks:
+        for entity, refs, is_list in _CHECKS:
             if entity not in relations:
                 continue
-            targets = {target for _, target in refs}
-            now = {t: _count(con, t) for t in targets}
-            if all(now[t] == seen.get(f"{entity}<-{t}", 0) for t in targets):
+            now = {t: _count(con, t) for _, t in refs}
+            # Only references to a table that lost rows since the last look are probed.
+            fresh_refs = [(col, t) for col, t in refs if now[t] != seen.get(f"{entity}<-{t}", 0)]
+            if not fresh_refs:
                 continue
-            for t in targets:
-                seen[f"{entity}<-{t}"] = now[t]
+            seen.update({f"{entity}<-{t}": n for t, n in now.items()})
             if is_list:
-                n = sum(_prune_emptied(con, relations[entity], entity, col, target) for col, target in refs)
+                n = sum(_prune_emptied(con, relations[entity], entity, col, target) for col, target in fresh_refs)
             else:
-                pred = " OR ".join(f"{ident(col)} IN {removed_ids(target)}" for col, target in refs)
+                pred = " OR ".join(f"{ident(col)} IN {removed_ids(target)}" for col, target in fresh_refs)
                 n = remove_where(con, relations[entity], entity, pred)
             counts[entity] = counts.get(entity, 0) + n
             fresh += n

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+import pyarrow as pa
 
 from passport_pipelines.config.rules import SchoolsMapping
 from passport_pipelines.rules import left_out
@@ -20,19 +21,28 @@ class SchoolsResult:
     unmapped: list[str]  # source school ids whose data was left out
 
 
+def _table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list]) -> None:
+    arrow = pa.table({c: pa.array(v, pa.string()) for c, v in columns.items()})
+    con.register(f"{name}_arrow", arrow)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+    finally:
+        con.unregister(f"{name}_arrow")
+
+
 def _build_mapping(con, orgs: str, mapping: SchoolsMapping, district_schools: list) -> None:
-    con.execute("CREATE OR REPLACE TEMP TABLE rules__district_schools (id VARCHAR, name VARCHAR, identifier VARCHAR)")
-    if district_schools:
-        con.executemany("INSERT INTO rules__district_schools VALUES (?, ?, ?)",
-                        [(s.id, s.name, s.identifier) for s in district_schools])
+    # Arrow tables, not executemany: a large district lists a few thousand schools, and DuckDB
+    # runs an INSERT per row of executemany.
+    _table(con, "rules__district_schools", {"id": [s.id for s in district_schools],
+                                            "name": [s.name for s in district_schools],
+                                            "identifier": [s.identifier for s in district_schools]})
     if mapping.mode == "auto":
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {MAPPING} AS
             SELECT o.sourced_id AS source_id, d.id AS district_id, d.name, d.identifier
             FROM {orgs} AS o JOIN rules__district_schools AS d ON o.identifier = d.identifier
             WHERE o.type = 'school'""")
     else:
-        con.execute("CREATE OR REPLACE TEMP TABLE rules__explicit (source_id VARCHAR, district_id VARCHAR)")
-        con.executemany("INSERT INTO rules__explicit VALUES (?, ?)", list(mapping.map.items()))
+        _table(con, "rules__explicit", {"source_id": list(mapping.map), "district_id": list(mapping.map.values())})
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {MAPPING} AS
             SELECT m.source_id, m.district_id, d.name, d.identifier
             FROM rules__explicit AS m LEFT JOIN rules__district_schools AS d ON d.id = m.district_id""")

@@ -187,5 +187,7 @@ def _finish_canonical(con: duckdb.DuckDBPyConnection, name: str, relation: str, 
         else:
             select.append(ident(col))
     target = f"canonical__{name}"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT {', '.join(select)} FROM {relation}")
+    # A view: whoever writes the table out computes it as it writes, so a million-student
+    # district is never held in memory twice (models and canonical tables), which spilled to disk.
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT {', '.join(select)} FROM {relation}")
     return target
