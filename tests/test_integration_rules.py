@@ -57,6 +57,14 @@ def test_sis_id_prefix_reaches_every_id_and_reference_but_not_district_schools(p
     for user in tables["users"].to_pylist():
         for org in (user["org_sourced_ids"] or "").split(","):
             assert org in ("lincoln-k8", "roosevelt-hs", "ps-dist-001")
+    # A list of orgs is renamed item by item and keeps its order.
+    renamed = {"sch-0001": "lincoln-k8", "sch-0002": "roosevelt-hs", "dist-001": "ps-dist-001"}
+    full = {u["sourced_id"]: u for u in canonical_tables(_integration(tmp_path, drop), "sis")["users"].to_pylist()}
+    several = [u for u in tables["users"].to_pylist() if "," in (u["org_sourced_ids"] or "")]
+    assert several
+    for user in several:
+        before = full[user["sourced_id"].removeprefix("ps-")]["org_sourced_ids"].split(",")
+        assert user["org_sourced_ids"].split(",") == [renamed[o] for o in before]
 
 
 def test_unmapped_school_data_is_left_out_and_reported(passport_home, tmp_path, drop):
@@ -109,6 +117,9 @@ def test_filters_templates_and_custom_conditions_with_counts(passport_home, tmp_
         first["enabledUser"] = "false"
         tester = next(r for r in rows if r["role"] == "teacher")
         tester["username"] = "zz-test-teacher"
+        # A teacher's rule never reaches a student, though students and teachers are one table.
+        student = next(r for r in rows if r["role"] == "student" and r is not first and r["grades"] in ("KG", "01", "02"))
+        student["username"] = "zz-not-a-teacher"
         return rows
 
     edit_rows(drop / "users.csv", disable_first_student)
@@ -138,6 +149,9 @@ def test_filters_templates_and_custom_conditions_with_counts(passport_home, tmp_
     assert {c["term_sourced_ids"] for c in tables["classes"].to_pylist()} == {"term-2026-s2"}
     first_term_only = {c["sourced_id"] for c in full["classes"].to_pylist() if c["term_sourced_ids"] == "term-2026-s1"}
     assert first_term_only and not first_term_only & _ids(tables["classes"])
+    # ... and their enrollments went with them, in the same cascade.
+    assert not first_term_only & _ids(tables["enrollments"], "class_sourced_id")
+    assert "zz-not-a-teacher" in {u["username"] for u in tables["users"].to_pylist()}
     # Enrollments, demographics and guardian links of left-out students went with them.
     kept = _ids(tables["users"])
     assert _ids(tables["enrollments"], "user_sourced_id") <= kept
@@ -213,3 +227,16 @@ def test_exclude_schools_takes_district_school_ids(passport_home, tmp_path, drop
     teachers = [u for u in tables["users"].to_pylist() if u["role"] == "teacher"]
     assert teachers and all(u["org_sourced_ids"] != "roosevelt-hs" for u in teachers)
     assert report["filters"]["teacher: exclude_schools"] > 0
+
+
+def test_cascade_looks_at_each_table_after_every_table_it_points_at():
+    # One round then settles a chain (a term, its classes, their enrollments): a million-row
+    # table is not scanned a second time to find what the first round left behind.
+    from passport_pipelines.rules import left_out
+
+    order = [entity for entity, _, _ in left_out._CHECKS]
+    assert set(order) == left_out.CASCADE_SCALAR.keys() | left_out.CASCADE_LIST.keys()
+    for position, (entity, refs, _) in enumerate(left_out._CHECKS):
+        for _, target in refs:
+            later = [i for i, e in enumerate(order) if e == target and i >= position]
+            assert not later, f"{entity} is looked at before {target}, which it points at"

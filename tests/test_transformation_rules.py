@@ -51,9 +51,10 @@ def values(rows: list[dict], field: str, rules: list[dict], **kw) -> list:
 # --- operations -------------------------------------------------------------------------------
 
 def test_trim_and_case():
-    names = ["  mary kate ", "O'NEIL", "d'asia", "jean-luc", "teacher's lounge", "ZOË ñúñez", None]
+    names = ["  mary kate ", "O'NEIL", "d'asia", "jean-luc", "teacher's lounge", "ZOË ñúñez", None, "ÉLODIE", "mcDONALD",
+             "x"]
     assert values(names, "given_name", [{"field": "given_name", "trim": True, "case": "title"}]) == [
-        "Mary Kate", "O'Neil", "D'Asia", "Jean-Luc", "Teacher's Lounge", "Zoë Ñúñez", None]
+        "Mary Kate", "O'Neil", "D'Asia", "Jean-Luc", "Teacher's Lounge", "Zoë Ñúñez", None, "Élodie", "Mcdonald", "X"]
     assert values(["Ann", " ann "], "email", [{"field": "email", "case": "upper"}]) == ["ANN", " ANN "]
     assert values(["A@X.ORG"], "email", [{"field": "email", "case": "lower"}]) == ["a@x.org"]
 
@@ -159,6 +160,14 @@ def test_unique_suffixes_follow_sourced_id_order_and_keep_existing_usernames():
     assert counts == {"users[0].username": 5}
 
 
+def test_a_rule_after_a_unique_rule_sees_the_settled_values():
+    rows = _people(("u1", "John Smith", None), ("u2", "John Smith", None))
+    out, counts = run(rows, [USERNAME, {"field": "email", "template": "{username}@k12.us"},
+                             {"field": "phone", "default": "none"}])
+    assert [out[u]["email"] for u in ("u1", "u2")] == ["john.smith@k12.us", "john.smith2@k12.us"]
+    assert counts == {"users[0].username": 2, "users[1].email": 2, "users[2].phone": 2}
+
+
 def test_a_suffix_that_collides_again_moves_on():
     rows = _people(("u1", "John Smith", None), ("u2", "John Smith", None), ("u3", "John Smith", None),
                    ("u9", "Jo Other", "john.smith2"))  # an existing username, not changed by the rule
@@ -223,6 +232,20 @@ def test_content_hash_follows_the_values_and_columns_keep_their_order():
     assert out["u1"]["content_hash"] != before["u1"]
     assert out["u1"]["content_hash"] == before["u2"]  # same content now (sourced_id is not content)
     assert [r[0] for r in con.execute("DESCRIBE canonical__users").fetchall()] == list(entities.columns("users"))
+
+
+def test_a_table_is_changed_in_place_and_a_view_is_copied():
+    con = duckdb.connect()
+    table = _table(con, "users", [{"sourced_id": "u1", "phone": None}, {"sourced_id": "u2", "phone": "555"}])
+    rules = [TransformRule(field="phone", default="none")]
+    assert apply_transforms(con, table, "users", rules)[0] == table  # the runner's own table: no copy
+    assert con.execute(f"SELECT phone FROM {table} ORDER BY sourced_id").fetchall() == [("none",), ("555",)]
+    con.execute(f"UPDATE {table} SET phone = NULL WHERE sourced_id = 'u1'")
+    con.execute(f"CREATE VIEW some_users AS SELECT * FROM {table}")
+    out, counts = apply_transforms(con, "some_users", "users", rules)
+    assert out != "some_users" and counts == {"users[0].phone": 1}
+    assert con.execute(f"SELECT phone FROM {out} ORDER BY sourced_id").fetchall() == [("none",), ("555",)]
+    assert con.execute(f"SELECT phone FROM {table} ORDER BY sourced_id").fetchall() == [(None,), ("555",)]
 
 
 def test_no_rules_returns_the_relation_itself():

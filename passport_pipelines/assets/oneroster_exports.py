@@ -66,7 +66,7 @@ def build_oneroster_exports(destination_names: Iterable[str] = ()) -> dg.AssetsD
         district, _ = partition_of(context)
         store = golden_store.store()
         version = store.version(golden_records["id"])
-        selected = context.selected_output_names
+        selected = context.op_execution_context.selected_output_names
         # Only destination assets selected (materialized by hand): deliver to those destinations only.
         only = None if EXPORTS in selected else {n for n in names if _output_name(n) in selected}
         delivered = deliver_version(integrations.load(district), version, store, raise_on_failure=False, only=only)
