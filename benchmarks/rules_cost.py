@@ -82,9 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         from passport_pipelines import settings
         from passport_pipelines.config.loader import load_integration
         from passport_pipelines.store.golden_store import GoldenStore
-        from passport_pipelines.synthetic.district import generate_oneroster_district
         from passport_pipelines.sync.extract import extract_source
         from passport_pipelines.sync.normalize import normalize_source
+        from passport_pipelines.synthetic.district import generate_oneroster_district
 
         drop = workdir / "drop"
         if not (drop / "manifest.csv").exists():

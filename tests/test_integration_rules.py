@@ -82,7 +82,8 @@ def test_unmapped_school_data_is_left_out_and_reported(passport_home, tmp_path, 
 
 def test_explicit_mapping_renames_schools_everywhere(passport_home, tmp_path, drop):
     mapping = {"mode": "explicit", "map": {"sch-0001": "lincoln-k8", "sch-0002": "roosevelt-hs"}}
-    tables, report = _tables_and_report(_integration(tmp_path, drop, district_schools=DISTRICT_SCHOOLS, **{"schools": mapping}))
+    integration = _integration(tmp_path, drop, district_schools=DISTRICT_SCHOOLS, **{"schools": mapping})
+    tables, report = _tables_and_report(integration)
     assert report["unmapped_schools"] == []
     assert {"lincoln-k8", "roosevelt-hs"} <= _ids(tables["orgs"])
     assert _ids(tables["roles"], "org_sourced_id") <= {"lincoln-k8", "roosevelt-hs", "dist-001"}
@@ -118,7 +119,8 @@ def test_filters_templates_and_custom_conditions_with_counts(passport_home, tmp_
         tester = next(r for r in rows if r["role"] == "teacher")
         tester["username"] = "zz-test-teacher"
         # A teacher's rule never reaches a student, though students and teachers are one table.
-        student = next(r for r in rows if r["role"] == "student" and r is not first and r["grades"] in ("KG", "01", "02"))
+        student = next(r for r in rows
+                       if r["role"] == "student" and r is not first and r["grades"] in ("KG", "01", "02"))
         student["username"] = "zz-not-a-teacher"
         return rows
 

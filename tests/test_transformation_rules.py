@@ -51,8 +51,8 @@ def values(rows: list[dict], field: str, rules: list[dict], **kw) -> list:
 # --- operations -------------------------------------------------------------------------------
 
 def test_trim_and_case():
-    names = ["  mary kate ", "O'NEIL", "d'asia", "jean-luc", "teacher's lounge", "ZOË ñúñez", None, "ÉLODIE", "mcDONALD",
-             "x"]
+    names = ["  mary kate ", "O'NEIL", "d'asia", "jean-luc", "teacher's lounge", "ZOË ñúñez", None,
+             "ÉLODIE", "mcDONALD", "x"]
     assert values(names, "given_name", [{"field": "given_name", "trim": True, "case": "title"}]) == [
         "Mary Kate", "O'Neil", "D'Asia", "Jean-Luc", "Teacher's Lounge", "Zoë Ñúñez", None, "Élodie", "Mcdonald", "X"]
     assert values(["Ann", " ann "], "email", [{"field": "email", "case": "upper"}]) == ["ANN", " ANN "]

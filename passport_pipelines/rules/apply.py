@@ -1,9 +1,10 @@
 """The rules stage: a source's integration rules applied to its canonical tables in DuckDB, in
 the order ``config/rules.py`` documents, with a report of what each rule did.
 
-Values change first (attributes, transforms, schools), then removals are only recorded (filters,
-requirements and what depends on what they removed), and one last projection per table writes
-the result (``rules/finish.py``): a million-student district is read and written about twice.
+Values change first (attributes and transforms, in place in the models' tables; schools), then
+removals are only recorded (filters, requirements and what depends on what they removed), and one
+last projection per table (``rules/finish.py``, a view) is computed as the runner writes the
+canonical Parquet files: the district's rows are written once.
 """
 
 from __future__ import annotations

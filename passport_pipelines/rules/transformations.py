@@ -2,12 +2,12 @@
 
 Every operation of every rule is one projection layer, ``SELECT * REPLACE (<op> AS field)``,
 stacked into a single statement: DuckDB streams the layers in one vectorized pass, a rule sees
-the values earlier rules produced, and no expression is written (or computed) twice. A
-``unique`` rule ends a pass: its values are materialized and the collisions resolved
-(``unique_values.py``) before the next rule, which reads the settled values through a join.
-Each rule leaves a ``__changed_<n>`` flag, counted at the end and dropped; the content hash is
-recomputed in the same pass.
-"""
+the values earlier rules produced, and no expression is written (or computed) twice. A pass ends
+at a ``unique`` rule, or after the last rule: it writes a narrow stage table (row id, the fields
+the pass sets, a ``__changed_<n>`` flag per rule), resolves the collisions there
+(``unique_values.py``), counts the flags, and writes the changed fields of the changed rows back
+into the table in place, so the next pass reads the settled values. A million-row table is never
+copied whole; the content hash is recomputed for the changed rows only."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ import pyarrow as pa
 
 from passport_pipelines.config.transform_rules import TransformRule
 from passport_pipelines.model import entities
-from passport_pipelines.transforms.sql_text import ident, lit, text_list
 from passport_pipelines.rules.patterns import template_sql
 from passport_pipelines.rules.unique_values import resolve_unique
 from passport_pipelines.transforms.runner import content_hash_sql
+from passport_pipelines.transforms.sql_text import ident, lit, text_list
 
 # Comma-joined list cells (OneRoster's convention): value maps apply item by item.
 LIST_COLUMNS = frozenset({"grades", "subjects", "subject_codes", "periods", "user_ids"}
@@ -48,7 +48,8 @@ def _title(x: str) -> str:
     words = f"regexp_extract_all(lower({x}), {lit(_TITLE_TOKENS)})"
     tokenized = f"array_to_string(list_transform({words}, lambda t: upper(t[1]) || t[2:]), '')"
     # Most values are one word: no separator, no apostrophe, so no list to build (a third faster).
-    return f"CASE WHEN regexp_matches({x}, {lit(_TITLE_BREAKS)}) THEN {tokenized} ELSE upper(lower({x}[1])) || lower({x}[2:]) END"
+    one_word = f"upper(lower({x}[1])) || lower({x}[2:])"
+    return f"CASE WHEN regexp_matches({x}, {lit(_TITLE_BREAKS)}) THEN {tokenized} ELSE {one_word} END"
 
 
 def _ascii(x: str) -> str:

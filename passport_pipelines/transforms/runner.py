@@ -116,7 +116,8 @@ def run_models(con: duckdb.DuckDBPyConnection, folder: Path, kind: str, sources:
     ``fill_missing``, a canonical table no model produces comes out empty (a source kind that
     feeds users only, say). ``refine(con, relations)`` sees the canonical models' rows before
     provenance and the content hash are stamped (the integration rules): whatever it changes is
-    hashed with the rest, in the same last pass.
+    hashed with the rest, in the same last pass. It may change the model tables in place: nothing
+    reads them after it. The canonical relations returned are views, computed when written out.
     """
     models = load_models(folder)
     relations: dict[str, str] = {}
