@@ -8,7 +8,7 @@ import duckdb
 
 from passport_pipelines.config.rules import extension_key
 from passport_pipelines.model import entities
-from passport_pipelines.rules.transformations import writable_table
+from passport_pipelines.rules.in_place import writable_table
 from passport_pipelines.transforms.sql_text import ident, lit
 
 

@@ -75,17 +75,15 @@ def apply_filters(con: duckdb.DuckDBPyConnection, relations: dict[str, str], fil
     counts = {f"{kind}: {rule.label}": 0 for kind, rules in filters.items() for rule in rules}
     sessions = relations.get("academic_sessions")
     for entity, numbered in by_entity.items():
-        # Grouped by entity type, each group under its role test: a CASE branch evaluates only
-        # the rows that reach it, so a contact's rules are never computed for a student.
+        # Grouped by entity type, each group of people under its role test: a CASE branch evaluates
+        # only the rows that reach it, so a contact's rules are never computed for a student.
         groups: dict[str, list[str]] = {}
         for number, (kind, _, rule) in enumerate(numbered):
             predicate = _exclusion(kind, rule, school_year, sessions)
             groups.setdefault(kind, []).append(f"WHEN coalesce({predicate}, false) THEN {number}")
-        if any(kind in PERSON_ROLES for kind in groups):
-            rule_of = "CASE " + " ".join(f"WHEN role IN ({', '.join(lit(r) for r in PERSON_ROLES[kind])}) "
-                                         f"THEN CASE {' '.join(whens)} END" for kind, whens in groups.items()) + " END"
-        else:
-            rule_of = f"CASE {' '.join(w for whens in groups.values() for w in whens)} END"
+        branches = [f"WHEN role IN ({', '.join(lit(r) for r in PERSON_ROLES[kind])}) THEN CASE {' '.join(whens)} END"
+                    if kind in PERSON_ROLES else " ".join(whens) for kind, whens in groups.items()]
+        rule_of = f"CASE {' '.join(branches)} END"
         con.execute(f"""CREATE OR REPLACE TEMP TABLE rules__filtered AS
             SELECT sourced_id, {rule_of} AS rule FROM {relations[entity]}
             WHERE {left_out.remaining(entity)} AND rule IS NOT NULL""")

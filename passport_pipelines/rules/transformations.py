@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from passport_pipelines.config.transform_rules import TransformRule
 from passport_pipelines.model import entities
+from passport_pipelines.rules.in_place import writable_table
 from passport_pipelines.rules.patterns import template_sql
 from passport_pipelines.rules.unique_values import resolve_unique
 from passport_pipelines.transforms.runner import content_hash_sql
@@ -106,16 +107,6 @@ def _check_columns(have: list[str], entity: str, rules: list[TransformRule]) -> 
         if missing:
             raise ValueError(f"transforms.{entity}[{index}] (field {rule.field!r}) names "
                              f"{', '.join(missing)}, not a column of the {entity} table")
-
-
-def writable_table(con: duckdb.DuckDBPyConnection, relation: str, name: str) -> str:
-    """A table of ``relation``'s rows the rules may change in place: ``relation`` itself when it is
-    one (the runner's model tables, which nothing reads after the rules), else a copy ``name``."""
-    is_table = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [relation]).fetchone()[0]
-    if is_table:
-        return relation
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {relation}")
-    return name
 
 
 def _segments(rules: list[TransformRule]) -> list[list[tuple[int, TransformRule]]]:
