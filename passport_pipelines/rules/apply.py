@@ -1,7 +1,7 @@
 """The rules stage: a source's integration rules applied to its canonical tables in DuckDB, in
 the order ``config/rules.py`` documents, with a report of what each rule did.
 
-Values change first (attributes and transforms, in place in the models' tables; schools), then
+Values change first (attributes and transforms, one rewrite of the models' tables; schools), then
 removals are only recorded (filters, requirements and what depends on what they removed), and one
 last projection per table (``rules/finish.py``, a view) is computed as the runner writes the
 canonical Parquet files: the district's rows are written once.
@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from passport_pipelines.config.rules import SchoolsMapping
 from passport_pipelines.rules import left_out
-from passport_pipelines.rules.attributes import map_attributes
+from passport_pipelines.rules.attributes import attribute_mapping
 from passport_pipelines.rules.filters import apply_filters
 from passport_pipelines.rules.finish import finish
 from passport_pipelines.rules.requirements import check_requirements
@@ -61,14 +61,13 @@ def apply_rules(con: duckdb.DuckDBPyConnection, outputs: dict[str, str], source,
     left_out.start(con)
     no_mapping(con)
 
-    with clock("attributes"):
-        for entity, mapping in source.attributes.items():
-            relations[entity] = map_attributes(con, relations[entity], entity, mapping)
-            changed.add(entity)
-    with clock("transforms"):
-        for entity, rules in source.transforms.items():
-            relations[entity], counts = apply_transforms(con, relations[entity], entity, rules, taken=taken,
-                                                         rehash=False)  # hashed once, by the runner
+    # The attribute mapping is the first layer of the table's transforms: one rewrite for both.
+    with clock("attributes_and_transforms"):
+        for entity in dict.fromkeys([*source.attributes, *source.transforms]):
+            mapping = attribute_mapping(entity, source.attributes[entity]) if entity in source.attributes else []
+            relations[entity], counts = apply_transforms(con, relations[entity], entity,
+                                                         source.transforms.get(entity, []), taken=taken,
+                                                         mapping=mapping, rehash=False)  # hashed by the runner
             report.transforms.update(counts)
             changed.add(entity)
     mapping = _schools_mapping(source)

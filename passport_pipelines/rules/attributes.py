@@ -1,14 +1,13 @@
 """Attribute mapping: canonical fields, or named custom attributes, taken from another field or
 from an extension field (OneRoster ``metadata.*`` columns, PowerSchool extension tables). Custom
-attributes are kept in the row's ``extensions`` object, and delivered as ``metadata.<name>``."""
+attributes are kept in the row's ``extensions`` object, and delivered as ``metadata.<name>``.
+The mapping is the first layer of the table's rewrite (``transformations.py``): the transforms see
+the mapped values, and a million-row table is rewritten once for both."""
 
 from __future__ import annotations
 
-import duckdb
-
 from passport_pipelines.config.rules import extension_key
 from passport_pipelines.model import entities
-from passport_pipelines.rules.in_place import writable_table
 from passport_pipelines.transforms.sql_text import ident, lit
 
 
@@ -20,16 +19,17 @@ def _value_sql(expr: str) -> str:
     return f"json_extract_string(extensions, {lit(path)})"
 
 
-def map_attributes(con: duckdb.DuckDBPyConnection, relation: str, entity: str, mapping: dict[str, str]) -> str:
-    """Each target set from its source expression; returns the new relation."""
+def attribute_mapping(entity: str, mapping: dict[str, str]) -> list[str]:
+    """The mapping as the items of one ``SELECT * REPLACE (...)``: each target computed from the
+    row as the models gave it (a target read by another mapping gives its value from before)."""
     canonical = set(entities.columns(entity))
     booleans = set(entities.boolean_columns(entity))
-    sets = []
+    replaced = []
     for target, expr in mapping.items():
         value = _value_sql(expr)
         if target in canonical:
             cast = f"CAST({value} AS BOOLEAN)" if target in booleans else value
-            sets.append(f"{ident(target)} = {cast}")
+            replaced.append(f"{cast} AS {ident(target)}")
     customs = [(t, _value_sql(e)) for t, e in mapping.items() if t not in canonical]
     if customs:
         # Custom attributes land in extensions; the values read here come from the old extensions,
@@ -38,8 +38,5 @@ def map_attributes(con: duckdb.DuckDBPyConnection, relation: str, entity: str, m
         for name, value in customs:
             merged = (f"CASE WHEN {value} IS NULL THEN {merged} ELSE "
                       f"CAST(json_merge_patch({merged}, json_object({lit(name)}, {value})) AS VARCHAR) END")
-        sets.append(f"extensions = nullif({merged}, '{{}}')")
-    # In place, like the transforms after it: every SET reads the values from before the mapping.
-    table = writable_table(con, relation, f"attributes__{entity}")
-    con.execute(f"UPDATE {table} SET {', '.join(sets)}")
-    return table
+        replaced.append(f"nullif({merged}, '{{}}') AS extensions")
+    return replaced

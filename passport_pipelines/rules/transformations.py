@@ -2,12 +2,12 @@
 
 Every operation of every rule is one projection layer, ``SELECT * REPLACE (<op> AS field)``,
 stacked into a single statement: DuckDB streams the layers in one vectorized pass, a rule sees
-the values earlier rules produced, and no expression is written (or computed) twice. A pass ends
-at a ``unique`` rule, or after the last rule: it writes a narrow stage table (row id, the fields
-the pass sets, a ``__changed_<n>`` flag per rule), resolves the collisions there
-(``unique_values.py``), counts the flags, and writes the changed fields of the changed rows back
-into the table in place, so the next pass reads the settled values. A million-row table is never
-copied whole; the content hash is recomputed for the changed rows only."""
+the values earlier rules produced, and no expression is written (or computed) twice. A pass
+rewrites the table once, from its own rows (``CREATE OR REPLACE``, the old one freed), with a
+``__changed_<n>`` flag per rule; a ``unique`` rule's collisions are then resolved in it
+(``unique_values.py``), the flags counted and dropped. Rules only need another pass when they
+read or write what a ``unique`` rule settles. Rewriting the table costs less than updating most
+of its rows in place: a DuckDB UPDATE keeps every changed value as a version on the side."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from passport_pipelines.config.transform_rules import TransformRule
 from passport_pipelines.model import entities
-from passport_pipelines.rules.in_place import writable_table
+from passport_pipelines.rules.in_place import rewritten_table
 from passport_pipelines.rules.patterns import template_sql
 from passport_pipelines.rules.unique_values import resolve_unique
 from passport_pipelines.transforms.runner import content_hash_sql
@@ -109,90 +109,88 @@ def _check_columns(have: list[str], entity: str, rules: list[TransformRule]) -> 
                              f"{', '.join(missing)}, not a column of the {entity} table")
 
 
-def _segments(rules: list[TransformRule]) -> list[list[tuple[int, TransformRule]]]:
-    """The rules numbered and cut after each ``unique`` rule: a segment is one pass."""
-    segments, current = [], []
+def _independent(rule: TransformRule, unique: TransformRule) -> bool:
+    """Whether ``rule``, written after ``unique``, comes out the same computed before the unique
+    value is settled: it neither reads nor writes that field."""
+    return not rule.unique and unique.field not in (rule.field, *rule.placeholders())
+
+
+def _passes(rules: list[TransformRule]) -> list[list[tuple[int, TransformRule]]]:
+    """The rules numbered and cut into passes, each ending at its ``unique`` rule's settlement: a
+    later rule needs the settled value only when it reads or writes that field, so the run of
+    rules right after a ``unique`` rule that do neither (a phone default after the usernames) is
+    computed in the same pass rather than in a rewrite of its own."""
+    passes, current, closing = [], [], None
     for number, rule in enumerate(rules):
+        if closing is not None and not _independent(rule, closing):
+            passes.append(current)
+            current, closing = [], None
         current.append((number, rule))
         if rule.unique:
-            segments.append(current)
-            current = []
-    return segments + ([current] if current else [])
+            closing = rule
+    return passes + ([current] if current else [])
 
 
-def _apply_segment(con: duckdb.DuckDBPyConnection, table: str, entity: str,
-                   segment: list[tuple[int, TransformRule]],
-                   taken: Callable[[str], pa.Array | pa.Table | None] | None, rehash: bool) -> dict[str, int]:
-    """One pass: the segment's values computed into a narrow stage table (row id, the fields it
-    writes, a changed flag per rule), a closing ``unique`` rule resolved there, the flags counted,
-    and the changed rows written back into ``table`` in place. Only the fields the rules write are
-    copied, and only the rows they changed are rewritten: a million-row table is not copied whole."""
-    fields = list(dict.fromkeys(ident(rule.field) for _, rule in segment))
-    sql, keep, counted = f"SELECT rowid AS __rid, * FROM {table}", ["__rid", *fields], []
-    last_number, last = segment[-1]
-    for number, rule in segment:
+def _pass(con: duckdb.DuckDBPyConnection, source: str, table: str, entity: str,
+          numbered: list[tuple[int, TransformRule]], mapping: list[str],
+          taken: Callable[[str], pa.Array | pa.Table | None] | None) -> dict[str, int]:
+    """One pass: ``table`` rewritten from ``source`` with the pass's values (the attribute mapping
+    first, when given) and a changed flag per rule; the ``unique`` rule's collisions resolved in
+    it; the flags counted and dropped. One statement writes the table, whose rows stay in order."""
+    sql, flags, counted = f"SELECT * FROM {source}", [], []
+    if mapping:
+        sql = f"SELECT * REPLACE ({', '.join(mapping)}) FROM ({sql})"
+    unique = next(((number, rule) for number, rule in numbered if rule.unique), None)
+    for number, rule in numbered:
         f, before = ident(rule.field), f"__before_{number}"
         sql = f"SELECT *, {f} AS {before} FROM ({sql})"
         for op in operations(rule):
             sql = f"SELECT * REPLACE ({op} AS {f}) FROM ({sql})"
         if rule.only_if_blank:
             sql = f"SELECT * REPLACE (CASE WHEN {_blank(before)} THEN {f} ELSE {before} END AS {f}) FROM ({sql})"
-        if not rule.unique:
+        key = f"{entity}[{number}].{rule.field}"
+        if rule.unique:  # compared with the value before once the settled value is known
+            flags.append(before)
+            counted.append((key, f"count_if({f} IS DISTINCT FROM {before})"))
+        else:
             sql = f"SELECT * EXCLUDE ({before}), ({f} IS DISTINCT FROM {before}) AS __changed_{number} FROM ({sql})"
-            keep.append(f"__changed_{number}")
-            counted.append((f"{entity}[{number}].{rule.field}", f"count_if(__changed_{number})"))
-    stage = f"__transform_{entity}"
-    if last.unique:  # the settled value is compared with the one before, once it is known
-        keep += ["sourced_id", f"__before_{last_number}"]
-        counted.append((f"{entity}[{last_number}].{last.field}",
-                        f"count_if({ident(last.field)} IS DISTINCT FROM __before_{last_number})"))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT {', '.join(keep)} FROM ({sql})")
-    if last.unique:
-        f = ident(last.field)
-        eligible = _blank(f"__before_{last_number}") if last.only_if_blank else "true"
-        settled = resolve_unique(con, stage, last.field, eligible, taken(last.field) if taken else None)
-        con.execute(f"UPDATE {stage} SET {f} = d.value FROM {settled} AS d WHERE {stage}.rowid = d.rid")
+            flags.append(f"__changed_{number}")
+            counted.append((key, f"count_if(__changed_{number})"))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
+    if unique is not None:
+        number, rule = unique
+        eligible = _blank(f"__before_{number}") if rule.only_if_blank else "true"
+        settled = resolve_unique(con, table, rule.field, eligible, taken(rule.field) if taken else None)
+        con.execute(f"UPDATE {table} SET {ident(rule.field)} = d.value FROM {settled} AS d WHERE {table}.rowid = d.rid")
         con.execute(f"DROP TABLE {settled}")
-    counts = con.execute(f"SELECT {', '.join(c for _, c in counted)} FROM {stage}").fetchone()
-    # Written back: the fields some rule changed, in the rows where one did.
-    changes: dict[str, list[str]] = {}
-    for (number, rule), n in zip(segment, counts):
-        if n:
-            changes.setdefault(ident(rule.field), []).append(
-                f"{ident(rule.field)} IS DISTINCT FROM __before_{number}" if rule.unique else f"__changed_{number}")
-    if changes:
-        any_changed = " OR ".join(c for conditions in changes.values() for c in conditions)
-        sets = ", ".join(f"{f} = s.{f}" for f in changes)
-        con.execute(f"UPDATE {table} SET {sets} FROM (SELECT * FROM {stage} WHERE {any_changed}) AS s "
-                    f"WHERE {table}.rowid = s.__rid")
-        if rehash:
-            con.execute(f"INSERT INTO __transform_changed SELECT __rid FROM {stage} WHERE {any_changed}")
-    con.execute(f"DROP TABLE {stage}")
+    counts = con.execute(f"SELECT {', '.join(c for _, c in counted)} FROM {table}").fetchone() if counted else ()
+    for flag in flags:  # a column dropped is metadata only: the rows are not rewritten
+        con.execute(f"ALTER TABLE {table} DROP COLUMN {flag}")
     return {key: int(n) for (key, _), n in zip(counted, counts)}
 
 
 def apply_transforms(con: duckdb.DuckDBPyConnection, relation: str, entity: str, rules: list[TransformRule], *,
                      taken: Callable[[str], pa.Array | pa.Table | None] | None = None,
-                     rehash: bool = True) -> tuple[str, dict[str, int]]:
-    """Apply the rules to the rows of ``relation``, in place when it is a table (see
-    ``writable_table``; same columns, same order, content hash recomputed); return the table and,
-    per rule, how many values it changed, keyed as the rule's place in the integration file:
+                     mapping: list[str] | None = None, rehash: bool = True) -> tuple[str, dict[str, int]]:
+    """Apply the rules to the rows of ``relation``; return the table holding the result (see
+    ``rewritten_table``: the runner's table itself, same columns in the same order) and, per rule,
+    how many values it changed, keyed as the rule's place in the integration file:
     ``"users[4].username"`` is the fifth rule of users.
 
+    ``mapping`` (``attributes.attribute_mapping``) is applied first, in the same rewrite.
     ``taken(field)`` gives the values a ``unique`` rule must avoid (see ``resolve_unique``).
     ``rehash=False`` leaves the content hash to a caller that recomputes it after later rules
     anyway (it costs ~0.4 s per million rows)."""
-    if not rules:
+    if not rules and not mapping:
         return relation, {}
     have = [row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()]
     _check_columns(have, entity, rules)
-    table = writable_table(con, relation, f"transformed__{entity}")
-    con.execute("CREATE OR REPLACE TEMP TABLE __transform_changed (rid BIGINT)")
+    table = rewritten_table(con, relation, f"transformed__{entity}")
     counts: dict[str, int] = {}
-    for segment in _segments(rules):
-        counts.update(_apply_segment(con, table, entity, segment, taken, rehash))
+    source = relation
+    for number, numbered in enumerate(_passes(rules) or [[]]):
+        counts.update(_pass(con, source, table, entity, numbered, mapping if number == 0 else [], taken))
+        source = table
     if rehash and "content_hash" in have:
-        con.execute(f"UPDATE {table} SET content_hash = {content_hash_sql(entity)} "
-                    f"WHERE rowid IN (SELECT rid FROM __transform_changed)")
-    con.execute("DROP TABLE __transform_changed")
+        con.execute(f"UPDATE {table} SET content_hash = {content_hash_sql(entity)}")
     return table, counts

@@ -22,6 +22,8 @@ import pyarrow as pa
 from passport_pipelines.transforms.sql_text import ident
 
 MAX_ROUNDS = 200
+# A string ending in a digit, cheaper than a regular expression over a million values.
+_ENDS_IN_DIGIT = "(right({0}, 1) BETWEEN '0' AND '9')"
 
 
 def _taken_table(con: duckdb.DuckDBPyConnection, taken: pa.Array | pa.ChunkedArray | pa.Table | None) -> None:
@@ -69,14 +71,14 @@ def resolve_unique(con: duckdb.DuckDBPyConnection, table: str, field: str, eligi
                  AND row_number() OVER (PARTITION BY r.rid ORDER BY t.key) = 1""")
     run("INSERT INTO __u_used SELECT key FROM __u_done")
     # 2. The first row (by sourced_id) of each value keeps it, unless it is used already: it
-    # stays as it is (most rows), the others are pending with their rank among the rows that
-    # wait for this value. Only values wanted by more than one row, or used already, are ranked.
+    # stays as it is (most rows), the others are ranked among the rows that wait for this value.
+    # Only values wanted by more than one row, or used already, are ranked.
     # 3. Most values are settled at once: the row of rank n gets suffix n + 1 (its candidate),
     # which is its smallest free suffix whenever none of the value's suffixes 2 .. rank + 1 is
     # used and no other value's row wants the same string.
-    run("""CREATE OR REPLACE TEMP TABLE __u_pending AS
-           SELECT rid, sid, v, key, rank, key || (rank + 1) AS candidate FROM (
-               SELECT rid, sid, v, key, row_number() OVER (PARTITION BY key ORDER BY sid, rid)
+    run("""CREATE OR REPLACE TEMP TABLE __u_ranked AS
+           SELECT rid, v, key, rank FROM (
+               SELECT rid, v, key, row_number() OVER (PARTITION BY key ORDER BY sid, rid)
                       - CASE WHEN key IN (SELECT key FROM __u_used) THEN 0 ELSE 1 END AS rank
                FROM __u_rows
                WHERE (key IN (SELECT key FROM __u_rows GROUP BY key HAVING count(*) > 1)
@@ -85,17 +87,24 @@ def resolve_unique(con: duckdb.DuckDBPyConnection, table: str, field: str, eligi
            WHERE rank >= 1""")
     # From here on ``__u_used`` only screens suffixed candidates, which end in a digit: the
     # plain values that cannot collide with one are left out of it.
-    run("INSERT INTO __u_used SELECT key FROM __u_rows WHERE rid NOT IN (SELECT rid FROM __u_done) "
-        "AND regexp_matches(key, '[0-9]$')")
-    # Values where either happens go round by round (step 4).
-    run("""CREATE OR REPLACE TEMP TABLE __u_clash AS
-           SELECT DISTINCT key FROM __u_pending WHERE candidate IN (SELECT key FROM __u_used)
-              OR candidate IN (SELECT candidate FROM __u_pending GROUP BY candidate HAVING count(*) > 1)""")
-    run("INSERT INTO __u_done SELECT rid, v || (rank + 1), candidate FROM __u_pending "
-        "WHERE key NOT IN (SELECT key FROM __u_clash)")
+    run(f"INSERT INTO __u_used SELECT key FROM __u_rows WHERE rid NOT IN (SELECT rid FROM __u_done) "
+        f"AND {_ENDS_IN_DIGIT.format('key')}")
+    # Values where either happens go round by round (step 4). Two values' candidates can only be
+    # one string when the longer value ends in a digit (``ab1`` + ``2``, ``ab`` + ``12``): without
+    # such a value, the candidates are not compared with each other (a million strings grouped).
+    clash = "key || (rank + 1) IN (SELECT key FROM __u_used)"
+    if run(f"SELECT count(*) FROM __u_ranked WHERE {_ENDS_IN_DIGIT.format('key')}").fetchone()[0]:
+        clash += (" OR key || (rank + 1) IN (SELECT c FROM (SELECT key || (rank + 1) AS c FROM __u_ranked) "
+                  "GROUP BY c HAVING count(*) > 1)")
+    run(f"CREATE OR REPLACE TEMP TABLE __u_clash AS SELECT DISTINCT key FROM __u_ranked WHERE {clash}")
+    settled = "FROM __u_ranked WHERE key NOT IN (SELECT key FROM __u_clash)"
+    pending = "SELECT rid, sid, v, key FROM __u_rows"
     if run("SELECT count(*) FROM __u_clash").fetchone()[0]:
-        run("INSERT INTO __u_used SELECT candidate FROM __u_pending WHERE key NOT IN (SELECT key FROM __u_clash)")
-    run("DELETE FROM __u_pending WHERE key NOT IN (SELECT key FROM __u_clash)")
+        run(f"INSERT INTO __u_used SELECT key || (rank + 1) {settled}")
+        pending += " WHERE rid IN (SELECT rid FROM __u_ranked WHERE key IN (SELECT key FROM __u_clash))"
+    else:
+        pending += " LIMIT 0"
+    run(f"CREATE OR REPLACE TEMP TABLE __u_pending AS {pending}")
     # Just enough numbers for the rows that wait, and two more: most keys are done in one round.
     run("CREATE OR REPLACE TEMP TABLE __u_state AS SELECT key, 2 AS start, count(*) + 2 AS width "
         "FROM __u_pending GROUP BY key")
@@ -125,8 +134,9 @@ def resolve_unique(con: duckdb.DuckDBPyConnection, table: str, field: str, eligi
     # In row order: an UPDATE that reads its rows in the table's own order touches each block
     # once; in random order it is a hundred times slower.
     out = f"__unique_{table}"
-    run(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT rid, value FROM __u_done ORDER BY rid")
-    for name in ("__u_taken", "__u_rows", "__u_used", "__u_done", "__u_clash", "__u_pending", "__u_state",
-                 "__u_free", "__u_won"):
+    run(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT rid, value FROM ("
+        f"SELECT rid, value FROM __u_done UNION ALL SELECT rid, v || (rank + 1) {settled}) ORDER BY rid")
+    for name in ("__u_taken", "__u_rows", "__u_used", "__u_done", "__u_ranked", "__u_clash", "__u_pending",
+                 "__u_state", "__u_free", "__u_won"):
         run(f"DROP TABLE IF EXISTS {name}")
     return out
