@@ -15,7 +15,8 @@ from pydantic import ValidationError
 from passport_pipelines.config.transform_rules import TransformRule, validate_rules
 from passport_pipelines.model import entities
 from passport_pipelines.model.frames import to_frame
-from passport_pipelines.rules.transformations import apply_transforms
+from passport_pipelines.rules.attributes import attribute_mapping
+from passport_pipelines.rules.transformations import _passes, apply_transforms
 from passport_pipelines.transforms.runner import content_hash_sql
 
 
@@ -168,6 +169,28 @@ def test_a_rule_after_a_unique_rule_sees_the_settled_values():
     assert counts == {"users[0].username": 2, "users[1].email": 2, "users[2].phone": 2}
 
 
+def test_rules_after_a_unique_rule_share_its_pass_unless_they_need_the_settled_value():
+    unique = TransformRule.model_validate(USERNAME)
+    phone, upper_given = TransformRule(field="phone", default="none"), TransformRule(field="given_name", case="upper")
+    email = TransformRule(field="email", template="{username}@k12.us")
+
+    def numbers(rules):
+        return [[n for n, _ in one] for one in _passes(rules)]
+    # Neither reads nor writes the username: computed in the unique rule's pass, one rewrite.
+    assert numbers([unique, phone, upper_given]) == [[0, 1, 2]]
+    # The e-mail reads the settled username: a pass of its own, and the rules after it stay after it.
+    assert numbers([unique, email, phone]) == [[0], [1, 2]]
+    assert numbers([unique, phone, email, upper_given]) == [[0, 1], [2, 3]]
+    assert numbers([unique, TransformRule(field="email", unique=True), phone]) == [[0], [1, 2]]
+    # Shared or not, the values are those of the rules applied one after another: the template
+    # read the names before the later rule upper-cased them.
+    out, counts = run(_people(("u1", "John Smith", None), ("u2", "John Smith", None)),
+                      [USERNAME, {"field": "given_name", "case": "upper"}, {"field": "phone", "default": "none"}])
+    assert [(out[u]["username"], out[u]["given_name"], out[u]["phone"]) for u in ("u1", "u2")] == [
+        ("john.smith", "JOHN", "none"), ("john.smith2", "JOHN", "none")]
+    assert counts == {"users[0].username": 2, "users[1].given_name": 2, "users[2].phone": 2}
+
+
 def test_a_suffix_that_collides_again_moves_on():
     rows = _people(("u1", "John Smith", None), ("u2", "John Smith", None), ("u3", "John Smith", None),
                    ("u9", "Jo Other", "john.smith2"))  # an existing username, not changed by the rule
@@ -217,6 +240,43 @@ def test_unique_without_only_if_blank_suffixes_the_given_values():
                       [{"field": "email", "unique": True}])
     assert [out[u]["email"] for u in ("u1", "u2", "u3", "u4")] == ["a@x.org", "A@x.org2", None, None]
     assert counts == {"users[0].email": 1}
+
+
+# --- attribute mapping, the first layer of the same rewrite ---------------------------------------
+
+def test_attribute_mapping_is_computed_before_the_transforms_and_merges_custom_attributes():
+    con = duckdb.connect()
+    table = _table(con, "users", [
+        {"sourced_id": "u1", "identifier": "1001", "extensions": None},
+        {"sourced_id": "u2", "identifier": "1002", "extensions": '{"ssid":"S2","bus":"R4"}'},
+        {"sourced_id": "u3", "identifier": None, "extensions": None},
+        {"sourced_id": "u4", "identifier": None, "extensions": '{"ssid":"S4"}'}])
+    mapping = attribute_mapping("users", {"state_id": "extension:ssid", "student_number": "identifier",
+                                          "route": "extension:bus"})
+    out, counts = apply_transforms(con, table, "users", [TransformRule(field="state_id", default="none")],
+                                   mapping=mapping)
+    rows = {r[0]: r[1:] for r in con.execute(f"SELECT sourced_id, state_id, extensions FROM {out}").fetchall()}
+    # The default saw the mapped state ids: only rows without one got it.
+    assert {u: r[0] for u, r in rows.items()} == {"u1": "none", "u2": "S2", "u3": "none", "u4": "S4"}
+    assert counts == {"users[0].state_id": 2}
+    import json
+    ext = {u: json.loads(r[1]) if r[1] else None for u, r in rows.items()}
+    # A row without extensions gets a new object of the attributes that have a value, and none
+    # at all when no attribute has one; a row with extensions keeps what it had.
+    assert ext == {"u1": {"student_number": "1001"},
+                   "u2": {"ssid": "S2", "bus": "R4", "student_number": "1002", "route": "R4"},
+                   "u3": None, "u4": {"ssid": "S4"}}
+
+
+def test_attribute_mapping_alone_rewrites_the_table_with_one_custom_attribute():
+    con = duckdb.connect()
+    table = _table(con, "users", [{"sourced_id": "u1", "identifier": "1001"}, {"sourced_id": "u2"}])
+    out, counts = apply_transforms(con, table, "users", [],
+                                   mapping=attribute_mapping("users", {"student_number": "identifier"}))
+    assert out == table and counts == {}
+    assert con.execute(f"SELECT extensions FROM {out} ORDER BY sourced_id").fetchall() == [
+        ('{"student_number":"1001"}',), (None,)]
+    assert [r[0] for r in con.execute(f"DESCRIBE {out}").fetchall()] == list(entities.columns("users"))
 
 
 # --- content hash and shape --------------------------------------------------------------------

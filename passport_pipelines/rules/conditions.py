@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from passport_pipelines.config.rules import Condition, ConditionGroup
+from passport_pipelines.rules.blank_values import is_blank, not_blank
 from passport_pipelines.transforms.sql_text import ident, lit
 
 
@@ -13,9 +14,9 @@ def _text(field: str) -> str:
 def condition_sql(c: Condition) -> str:
     col, v = _text(c.field), c.value
     if c.op == "is_blank":
-        return f"({col} IS NULL OR trim({col}) = '')"
+        return is_blank(col)
     if c.op == "not_blank":
-        return f"({col} IS NOT NULL AND trim({col}) <> '')"
+        return not_blank(col)
     if c.op in ("in", "not_in"):
         values = ", ".join(lit(str(x)) for x in v)  # type: ignore[union-attr]
         return f"({col} {'NOT IN' if c.op == 'not_in' else 'IN'} ({values}))"

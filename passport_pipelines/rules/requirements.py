@@ -9,6 +9,7 @@ import duckdb
 
 from passport_pipelines.config.rules import target_of
 from passport_pipelines.rules import left_out
+from passport_pipelines.rules.blank_values import is_blank
 from passport_pipelines.transforms.sql_text import ident, lit
 
 SAMPLE = 10
@@ -32,7 +33,7 @@ def check_requirements(con: duckdb.DuckDBPyConnection, relations: dict[str, str]
         scope = f"role IN ({', '.join(lit(r) for r in roles)}) AND " if roles else ""
         for name, rule in fields.items():
             col = ident(name)
-            missing = f"{scope}({col} IS NULL OR trim(CAST({col} AS VARCHAR)) = '') AND {left_out.remaining(entity)}"
+            missing = f"{scope}{is_blank(f'CAST({col} AS VARCHAR)')} AND {left_out.remaining(entity)}"
             # One scan per requirement: the missing rows' ids, counted, sampled and, to skip, left out.
             con.execute(f"CREATE OR REPLACE TEMP TABLE rules__missing AS "
                         f"SELECT sourced_id FROM {relation} WHERE {missing}")

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from passport_pipelines.config.transform_rules import TransformRule
 from passport_pipelines.model import entities
+from passport_pipelines.rules.blank_values import is_blank
 from passport_pipelines.rules.in_place import rewritten_table
 from passport_pipelines.rules.patterns import template_sql
 from passport_pipelines.rules.unique_values import resolve_unique
@@ -39,10 +40,6 @@ _TITLE_BREAKS = r"[\s\-/(.'’]"  # a value without any of these is one word
 # the replace() chain is the costly part).
 _ASCII_ONE = ("øłđðı", "olddi")
 _ASCII_TWO = (("ß", "ss"), ("æ", "ae"), ("œ", "oe"), ("þ", "th"))
-
-
-def _blank(x: str) -> str:
-    return f"(coalesce(trim({x}), '') = '')"
 
 
 def _title(x: str) -> str:
@@ -97,7 +94,7 @@ def operations(rule: TransformRule) -> list[str]:
         # An unreadable date stays as it was, so that the canonical schema check reports it.
         ops.append(f"coalesce(strftime(try_strptime({f}, {text_list(rule.date_formats)}), '%Y-%m-%d'), {f})")
     if rule.default is not None:
-        ops.append(f"CASE WHEN {_blank(f)} THEN {lit(rule.default)} ELSE {f} END")
+        ops.append(f"CASE WHEN {is_blank(f)} THEN {lit(rule.default)} ELSE {f} END")
     return ops
 
 
@@ -147,7 +144,7 @@ def _pass(con: duckdb.DuckDBPyConnection, source: str, table: str, entity: str,
         for op in operations(rule):
             sql = f"SELECT * REPLACE ({op} AS {f}) FROM ({sql})"
         if rule.only_if_blank:
-            sql = f"SELECT * REPLACE (CASE WHEN {_blank(before)} THEN {f} ELSE {before} END AS {f}) FROM ({sql})"
+            sql = f"SELECT * REPLACE (CASE WHEN {is_blank(before)} THEN {f} ELSE {before} END AS {f}) FROM ({sql})"
         key = f"{entity}[{number}].{rule.field}"
         if rule.unique:  # compared with the value before once the settled value is known
             flags.append(before)
@@ -159,7 +156,7 @@ def _pass(con: duckdb.DuckDBPyConnection, source: str, table: str, entity: str,
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
     if unique is not None:
         number, rule = unique
-        eligible = _blank(f"__before_{number}") if rule.only_if_blank else "true"
+        eligible = is_blank(f"__before_{number}") if rule.only_if_blank else "true"
         settled = resolve_unique(con, table, rule.field, eligible, taken(rule.field) if taken else None)
         con.execute(f"UPDATE {table} SET {ident(rule.field)} = d.value FROM {settled} AS d WHERE {table}.rowid = d.rid")
         con.execute(f"DROP TABLE {settled}")

@@ -87,13 +87,13 @@ def resolve_unique(con: duckdb.DuckDBPyConnection, table: str, field: str, eligi
            WHERE rank >= 1""")
     # From here on ``__u_used`` only screens suffixed candidates, which end in a digit: the
     # plain values that cannot collide with one are left out of it.
-    run(f"INSERT INTO __u_used SELECT key FROM __u_rows WHERE rid NOT IN (SELECT rid FROM __u_done) "
-        f"AND {_ENDS_IN_DIGIT.format('key')}")
+    digits = run(f"INSERT INTO __u_used SELECT key FROM __u_rows WHERE rid NOT IN (SELECT rid FROM __u_done) "
+                 f"AND {_ENDS_IN_DIGIT.format('key')}").fetchone()[0]
     # Values where either happens go round by round (step 4). Two values' candidates can only be
     # one string when the longer value ends in a digit (``ab1`` + ``2``, ``ab`` + ``12``): without
     # such a value, the candidates are not compared with each other (a million strings grouped).
     clash = "key || (rank + 1) IN (SELECT key FROM __u_used)"
-    if run(f"SELECT count(*) FROM __u_ranked WHERE {_ENDS_IN_DIGIT.format('key')}").fetchone()[0]:
+    if digits:
         clash += (" OR key || (rank + 1) IN (SELECT c FROM (SELECT key || (rank + 1) AS c FROM __u_ranked) "
                   "GROUP BY c HAVING count(*) > 1)")
     run(f"CREATE OR REPLACE TEMP TABLE __u_clash AS SELECT DISTINCT key FROM __u_ranked WHERE {clash}")
