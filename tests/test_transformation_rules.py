@@ -53,9 +53,10 @@ def values(rows: list[dict], field: str, rules: list[dict], **kw) -> list:
 
 def test_trim_and_case():
     names = ["  mary kate ", "O'NEIL", "d'asia", "jean-luc", "teacher's lounge", "ZOË ñúñez", None,
-             "ÉLODIE", "mcDONALD", "x"]
+             "ÉLODIE", "mcDONALD", "x", "Ann", "Ñandú", "AnN"]
     assert values(names, "given_name", [{"field": "given_name", "trim": True, "case": "title"}]) == [
-        "Mary Kate", "O'Neil", "D'Asia", "Jean-Luc", "Teacher's Lounge", "Zoë Ñúñez", None, "Élodie", "Mcdonald", "X"]
+        "Mary Kate", "O'Neil", "D'Asia", "Jean-Luc", "Teacher's Lounge", "Zoë Ñúñez", None, "Élodie", "Mcdonald", "X",
+        "Ann", "Ñandú", "Ann"]
     assert values(["Ann", " ann "], "email", [{"field": "email", "case": "upper"}]) == ["ANN", " ANN "]
     assert values(["A@X.ORG"], "email", [{"field": "email", "case": "lower"}]) == ["a@x.org"]
 
@@ -77,8 +78,8 @@ def test_regex_replace_with_groups_case_and_quotes():
 
 def test_value_map_maps_list_cells_item_by_item():
     grades = {"field": "grades", "value_map": {"K": "KG", 0: "KG", "-1": "PK", "1": "01", "Other": None}}
-    assert values(["K,1,0", "-1", "09,10", "K,Other", "Other", None], "grades", [grades]) == [
-        "KG,01,KG", "PK", "09,10", "KG", None, None]  # an item mapped to null is dropped
+    assert values(["K,1,0", "-1", "09,10", "K,Other", "Other", None, "", "07"], "grades", [grades]) == [
+        "KG,01,KG", "PK", "09,10", "KG", None, None, None, "07"]  # an item mapped to null is dropped
     # A column that is not a list is mapped as a whole.
     assert values(["K,1", "K", "O'Neil"], "phone", [{"field": "phone", "value_map": {"K,1": "x", "O'Neil": "q"}}]) == [
         "x", "K", "q"]

@@ -57,7 +57,10 @@ def template_sql(template: str) -> str:
         if text:
             pieces.append(lit(text))
         if name is not None:
-            pieces.append(f"nullif(trim(CAST({ident(name)} AS VARCHAR)), '')")
+            value = f"CAST({ident(name)} AS VARCHAR)"
+            # Trimmed only where a space starts or ends it: trim copies every value it is given.
+            pieces.append(f"nullif(CASE WHEN starts_with({value}, ' ') OR suffix({value}, ' ') THEN trim({value}) "
+                          f"ELSE {value} END, '')")
     return " || ".join(pieces) if pieces else "''"
 
 

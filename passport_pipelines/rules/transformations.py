@@ -35,6 +35,7 @@ LIST_COLUMNS = frozenset({"grades", "subjects", "subject_codes", "periods", "use
 # alternation (RE2) tries that prefix first only where a word starts.
 _TITLE_TOKENS = r"\p{L}['’]|[\s\-/(.]+|[^\s\-/(.]+"
 _TITLE_BREAKS = r"[\s\-/(.'’]"  # a value without any of these is one word
+_TITLE_ALREADY = r"\p{Lu}\p{Ll}*"  # one word in title case already (most names): left as it is
 # Letters strip_accents leaves alone (they do not decompose), spelled as usernames spell them;
 # folded only in values that still hold a non-ASCII character after strip_accents (rare, and
 # the replace() chain is the costly part).
@@ -47,7 +48,8 @@ def _title(x: str) -> str:
     tokenized = f"array_to_string(list_transform({words}, lambda t: upper(t[1]) || t[2:]), '')"
     # Most values are one word: no separator, no apostrophe, so no list to build (a third faster).
     one_word = f"upper(lower({x}[1])) || lower({x}[2:])"
-    return f"CASE WHEN regexp_matches({x}, {lit(_TITLE_BREAKS)}) THEN {tokenized} ELSE {one_word} END"
+    return (f"CASE WHEN regexp_full_match({x}, {lit(_TITLE_ALREADY)}) THEN {x} "
+            f"WHEN regexp_matches({x}, {lit(_TITLE_BREAKS)}) THEN {tokenized} ELSE {one_word} END")
 
 
 def _ascii(x: str) -> str:
@@ -66,8 +68,10 @@ def _value_map(x: str, mapping: dict[str, str | None], is_list: bool) -> str:
         return f"CASE {v} " + " ".join(f"WHEN {lit(k)} THEN {lit(to)}" for k, to in mapping.items()) + f" ELSE {v} END"
     if not is_list:
         return case(x)
-    # An item mapped to null is dropped from the list; an emptied list is NULL.
-    return f"nullif(array_to_string(list_transform(string_split({x}, ','), lambda i: {case('i')}), ','), '')"
+    # An item mapped to null is dropped from the list; an emptied list is NULL. A cell of one item
+    # (most cells) is mapped as it is: a list per row costs twice as much.
+    items = f"nullif(array_to_string(list_transform(string_split({x}, ','), lambda i: {case('i')}), ','), '')"
+    return f"CASE WHEN contains({x}, ',') THEN {items} ELSE nullif({case(x)}, '') END"
 
 
 def operations(rule: TransformRule) -> list[str]:
@@ -85,7 +89,10 @@ def operations(rule: TransformRule) -> list[str]:
     if rule.regex_replace:
         rx = rule.regex_replace
         flags = "'gi'" if rx.ignore_case else "'g'"  # every match, not just the first
-        ops.append(f"regexp_replace({f}, {lit(rx.pattern)}, {lit(rx.replacement)}, {flags})")
+        replaced = f"regexp_replace({f}, {lit(rx.pattern)}, {lit(rx.replacement)}, {flags})"
+        # Looked for first: a search is a fifth of the cost of a replacement, which builds a new value.
+        found = f"regexp_matches({f}, {lit(rx.pattern)}{', ' + lit('i') if rx.ignore_case else ''})"
+        ops.append(f"CASE WHEN {found} THEN {replaced} ELSE {f} END")
     if ops:  # an operation that leaves nothing leaves a blank: NULL, as everywhere in the model
         ops.append(f"nullif({f}, '')")
     if rule.value_map:
