@@ -213,6 +213,18 @@ def test_taken_values_are_avoided_case_insensitively_even_far_along():
     assert asked == ["username"]
 
 
+@pytest.mark.parametrize("others", [0, 6], ids=["most-rows-share-a-value", "few-rows-share-a-value"])
+def test_a_value_held_elsewhere_is_suffixed_however_many_rows_share_values(others):
+    # Where most rows share their value all are ranked; where few do, the others are left out
+    # before ranking, except a value someone else holds (ann.lee), which must move on too.
+    rows = _people(("u1", "John Smith", None), ("u2", "John Smith", None), ("u3", "Ann Lee", None),
+                   *[(f"v{i}", f"Solo Person{i}", None) for i in range(others)])
+    out, counts = run(rows, [USERNAME], taken=lambda field: pa.array(["Ann.Lee"]))
+    assert [out[u]["username"] for u in ("u1", "u2", "u3")] == ["john.smith", "john.smith2", "ann.lee2"]
+    assert all(out[f"v{i}"]["username"] == f"solo.person{i}" for i in range(others))
+    assert counts == {"users[0].username": 3 + others}
+
+
 def test_suffixes_of_one_value_do_not_collide_with_another_value():
     # ab1 + suffix 2 and ab + suffix 12 are both "ab12": only one row may have it.
     rows = [{"sourced_id": f"a{i:02d}", "username": "ab"} for i in range(12)]

@@ -56,8 +56,8 @@ def resolve_unique(con: duckdb.DuckDBPyConnection, table: str, field: str, eligi
     f = ident(field)
     _taken_table(con, taken)
     run = con.execute
-    run(f"CREATE OR REPLACE TEMP TABLE __u_rows AS SELECT rowid AS rid, sourced_id AS sid, {f} AS v, lower({f}) AS key "
-        f"FROM {table} WHERE {f} IS NOT NULL AND ({eligible})")
+    rows = run(f"CREATE OR REPLACE TEMP TABLE __u_rows AS SELECT rowid AS rid, sourced_id AS sid, {f} AS v, "
+               f"lower({f}) AS key FROM {table} WHERE {f} IS NOT NULL AND ({eligible})").fetchone()[0]
     run(f"CREATE OR REPLACE TEMP TABLE __u_used AS SELECT DISTINCT key FROM ("
         f"SELECT lower({f}) AS key FROM {table} WHERE {f} IS NOT NULL AND NOT ({eligible}) "
         f"UNION ALL SELECT key FROM __u_taken WHERE sourced_id IS NULL)")
@@ -72,19 +72,22 @@ def resolve_unique(con: duckdb.DuckDBPyConnection, table: str, field: str, eligi
     run("INSERT INTO __u_used SELECT key FROM __u_done")
     # 2. The first row (by sourced_id) of each value keeps it, unless it is used already: it
     # stays as it is (most rows), the others are ranked among the rows that wait for this value.
-    # Only values wanted by more than one row, or used already, are ranked.
+    # Only values wanted by more than one row, or used already, need a rank: where they are a
+    # minority (as in most districts), the others are left out before the sort; where most rows
+    # share their value with another, all are sorted (picking them out would cost more).
+    run("CREATE OR REPLACE TEMP TABLE __u_shared AS SELECT key, count(*) AS n FROM __u_rows GROUP BY key HAVING n > 1")
+    shared = run("SELECT coalesce(sum(n), 0) FROM __u_shared").fetchone()[0]
+    wanted = ("true" if 2 * shared > rows else
+              "(key IN (SELECT key FROM __u_shared) OR key IN (SELECT key FROM __u_used))")
     # 3. Most values are settled at once: the row of rank n gets suffix n + 1 (its candidate),
     # which is its smallest free suffix whenever none of the value's suffixes 2 .. rank + 1 is
     # used and no other value's row wants the same string.
-    run("""CREATE OR REPLACE TEMP TABLE __u_ranked AS
-           SELECT rid, v, key, rank FROM (
-               SELECT rid, v, key, row_number() OVER (PARTITION BY key ORDER BY sid, rid)
-                      - CASE WHEN key IN (SELECT key FROM __u_used) THEN 0 ELSE 1 END AS rank
-               FROM __u_rows
-               WHERE (key IN (SELECT key FROM __u_rows GROUP BY key HAVING count(*) > 1)
-                      OR key IN (SELECT key FROM __u_used))
-                 AND rid NOT IN (SELECT rid FROM __u_done))
-           WHERE rank >= 1""")
+    run(f"""CREATE OR REPLACE TEMP TABLE __u_ranked AS
+            SELECT rid, v, key, rank FROM (
+                SELECT rid, v, key, row_number() OVER (PARTITION BY key ORDER BY sid, rid)
+                       - CASE WHEN key IN (SELECT key FROM __u_used) THEN 0 ELSE 1 END AS rank
+                FROM __u_rows WHERE {wanted} AND rid NOT IN (SELECT rid FROM __u_done))
+            WHERE rank >= 1""")
     # From here on ``__u_used`` only screens suffixed candidates, which end in a digit: the
     # plain values that cannot collide with one are left out of it.
     digits = run(f"INSERT INTO __u_used SELECT key FROM __u_rows WHERE rid NOT IN (SELECT rid FROM __u_done) "
@@ -136,7 +139,7 @@ def resolve_unique(con: duckdb.DuckDBPyConnection, table: str, field: str, eligi
     out = f"__unique_{table}"
     run(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT rid, value FROM ("
         f"SELECT rid, value FROM __u_done UNION ALL SELECT rid, v || (rank + 1) {settled}) ORDER BY rid")
-    for name in ("__u_taken", "__u_rows", "__u_used", "__u_done", "__u_ranked", "__u_clash", "__u_pending",
-                 "__u_state", "__u_free", "__u_won"):
+    for name in ("__u_taken", "__u_rows", "__u_used", "__u_done", "__u_shared", "__u_ranked", "__u_clash",
+                 "__u_pending", "__u_state", "__u_free", "__u_won"):
         run(f"DROP TABLE IF EXISTS {name}")
     return out
