@@ -61,7 +61,7 @@ def finish(con: duckdb.DuckDBPyConnection, relations: dict[str, str], changed: s
         if not (entity in removed or prunes or prefix or entity in changed or mapped):
             out[entity] = relation
             continue
-        replaced, joins = [], [f"CROSS JOIN {gone} AS g"]
+        replaced, joins = [], []
         for i, (column, target, is_list) in enumerate(_id_columns(entity)):
             c = f"t.{ident(column)}"
             if target == "orgs" and is_list:
@@ -78,6 +78,8 @@ def finish(con: duckdb.DuckDBPyConnection, relations: dict[str, str], changed: s
             elif is_list:
                 items = (left_out.pruned_list(c, list_refs[column], "g") if column in list_refs
                          else f"string_split({c}, ',')")
+                if column in list_refs:  # the removed ids, for the lambda to look in
+                    joins.insert(0, f"CROSS JOIN {gone} AS g")
                 if prefix:
                     items = f"list_transform({items}, x -> {lit(prefix)} || x)"
                 if items != f"string_split({c}, ',')":
