@@ -70,7 +70,6 @@ class _Pass:
     """One pass as one SELECT: ``base`` with the mapping and every rule's layers over it."""
 
     def __init__(self, entity: str, numbered: list[tuple[int, TransformRule]], mapping: list[str], base: str):
-        self.entity, self.numbered = entity, numbered
         self.unique = next(((n, r) for n, r in numbered if r.unique), None)
         self.fields = list(dict.fromkeys(ident(r.field) for _, r in numbered))
         self.helpers: list[str] = []  # flag columns, and the unique rule's value before
