@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each; the fastest counts")
     parser.add_argument("--no-prefix", action="store_true", help="leave out sis_id_prefix (what it costs)")
+    parser.add_argument("--rest", type=float, default=10.0,
+                        help="seconds the machine idles before each timed run (default 10)")
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="passport-rules-bench-"))
     os.environ["PASSPORT_HOME"] = str(workdir / "home")
@@ -107,18 +109,22 @@ def main(argv: list[str] | None = None) -> int:
         extract.fingerprint = None  # never reuse: both runs must compute
 
         # Alternated and repeated, the fastest of each kept: on a shared 2-core machine one run
-        # can differ from the next by a fifth. The stage also runs the canonical pandera check
-        # over what normalization wrote (fewer rows once the rules left some out), timed after each.
+        # can differ from the next by a fifth. Each starts after a rest: under sustained load this
+        # machine slows down (the same COPY takes 15% longer after half a minute), so a run that
+        # follows another's schema check would pay for it. The stage also runs the canonical
+        # pandera check over what normalization wrote (fewer rows once the rules left some out).
         from passport_pipelines.assets.normalized_rosters import _run_pandera
 
         plain_s = ruled_s = plain_check_s = ruled_check_s = float("inf")
         for _ in range(args.repeat):
+            time.sleep(args.rest)
             t = time.perf_counter()
             plain = normalize_source(extract, district="bench-rules", school_year="2025-2026")
             plain_s = min(plain_s, time.perf_counter() - t)
             t = time.perf_counter()
             _run_pandera("sis", plain.folder)
             plain_check_s = min(plain_check_s, time.perf_counter() - t)
+            time.sleep(args.rest)
             t = time.perf_counter()
             ruled = normalize_source(extract, district="bench-rules", school_year="2025-2026",
                                      integration=integration, taken=lambda field: None)

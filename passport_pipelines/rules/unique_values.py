@@ -16,6 +16,8 @@ directory). Precedence among rows that want the same value:
 
 from __future__ import annotations
 
+from typing import Callable
+
 import duckdb
 import pyarrow as pa
 
@@ -82,16 +84,38 @@ def resolve_unique(con: duckdb.DuckDBPyConnection, table: str, field: str, eligi
     # 3. Most values are settled at once: the row of rank n gets suffix n + 1 (its candidate),
     # which is its smallest free suffix whenever none of the value's suffixes 2 .. rank + 1 is
     # used and no other value's row wants the same string.
-    run(f"""CREATE OR REPLACE TEMP TABLE __u_ranked AS
-            SELECT rid, v, key, rank FROM (
-                SELECT rid, v, key, row_number() OVER (PARTITION BY key ORDER BY sid, rid)
+    ranks = f"""SELECT rid, v, key, row_number() OVER (PARTITION BY key ORDER BY sid, rid)
                        - CASE WHEN key IN (SELECT key FROM __u_used) THEN 0 ELSE 1 END AS rank
-                FROM __u_rows WHERE {wanted} AND rid NOT IN (SELECT rid FROM __u_done))
-            WHERE rank >= 1""")
+                FROM __u_rows WHERE {wanted} AND rid NOT IN (SELECT rid FROM __u_done)"""
+    digits = run(f"SELECT count(*) FROM __u_rows WHERE {_ENDS_IN_DIGIT.format('key')}").fetchone()[0]
+    # In row order: an UPDATE that reads its rows in the table's own order touches each block
+    # once; in random order it is a hundred times slower.
+    out = f"__unique_{table}"
+    if not digits and not run("SELECT count(*) FROM __u_used").fetchone()[0]:
+        # Nothing holds a value yet (a first sync) and no value ends in a digit: a suffixed value
+        # can meet no other value, so the ranks are the answer, written out at once.
+        run(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT rid, v || (rank + 1) AS value FROM ({ranks}) "
+            f"WHERE rank >= 1 ORDER BY rid")
+    else:
+        run(f"CREATE OR REPLACE TEMP TABLE __u_ranked AS SELECT rid, v, key, rank FROM ({ranks}) WHERE rank >= 1")
+        settled = _settle_collisions(run, field, digits)
+        run(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT rid, value FROM ("
+            f"SELECT rid, value FROM __u_done UNION ALL SELECT rid, v || (rank + 1) {settled}) ORDER BY rid")
+    for name in ("__u_taken", "__u_rows", "__u_used", "__u_done", "__u_shared", "__u_ranked", "__u_clash",
+                 "__u_pending", "__u_state", "__u_free", "__u_won"):
+        run(f"DROP TABLE IF EXISTS {name}")
+    return out
+
+
+def _settle_collisions(run: Callable[..., duckdb.DuckDBPyConnection], field: str, digits: int) -> str:
+    """The ranked rows whose candidate is used, or wanted by another value's row, settled round
+    by round into ``__u_done``; returns the FROM clause of the ranked rows settled by their rank.
+    ``digits``: how many rows' values end in a digit."""
     # From here on ``__u_used`` only screens suffixed candidates, which end in a digit: the
     # plain values that cannot collide with one are left out of it.
-    digits = run(f"INSERT INTO __u_used SELECT key FROM __u_rows WHERE rid NOT IN (SELECT rid FROM __u_done) "
-                 f"AND {_ENDS_IN_DIGIT.format('key')}").fetchone()[0]
+    if digits:
+        run(f"INSERT INTO __u_used SELECT key FROM __u_rows WHERE rid NOT IN (SELECT rid FROM __u_done) "
+            f"AND {_ENDS_IN_DIGIT.format('key')}")
     # Values where either happens go round by round (step 4). Two values' candidates can only be
     # one string when the longer value ends in a digit (``ab1`` + ``2``, ``ab`` + ``12``): without
     # such a value, the candidates are not compared with each other (a million strings grouped).
@@ -134,12 +158,4 @@ def resolve_unique(con: duckdb.DuckDBPyConnection, table: str, field: str, eligi
         run("DELETE FROM __u_pending WHERE rid IN (SELECT rid FROM __u_won)")
     else:
         raise RuntimeError(f"unique {field}: values still collide after {MAX_ROUNDS} rounds")
-    # In row order: an UPDATE that reads its rows in the table's own order touches each block
-    # once; in random order it is a hundred times slower.
-    out = f"__unique_{table}"
-    run(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT rid, value FROM ("
-        f"SELECT rid, value FROM __u_done UNION ALL SELECT rid, v || (rank + 1) {settled}) ORDER BY rid")
-    for name in ("__u_taken", "__u_rows", "__u_used", "__u_done", "__u_shared", "__u_ranked", "__u_clash",
-                 "__u_pending", "__u_state", "__u_free", "__u_won"):
-        run(f"DROP TABLE IF EXISTS {name}")
-    return out
+    return settled
