@@ -64,15 +64,17 @@ def shield_frames(frames: dict[str, pd.DataFrame], shield: PrivacyShield, *,
         return kept, absent
     con = duckdb.connect()
     try:
+        # Registered as Arrow tables: DuckDB's scan of a pandas frame of Arrow-backed strings goes
+        # through a pandas attribute that is deprecated (a FutureWarning per table, in every sync).
         for entity, frame in kept.items():
-            con.register(entity, frame)
+            con.register(entity, pa.Table.from_pandas(frame, preserve_index=False))
         out = dict(kept)
         if shield.schools is not None and "orgs" in kept:  # without orgs nothing per school is delivered
             out.update(_by_school(con, kept, shield.schools, org_keys))
         for entity, frame in list(out.items()):
             withheld = [c for c in shield.withheld(entity) if c in frame.columns]
             if withheld:
-                con.register(f"s__{entity}", frame)
+                con.register(f"s__{entity}", pa.Table.from_pandas(frame, preserve_index=False))
                 masks = MASKS.get(entity, {})
                 replace = ", ".join(f"{masks.get(c, 'NULL')}::VARCHAR AS \"{c}\"" for c in withheld)
                 out[entity] = to_frame(con.execute(f"SELECT * REPLACE ({replace}) FROM s__{entity}").to_arrow_table())
