@@ -247,6 +247,15 @@ def test_a_record_keeps_the_suffixed_username_it_had():
         "u1": "john.smith3", "u5": "john.smith", "u7": "john.smith2", "u8": "ann.lee2"}
 
 
+def test_a_value_two_records_held_stays_with_the_first_and_a_record_keeps_one_value():
+    # An inconsistent history: u5 and u7 both held john.smith, and u7 held john.smith3 as well.
+    held = pa.table({"value": ["john.smith", "john.smith", "john.smith3"], "sourced_id": ["u5", "u7", "u7"]})
+    rows = _people(("u1", "John Smith", None), ("u5", "John Smith", None), ("u7", "John Smith", None))
+    out, _ = run(rows, [USERNAME], taken=lambda field: held)
+    # u5 sorts first and keeps john.smith; u7 keeps neither value it shared (it is ranked with u1).
+    assert {u: out[u]["username"] for u in out} == {"u1": "john.smith2", "u5": "john.smith", "u7": "john.smith3"}
+
+
 def test_unique_without_only_if_blank_suffixes_the_given_values():
     out, counts = run([{"sourced_id": "u2", "email": "A@x.org"}, {"sourced_id": "u1", "email": "a@x.org"},
                        {"sourced_id": "u3", "email": None}, {"sourced_id": "u4", "email": None}],
