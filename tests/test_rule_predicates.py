@@ -10,7 +10,7 @@ import pytest
 from passport_pipelines.config.rules import Condition, FilterRule
 from passport_pipelines.model import entities
 from passport_pipelines.rules import left_out
-from passport_pipelines.rules.blank_values import is_blank, not_blank
+from passport_pipelines.rules.blank_values import is_blank, not_blank, trimmed
 from passport_pipelines.rules.conditions import condition_sql
 from passport_pipelines.rules.filters import apply_filters
 
@@ -30,6 +30,13 @@ def test_blank_is_null_empty_or_spaces_only():
     assert _truth(con, not_blank("v")) == [v for v in VALUES if v not in BLANK]
     assert _truth(con, condition_sql(Condition(field="v", op="is_blank"))) == BLANK
     assert _truth(con, condition_sql(Condition(field="v", op="not_blank"))) == [v for v in VALUES if v not in BLANK]
+
+
+def test_trimmed_takes_the_spaces_around_a_value_and_nothing_else():
+    con = duckdb.connect()
+    con.register("vals", pa.table({"v": pa.array(VALUES, pa.string()), "i": pa.array(range(len(VALUES)))}))
+    got = [r[0] for r in con.execute(f"SELECT {trimmed('v')} FROM vals ORDER BY i").fetchall()]
+    assert got == ["", "", "", "a", "a", "a", "a", "\t", None]
 
 
 def _users(con: duckdb.DuckDBPyConnection, grades: dict[str, str | None]) -> str:

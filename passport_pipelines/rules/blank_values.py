@@ -1,4 +1,5 @@
-"""What the rules call blank: NULL, empty, or spaces only (what DuckDB's ``trim`` takes away)."""
+"""What the rules call blank: NULL, empty, or spaces only (what DuckDB's ``trim`` takes away); and
+trimming, done only to the values that need it."""
 
 from __future__ import annotations
 
@@ -12,3 +13,9 @@ def is_blank(x: str) -> str:
 
 def not_blank(x: str) -> str:
     return f"({x} IS NOT NULL AND {x} <> '' AND NOT (starts_with({x}, ' ') AND trim({x}) = ''))"
+
+
+def trimmed(x: str) -> str:
+    """``x`` without the spaces around it, trimmed only where a space starts or ends it: ``trim``
+    copies every value it is given, and most values have none."""
+    return f"CASE WHEN starts_with({x}, ' ') OR suffix({x}, ' ') THEN trim({x}) ELSE {x} END"

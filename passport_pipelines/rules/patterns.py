@@ -18,6 +18,7 @@ from functools import cache
 
 import duckdb
 
+from passport_pipelines.rules.blank_values import trimmed
 from passport_pipelines.transforms.sql_text import ident, lit
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]*")
@@ -57,10 +58,7 @@ def template_sql(template: str) -> str:
         if text:
             pieces.append(lit(text))
         if name is not None:
-            value = f"CAST({ident(name)} AS VARCHAR)"
-            # Trimmed only where a space starts or ends it: trim copies every value it is given.
-            pieces.append(f"nullif(CASE WHEN starts_with({value}, ' ') OR suffix({value}, ' ') THEN trim({value}) "
-                          f"ELSE {value} END, '')")
+            pieces.append(f"nullif({trimmed(f'CAST({ident(name)} AS VARCHAR)')}, '')")
     return " || ".join(pieces) if pieces else "''"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from passport_pipelines.config.transform_rules import TransformRule
 from passport_pipelines.model import entities
-from passport_pipelines.rules.blank_values import is_blank
+from passport_pipelines.rules.blank_values import is_blank, trimmed
 from passport_pipelines.rules.patterns import template_sql
 from passport_pipelines.transforms.sql_text import ident, lit, text_list
 
@@ -65,7 +65,7 @@ def operations(rule: TransformRule) -> list[str]:
     if rule.template is not None:
         ops.append(template_sql(rule.template))
     if rule.trim:
-        ops.append(f"trim({f})")
+        ops.append(trimmed(f))
     if rule.ascii:
         ops.append(_ascii(f))
     elif rule.case:

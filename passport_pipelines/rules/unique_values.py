@@ -24,8 +24,8 @@ import pyarrow as pa
 from passport_pipelines.transforms.sql_text import ident
 
 MAX_ROUNDS = 200
-# A string ending in a digit, cheaper than a regular expression over a million values.
-_ENDS_IN_DIGIT = "(right({0}, 1) BETWEEN '0' AND '9')"
+# A value ending in a digit, cheaper than a regular expression over a million values.
+_ENDS_IN_DIGIT = "(right(key, 1) BETWEEN '0' AND '9')"
 
 
 def _taken_table(con: duckdb.DuckDBPyConnection, taken: pa.Array | pa.ChunkedArray | pa.Table | None) -> None:
@@ -73,7 +73,7 @@ def resolve_unique(con: duckdb.DuckDBPyConnection, table: str, field: str, eligi
     # this order. The others, nearly all on a later sync, need no ranking: two sorts of a
     # million rows are spared.
     run("CREATE OR REPLACE TEMP TABLE __u_twice AS "
-        "SELECT rid, key FROM __u_held WHERE key IN (SELECT key FROM __u_held GROUP BY key HAVING count(*) > 1) "
+        "SELECT rid FROM __u_held WHERE key IN (SELECT key FROM __u_held GROUP BY key HAVING count(*) > 1) "
         "OR rid IN (SELECT rid FROM __u_held GROUP BY rid HAVING count(*) > 1)")
     run("""CREATE OR REPLACE TEMP TABLE __u_done AS
            SELECT rid, value, key FROM __u_held WHERE rid NOT IN (SELECT rid FROM __u_twice)
@@ -97,7 +97,7 @@ def resolve_unique(con: duckdb.DuckDBPyConnection, table: str, field: str, eligi
     ranks = f"""SELECT rid, v, key, row_number() OVER (PARTITION BY key ORDER BY sid, rid)
                        - CASE WHEN key IN (SELECT key FROM __u_used) THEN 0 ELSE 1 END AS rank
                 FROM __u_rows WHERE {wanted} AND rid NOT IN (SELECT rid FROM __u_done)"""
-    digits = run(f"SELECT count(*) FROM __u_rows WHERE {_ENDS_IN_DIGIT.format('key')}").fetchone()[0]
+    digits = run(f"SELECT count(*) FROM __u_rows WHERE {_ENDS_IN_DIGIT}").fetchone()[0]
     # In row order: an UPDATE that reads its rows in the table's own order touches each block
     # once; in random order it is a hundred times slower.
     out = f"__unique_{table}"
@@ -125,7 +125,7 @@ def _settle_collisions(run: Callable[..., duckdb.DuckDBPyConnection], field: str
     # plain values that cannot collide with one are left out of it.
     if digits:
         run(f"INSERT INTO __u_used SELECT key FROM __u_rows WHERE rid NOT IN (SELECT rid FROM __u_done) "
-            f"AND {_ENDS_IN_DIGIT.format('key')}")
+            f"AND {_ENDS_IN_DIGIT}")
     # Values where either happens go round by round (step 4). Two values' candidates can only be
     # one string when the longer value ends in a digit (``ab1`` + ``2``, ``ab`` + ``12``): without
     # such a value, the candidates are not compared with each other (a million strings grouped).
