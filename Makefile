@@ -21,9 +21,9 @@ demo: install
 test: install
 	$(BIN)/pytest
 
-## The Dagster UI on http://127.0.0.1:3000 against the same instance the CLI uses.
+## The Dagster UI on http://127.0.0.1:3000 against the same instance the CLI uses (one sync per district).
 ui: install
-	DAGSTER_HOME=$${DAGSTER_HOME:-$$(pwd)/.passport/dagster} $(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/passport ui
 
 benchmark: install
 	$(BIN)/python benchmarks/full_sync.py --students 100000

@@ -88,11 +88,13 @@ def run(district: str, instance):
 
     from passport_pipelines.definitions import defs
     from passport_pipelines.jobs import ROSTER_SYNC
-    from passport_pipelines.partitions import district_partitions, sync_partition_key
+    from passport_pipelines.partitions import (
+        register_sync_partition,
+        sync_partition_key,
+    )
     from passport_pipelines.run_tags import COMMITTED_BY_TAG
 
-    if not instance.has_dynamic_partition(district_partitions.name, district):
-        instance.add_dynamic_partitions(district_partitions.name, [district])
+    register_sync_partition(instance, district, "2025-2026")
     started = time.perf_counter()
     result = defs.resolve_job_def(ROSTER_SYNC).execute_in_process(
         instance=instance, partition_key=sync_partition_key(district, "2025-2026"),

@@ -21,15 +21,17 @@ roster_sync_job = dg.define_asset_job(
 
 preview_sync_job = dg.define_asset_job(
     PREVIEW_SYNC, selection=_SYNC, tags={PREVIEW_TAG: "true"},
-    description="The roster sync, held before anything is committed: its change set waits as a held "
-                "version for approve_sync or reject_sync.",
+    description="The roster sync, held before anything is committed. When it would change something, its "
+                "change set waits as a held version for approve_sync or reject_sync (the run ends tagged "
+                "passport/status=held). When it would change nothing, nothing is held, committed or delivered "
+                "(tagged 'previewed, nothing to hold').",
 )
 
 commit_approved_sync_job = dg.define_asset_job(
     COMMIT_APPROVED_SYNC,
     selection=dg.AssetSelection.assets("golden_records").downstream(),
     description="Commit and deliver an approved held version (launched by the approval_sensor with the "
-                "version in the passport/approved_version tag).",
+                "version number in the passport/approved_version tag).",
 )
 
 retry_deliveries_job = dg.define_asset_job(

@@ -36,7 +36,8 @@ def test_definitions_load_without_warnings_from_our_code(fresh_imports):
     # Besides one asset per CSV destination named in the integration files (destinations/<name>).
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys() if k.path[0] != "destinations"}
     extracts = {f"{t}_extracts" for t in ("powerschool", "oneroster", "synergy", "xpress", "google")}
-    assert keys == extracts | {"source_extracts", "normalized_rosters", "roster_changes", "golden_records",
+    assert keys == extracts | {"integration_settings", "source_extracts", "normalized_rosters", "roster_changes",
+                               "golden_records",
                                "duplicate_review_queue", "oneroster_exports", "sis_writeback"}
     # One pool per SIS kind: concurrent districts never hammer one vendor's API beyond its limit.
     graph = defs.resolve_asset_graph()
@@ -50,11 +51,18 @@ def test_definitions_load_without_warnings_from_our_code(fresh_imports):
         assert defs.resolve_job_def(job) is not None
     assert defs.resolve_job_def("preview_sync").tags["passport/preview"] == "true"
     assert defs.resolve_schedule_def("district_syncs").cron_schedule == "*/5 * * * *"
-    for sensor in ("integration_registry", "approval_sensor", "new_drops"):
+    for sensor in ("integration_registry", "approval_sensor", "new_drops", "abandoned_sync_runs",
+                   "notify_finished_syncs", "notify_failed_syncs"):
         assert defs.resolve_sensor_def(sensor) is not None
     checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
     assert checks == {"drop_is_valid", "references_resolve", "canonical_schema", "data_requirements",
                       "review_queue_growth", "sync_hold"}
+    # Every check is recorded on its district × school year partition, never on the asset as a whole.
+    for key in defs.resolve_asset_graph().asset_check_keys:
+        assert defs.resolve_asset_graph().get_check_spec(key).partitions_def is not None, key
+    # Every step of a sync runs in the run's process: no code-location import per step.
+    for job in ("roster_sync", "preview_sync", "commit_approved_sync", "retry_deliveries"):
+        assert defs.resolve_job_def(job).executor_def.name == "in_process"
 
 
 def test_production_instance_config_has_the_queue_and_pools(tmp_path, monkeypatch):

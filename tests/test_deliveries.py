@@ -16,17 +16,19 @@ import pytest
 from pydantic import ValidationError
 
 from passport_pipelines.assets.oneroster_exports import destination_key
-from passport_pipelines.cli.sync_command import summarize
-from passport_pipelines.config.destinations import OneRosterCsvDestination, PrivacyShield
+from passport_pipelines.config.destinations import (
+    OneRosterCsvDestination,
+    PrivacyShield,
+)
 from passport_pipelines.definitions import build_defs, defs
 from passport_pipelines.jobs import RETRY_DELIVERIES
 from passport_pipelines.oneroster_csv.validation import validate_package
-from passport_pipelines.partitions import sync_partition_key
+from passport_pipelines.partitions import register_sync_partition, sync_partition_key
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration
 from tests.district_files import make_district, read_rows
 from tests.fakes.sftp_server import running_sftp_server
-from tests.sync_harness import run_sync
+from tests.sync_harness import run_sync, summary_of
 
 YEAR = "2025-2026"
 
@@ -68,10 +70,10 @@ def test_each_destination_gets_its_own_shielded_file_and_history(tmp_path, sqlit
         ])
         # The code location as it loads with these files: one delivery asset per destination.
         location = build_defs()
-        instance.add_dynamic_partitions("district", ["lakeside"])
+        register_sync_partition(instance, "lakeside", YEAR)
         result = location.resolve_job_def("roster_sync").execute_in_process(
             instance=instance, partition_key=sync_partition_key("lakeside", YEAR), raise_on_error=False)
-        summary = summarize(result, "lakeside", YEAR)
+        summary = summary_of(instance, result)
         own = {name: instance.get_latest_materialization_event(destination_key(name)).asset_materialization.metadata
                for name in ("library", "lms")}
     assert summary["status"] == "successfully in production", summary["errors"]

@@ -10,7 +10,12 @@ import sqlalchemy as sa
 
 from passport_pipelines.changes.changeset import ChangeSet, EntityChanges
 from passport_pipelines.model import entities
-from passport_pipelines.store.golden_store import CommitFailedError, CommitInfo, ConcurrentCommitError, GoldenStore
+from passport_pipelines.store.golden_store import (
+    CommitFailedError,
+    CommitInfo,
+    ConcurrentCommitError,
+    GoldenStore,
+)
 
 
 def _users(ids: list[str], change: str = "added", given: str = "Ada") -> pa.Table:
@@ -64,7 +69,7 @@ def test_migrations_create_the_schema_once(store_url):
             "alembic_version"} <= names
     assert {f"golden_{e}" for e in entities.ENTITIES} <= names
     with store.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0007"
 
 
 def test_commit_then_update_then_delete(store_url):

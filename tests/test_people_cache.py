@@ -15,7 +15,7 @@ from passport_pipelines import settings
 from passport_pipelines.config.reconciliation import Reconciliation
 from passport_pipelines.definitions import defs
 from passport_pipelines.jobs import ROSTER_SYNC
-from passport_pipelines.partitions import district_partitions, sync_partition_key
+from passport_pipelines.partitions import register_sync_partition, sync_partition_key
 from passport_pipelines.reconciliation import people_cache
 from passport_pipelines.reconciliation.sync_duplicates import attributes_needed
 from passport_pipelines.run_tags import COMMITTED_BY_TAG, PREVIEW_TAG
@@ -42,8 +42,7 @@ ATTRIBUTES = attributes_needed(Reconciliation.model_validate(RECONCILIATION))
 def _run(instance, *, preview: bool = False) -> dict:
     """One roster sync (a preview is held); the roster_changes payload's ``changes`` (with its
     ``duplicates``)."""
-    if not instance.has_dynamic_partition(district_partitions.name, DISTRICT):
-        instance.add_dynamic_partitions(district_partitions.name, [DISTRICT])
+    register_sync_partition(instance, DISTRICT, YEAR)
     result = defs.resolve_job_def(ROSTER_SYNC).execute_in_process(
         instance=instance, partition_key=sync_partition_key(DISTRICT, YEAR),
         tags={COMMITTED_BY_TAG: "test", **({PREVIEW_TAG: "true"} if preview else {})}, raise_on_error=False)

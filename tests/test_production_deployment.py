@@ -28,7 +28,12 @@ from sqlalchemy.engine import make_url
 
 from passport_pipelines.assets.api_extracts import KIND_LABELS, pool_name
 from passport_pipelines.jobs import ROSTER_SYNC
-from passport_pipelines.partitions import district_partitions, sync_partition_key, sync_partitions
+from passport_pipelines.partitions import (
+    district_partitions,
+    school_year_partitions,
+    sync_partition_key,
+    sync_partitions,
+)
 from passport_pipelines.run_tags import COMMITTED_BY_TAG, DISTRICT_TAG
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration
@@ -41,9 +46,6 @@ DEPLOY = REPO / "deploy" / "dagster.yaml"
 BIN = Path(sys.executable).parent
 YEAR = "2025-2026"
 IN_FLIGHT = {dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED}
-# Each run executes all its steps in the run's own process, not one process per step: the same runs
-# for the queue (which this test is about), without paying the code location's import per step.
-IN_ONE_PROCESS = {"execution": {"config": {"in_process": {}}}}
 TIMEOUT = 150  # seconds for all three runs; they take well under a minute on a laptop
 
 
@@ -105,7 +107,7 @@ def _launch(district: str, run_id: str) -> subprocess.Popen:
             COMMITTED_BY_TAG: "deploy-test", DISTRICT_TAG: district}
     return subprocess.Popen(
         [_tool("dagster"), "job", "launch", "-w", "workspace.yaml", "-j", ROSTER_SYNC,
-         "--run-id", run_id, "--tags", json.dumps(tags), "--config-json", json.dumps(IN_ONE_PROCESS)],
+         "--run-id", run_id, "--tags", json.dumps(tags)],
         cwd=REPO, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -158,6 +160,7 @@ def test_two_syncs_of_one_district_never_overlap_on_postgres(production_home, tm
                 "limit": 1} in limits
 
         instance.add_dynamic_partitions(district_partitions.name, ["lakeside", "hillcrest"])
+        instance.add_dynamic_partitions(school_year_partitions.name, [YEAR])
         GoldenStore(store_url)  # migrate the store once, before runs open it side by side
 
         runs = {"lakeside-1": str(uuid.uuid4()), "lakeside-2": str(uuid.uuid4()), "hillcrest": str(uuid.uuid4())}

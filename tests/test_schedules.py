@@ -16,10 +16,14 @@ from pydantic import ValidationError
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.schedule import SyncSchedule
 from passport_pipelines.definitions import defs
-from passport_pipelines.partitions import district_partitions
+from passport_pipelines.partitions import district_partitions, school_year_partitions
 from passport_pipelines.schedules.district_syncs import district_syncs
 from passport_pipelines.scheduling.due_syncs import due_syncs
-from passport_pipelines.scheduling.due_times import current_school_year, latest_due, next_due
+from passport_pipelines.scheduling.due_times import (
+    current_school_year,
+    latest_due,
+    next_due,
+)
 from passport_pipelines.sensors.new_drops import new_drops
 from tests.conftest import write_integration
 from tests.district_files import make_district
@@ -97,8 +101,9 @@ def test_a_pause_needs_its_dates_in_order():
         _integration(pause={"from": "2026-08-01", "until": "2026-07-01"})
 
 
-def _register(instance, *districts):
+def _register(instance, *districts, years=("2025-2026", "2026-2027")):
     instance.add_dynamic_partitions(district_partitions.name, list(districts))
+    instance.add_dynamic_partitions(school_year_partitions.name, list(years))
 
 
 def test_the_district_syncs_schedule_requests_each_due_district_once(tmp_path, passport_home):

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from passport_pipelines.partitions import partition_of, sync_partitions
+from passport_pipelines.partitions import partition_of, sync_check, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.store.duplicate_review import DuplicateReview
 
@@ -20,7 +20,7 @@ _CASES_SCHEMA = dg.TableSchema(columns=[
     partitions_def=sync_partitions,
     group_name="roster_sync",
     kinds={"sqlalchemy"},
-    check_specs=[dg.AssetCheckSpec(
+    check_specs=[sync_check(
         QUEUE_GROWTH, asset="duplicate_review_queue",
         description="Warns when a sync adds cases to the review queue: someone should resolve them "
                     "(passport duplicates list / resolve, or the resolve_duplicate job).")],

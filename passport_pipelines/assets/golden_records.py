@@ -1,15 +1,16 @@
 """Golden records: the change set committed to the golden store as the next version."""
 
-
 import dagster as dg
 
+from passport_pipelines.assets.roster_changes import changes_table
+from passport_pipelines.assets.sync_outcome import stamp_sync_tags, tag_outcome
 from passport_pipelines.partitions import partition_of, sync_partitions
 from passport_pipelines.reconciliation.people_cache import mark_committed
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.run_tags import APPROVED_VERSION_TAG, started_by
 from passport_pipelines.sync.commit import commit_info, commit_sync
 from passport_pipelines.sync.held_changes import discard_all
-from passport_pipelines.sync.hold_gate import SyncHeld, approved_payload
+from passport_pipelines.sync.hold_gate import SyncHeld, approved_version
 
 HISTORY_ROWS = 20
 _HISTORY_SCHEMA = dg.TableSchema(columns=[
@@ -33,35 +34,65 @@ def version_history(versions) -> dg.MetadataValue:
     return dg.MetadataValue.table(rows, schema=_HISTORY_SCHEMA)
 
 
-@dg.asset(partitions_def=sync_partitions, group_name="roster_sync", kinds={"sqlalchemy"})
+def _on_record_after(before: dict[str, int], changes: dict[str, dict[str, int]]) -> dict[str, int]:
+    """Records current after the commit: those before it (counted when the change set was computed,
+    against the version this one is built on), plus additions, less deletions."""
+    entities = set(before) | set(changes)
+    return {e: before.get(e, 0) + changes.get(e, {}).get("added", 0) - changes.get(e, {}).get("deleted", 0)
+            for e in sorted(entities)}
+
+
+def _computed_in_this_run(context: dg.AssetExecutionContext, payload: dict) -> bool:
+    """Whether the change set was computed by this run (or the run it re-executes), rather than read
+    from an earlier run because golden_records was materialized on its own."""
+    run = context.run
+    return payload.get("run_id") in {run.run_id, run.parent_run_id, run.root_run_id}
+
+
+@dg.asset(partitions_def=sync_partitions, group_name="roster_sync", kinds={"sqlalchemy"}, output_required=False)
 def golden_records(context: dg.AssetExecutionContext, roster_changes: dict, golden_store: GoldenStoreResource):
     """The district's committed rosters with stable golden ids. Committed in one transaction:
-    a failure leaves the store exactly as it was. A held sync is committed only by the run its
-    approval launches (the `approval_sensor`), from the change set it held."""
+    a failure leaves the store exactly as it was. A held sync is not committed here: its run ends
+    held, and the run its approval launches (the `approval_sensor`) commits the change set it held.
+    A preview that would change nothing commits nothing."""
     district, school_year = partition_of(context)
     store = golden_store.store()
-    approved_id = context.run.tags.get(APPROVED_VERSION_TAG)
-    if approved_id:
-        held = approved_payload(store, int(approved_id), district=district, school_year=school_year)
-        payload, committed_by, run_id = held.held_changes, held.committed_by, context.run.run_id
+    approved = context.run.tags.get(APPROVED_VERSION_TAG)
+    if approved:
+        stamp_sync_tags(context, district, school_year)  # an approval's commit run starts here
+        held = approved_version(store, int(approved), district=district, school_year=school_year)
+        payload, committed_by = held.held_changes, held.committed_by
     else:
         if roster_changes.get("held_version"):
-            # Materialized by hand after a held sync: the held change set waits for its approval.
-            raise SyncHeld(district, school_year, roster_changes["held_version"]["number"])
-        payload, committed_by, run_id = roster_changes, started_by(context.run.tags), context.run.run_id
-    info = commit_info(payload, district=district, school_year=school_year, run_id=run_id, committed_by=committed_by)
+            number = roster_changes["held_version"]["number"]
+            if not _computed_in_this_run(context, roster_changes):
+                # Materialized by hand after a held sync: the held change set waits for its approval.
+                raise SyncHeld(district, school_year, number)
+            context.log.info(f"version {number} is held: nothing is committed or delivered until it is approved")
+            return
+        if roster_changes.get("commit") is False:
+            context.log.info("a preview that changes nothing: nothing to commit")
+            return
+        payload, committed_by = roster_changes, started_by(context.run.tags)
+    info = commit_info(payload, district=district, school_year=school_year, run_id=context.run.run_id,
+                       committed_by=committed_by)
     version, credential_counts = commit_sync(payload, info, store,
-                                             approved_version_id=int(approved_id) if approved_id else None)
+                                             approved_version_id=held.id if approved else None)
     # The people the duplicate search cached for the next sync are now those of this version.
     mark_committed(payload["changes"], version)
     # The commit superseded any held change set of this district's year.
     discard_all(district, school_year)
+    tag_outcome(context, version.status, version=version.number)
     context.log.info(f"committed {district} {school_year} version {version.number}")
-    return dg.Output(
+    on_record = _on_record_after(payload.get("on_record") or {}, version.changes)
+    yield dg.Output(
         version.as_dict(),
-        metadata={"version": version.number, "status": version.status,
-                  "changes": dg.MetadataValue.json(version.changes),
+        metadata={"version": version.number,
+                  "status_at_commit": f"{version.status} (the final status is on oneroster_exports, after delivery)",
+                  "changes": changes_table(version.changes),
+                  "records_on_record": dg.MetadataValue.json(on_record),
+                  "dagster/row_count": sum(on_record.values()),
                   "history": version_history(store.versions(district, school_year)),
-                  **({"approved_by": version.decided_by} if approved_id else {}),
+                  **({"approved_by": version.decided_by} if approved else {}),
                   **({"sso_credentials": dg.MetadataValue.json(credential_counts)} if credential_counts else {})},
     )

@@ -8,16 +8,22 @@ import dagster as dg
 import duckdb
 import pandera.errors
 
-from passport_pipelines.assets.rules_metadata import requirements_check, rules_metadata, taken_values
+from passport_pipelines.artifacts.reuse import add_file
+from passport_pipelines.assets.rules_metadata import (
+    requirements_check,
+    rules_metadata,
+    taken_values,
+)
 from passport_pipelines.model.entities import CANONICAL_MODELS
 from passport_pipelines.model.frames import to_frame
-from passport_pipelines.partitions import partition_of, sync_partitions
+from passport_pipelines.partitions import partition_of, sync_check, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
 from passport_pipelines.sync.extract import SourceExtract
-from passport_pipelines.sync.normalize import normalize_source
+from passport_pipelines.sync.normalize import STAGE, NormalizedSource, normalize_source
 
 CANONICAL_SCHEMA = "canonical_schema"
+SCHEMA_CHECK_FILE = "schema_check.json"
 DATA_REQUIREMENTS = "data_requirements"
 # Canonical columns holding personal data: their failing values are never put in metadata.
 PERSONAL = frozenset({
@@ -30,18 +36,20 @@ _FAILURE_SCHEMA = dg.TableSchema(columns=[
 ])
 
 
-def _schema_failures(source: str, folder: str, fingerprint: str | None) -> tuple[int, list[dg.TableRecord]]:
+def _schema_failures(result: NormalizedSource, district: str, school_year: str) -> tuple[int, list[dg.TableRecord]]:
     """Run each canonical pandera model over its table; count and sample the failure cases.
-    Tables reused from the last sync (same fingerprint) reuse its result as well."""
-    saved = Path(folder) / "schema_check.json"
-    if fingerprint and saved.exists():
+    Tables reused from an earlier sync (same fingerprint) reuse its result as well."""
+    saved = Path(result.folder) / SCHEMA_CHECK_FILE
+    if result.fingerprint and saved.exists():
         data = json.loads(saved.read_text(encoding="utf-8"))
-        if data.get("fingerprint") == fingerprint:
+        if data.get("fingerprint") == result.fingerprint:
             return data["total"], [dg.TableRecord(r) for r in data["records"]]
-    total, records = _run_pandera(source, folder)
-    if fingerprint:
-        saved.write_text(json.dumps({"fingerprint": fingerprint, "total": total,
+    total, records = _run_pandera(result.source, result.folder)
+    if result.fingerprint:
+        saved.write_text(json.dumps({"fingerprint": result.fingerprint, "total": total,
                                      "records": [r.data for r in records]}), encoding="utf-8")
+        # Filed with the tables, so the next sync of the same input skips the check as well.
+        add_file(STAGE, district, school_year, result.source, result.fingerprint, saved)
     return total, records
 
 
@@ -73,11 +81,11 @@ def _run_pandera(source: str, folder: str) -> tuple[int, list[dg.TableRecord]]:
     group_name="roster_sync",
     kinds={"duckdb", "pandera"},
     check_specs=[
-        dg.AssetCheckSpec(
+        sync_check(
             CANONICAL_SCHEMA, asset="normalized_rosters", blocking=True,
-            description="Every canonical table matches its pandera model (SPEC §5); failure cases in metadata.",
+            description="Every canonical table matches its pandera model; failure cases in metadata.",
         ),
-        dg.AssetCheckSpec(
+        sync_check(
             DATA_REQUIREMENTS, asset="normalized_rosters",
             description="Fields the integration requires: rows missing one are counted with sample ids; "
                         "report_if_missing keeps them, skip_if_missing leaves them out.",
@@ -97,10 +105,10 @@ def normalized_rosters(context: dg.AssetExecutionContext, source_extracts: dict,
     failures, records = 0, []
     for raw in source_extracts["sources"]:
         extract = SourceExtract(**raw)
-        result = normalize_source(extract, district=district, school_year=school_year, integration=integration,
-                                  taken=taken(extract.source))
+        result = normalize_source(extract, district=district, school_year=school_year, run_id=context.run.run_id,
+                                  integration=integration, taken=taken(extract.source))
         normalized.append(result.__dict__)
-        n, recs = _schema_failures(extract.source, result.folder, result.fingerprint)
+        n, recs = _schema_failures(result, district, school_year)
         failures += n
         records += recs
     rows = {}
@@ -110,6 +118,7 @@ def normalized_rosters(context: dg.AssetExecutionContext, source_extracts: dict,
     rules = {n["source"]: n["rules"] for n in normalized}
     yield dg.Output({**source_extracts, "normalized": normalized},
                     metadata={"rows": dg.MetadataValue.json(rows), "total_rows": sum(rows.values()),
+                              "dagster/row_count": sum(rows.values()),
                               **rules_metadata(rules)})
     yield dg.AssetCheckResult(
         check_name=CANONICAL_SCHEMA, passed=failures == 0, severity=dg.AssetCheckSeverity.ERROR,

@@ -12,6 +12,7 @@ from typing import Iterable
 
 import dagster as dg
 
+from passport_pipelines.assets.sync_outcome import tag_outcome
 from passport_pipelines.partitions import partition_of, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
@@ -70,9 +71,12 @@ def build_oneroster_exports(destination_names: Iterable[str] = ()) -> dg.AssetsD
         # Only destination assets selected (materialized by hand): deliver to those destinations only.
         only = None if EXPORTS in selected else {n for n in names if _output_name(n) in selected}
         delivered = deliver_version(integrations.load(district), version, store, raise_on_failure=False, only=only)
+        status = store.version(version.id).status
+        tag_outcome(context, status, version=version.number)
         if EXPORTS in selected:
             yield dg.Output(delivered, output_name=EXPORTS, metadata={
                 "version": version.number,
+                "version_status": status,
                 "destinations": dg.MetadataValue.table([dg.TableRecord(_row(d)) for d in delivered],
                                                        schema=_DESTINATIONS),
                 "files": dg.MetadataValue.json([d["path"] for d in delivered if d.get("path")])})

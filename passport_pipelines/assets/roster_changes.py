@@ -1,15 +1,24 @@
 """Roster changes: what this sync adds, updates and deletes against the last committed version,
 and whether it must wait for a person's approval."""
 
+from pathlib import Path
 
 import dagster as dg
 
+from passport_pipelines.assets.sync_outcome import approval_instructions, tag_outcome
 from passport_pipelines.changes.hold import decide_hold
-from passport_pipelines.partitions import partition_of, sync_partitions
+from passport_pipelines.partitions import partition_of, sync_check, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
-from passport_pipelines.run_tags import is_preview, skips_deletions, started_by
+from passport_pipelines.run_tags import (
+    HELD,
+    UNCHANGED_PREVIEW,
+    is_preview,
+    skips_deletions,
+    started_by,
+)
 from passport_pipelines.store.sync_holds import SyncHolds
+from passport_pipelines.sync.change_set_seal import seal
 from passport_pipelines.sync.changes import compute_changes
 from passport_pipelines.sync.commit import commit_info
 from passport_pipelines.sync.held_changes import stash
@@ -22,15 +31,25 @@ _HOLD_SCHEMA = dg.TableSchema(columns=[
     *[c for change in ("added", "updated", "deleted")
       for c in (dg.TableColumn(change, "int"), dg.TableColumn(f"{change}_percent", "float"))],
 ])
+CHANGES_SCHEMA = dg.TableSchema(columns=[
+    dg.TableColumn("entity", "string"), dg.TableColumn("added", "int"),
+    dg.TableColumn("updated", "int"), dg.TableColumn("deleted", "int")])
+
+
+def changes_table(counts: dict[str, dict[str, int]]) -> dg.MetadataValue:
+    return dg.MetadataValue.table([dg.TableRecord({"entity": e, **c}) for e, c in counts.items()],
+                                  schema=CHANGES_SCHEMA)
 
 
 @dg.asset(
     partitions_def=sync_partitions, group_name="roster_sync", kinds={"duckdb"},
-    check_specs=[dg.AssetCheckSpec(
-        SYNC_HOLD, asset="roster_changes", blocking=True,
-        description="Fails, holding the sync for approval, when it is a preview or when an entity's added, updated "
-                    "or deleted records exceed the integration's sync hold threshold (default: more than 10% "
-                    "deleted or 75% updated). While held nothing is committed or delivered.")],
+    check_specs=[sync_check(
+        SYNC_HOLD, asset="roster_changes",
+        description="Holds the sync for approval when it is a preview or when an entity's added, updated or "
+                    "deleted records exceed the integration's sync hold threshold (default: more than 10% "
+                    "deleted or 75% updated). A held sync is not an error: this check warns, the run ends "
+                    "tagged passport/status=held, and golden_records and the deliveries wait for approve_sync "
+                    "(or reject_sync); the metadata says what to paste.")],
 )
 def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: dict, golden_store: GoldenStoreResource,
                    integrations: IntegrationsResource):
@@ -38,35 +57,45 @@ def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: dict, 
     deletes what a complete file no longer has; deleting a user or class ends its enrollments.
     Then the duplicate people among what the sync adds or changes, by the integration's domains
     of uniqueness: merged unattended, or queued for review. A held sync becomes a `held`
-    version, committed only when someone approves it."""
+    version, committed only when someone approves it. A preview run (preview_sync, passport sync
+    --preview) that would change nothing holds nothing and commits nothing."""
     district, school_year = partition_of(context)
     integration = integrations.load(district)
     store = golden_store.store()
+    run_id = context.run.run_id
     normalized = [NormalizedSource(**n) for n in normalized_rosters["normalized"]]
-    changes = compute_changes(normalized, district=district, school_year=school_year, store=store,
+    changes = compute_changes(normalized, district=district, school_year=school_year, run_id=run_id, store=store,
                               reconciliation=integration.reconciliation,
                               source_order=[s.name for s in integration.sources],
                               deletions=integration.change_control.deletions and not skips_deletions(context.run.tags))
-    payload = {**normalized_rosters, "changes": changes.__dict__}
-    decision = decide_hold(changes.counts, store.count_records(district, school_year), integration.change_control,
-                           preview=is_preview(context.run.tags))
+    # The commit checks this seal: it commits this run's change set of this run's drops, or nothing.
+    seal(Path(changes.folder), run_id=run_id, archives={s["source"]: s["archive"] for s in normalized_rosters["sources"]})
+    on_record = store.count_records(district, school_year)
+    payload = {**normalized_rosters, "run_id": run_id, "changes": changes.__dict__, "on_record": on_record}
+    decision = decide_hold(changes.counts, on_record, integration.change_control, preview=is_preview(context.run.tags))
+    changed = any(any(c.values()) for c in changes.counts.values())
     held = None
     if decision.held:
-        run_id = context.run.run_id
         info = commit_info(payload, district=district, school_year=school_year, run_id=run_id,
                            committed_by=started_by(context.run.tags))
         held = SyncHolds(store).hold(info, changes.counts, decision.as_dict(),
                                      stash(payload, district=district, school_year=school_year, run_id=run_id))
         payload["held_version"] = {"id": held.id, "number": held.number}
+        tag_outcome(context, HELD, version=held.number)
         context.log.warning(f"{district} {school_year}: sync held as version {held.number}: "
                             + "; ".join(decision.reasons))
-    table = [dg.TableRecord({"entity": e, **c}) for e, c in changes.counts.items()]
+    elif is_preview(context.run.tags) and not changed:
+        # A preview run asked to change nothing without a person's say: with nothing to hold, it
+        # commits nothing either. (A district whose file says `preview: true` syncs unchanged data
+        # as any sync does: a version with no changes, in its history.)
+        payload["commit"] = False
+        tag_outcome(context, UNCHANGED_PREVIEW)
+        context.log.info(f"{district} {school_year}: preview found nothing to change: nothing is held, "
+                         "committed or delivered")
     yield dg.Output(
         payload,
         metadata={
-            "changes": dg.MetadataValue.table(table, schema=dg.TableSchema(columns=[
-                dg.TableColumn("entity", "string"), dg.TableColumn("added", "int"),
-                dg.TableColumn("updated", "int"), dg.TableColumn("deleted", "int")])),
+            "changes": changes_table(changes.counts),
             "total_changes": sum(sum(c.values()) for c in changes.counts.values()),
             "base_version_id": changes.base_version_id or 0,
             **({"duplicates": dg.MetadataValue.json(changes.duplicates)} if changes.duplicates else {}),
@@ -74,14 +103,14 @@ def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: dict, 
         },
     )
     yield dg.AssetCheckResult(
-        check_name=SYNC_HOLD, passed=not decision.held, severity=dg.AssetCheckSeverity.ERROR,
+        check_name=SYNC_HOLD, passed=not decision.held, severity=dg.AssetCheckSeverity.WARN,
+        description=(f"held as version {held.number}: " + "; ".join(decision.reasons)) if held
+        else "nothing to hold: the preview would change nothing" if payload.get("commit") is False
+        else "within the sync hold threshold",
         metadata={
             "held": decision.held,
             "reasons": dg.MetadataValue.json(decision.reasons),
             "entities": dg.MetadataValue.table([dg.TableRecord(r) for r in decision.entities], schema=_HOLD_SCHEMA),
-            **({"version": held.number,
-                "approve": f"passport approve {district} {held.number} --school-year {school_year} --by EMAIL",
-                "reject": f"passport reject {district} {held.number} --school-year {school_year} --by EMAIL"}
-               if held else {}),
+            **(approval_instructions(district, school_year, held.number) if held else {}),
         },
     )

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
+from passport_pipelines.assets.sync_outcome import tag_outcome
 from passport_pipelines.config.destinations import PowerSchoolWritebackDestination
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.connectors.powerschool.connector import PowerSchoolConnector
@@ -110,6 +111,7 @@ def sis_writeback(context: dg.AssetExecutionContext, golden_records: dict, golde
     failed = [o for o in outcomes if not o.ok]
     if failed:
         store.set_status(version.id, PROPAGATION_FAILED)
+        tag_outcome(context, PROPAGATION_FAILED, version=version.number)
         raise WritebackFailed(
             description="PowerSchool failed as a whole during the write-back: "
                         + "; ".join(f"{o.destination}: {o.unavailable}" for o in failed)
@@ -120,6 +122,7 @@ def sis_writeback(context: dg.AssetExecutionContext, golden_records: dict, golde
     if current.status == PROPAGATION_FAILED and _csv_delivered(store, integration, current):
         # An earlier write-back of this version failed; this one delivered what it had left.
         store.set_status(version.id, IN_PRODUCTION)
+    tag_outcome(context, store.version(version.id).status, version=version.number)
     return dg.Output(
         {"version": version.number,
          "destinations": [{"destination": o.destination, "totals": report.totals(o.rows),

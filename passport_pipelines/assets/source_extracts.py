@@ -7,9 +7,8 @@ import dagster as dg
 
 from passport_pipelines.assets.api_extracts import extracts_asset_name
 from passport_pipelines.assets.finding_metadata import findings_metadata
-from passport_pipelines.assets.sync_guard import refuse_unless_syncable
 from passport_pipelines.connectors.registry import CONNECTORS
-from passport_pipelines.partitions import partition_of, sync_partitions
+from passport_pipelines.partitions import partition_of, sync_check, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
 from passport_pipelines.sync.extract import extract_source
@@ -23,13 +22,14 @@ REFERENCES_RESOLVE = "references_resolve"
     group_name="roster_sync",
     kinds={"csv", "duckdb"},
     ins={extracts_asset_name(t): dg.AssetIn() for t in CONNECTORS},
+    deps=["integration_settings"],
     check_specs=[
-        dg.AssetCheckSpec(
+        sync_check(
             DROP_IS_VALID, asset="source_extracts", blocking=True,
-            description="Manifest, headers, required values, duplicate keys and value formats (SPEC §7). "
+            description="Manifest, headers, required values, duplicate keys and value formats. "
                         "Any error fails the drop: nothing downstream runs and the golden store is untouched.",
         ),
-        dg.AssetCheckSpec(
+        sync_check(
             REFERENCES_RESOLVE, asset="source_extracts",
             description="Rows pointing at records that do not exist; they are left out and the rest goes on.",
         ),
@@ -42,7 +42,6 @@ def source_extracts(context: dg.AssetExecutionContext, golden_store: GoldenStore
     row, next to the API extracts of the connector assets."""
     district, school_year = partition_of(context)
     integration = integrations.load(district)
-    refuse_unless_syncable(integration, school_year, context.run.tags)
     store = golden_store.store()
     # The run's start, not this step's: API extracts ran before and their cursors start there.
     started_at = datetime.fromtimestamp(context.instance.get_run_stats(context.run.run_id).start_time
@@ -62,9 +61,11 @@ def source_extracts(context: dg.AssetExecutionContext, golden_store: GoldenStore
     errors = sum(r.count("error") for r in reports.values())
     filtered = sum(r.count("filtered") for r in reports.values())
     yield dg.Output(
-        {"district": district, "school_year": school_year, "started_at": started_at.isoformat(), "sources": extracts},
+        {"district": district, "school_year": school_year, "run_id": context.run.run_id,
+         "started_at": started_at.isoformat(), "sources": extracts},
         metadata={
             "rows_read": sum(sum(e["rows"].values()) for e in extracts),
+            "dagster/row_count": sum(sum(e["rows"].values()) for e in extracts),
             "rows_filtered": filtered,
             "archive": dg.MetadataValue.path(str(extracts[0]["archive"]).rsplit("/", 1)[0]) if extracts else "",
         },

@@ -7,7 +7,7 @@ import click
 from passport_pipelines import settings
 from passport_pipelines.cli.environment import prepare_dagster_home
 from passport_pipelines.cli.output import emit_json, fail
-from passport_pipelines.cli.sync_command import report, run_sync, summarize
+from passport_pipelines.cli.sync_command import report, run_sync
 from passport_pipelines.config.loader import IntegrationError, load_district
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.store.sync_holds import DecisionError, SyncHolds
@@ -54,7 +54,7 @@ def _with_options(command):
 def approve(district: str, version: int, by: str, school_year: str | None, as_json: bool, no_run: bool) -> None:
     """Approve held VERSION of DISTRICT: commit it and deliver it (exit 0 when in production)."""
     from passport_pipelines.jobs import COMMIT_APPROVED_SYNC
-    from passport_pipelines.run_tags import APPROVED_VERSION_TAG
+    from passport_pipelines.run_tags import APPROVED_VERSION_TAG, TRIGGER_TAG
 
     year, decided, _ = _decide(district, version, school_year, by, approve=True)
     if no_run:
@@ -65,9 +65,9 @@ def approve(district: str, version: int, by: str, school_year: str | None, as_js
                        "the approval_sensor commits and delivers it")
         return
     home = prepare_dagster_home()
-    result = run_sync(district, year, committed_by=decided.committed_by, job_name=COMMIT_APPROVED_SYNC,
-                      tags={APPROVED_VERSION_TAG: str(decided.id)})
-    report(summarize(result, district, year), home, as_json)
+    summary = run_sync(district, year, committed_by=decided.committed_by, job_name=COMMIT_APPROVED_SYNC,
+                       tags={APPROVED_VERSION_TAG: str(decided.number), TRIGGER_TAG: "approval"})
+    report(summary, home, as_json)
 
 
 @click.command("reject")

@@ -13,6 +13,7 @@ from passport_pipelines.cli.history_command import download, history
 from passport_pipelines.cli.integrations_commands import integrations
 from passport_pipelines.cli.sync_command import sync
 from passport_pipelines.cli.templates_command import templates
+from passport_pipelines.cli.ui_command import ui
 from passport_pipelines.cli.validate_command import validate
 
 
@@ -33,3 +34,4 @@ cli.add_command(duplicates)
 cli.add_command(approve)
 cli.add_command(reject)
 cli.add_command(download)
+cli.add_command(ui)

@@ -1,4 +1,4 @@
-"""passport sync: one district's school year through the Dagster job, in this process."""
+"""passport sync: one district's school year through the Dagster job, queued or in this process."""
 
 from __future__ import annotations
 
@@ -7,105 +7,62 @@ import logging
 
 import click
 
+from passport_pipelines import settings
 from passport_pipelines.cli.environment import prepare_dagster_home
 from passport_pipelines.cli.output import emit_json, fail
 from passport_pipelines.config.loader import IntegrationError, load_district
 
 HELD_EXIT_CODE = 3
+OK_STATUSES = ("successfully in production", "previewed: nothing to change")
 
 
 def run_sync(district: str, school_year: str, committed_by: str, log_level: str = "WARNING", *,
-             job_name: str = "roster_sync", tags: dict | None = None):
-    """Launch a sync job for one partition against the instance in DAGSTER_HOME: the roster_sync
-    (or preview_sync) job, or commit_approved_sync with the approved version in ``tags``."""
+             job_name: str = "roster_sync", tags: dict | None = None) -> dict:
+    """Run a sync job for one partition against the instance in DAGSTER_HOME (queued when a daemon
+    serves it, else here under the district's lock), send its notification, and return its summary."""
     import dagster as dg
 
-    from passport_pipelines.definitions import defs
-    from passport_pipelines.partitions import district_partitions, sync_partition_key
-    from passport_pipelines.run_tags import COMMITTED_BY_TAG, DISTRICT_TAG
+    from passport_pipelines.cli.sync_launch import (
+        daemon_serves,
+        execute_here,
+        prepare_instance,
+        queue_run,
+    )
+    from passport_pipelines.notifications.sync_runs import notify_sync_run
+    from passport_pipelines.resources.golden_store import GoldenStoreResource
+    from passport_pipelines.resources.integrations import IntegrationsResource
+    from passport_pipelines.resources.notifier import NotifierResource
+    from passport_pipelines.run_tags import (
+        COMMITTED_BY_TAG,
+        DISTRICT_TAG,
+        SCHOOL_YEAR_TAG,
+        TRIGGER_TAG,
+    )
+    from passport_pipelines.sync.district_lock import district_lock
+    from passport_pipelines.sync.run_summary import summarize_run
 
     instance = dg.DagsterInstance.get()
-    if not instance.has_dynamic_partition(district_partitions.name, district):
-        instance.add_dynamic_partitions(district_partitions.name, [district])
-    job = defs.resolve_job_def(job_name)
-    return job.execute_in_process(
-        instance=instance,
-        partition_key=sync_partition_key(district, school_year),
-        tags={COMMITTED_BY_TAG: committed_by, DISTRICT_TAG: district, **(tags or {})},
-        # The run's full event log is in the instance (and the UI); the terminal gets the summary.
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        raise_on_error=False,
-    )
+    prepare_instance(instance, district, school_year)
+    tags = {COMMITTED_BY_TAG: committed_by, DISTRICT_TAG: district, SCHOOL_YEAR_TAG: school_year,
+            TRIGGER_TAG: "cli", **(tags or {})}
 
+    def echo(line: str) -> None:
+        click.echo(line, err=True)
 
-def summarize(result, district: str, school_year: str) -> dict:
-    """The sync's outcome from the run's events: version, changes, filtered rows, files; for a
-    held sync, the held version and why."""
-    outputs = {}
-    for node in ("source_extracts", "roster_changes", "golden_records", "duplicate_review_queue",
-                 "oneroster_exports", "sis_writeback"):
-        try:
-            # The delivery step is a multi-asset: its main output is named after it.
-            outputs[node] = result.output_for_node(node, node if node == "oneroster_exports" else "result")
-        except Exception:  # the step did not run or did not finish
-            outputs[node] = None
-    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
-    failed_checks = [name for name, e in checks.items() if not e.passed and e.severity.value == "ERROR"]
-    extracts = outputs["source_extracts"] or {"sources": []}
-    filtered: dict[str, int] = {}
-    for s in extracts["sources"]:
-        for file, n in s["filtered"].items():
-            filtered[file] = filtered.get(file, 0) + n
-    version = outputs["golden_records"]
-    deliveries = outputs["oneroster_exports"] or []
-    held = (outputs["roster_changes"] or {}).get("held_version")
-    hold = checks.get("sync_hold")
-    if version is None and held:
-        status = "held"
-        version = {"version": held["number"],
-                   "changes": (outputs["roster_changes"] or {}).get("changes", {}).get("counts", {})}
-        failed_checks = [c for c in failed_checks if c != "sync_hold"]
-    elif version is None:
-        status = "failed validation" if failed_checks else "failed"
+    if daemon_serves(instance):
+        run_id = queue_run(instance, job_name, district, school_year, tags, echo)
     else:
-        failed_steps = {e.step_key for e in result.all_events if e.is_step_failure}
-        delivered = outputs["oneroster_exports"] is not None and not failed_steps & {"oneroster_exports",
-                                                                                     "sis_writeback"}
-        status = "successfully in production" if delivered else "propagation failed"
-    step_errors = []
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            step_errors.append(f"{event.step_key}: {_root_cause(event.step_failure_data.error)}")
-    return {
-        "district": district,
-        "school_year": school_year,
-        "run_id": result.run_id,
-        "version": version["version"] if version else None,
-        "status": status,
-        "changes": version["changes"] if version else {},
-        "filtered": filtered,
-        "deliveries": [d["path"] for d in deliveries if d.get("path") and d["status"] != "failed"],
-        "duplicates": outputs["duplicate_review_queue"] or {},
-        "failed_checks": failed_checks,
-        "hold_reasons": _plain(hold.metadata["reasons"]) if status == "held" and hold else [],
-        "errors": step_errors,
-        "checks": {name: {"passed": e.passed, "metadata": {k: _plain(v) for k, v in e.metadata.items()}}
-                   for name, e in checks.items()},
-    }
-
-
-def _root_cause(error) -> str:
-    """The innermost error's message: ours, not Dagster's wrapper around it."""
-    while error.cause is not None:
-        error = error.cause
-    return error.message.strip()
-
-
-def _plain(value):
-    inner = getattr(value, "value", value)
-    if hasattr(inner, "records"):
-        return [r.data for r in inner.records]
-    return inner
+        with district_lock(settings.database_url(), district,
+                           on_wait=lambda: echo(f"another passport sync of {district} is running: waiting for it")):
+            run_id = execute_here(job_name, district, school_year, tags, log_level)
+    store = GoldenStoreResource().store()
+    run = instance.get_run_by_id(run_id)
+    try:
+        notify_sync_run(instance, run, store, IntegrationsResource(), NotifierResource(), sender="cli",
+                        logger=logging.getLogger("passport.notifications"))
+    except Exception as exc:  # the sync's outcome stands; the notification's failure is reported
+        echo(f"notification failed: {exc}")
+    return summarize_run(instance, run_id, store)
 
 
 @click.command("sync")
@@ -119,23 +76,36 @@ def sync(district: str, school_year: str | None, preview: bool, no_deletions: bo
          as_json: bool) -> None:
     """Run a full sync of DISTRICT: validate, normalize, commit a version, deliver.
 
-    Exit status: 0 in production, 3 held for approval (a preview, or the sync hold threshold),
-    1 anything else."""
+    With a Dagster daemon serving the instance (dagster dev, or dagster-daemon), the sync is queued
+    behind any other sync of the district and run by the daemon; otherwise it runs in this process,
+    after any other `passport sync` of the district has ended.
+
+    Exit status: 0 in production (or a preview with nothing to change), 3 held for approval (a
+    preview, or the sync hold threshold), 1 anything else."""
+    from datetime import datetime, timezone
+
+    from passport_pipelines.assets.sync_guard import pause_refusal, school_year_refusal
+
     try:
         integration = load_district(district)
     except IntegrationError as exc:
         fail(str(exc))
     year = school_year or max(integration.school_years)
     if year not in integration.school_years:
-        fail(f"{year} is not one of {district}'s school years: {', '.join(integration.school_years)}")
+        fail(school_year_refusal(integration, year))
+    today = datetime.now(timezone.utc).astimezone(integration.schedule.zone).date()
+    if integration.paused_on(today) and not force:
+        fail(pause_refusal(integration))
     home = prepare_dagster_home()
     verbose = logging.getLogger().isEnabledFor(logging.INFO)
-    from passport_pipelines.run_tags import FORCE_TAG, NO_DELETIONS_TAG
+    from passport_pipelines.run_tags import FORCE_TAG, NO_DELETIONS_TAG, PREVIEW_TAG
 
-    tags = {**({NO_DELETIONS_TAG: "true"} if no_deletions else {}), **({FORCE_TAG: "true"} if force else {})}
-    result = run_sync(district, year, committed_by=f"cli:{getpass.getuser()}", log_level="INFO" if verbose else "WARNING",
-                      job_name="preview_sync" if preview else "roster_sync", tags=tags)
-    report(summarize(result, district, year), home, as_json)
+    tags = {**({NO_DELETIONS_TAG: "true"} if no_deletions else {}), **({FORCE_TAG: "true"} if force else {}),
+            **({PREVIEW_TAG: "true"} if preview else {})}
+    summary = run_sync(district, year, committed_by=f"cli:{getpass.getuser()}",
+                       log_level="INFO" if verbose else "WARNING",
+                       job_name="preview_sync" if preview else "roster_sync", tags=tags)
+    report(summary, home, as_json)
 
 
 def report(summary: dict, home: str, as_json: bool) -> None:
@@ -146,8 +116,24 @@ def report(summary: dict, home: str, as_json: bool) -> None:
         _print_summary(summary, home)
     if summary["status"] == "held":
         raise SystemExit(HELD_EXIT_CODE)
-    if summary["status"] != "successfully in production":
+    if summary["status"] not in OK_STATUSES:
         raise SystemExit(1)
+
+
+def check_findings(check: dict) -> tuple[int, list[str]]:
+    """How many findings a failed check has, and its first ones as lines, whatever the check: file
+    findings (validation), failure cases (the canonical schema) or rows missing a field."""
+    meta = check.get("metadata", {})
+    total = next((meta[k] for k in ("total", "failure_cases", "rows_missing_a_required_field") if k in meta), None)
+    lines = []
+    for row in meta.get("findings") or []:
+        lines.append(f"{row['file']}:{row['line']} {row['column'] or ''} [{row['rule']}] {row['message']}")
+    for row in meta.get("failures") or []:
+        lines.append(f"{row['source']} {row['entity']}.{row['column']}: {row['check']} "
+                     f"(value {row['failure_case']}, row {row['index']})")
+    if total is None:
+        total = len(lines)
+    return int(total), lines
 
 
 def _print_summary(s: dict, home: str) -> None:
@@ -165,7 +151,7 @@ def _print_summary(s: dict, home: str) -> None:
         for reason in s["hold_reasons"]:
             click.echo(f"  held: {reason}")
         click.echo(f"  approve: passport approve {s['district']} {s['version']} --school-year {s['school_year']} "
-                   "--by EMAIL   (or reject)")
+                   "--by EMAIL   (or reject; in the UI: the approve_sync / reject_sync jobs)")
     duplicates = s.get("duplicates") or {}
     if duplicates.get("merged") or duplicates.get("pending"):
         click.echo(f"  duplicate people: {duplicates['merged']} merged, {duplicates['new_cases']} new case(s) to "
@@ -173,10 +159,10 @@ def _print_summary(s: dict, home: str) -> None:
     for path in s["deliveries"]:
         click.echo(f"  delivered: {path}")
     for name in s["failed_checks"]:
-        check = s["checks"][name]["metadata"]
-        click.echo(f"  check {name} failed: {check.get('total')} finding(s)", err=True)
-        for row in (check.get("findings") or [])[:20]:
-            click.echo(f"    {row['file']}:{row['line']} {row['column'] or ''} [{row['rule']}] {row['message']}", err=True)
+        total, lines = check_findings(s["checks"][name])
+        click.echo(f"  check {name} failed: {total} finding(s)", err=True)
+        for line in lines[:20]:
+            click.echo(f"    {line}", err=True)
     for err in s["errors"]:
         if not s["failed_checks"]:
             click.echo(f"  {err}", err=True)

@@ -4,12 +4,13 @@ Duplicate detection compares what a sync adds or changes with every person of th
 two million people back from the golden store and normalizing them again took ten seconds of a sync
 that changed 1% of them; with this cache the people are ready in half a second
 (``sync_people.py`` applies the sync's changes to them). Per partition, in
-``$PASSPORT_HOME/artifacts/intermediate/person_records/<district>/<year>/``:
+``$PASSPORT_HOME/artifacts/people/<district>/<year>/``:
 
 - ``current/``: the cache of the last committed sync, the one a sync reads;
-- ``pending/``: the cache of the last sync computed, promoted to ``current/`` when that sync is
+- ``pending/<token>/``: the cache each sync computed, one folder per sync, so that two syncs of the
+  partition at once never write into each other's; promoted to ``current/`` when that sync is
   committed (``mark_committed``, by ``golden_records``). A sync that is held, previewed, rejected or
-  fails leaves ``current/`` as it was.
+  fails leaves ``current/`` as it was, and its pending folder is removed by a later commit.
 
 In each:
 
@@ -42,8 +43,12 @@ import numpy as np
 import pyarrow as pa
 from sqlalchemy import func, select
 
-from passport_pipelines.artifacts.fingerprints import code_fingerprint, read_stamp, write_stamp
-from passport_pipelines.artifacts.layout import intermediate_dir
+from passport_pipelines.artifacts.fingerprints import (
+    code_fingerprint,
+    read_stamp,
+    write_stamp,
+)
+from passport_pipelines.artifacts.layout import people_dir
 from passport_pipelines.artifacts.staged_folder import staged_folder
 from passport_pipelines.linkage.attribute_kinds import kind_of
 from passport_pipelines.linkage.encoding import BLANK, EncodedAttribute
@@ -52,7 +57,6 @@ from passport_pipelines.store import schema
 from passport_pipelines.store.golden_store import GoldenStore, Version
 from passport_pipelines.store.version_status import COMMITTED
 
-STAGE = "person_records"
 FORMAT = 1
 PEOPLE_FILE = "people.arrow"
 COMMITTED_FILE = "committed.json"
@@ -69,11 +73,11 @@ class CachedPeople:
 
 def cache_dir(district: str, school_year: str) -> Path:
     """The cache a sync reads (of the last committed sync)."""
-    return intermediate_dir(STAGE, district, school_year) / "current"
+    return people_dir(district, school_year) / "current"
 
 
-def _pending_dir(district: str, school_year: str) -> Path:
-    return intermediate_dir(STAGE, district, school_year) / "pending"
+def _pending_dir(district: str, school_year: str, token: str) -> Path:
+    return people_dir(district, school_year) / "pending" / token
 
 
 def decisions_marker(store: GoldenStore, district: str, school_year: str) -> list[int]:
@@ -100,9 +104,8 @@ def write(district: str, school_year: str, *, ids: pa.Table, prepared: PreparedR
     """Write the cache of the sync computed against ``base_version_id`` with the person decisions
     ``decisions`` (``decisions_marker`` taken before the store was read), as the pending one; returns
     its token, with which ``mark_committed`` makes it current once the sync is committed."""
-    folder = _pending_dir(district, school_year)
     token = uuid.uuid4().hex
-    with staged_folder(folder) as staging:
+    with staged_folder(_pending_dir(district, school_year, token)) as staging:
         columns = {c: ids.column(c).combine_chunks() for c in ID_COLUMNS}
         for k, name in enumerate(attributes):
             codes, values = _compacted(prepared.attributes[name])
@@ -141,9 +144,11 @@ def mark_committed(changes: dict, version: Version) -> bool:
     """After a sync's commit: make its cache, if it is still the pending one, the current one, as an
     image of ``version``. ``changes``: the sync's ``RosterChanges`` as a dict. Returns whether it did."""
     token = ((changes or {}).get("duplicates") or {}).get("cache", {}).get("token")
-    pending = _pending_dir(version.district, version.school_year)
+    if not token:
+        return False
+    pending = _pending_dir(version.district, version.school_year, token)
     stamp = read_stamp(pending) or {}
-    if not token or stamp.get("token") != token or stamp.get("base_version_id") != version.base_version_id:
+    if stamp.get("token") != token or stamp.get("base_version_id") != version.base_version_id:
         return False
     _write_json(pending / COMMITTED_FILE, {"token": token, **_version_identity(version)})
     # Two renames, not one atomic step: a crash between them leaves no current cache, and the next
@@ -154,6 +159,9 @@ def mark_committed(changes: dict, version: Version) -> bool:
         current.rename(retired)
     pending.rename(current)
     shutil.rmtree(retired, ignore_errors=True)
+    # The other pending caches were computed against the version this one replaced: no use now.
+    for other in (p for p in pending.parent.iterdir() if p.is_dir()):
+        shutil.rmtree(other, ignore_errors=True)
     return True
 
 

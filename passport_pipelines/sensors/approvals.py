@@ -9,6 +9,8 @@ from passport_pipelines.run_tags import (
     APPROVED_VERSION_TAG,
     COMMITTED_BY_TAG,
     DISTRICT_TAG,
+    SCHOOL_YEAR_TAG,
+    TRIGGER_TAG,
 )
 from passport_pipelines.store.sync_holds import SyncHolds
 from passport_pipelines.store.version_status import APPROVED
@@ -25,5 +27,6 @@ def approval_sensor(context: dg.SensorEvaluationContext, golden_store: GoldenSto
     return [dg.RunRequest(
         run_key=f"approved-version-{v.id}",
         partition_key=sync_partition_key(v.district, v.school_year),
-        tags={APPROVED_VERSION_TAG: str(v.id), COMMITTED_BY_TAG: v.committed_by, DISTRICT_TAG: v.district},
+        tags={APPROVED_VERSION_TAG: str(v.number), COMMITTED_BY_TAG: v.committed_by, DISTRICT_TAG: v.district,
+              SCHOOL_YEAR_TAG: v.school_year, TRIGGER_TAG: "approval"},
     ) for v in approved]

@@ -9,9 +9,13 @@ import dagster as dg
 from passport_pipelines.config.sources import CsvFolderSource, SftpSource
 from passport_pipelines.drops.errors import DropFetchError
 from passport_pipelines.jobs import roster_sync_job
-from passport_pipelines.partitions import district_partitions, sync_partition_key
+from passport_pipelines.partitions import (
+    district_partitions,
+    school_year_partitions,
+    sync_partition_key,
+)
 from passport_pipelines.resources.integrations import IntegrationsResource
-from passport_pipelines.run_tags import DISTRICT_TAG, TRIGGER_TAG
+from passport_pipelines.run_tags import DISTRICT_TAG, SCHOOL_YEAR_TAG, TRIGGER_TAG
 from passport_pipelines.scheduling.drop_signatures import drop_signature
 from passport_pipelines.scheduling.due_times import current_school_year
 
@@ -27,6 +31,7 @@ def new_drops(context: dg.SensorEvaluationContext, integrations: IntegrationsRes
     for error in errors:
         context.log.warning(error)
     registered = set(context.instance.get_dynamic_partitions(district_partitions.name))
+    years = set(context.instance.get_dynamic_partitions(school_year_partitions.name))
     requests, waiting = [], []
     for integration in found.values():
         schedule = integration.schedule
@@ -45,11 +50,13 @@ def new_drops(context: dg.SensorEvaluationContext, integrations: IntegrationsRes
             waiting.append(integration.district)
             continue
         year = current_school_year(integration.school_years, schedule, now)
+        if year not in years:
+            continue  # registered by the integration_registry sensor within a minute
         digest = hashlib.sha256("|".join(f"{s.source}={s.digest}" for s in signatures).encode()).hexdigest()[:32]
         requests.append(dg.RunRequest(
             run_key=f"drop|{integration.district}|{year}|{digest}",
             partition_key=sync_partition_key(integration.district, year),
-            tags={DISTRICT_TAG: integration.district, TRIGGER_TAG: "drop"}))
+            tags={DISTRICT_TAG: integration.district, SCHOOL_YEAR_TAG: year, TRIGGER_TAG: "drop"}))
     if requests:
         return requests
     return dg.SkipReason("no new drop" + (f"; still landing: {', '.join(waiting)}" if waiting else ""))

@@ -9,8 +9,21 @@ was sent where. Migrations in ``migrations/`` create these; this module must mat
 
 from __future__ import annotations
 
-from sqlalchemy import (JSON, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table,
-                        Text, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from passport_pipelines.model import entities
 
@@ -208,4 +221,17 @@ writeback_results = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("version_id", "destination", "record_key", name="uq_writeback_results_record"),
     Index("ix_writeback_results_record", "district", "school_year", "destination", "record_key"),
+)
+
+# Sync notifications, migration 0007: one row per run whose outcome was announced (finished, held or
+# failed). Whoever inserts it first sends the notification (the `passport sync` process, or the
+# run-status sensors of a daemon watching the same instance): each run's notification goes once.
+sync_notifications = Table(
+    "sync_notifications", metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("event", String(16), nullable=False),
+    Column("district", String(64), nullable=False),
+    Column("school_year", String(9), nullable=False),
+    Column("claimed_by", String(64), nullable=False),  # cli | sensor
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
 )

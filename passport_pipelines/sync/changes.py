@@ -6,16 +6,28 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from passport_pipelines.artifacts.layout import intermediate_dir
+from passport_pipelines.artifacts.layout import stage_dir
 from passport_pipelines.artifacts.table_sets import load_table_set, write_table_set
-from passport_pipelines.changes.changeset import (ChangeSet, EntityChanges, add_changed_fields, cascade_deletes,
-                                                  compute_entity_changes)
+from passport_pipelines.changes.changeset import (
+    ChangeSet,
+    EntityChanges,
+    add_changed_fields,
+    cascade_deletes,
+    compute_entity_changes,
+)
 from passport_pipelines.config.reconciliation import Reconciliation
 from passport_pipelines.model import entities
 from passport_pipelines.reconciliation import people_cache
-from passport_pipelines.reconciliation.sync_duplicates import attributes_needed, find_sync_duplicates, relinked
+from passport_pipelines.reconciliation.sync_duplicates import (
+    attributes_needed,
+    find_sync_duplicates,
+    relinked,
+)
 from passport_pipelines.reconciliation.sync_people import sync_people
-from passport_pipelines.store.duplicate_review import DuplicateReview, write_findings_files
+from passport_pipelines.store.duplicate_review import (
+    DuplicateReview,
+    write_findings_files,
+)
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.sync.normalize import NormalizedSource
 from passport_pipelines.transforms.engine import connect
@@ -37,14 +49,14 @@ class RosterChanges:
     deletions: bool = True
 
 
-def compute_changes(normalized: list[NormalizedSource], *, district: str, school_year: str,
+def compute_changes(normalized: list[NormalizedSource], *, district: str, school_year: str, run_id: str,
                     store: GoldenStore, reconciliation: Reconciliation | None = None,
                     source_order: list[str] | None = None, deletions: bool = True) -> RosterChanges:
     """The change set of every source; then, with ``reconciliation``, the duplicate people among
     the records it adds or changes (``source_order`` ranks sources for the golden id a merge keeps).
     ``deletions=False``: import without deletions (neither missing nor marked-deleted records go)."""
     base = store.latest_version(district, school_year)
-    root = intermediate_dir("roster_changes", district, school_year)
+    root = stage_dir("roster_changes", district, school_year, run_id)
     totals: dict[str, dict[str, int]] = {e: {"added": 0, "updated": 0, "deleted": 0} for e in entities.ENTITIES}
     if base and _same_input_as(base.sources, normalized):
         return RosterChanges(str(root), base.id, totals, [s.source for s in normalized], unchanged=True,

@@ -8,6 +8,7 @@ from pathlib import Path
 from passport_pipelines.credentials.store import credential_writes
 from passport_pipelines.store.duplicate_review import findings_writer
 from passport_pipelines.store.golden_store import CommitInfo, GoldenStore, Version
+from passport_pipelines.sync.change_set_seal import verify
 from passport_pipelines.sync.changes import RosterChanges, load_change_set
 
 
@@ -37,6 +38,9 @@ def commit_sync(payload: dict, info: CommitInfo, store: GoldenStore, *,
     the duplicate people it found. Returns the version and the credential counts (never a secret).
     ``approved_version_id``: the held version this payload was stashed for, now approved."""
     changes = RosterChanges(**payload["changes"])
+    # Nothing is written unless the change set is the one this sync computed from the drops it archived.
+    verify(Path(changes.folder), run_id=payload["run_id"],
+           archives={s["source"]: s["archive"] for s in payload["sources"]})
     credentials = credential_writes(payload["sources"], district=info.district, school_year=info.school_year)
     duplicates = [findings_writer(Path(changes.duplicates_folder), district=info.district,
                                   school_year=info.school_year, committed_by=info.committed_by)

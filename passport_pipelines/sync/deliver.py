@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from passport_pipelines import settings
+from passport_pipelines.artifacts.sweep import sweep_partial_files
 from passport_pipelines.config.destinations import OneRosterCsvDestination
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.delivery.golden_frames import GoldenFrames, golden_frames
@@ -21,7 +22,11 @@ from passport_pipelines.delivery.privacy_shield import shield_frames
 from passport_pipelines.delivery.targets import file_checksum, upload_sftp
 from passport_pipelines.store.duplicate_review import DuplicateReview
 from passport_pipelines.store.golden_store import GoldenStore, Version
-from passport_pipelines.store.version_status import COMMITTED, IN_PRODUCTION, PROPAGATION_FAILED
+from passport_pipelines.store.version_status import (
+    COMMITTED,
+    IN_PRODUCTION,
+    PROPAGATION_FAILED,
+)
 from passport_pipelines.sync.hold_gate import check_deliverable
 
 DEFAULT_NAME = "oneroster_export"
@@ -135,6 +140,7 @@ def _deliver_one(integration: Integration, version: Version, store: GoldenStore,
                  golden: GoldenFrames) -> Outcome:
     path = export_path(integration, dest, version)
     where = str(path)
+    sweep_partial_files(path.parent)  # what a delivery killed midway left in this folder
     try:
         frames, absent = shield_frames(golden.frames, dest.shield, org_keys=golden.org_keys)
         path.parent.mkdir(parents=True, exist_ok=True)

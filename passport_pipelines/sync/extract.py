@@ -11,8 +11,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from passport_pipelines.artifacts.fingerprints import code_fingerprint, combine, file_digest, read_stamp, write_stamp
-from passport_pipelines.artifacts.layout import intermediate_dir, originals_dir
+from passport_pipelines.artifacts.fingerprints import (
+    code_fingerprint,
+    combine,
+    file_digest,
+    write_stamp,
+)
+from passport_pipelines.artifacts.layout import originals_dir, stage_dir
+from passport_pipelines.artifacts.reuse import link_reused, publish
 from passport_pipelines.artifacts.table_sets import write_table_set
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.sources import CsvFolderSource, SftpSource
@@ -25,6 +31,8 @@ from passport_pipelines.drops.sftp import download_sftp_drop
 from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
 from passport_pipelines.oneroster_csv.validation import validate_package
 from passport_pipelines.store.golden_store import GoldenStore
+
+STAGE = "source_extracts"
 
 
 @dataclass
@@ -76,17 +84,18 @@ def extract_source(integration: Integration, source: CsvFolderSource | SftpSourc
     definition = csv_schema(source.schema_)
     if not definition.holds_secrets:
         return _extract(integration, source, definition, landing=archive, archive=archive, school_year=school_year,
-                        store=store)
+                        run_id=run_id, store=store)
     # A drop of secrets lands in a private temporary folder, removed whatever happens; the
     # archive only ever gets its sealed copy. Without a usable key it is not even fetched.
     current_key()
     with tempfile.TemporaryDirectory(prefix="passport-sealed-") as landing:
         return _extract(integration, source, definition, landing=Path(landing), archive=archive,
-                        school_year=school_year, store=store)
+                        school_year=school_year, run_id=run_id, store=store)
 
 
 def _extract(integration: Integration, source: CsvFolderSource | SftpSource, definition: CsvSchema, *,
-             landing: Path, archive: Path, school_year: str, store: GoldenStore) -> tuple[SourceExtract, FindingsReport]:
+             landing: Path, archive: Path, school_year: str, run_id: str,
+             store: GoldenStore) -> tuple[SourceExtract, FindingsReport]:
     district = integration.district
     try:
         drop_path = fetch_drop(integration, source, landing)
@@ -96,7 +105,7 @@ def _extract(integration: Integration, source: CsvFolderSource | SftpSource, def
         return SourceExtract(source.name, source.schema_, source.mode, "", str(archive), {}, {}, {}, False,
                              kind=definition.kind), report
 
-    folder = intermediate_dir("source_extracts", district, school_year) / source.name
+    folder = stage_dir(STAGE, district, school_year, run_id) / source.name
     fingerprint = None
     # Secrets are re-sealed every time (under the current key), never reused from an earlier sync.
     if source.mode == "full" and not definition.holds_secrets:
@@ -105,11 +114,12 @@ def _extract(integration: Integration, source: CsvFolderSource | SftpSource, def
         files = sorted(p for p in archive.rglob("*") if p.is_file() and p.name != "validation_report.json")
         fingerprint = combine("source_extracts", code_fingerprint(), source.schema_, source.mode,
                               [(p.relative_to(archive).as_posix(), file_digest(p)) for p in files])
-        stamp = read_stamp(folder)
-        if stamp and stamp.get("fingerprint") == fingerprint and "delta" not in stamp["extract"]["file_modes"].values():
+        stamp = link_reused(STAGE, district, school_year, source.name, fingerprint, folder)
+        if stamp and "delta" not in stamp["extract"]["file_modes"].values():
             report = FindingsReport.from_json(stamp["report"])
             (archive / "validation_report.json").write_text(json.dumps(report.to_dict(), indent=1), encoding="utf-8")
-            extract = SourceExtract(**{**stamp["extract"], "archive": str(archive), "reused": True})
+            extract = SourceExtract(**{**stamp["extract"], "folder": str(folder), "archive": str(archive),
+                                       "reused": True})
             return extract, report
 
     def known_keys(file: str, mode: str) -> pa.Array | None:
@@ -134,6 +144,7 @@ def _extract(integration: Integration, source: CsvFolderSource | SftpSource, def
         if extract.fingerprint:
             write_stamp(folder, {"fingerprint": fingerprint, "extract": extract.as_dict(),
                                  "report": drop.report.to_json()})
+            publish(STAGE, district, school_year, source.name, fingerprint, folder)
     drop.con.close()
     return extract, drop.report
 

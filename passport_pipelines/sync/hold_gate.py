@@ -9,7 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from passport_pipelines.store.golden_store import GoldenStore, Version
-from passport_pipelines.store.sync_holds import SyncHolds
+from passport_pipelines.store.sync_holds import DecisionError, SyncHolds
 from passport_pipelines.store.version_status import APPROVED, COMMITTED
 
 
@@ -23,12 +23,12 @@ class SyncHeld(dg.Failure):
             "approve_sync job) or rejected")
 
 
-def approved_payload(store: GoldenStore, version_id: int, *, district: str, school_year: str) -> Version:
-    """The approved held version a commit run was launched for, checked against the run's partition."""
-    version = store.version(version_id)
-    if (version.district, version.school_year) != (district, school_year):
-        raise dg.Failure(f"approved version id {version_id} belongs to {version.district} {version.school_year}, "
-                         f"not to this run's partition {district} {school_year}")
+def approved_version(store: GoldenStore, number: int, *, district: str, school_year: str) -> Version:
+    """The approved held version a commit run was launched for: version ``number`` of the run's partition."""
+    try:
+        version = SyncHolds(store).find(district, school_year, number)
+    except DecisionError as exc:
+        raise dg.Failure(str(exc)) from None
     if version.status != APPROVED or not version.held_changes:
         raise dg.Failure(f"{district} {school_year} version {version.number} is {version.status}, not approved: "
                          "there is nothing to commit")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -9,8 +10,13 @@ from typing import Callable
 import pyarrow as pa
 
 from passport_pipelines import settings
-from passport_pipelines.artifacts.fingerprints import combine, read_stamp, transforms_fingerprint, write_stamp
-from passport_pipelines.artifacts.layout import intermediate_dir
+from passport_pipelines.artifacts.fingerprints import (
+    combine,
+    transforms_fingerprint,
+    write_stamp,
+)
+from passport_pipelines.artifacts.layout import stage_dir
+from passport_pipelines.artifacts.reuse import link_reused, publish
 from passport_pipelines.artifacts.table_sets import load_table_set, write_table_set
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.rules import SourceRules
@@ -24,6 +30,8 @@ from passport_pipelines.sync.extract import SourceExtract
 from passport_pipelines.transforms.engine import connect
 from passport_pipelines.transforms.normalize import entity_modes, normalize_drop
 from passport_pipelines.transforms.runner import run_models
+
+STAGE = "normalized_rosters"
 
 
 @dataclass
@@ -46,17 +54,19 @@ def _rules_fingerprint(integration: Integration | None, source_name: str) -> obj
     return [rules, [s.model_dump(mode="json") for s in integration.schools]]
 
 
-def normalize_source(extract: SourceExtract, *, district: str, school_year: str, integration: Integration | None = None,
+def normalize_source(extract: SourceExtract, *, district: str, school_year: str, run_id: str | None = None,
+                     integration: Integration | None = None,
                      taken: Callable[[str], pa.Array | None] | None = None) -> NormalizedSource:
-    """The source's canonical tables: its SQL models, then its integration rules (when given)."""
-    folder = intermediate_dir("normalized_rosters", district, school_year) / extract.source
+    """The source's canonical tables, in the run's own folder: its SQL models, then its integration
+    rules (when given). ``run_id``: the run's (a fresh one when called outside a run)."""
+    folder = stage_dir(STAGE, district, school_year, run_id or f"adhoc-{uuid.uuid4().hex}") / extract.source
     fingerprint = None
     if extract.fingerprint and not _depends_on_store(integration, extract.source):
-        fingerprint = combine("normalized_rosters", extract.fingerprint, transforms_fingerprint(), district, school_year,
+        fingerprint = combine(STAGE, extract.fingerprint, transforms_fingerprint(), district, school_year,
                               extract.source, _rules_fingerprint(integration, extract.source))
-        stamp = read_stamp(folder)
-        if stamp and stamp.get("fingerprint") == fingerprint:
-            return NormalizedSource(**{**stamp["normalized"], "reused": True})
+        stamp = link_reused(STAGE, district, school_year, extract.source, fingerprint, folder)
+        if stamp:
+            return NormalizedSource(**{**stamp["normalized"], "folder": str(folder), "reused": True})
     provenance = {"source": extract.source, "district": district, "school_year": school_year}
     report = RulesReport()
     modes: dict[str, str] = {}
@@ -93,6 +103,7 @@ def normalize_source(extract: SourceExtract, *, district: str, school_year: str,
                               rules=report.as_dict())
     if fingerprint:
         write_stamp(folder, {"fingerprint": fingerprint, "normalized": result.__dict__})
+        publish(STAGE, district, school_year, extract.source, fingerprint, folder)
     return result
 
 

@@ -1,0 +1,120 @@
+"""What a finished sync run did, read back from the Dagster instance and the golden store.
+
+The same summary whether the run executed in the ``passport sync`` process or was queued and run by
+the daemon: its materializations and check evaluations come from the run's event log, its version,
+changes and deliveries from the golden store. Nothing here is a secret or a person's value: check
+findings carry what the checks already withheld.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from passport_pipelines.notifications.run_failure import first_line, root_cause
+from passport_pipelines.partitions import DISTRICT, SCHOOL_YEAR
+from passport_pipelines.run_tags import (
+    DISTRICT_TAG,
+    SCHOOL_YEAR_TAG,
+    STATUS_TAG,
+    UNCHANGED_PREVIEW,
+)
+from passport_pipelines.store.golden_store import GoldenStore
+from passport_pipelines.store.sync_holds import SyncHolds
+from passport_pipelines.store.version_status import AWAITING, REJECTED
+
+HELD = "held"
+PREVIEWED = "previewed: nothing to change"
+DONE = ("delivered", "unchanged", "already delivered")
+
+
+def plain(value):
+    """A metadata value as plain data (tables as lists of rows)."""
+    inner = getattr(value, "value", value)
+    if hasattr(inner, "records"):
+        return [r.data for r in inner.records]
+    return inner
+
+
+def _events(instance: dg.DagsterInstance, run_id: str, kind: dg.DagsterEventType) -> list:
+    return [r.event_log_entry for r in instance.get_records_for_run(run_id=run_id, of_type=kind).records]
+
+
+def materializations(instance: dg.DagsterInstance, run_id: str) -> dict[str, dict]:
+    """Asset key -> the metadata of its (last) materialization in the run."""
+    out = {}
+    for entry in _events(instance, run_id, dg.DagsterEventType.ASSET_MATERIALIZATION):
+        mat = entry.asset_materialization
+        if mat is not None:
+            out[mat.asset_key.to_user_string()] = {k: plain(v) for k, v in mat.metadata.items()}
+    return out
+
+
+def check_evaluations(instance: dg.DagsterInstance, run_id: str) -> dict[str, dict]:
+    """Check name -> passed, severity and metadata of its evaluation in the run."""
+    out = {}
+    for entry in _events(instance, run_id, dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = entry.dagster_event.event_specific_data
+        out[evaluation.check_name] = {
+            "passed": evaluation.passed, "severity": evaluation.severity.value,
+            "description": evaluation.description,
+            "metadata": {k: plain(v) for k, v in evaluation.metadata.items()}}
+    return out
+
+
+def step_errors(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    errors = []
+    for entry in _events(instance, run_id, dg.DagsterEventType.STEP_FAILURE):
+        data = entry.dagster_event.step_failure_data
+        if data is not None and data.error is not None:
+            errors.append(f"{entry.dagster_event.step_key}: {first_line(root_cause(data.error).message, 2000)}")
+    return errors
+
+
+def partition_of_run(run: dg.DagsterRun) -> tuple[str | None, str | None]:
+    tags = run.tags
+    return (tags.get(f"dagster/partition/{DISTRICT}") or tags.get(DISTRICT_TAG),
+            tags.get(f"dagster/partition/{SCHOOL_YEAR}") or tags.get(SCHOOL_YEAR_TAG))
+
+
+def summarize_run(instance: dg.DagsterInstance, run_id: str, store: GoldenStore) -> dict:
+    """The sync's outcome: version, status, changes, rows left out, deliveries, duplicates, the
+    checks that failed with their findings, and step errors."""
+    run = instance.get_run_by_id(run_id)
+    district, school_year = partition_of_run(run)
+    assets = materializations(instance, run_id)
+    checks = check_evaluations(instance, run_id)
+    failed_checks = [name for name, c in checks.items() if not c["passed"] and c["severity"] == "ERROR"]
+    version = SyncHolds(store).for_run(run_id)
+    errors = step_errors(instance, run_id)
+    if version is not None and (version.status in AWAITING or version.status == REJECTED):
+        status = HELD
+    elif version is not None:
+        status = version.status
+    elif run.tags.get(STATUS_TAG) == UNCHANGED_PREVIEW:
+        status = PREVIEWED
+    else:
+        status = "failed validation" if failed_checks else "failed"
+    hold = checks.get("sync_hold", {})
+    references = checks.get("references_resolve", {}).get("metadata", {})
+    filtered: dict[str, int] = {}
+    for files in (references.get("filtered_by_file") or {}).values():
+        for file, n in files.items():
+            filtered[file] = filtered.get(file, 0) + n
+    queue = assets.get("duplicate_review_queue", {})
+    deliveries = [d for d in store.deliveries(version.id)] if version is not None and status != HELD else []
+    return {
+        "district": district,
+        "school_year": school_year,
+        "run_id": run_id,
+        "version": version.number if version else None,
+        "status": status,
+        "changes": version.changes if version else {},
+        "filtered": filtered,
+        "deliveries": [d["path"] for d in deliveries if d.get("path") and d["status"] in DONE],
+        "duplicates": ({"pending": queue.get("pending", 0), "new_cases": queue.get("new_cases", 0),
+                        "merged": queue.get("merged_this_sync", 0)} if queue else {}),
+        "failed_checks": failed_checks,
+        "hold_reasons": hold.get("metadata", {}).get("reasons", []) if status == HELD else [],
+        "errors": errors,
+        "checks": checks,
+    }
