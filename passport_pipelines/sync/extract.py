@@ -21,6 +21,7 @@ from passport_pipelines.credentials.cipher import current_key
 from passport_pipelines.credentials.seal import seal_credentials
 from passport_pipelines.csv_schemas.registry import CsvSchema, csv_schema
 from passport_pipelines.drops.errors import DropFetchError
+from passport_pipelines.drops.locations import drop_for_year
 from passport_pipelines.drops.sftp import download_sftp_drop
 from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
 from passport_pipelines.oneroster_csv.validation import validate_package
@@ -50,11 +51,17 @@ class SourceExtract:
         return asdict(self)
 
 
-def fetch_drop(integration: Integration, source: CsvFolderSource | SftpSource, archive: Path) -> Path:
-    """Copy (or download) the drop into ``archive``; returns what to validate there."""
+def fetch_drop(integration: Integration, source: CsvFolderSource | SftpSource, archive: Path,
+               school_year: str) -> Path:
+    """Copy (or download) ``school_year``'s drop into ``archive``; returns what to validate there."""
     archive.mkdir(parents=True, exist_ok=True)
+    where = f"source {source.name}, school year {school_year}"
+    source = drop_for_year(source, school_year)
     if isinstance(source, SftpSource):
-        files = download_sftp_drop(source, integration, archive)
+        try:
+            files = download_sftp_drop(source, integration, archive)
+        except DropFetchError as exc:
+            raise DropFetchError(f"{where}: {exc}") from None
         zips = [f for f in files if f.suffix.lower() == ".zip"]
         return zips[0] if zips else archive
     origin = integration.resolve_path(source.path)
@@ -67,7 +74,7 @@ def fetch_drop(integration: Integration, source: CsvFolderSource | SftpSource, a
         target = archive / origin.name
         shutil.copy2(origin, target)
         return target
-    raise DropFetchError(f"source {source.name}: {origin} does not exist (expected a folder of CSVs or a .zip)")
+    raise DropFetchError(f"{where}: {origin} does not exist (expected a folder of CSVs or a .zip)")
 
 
 def extract_source(integration: Integration, source: CsvFolderSource | SftpSource, *, school_year: str,
@@ -89,7 +96,7 @@ def _extract(integration: Integration, source: CsvFolderSource | SftpSource, def
              landing: Path, archive: Path, school_year: str, store: GoldenStore) -> tuple[SourceExtract, FindingsReport]:
     district = integration.district
     try:
-        drop_path = fetch_drop(integration, source, landing)
+        drop_path = fetch_drop(integration, source, landing, school_year)
     except DropFetchError as exc:
         report = FindingsReport()
         report.add(Finding(source.name, None, None, None, "drop.fetch", "error", str(exc)))
@@ -103,7 +110,7 @@ def _extract(integration: Integration, source: CsvFolderSource | SftpSource, def
         # In full mode validation reads nothing but the files (delta files bring ids on record
         # into play, and those change the fingerprint's meaning): safe to reuse when identical.
         files = sorted(p for p in archive.rglob("*") if p.is_file() and p.name != "validation_report.json")
-        fingerprint = combine("source_extracts", code_fingerprint(), source.schema_, source.mode,
+        fingerprint = combine("source_extracts", code_fingerprint(), source.schema_, source.mode, school_year,
                               [(p.relative_to(archive).as_posix(), file_digest(p)) for p in files])
         stamp = read_stamp(folder)
         if stamp and stamp.get("fingerprint") == fingerprint and "delta" not in stamp["extract"]["file_modes"].values():
@@ -119,7 +126,7 @@ def _extract(integration: Integration, source: CsvFolderSource | SftpSource, def
         keys = store.stored_keys(district, school_year, entity, [source.name])
         return keys.filter(pc.field("active")).column("sourced_id").combine_chunks()
 
-    drop = validate_package(drop_path, source.schema_, known_keys=known_keys)
+    drop = validate_package(drop_path, source.schema_, known_keys=known_keys, school_year=school_year)
     if drop.ok and definition.holds_secrets:
         seal_credentials(drop, district=district, school_year=school_year, archive=archive)
     archive.mkdir(parents=True, exist_ok=True)
