@@ -53,8 +53,8 @@ def test_definitions_load_without_warnings_from_our_code(fresh_imports):
     for sensor in ("integration_registry", "approval_sensor", "new_drops"):
         assert defs.resolve_sensor_def(sensor) is not None
     checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
-    assert checks == {"drop_is_valid", "references_resolve", "canonical_schema", "data_requirements",
-                      "review_queue_growth", "sync_hold"}
+    assert checks == {"drop_is_valid", "references_resolve", "canonical_schema", "sessions_in_school_year",
+                      "data_requirements", "review_queue_growth", "sync_hold"}
 
 
 def test_production_instance_config_has_the_queue_and_pools(tmp_path, monkeypatch):
