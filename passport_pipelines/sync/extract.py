@@ -46,6 +46,7 @@ class SourceExtract:
     cursor: dict | None = None  # where the next incremental pull of an API source starts
     requests: int = 0
     retries: int = 0
+    school_year_scope: str = ""  # how an API extract was restricted to the sync's school year, or why not
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -167,4 +168,5 @@ def extract_api_source(integration: Integration, source, connector: SourceConnec
         source=source.name, schema=source.type, upload_mode=upload_mode, folder=str(archive), archive=str(archive),
         file_modes=result.entity_modes, rows=result.tables, filtered={}, ok=True, kind=connector.models,
         source_type=source.type, cursor=result.cursor, requests=result.requests, retries=result.retries,
+        school_year_scope=result.school_year_scope,
     )
