@@ -1,20 +1,26 @@
 """Per-year drop locations in integration files: a plain path, a template with {school_year},
 {start_year} and {end_year}, or a map of school year -> path (config/year_locations.py), and where
-each reader of a drop (fetch, drop sensor signature, Test Connection) finds a year's drop."""
+each reader of a drop (fetch, drop sensor, Test Connection) finds a year's drop."""
 
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
+import dagster as dg
 import pytest
 from click.testing import CliRunner
 
 from passport_pipelines.cli.main import cli
 from passport_pipelines.config.loader import IntegrationError, load_integration
 from passport_pipelines.config.sources import SftpSource
+from passport_pipelines.definitions import defs
 from passport_pipelines.drops.errors import DropFetchError
+from passport_pipelines.partitions import district_partitions
 from passport_pipelines.scheduling.drop_signatures import drop_signature
+from passport_pipelines.sensors.new_drops import new_drops
 from passport_pipelines.sync.extract import fetch_drop
 from tests.conftest import write_integration
 from tests.district_files import make_district
@@ -185,3 +191,30 @@ def test_integrations_new_takes_a_template_or_a_map(passport_home, tmp_path):
     integration = load_integration(tmp_path / "integrations" / "lakeside.yaml")
     assert {y: str(p) for y, p in integration.sources[0].path.items()} == {
         "2024-2025": f"{tmp_path}/old", "2025-2026": f"{tmp_path}/new"}
+
+
+def test_the_drop_sensor_watches_the_current_years_location(tmp_path, passport_home, two_year_folders):
+    old = make_district(two_year_folders / "2024-2025", students=5)
+    write_integration(tmp_path / "integrations", "lakeside",
+                      [{"name": "sis", "type": "csv", "path": str(two_year_folders / "{school_year}")}],
+                      school_years=["2024-2025", "2025-2026"], schedule={"on_new_drop": True})
+
+    def settle(folder):
+        then = time.time() - 120
+        for path in folder.rglob("*"):
+            os.utime(path, (then, then))
+
+    def tick():
+        with dg.build_sensor_context(instance=instance, resources=defs.resources) as ctx:
+            return new_drops(ctx)
+
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(district_partitions.name, ["lakeside"])
+        settle(two_year_folders)
+        [first] = tick()
+        assert first.partition_key == "lakeside|2025-2026"
+        # Last year's folder changing is no new drop of this year.
+        (old / "classes.csv").write_text((old / "classes.csv").read_text().replace("\n", "\r\n"))
+        settle(old)
+        [again] = tick()
+        assert again.run_key == first.run_key
