@@ -15,6 +15,7 @@ from passport_pipelines.connectors.base import ExtractRequest
 from passport_pipelines.connectors.google_workspace.connector import GoogleWorkspaceConnector
 from passport_pipelines.connectors.oneroster_api.connector import OneRosterApiConnector
 from passport_pipelines.connectors.powerschool.connector import PowerSchoolConnector
+from passport_pipelines.connectors.synergy.connector import SynergyConnector
 from passport_pipelines.connectors.xpress.connector import XpressConnector
 from passport_pipelines.sync.normalize import normalize_source
 from passport_pipelines.sync.school_year_check import check_normalized_source
@@ -22,7 +23,8 @@ from tests.canonical_tables import extract, read_tables
 from tests.conftest import write_integration
 from tests.fakes.district_data import make_district_years, served_years
 from tests.fakes.google_directory_server import google_source_config, start_google_fake
-from tests.fakes.oneroster_api_server import oneroster_source_config, start_oneroster_fake
+from tests.fakes.oneroster_api_server import (oneroster_source_config, start_oneroster_fake, start_synergy_fake,
+                                              synergy_source_config)
 from tests.fakes.powerschool_server import powerschool_source_config, start_powerschool_fake
 from tests.fakes.xpress_server import start_xpress_fake, xpress_source_config
 
@@ -89,6 +91,14 @@ def test_oneroster_extracts_of_each_year_hold_that_years_sessions_classes_and_en
     assert sessions_asked == {"schoolYear='2025'", "schoolYear='2026'"}  # asked of the server, per year
     assert classes["2025-2026"] == {c["sourcedId"] for c in years["2025-2026"].tables["classes"]}
     assert classes["2024-2025"] == {"y2025-" + c["sourcedId"] for c in years["2024-2025"].tables["classes"]}
+
+
+def test_synergy_extracts_of_a_prior_year_hold_that_years_data(passport_home, tmp_path, monkeypatch, two_years):
+    with start_synergy_fake(two_years) as server:
+        integration = _integration(tmp_path, monkeypatch, synergy_source_config(server))
+        result, tables, normalized = _year(integration, "2024-2025", SynergyConnector(**FAST))
+    _assert_only_the_years(tables, normalized, "2024-2025")
+    assert "filter=schoolYear='2025'" in result.school_year_scope
 
 
 def test_a_oneroster_provider_refusing_the_year_filter_is_restricted_after_reading(
