@@ -17,8 +17,8 @@ from typing import ClassVar
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.connectors.base import (
     ConnectionCheck, ExtractRequest, ExtractResult, SourceConnector, run_checks)
-from passport_pipelines.connectors.oneroster_api.client import OneRosterClient
 from passport_pipelines.connectors.errors import ConnectorError
+from passport_pipelines.connectors.oneroster_api.client import OneRosterClient
 from passport_pipelines.connectors.oneroster_api.collections import (
     COLLECTIONS, FEEDS, RAW_TABLES, Collection, collections_for)
 from passport_pipelines.connectors.oneroster_api.incremental import changed_since_filter, next_cursor, since_from
