@@ -124,7 +124,8 @@ def test_incremental_oneroster_sync_fetches_only_what_changed_since_the_last_ver
         with dg.instance_for_test() as instance:
             first = run_sync(instance, "lakeside")
             assert first["version"] == 1 and first["status"] == "successfully in production", first["errors"]
-            assert not [r for r in server.requests if r.arg("filter")]  # no cursor yet: a complete pull
+            # No cursor yet: a complete pull (of the year's sessions, and everything else).
+            assert {r.arg("filter") for r in server.requests if r.arg("filter")} == {"schoolYear='2026'"}
             store = GoldenStore(store_url)
             cursor = store.latest_version("lakeside", "2025-2026").sources["sis"]["cursor"]
             assert cursor  # kept with the version, so the next sync starts there
@@ -137,7 +138,10 @@ def test_incremental_oneroster_sync_fetches_only_what_changed_since_the_last_ver
             second = run_sync(instance, "lakeside")
             assert second["version"] == 2, second["errors"]
             pulls = [r for r in server.requests[before:] if "/ims/oneroster/" in r.path]
-            assert pulls and all(r.arg("filter", "").startswith("dateLastModified>'") for r in pulls)
+            # The year's sessions are read whole (they tell the year's classes); the rest is what changed.
+            sessions = [r for r in pulls if r.path.endswith("/academicSessions")]
+            assert sessions and {r.arg("filter") for r in sessions} == {"schoolYear='2026'"}
+            assert all(r.arg("filter", "").startswith("dateLastModified>'") for r in pulls if r not in sessions)
             assert second["changes"]["users"] == {"added": 0, "updated": 1, "deleted": 1}
             # The rest of the district was not in the delta and is still there.
             assert second["changes"]["enrollments"]["deleted"] == sum(

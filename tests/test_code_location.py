@@ -55,8 +55,8 @@ def test_definitions_load_without_warnings_from_our_code(fresh_imports):
                    "notify_finished_syncs", "notify_failed_syncs"):
         assert defs.resolve_sensor_def(sensor) is not None
     checks = {k.name for k in defs.resolve_asset_graph().asset_check_keys}
-    assert checks == {"drop_is_valid", "references_resolve", "canonical_schema", "data_requirements",
-                      "review_queue_growth", "sync_hold"}
+    assert checks == {"drop_is_valid", "references_resolve", "canonical_schema", "sessions_in_school_year",
+                      "data_requirements", "review_queue_growth", "sync_hold"}
     # Every check is recorded on its district × school year partition, never on the asset as a whole.
     for key in defs.resolve_asset_graph().asset_check_keys:
         assert defs.resolve_asset_graph().get_check_spec(key).partitions_def is not None, key

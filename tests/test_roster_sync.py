@@ -53,7 +53,7 @@ def test_full_sync_commits_version_one_and_delivers(district, store_url):
             assert event is not None and event.asset_materialization.partition == key, asset
         checks = {c: summary["checks"][c]["passed"] for c in summary["checks"]}
         assert checks == {"drop_is_valid": True, "references_resolve": False, "canonical_schema": True,
-                          "data_requirements": True, "review_queue_growth": True,
+                          "sessions_in_school_year": True, "data_requirements": True, "review_queue_growth": True,
                           "sync_hold": True}
 
     store = _store(store_url)

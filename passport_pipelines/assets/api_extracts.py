@@ -62,7 +62,7 @@ def build_api_extracts_asset(source_type: str) -> dg.AssetsDefinition:
                 raise ExtractFailed(f"source {source.name} ({label}): {exc}",
                                     metadata={"source": source.name, "failure": exc.kind}) from None
             context.log.info(f"source {source.name}: {sum(extract.rows.values())} records in {extract.requests} "
-                             f"requests ({extract.retries} retried)")
+                             f"requests ({extract.retries} retried); school year: {extract.school_year_scope}")
             extracts.append(extract.as_dict())
         return dg.Output({"sources": extracts}, metadata={
             "sources": ", ".join(e["source"] for e in extracts) or f"no {label} source",
@@ -70,6 +70,7 @@ def build_api_extracts_asset(source_type: str) -> dg.AssetsDefinition:
             "requests": sum(e["requests"] for e in extracts),
             "retries": sum(e["retries"] for e in extracts),
             "records_by_table": dg.MetadataValue.json({e["source"]: e["rows"] for e in extracts}),
+            "school_year": dg.MetadataValue.json({e["source"]: e["school_year_scope"] for e in extracts}),
         })
 
     return _extracts

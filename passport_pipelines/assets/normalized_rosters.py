@@ -9,11 +9,8 @@ import duckdb
 import pandera.errors
 
 from passport_pipelines.artifacts.reuse import add_file
-from passport_pipelines.assets.rules_metadata import (
-    requirements_check,
-    rules_metadata,
-    taken_values,
-)
+from passport_pipelines.assets.finding_metadata import findings_metadata
+from passport_pipelines.assets.rules_metadata import requirements_check, rules_metadata, taken_values
 from passport_pipelines.model.entities import CANONICAL_MODELS
 from passport_pipelines.model.frames import to_frame
 from passport_pipelines.partitions import partition_of, sync_check, sync_partitions
@@ -21,10 +18,12 @@ from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
 from passport_pipelines.sync.extract import SourceExtract
 from passport_pipelines.sync.normalize import STAGE, NormalizedSource, normalize_source
+from passport_pipelines.sync.school_year_check import check_school_years
 
 CANONICAL_SCHEMA = "canonical_schema"
 SCHEMA_CHECK_FILE = "schema_check.json"
 DATA_REQUIREMENTS = "data_requirements"
+SESSIONS_IN_SCHOOL_YEAR = "sessions_in_school_year"
 # Canonical columns holding personal data: their failing values are never put in metadata.
 PERSONAL = frozenset({
     "given_name", "family_name", "middle_name", "preferred_given_name", "preferred_family_name", "username",
@@ -86,6 +85,11 @@ def _run_pandera(source: str, folder: str) -> tuple[int, list[dg.TableRecord]]:
             description="Every canonical table matches its pandera model; failure cases in metadata.",
         ),
         sync_check(
+            SESSIONS_IN_SCHOOL_YEAR, asset="normalized_rosters", blocking=True,
+            description="Each API source's academic sessions and classes are of the sync's school year "
+                        "(sync/school_year_check.py); a roster of another year is never committed.",
+        ),
+        sync_check(
             DATA_REQUIREMENTS, asset="normalized_rosters",
             description="Fields the integration requires: rows missing one are counted with sample ids; "
                         "report_if_missing keeps them, skip_if_missing leaves them out.",
@@ -125,4 +129,8 @@ def normalized_rosters(context: dg.AssetExecutionContext, source_extracts: dict,
         metadata={"failure_cases": failures,
                   "failures": dg.MetadataValue.table(records[:100], schema=_FAILURE_SCHEMA)},
     )
+    years = check_school_years(source_extracts["sources"], normalized, school_year)
+    yield dg.AssetCheckResult(check_name=SESSIONS_IN_SCHOOL_YEAR, severity=dg.AssetCheckSeverity.ERROR,
+                              passed=not any(r.has_errors for r in years.values()),
+                              metadata=findings_metadata(years, ("error", "warning")))
     yield requirements_check(DATA_REQUIREMENTS, rules)

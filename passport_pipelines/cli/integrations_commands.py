@@ -30,11 +30,14 @@ def source_keys(source_type: str) -> dict[str, FieldInfo]:
 
 
 def _value(key: str, raw: str, field: FieldInfo):
-    """A --set value in the shape the file wants: lists comma-separated, mappings as a=b,c=d."""
+    """A --set value in the shape the file wants: lists comma-separated, mappings as a=b,c=d.
+    A setting that is a value or a mapping (a drop's path: one location, a template, or one
+    location per school year) is a mapping only when written as one."""
     shape = repr(field.annotation)
-    if "dict[" in shape:
+    if "dict[" in shape and ("=" in raw or shape.startswith("dict[")):
         pairs = [p.partition("=") for p in raw.split(",") if p]
-        return {k.strip(): v.strip() for k, _, v in pairs}
+        return {k.strip(): (str(Path(v.strip()).expanduser().resolve()) if key in PATH_KEYS else v.strip())
+                for k, _, v in pairs}
     if "list[" in shape:
         items = [v.strip() for v in raw.split(",") if v.strip()]
         return [int(v) if "list[int]" in shape and v.isdigit() else v for v in items]

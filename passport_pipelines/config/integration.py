@@ -19,6 +19,7 @@ from passport_pipelines.config.notifications import Notification
 from passport_pipelines.config.reconciliation import Reconciliation
 from passport_pipelines.config.schedule import Pause, SyncSchedule
 from passport_pipelines.config.sources import ApiSource, DropSource, Source
+from passport_pipelines.config.year_locations import unlisted_years
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
@@ -89,6 +90,16 @@ class Integration(_Strict):
     @model_validator(mode="after")
     def _unique_sources(self) -> "Integration":
         _refuse_repeats("source", [s.name for s in self.sources])
+        return self
+
+    @model_validator(mode="after")
+    def _source_years(self) -> "Integration":
+        for source in self.sources:
+            key = "path" if source.type == "csv" else "remote_path"
+            unlisted = unlisted_years(getattr(source, key, None), self.school_years)
+            if unlisted:
+                raise ValueError(f"source {source.name}: {key} names school year(s) {', '.join(unlisted)}, which "
+                                 f"school_years does not list ({', '.join(self.school_years)})")
         return self
 
     @model_validator(mode="after")

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from passport_pipelines.config.rules import SourceRules
 from passport_pipelines.config.secrets import is_secret_ref
 from passport_pipelines.config.sftp import SftpConnection
+from passport_pipelines.config.year_locations import check_location, year_location
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -66,16 +67,39 @@ class CsvFolderSource(_Source):
     """A OneRoster CSV drop in a local folder or zip file."""
 
     type: Literal["csv"] = "csv"
-    path: Path = Field(description="folder with manifest.csv, or a .zip; relative to the integration file")
+    path: Path | dict[str, Path] = Field(
+        description="folder with manifest.csv, or a .zip; relative to the integration file. Per school year: a "
+                    "template with {school_year}, {start_year}, {end_year}, or a map of school year -> path")
     schema_: CsvSchema = Field("oneroster-1.1", alias="schema")
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _path(cls, v: object) -> object:
+        return check_location(v)
+
+    def for_year(self, school_year: str) -> "CsvFolderSource":
+        """This source as it reads ``school_year``: ``path`` is that year's location (NoLocationForYear
+        when a map does not name the year)."""
+        return self.model_copy(update={"path": Path(year_location(self.name, self.path, school_year))})
 
 
 class SftpSource(_Source, SftpConnection):
     """A OneRoster CSV drop fetched from an SFTP server, host key checked."""
 
     type: Literal["sftp"]
-    remote_path: str = Field(description="remote folder holding the CSVs or a .zip (the newest zip is taken)")
+    remote_path: str | dict[str, str] = Field(
+        description="remote folder holding the CSVs or a .zip (the newest zip is taken). Per school year: a "
+                    "template with {school_year}, {start_year}, {end_year}, or a map of school year -> folder")
     schema_: CsvSchema = Field("oneroster-1.1", alias="schema")
+
+    @field_validator("remote_path", mode="before")
+    @classmethod
+    def _remote_path(cls, v: object) -> object:
+        return check_location(v)
+
+    def for_year(self, school_year: str) -> "SftpSource":
+        """This source as it reads ``school_year``: ``remote_path`` is that year's folder."""
+        return self.model_copy(update={"remote_path": year_location(self.name, self.remote_path, school_year)})
 
 
 class _ApiSource(_Source):

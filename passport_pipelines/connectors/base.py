@@ -40,6 +40,9 @@ class ExtractResult:
     cursor: dict = field(default_factory=dict)  # where the next incremental pull starts
     requests: int = 0
     retries: int = 0
+    # How the extract was restricted to the sync's school year, or why it could not be: shown
+    # in the run (metadata of the extract), since a prior year's backfill depends on it.
+    school_year_scope: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)

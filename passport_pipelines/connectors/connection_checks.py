@@ -2,6 +2,7 @@
 
 API sources run their connector's own checks (token, then one small read); CSV drops check that
 the folder or zip is there, SFTP drops connect with the host key checked and list the remote path.
+A drop source whose location depends on the school year is checked at every listed year's location.
 Each check names the first step that failed and what kind of failure it was.
 """
 
@@ -11,28 +12,47 @@ from pathlib import Path
 
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.sources import CsvFolderSource, SftpSource
+from passport_pipelines.config.year_locations import varies_by_year
 from passport_pipelines.connectors.base import CheckStep, ConnectionCheck, SourceConnector
 from passport_pipelines.connectors.registry import connector_class
 from passport_pipelines.credentials.cipher import KEY_ENV, CredentialsKeyError, current_key
 from passport_pipelines.csv_schemas.registry import csv_schema
 from passport_pipelines.drops.errors import DropFetchError
+from passport_pipelines.drops.locations import drop_for_year
 from passport_pipelines.drops.sftp import check_sftp_connection
+
+
+def _years(integration: Integration, location: object) -> list[str | None]:
+    """The school years whose drop locations a check reads: every listed year when the location
+    depends on the year (a template or a map), else the one location (None)."""
+    return list(integration.school_years) if varies_by_year(location) else [None]
+
+
+def _step_name(step: str, year: str | None) -> str:
+    return f"{step} {year}" if year else step
 
 
 def _check_folder(integration: Integration, source: CsvFolderSource) -> ConnectionCheck:
     check = ConnectionCheck(source.name, source.type)
-    path = integration.resolve_path(source.path)
     schema = csv_schema(source.schema_)
-    if path.is_dir():
-        # A OneRoster folder is found by its manifest, a Passport schema's by its files.
-        wanted = ["manifest.csv"] if schema.has_manifest else [f.filename for f in schema.files.values()]
-        missing = [name for name in wanted if not (path / name).is_file()]
-        check.steps.append(CheckStep("read folder", not missing, f"{path}: " + (
-            f"{', '.join(wanted)} found" if not missing else f"no {', '.join(missing)} in the folder")))
-    elif path.is_file():
-        check.steps.append(CheckStep("read zip", True, f"{path}: {Path(path).stat().st_size} bytes"))
-    else:
-        check.steps.append(CheckStep("read folder", False, f"{path} does not exist"))
+    for year in _years(integration, source.path):
+        try:
+            located = drop_for_year(source, year) if year else source
+        except DropFetchError as exc:
+            check.steps.append(CheckStep(_step_name("read folder", year), False, str(exc)))
+            continue
+        path = integration.resolve_path(located.path)
+        if path.is_dir():
+            # A OneRoster folder is found by its manifest, a Passport schema's by its files.
+            wanted = ["manifest.csv"] if schema.has_manifest else [f.filename for f in schema.files.values()]
+            missing = [name for name in wanted if not (path / name).is_file()]
+            check.steps.append(CheckStep(_step_name("read folder", year), not missing, f"{path}: " + (
+                f"{', '.join(wanted)} found" if not missing else f"no {', '.join(missing)} in the folder")))
+        elif path.is_file():
+            size = Path(path).stat().st_size
+            check.steps.append(CheckStep(_step_name("read zip", year), True, f"{path}: {size} bytes"))
+        else:
+            check.steps.append(CheckStep(_step_name("read folder", year), False, f"{path} does not exist"))
     if not all(s.ok for s in check.steps):
         check.failure = "drop_unavailable"
     return check
@@ -52,11 +72,14 @@ def _check_secrets_key(check: ConnectionCheck, source: CsvFolderSource | SftpSou
 
 def _check_sftp(integration: Integration, source: SftpSource) -> ConnectionCheck:
     check = ConnectionCheck(source.name, source.type)
-    try:
-        check.steps.append(CheckStep("connect and list", True, check_sftp_connection(source, integration)))
-    except DropFetchError as exc:
-        check.steps.append(CheckStep("connect and list", False, str(exc)))
-        check.failure = "drop_unavailable"
+    for year in _years(integration, source.remote_path):
+        name = _step_name("connect and list", year)
+        try:
+            located = drop_for_year(source, year) if year else source
+            check.steps.append(CheckStep(name, True, check_sftp_connection(located, integration)))
+        except DropFetchError as exc:
+            check.steps.append(CheckStep(name, False, str(exc)))
+            check.failure = "drop_unavailable"
     return check
 
 

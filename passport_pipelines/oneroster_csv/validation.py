@@ -1,7 +1,8 @@
 """Validating a CSV drop end to end (SPEC §7), whatever its schema (``csv_schemas/registry.py``).
 
 Order matters: the layout first (a OneRoster manifest, or the fixed files of a Passport
-schema: which files, which modes), then each file's header and values, then duplicate keys.
+schema: which files, which modes), then each file's header and values, then duplicate keys,
+then (when the sync's school year is given) that the drop is that year's (``school_year``).
 Any error so far fails the drop. Only then are cross-file references resolved, filtering out
 dangling rows and keeping the rest.
 """
@@ -20,6 +21,7 @@ from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
 from passport_pipelines.oneroster_csv.package import Package, PackageError
 from passport_pipelines.oneroster_csv.reader import read_csv_table
 from passport_pipelines.oneroster_csv.references import filter_references
+from passport_pipelines.oneroster_csv.school_year import check_drop_school_year
 from passport_pipelines.oneroster_csv.value_rules import check_keys, check_values
 from passport_pipelines.transforms.engine import connect
 
@@ -48,10 +50,11 @@ KnownKeys = Callable[[str, str], "pa.Array | None"]
 
 
 def validate_package(path: Path, schema: str, *, known_keys: KnownKeys | None = None,
-                     con: duckdb.DuckDBPyConnection | None = None) -> ValidatedDrop:
+                     con: duckdb.DuckDBPyConnection | None = None, school_year: str | None = None) -> ValidatedDrop:
     """Validate a folder or zip. ``known_keys(file, mode)`` gives the ids already on record
     for a file that this drop does not replace completely (delta, absent, or an incremental
-    sync), which references may point at; None when they do not count."""
+    sync), which references may point at; None when they do not count. ``school_year``
+    (``2024-2025``) is the year the drop is synced as: a drop of another year fails."""
     definition = csv_schema(schema)  # an unknown schema raises, naming the known ones
     report = FindingsReport()
     drop = ValidatedDrop(schema=schema, report=report, con=con or connect())
@@ -78,6 +81,8 @@ def validate_package(path: Path, schema: str, *, known_keys: KnownKeys | None = 
         check_values(drop.con, name, specs[name], modes[name], report)
         check_keys(drop.con, name, specs[name], report)
         drop.present.append(name)
+    if school_year is not None:
+        check_drop_school_year(drop.con, drop.present, modes, school_year, report)
     if report.has_errors:
         return drop
 

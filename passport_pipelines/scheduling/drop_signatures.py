@@ -1,4 +1,5 @@
-"""What tells a new CSV drop: the names, sizes and modification times of its files.
+"""What tells a new CSV drop: the names, sizes and modification times of its files, at the
+location of the school year the sync would be for (a source may name one location per year).
 
 A drop counts once it has settled (no file changed for ``SETTLE_SECONDS``), so a drop still
 being uploaded file by file is not synced half-written.
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.sources import CsvFolderSource, SftpSource
+from passport_pipelines.drops.locations import drop_for_year
 from passport_pipelines.drops.sftp import list_sftp_drop
 
 SETTLE_SECONDS = 60.0
@@ -45,8 +47,10 @@ def _local_files(path: Path) -> list[tuple[str, int, float]]:
             for p in files]
 
 
-def drop_signature(integration: Integration, source: CsvFolderSource | SftpSource) -> DropSignature:
-    """The signature of the drop the source would read now (raises DropFetchError for SFTP)."""
+def drop_signature(integration: Integration, source: CsvFolderSource | SftpSource, school_year: str) -> DropSignature:
+    """The signature of the drop the source would read now for ``school_year``, at that year's
+    location (raises DropFetchError for SFTP, and for a year a map of locations does not name)."""
+    source = drop_for_year(source, school_year)
     if isinstance(source, SftpSource):
         entries = list_sftp_drop(source, integration)
     else:

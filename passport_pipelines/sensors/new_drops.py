@@ -39,8 +39,9 @@ def new_drops(context: dg.SensorEvaluationContext, integrations: IntegrationsRes
                 or integration.paused_on(now.astimezone(schedule.zone).date()) or schedule.expired(now)):
             continue
         drops = [s for s in integration.sources if isinstance(s, (CsvFolderSource, SftpSource))]
+        year = current_school_year(integration.school_years, schedule, now)
         try:
-            signatures = [drop_signature(integration, s) for s in drops]
+            signatures = [drop_signature(integration, s, year) for s in drops]
         except DropFetchError as exc:
             context.log.warning(f"{integration.district}: {exc}")
             continue
@@ -49,7 +50,6 @@ def new_drops(context: dg.SensorEvaluationContext, integrations: IntegrationsRes
         if not all(s.settled(time.time()) for s in signatures):
             waiting.append(integration.district)
             continue
-        year = current_school_year(integration.school_years, schedule, now)
         if year not in years:
             continue  # registered by the integration_registry sensor within a minute
         digest = hashlib.sha256("|".join(f"{s.source}={s.digest}" for s in signatures).encode()).hexdigest()[:32]

@@ -27,6 +27,7 @@ from passport_pipelines.credentials.cipher import current_key
 from passport_pipelines.credentials.seal import seal_credentials
 from passport_pipelines.csv_schemas.registry import CsvSchema, csv_schema
 from passport_pipelines.drops.errors import DropFetchError
+from passport_pipelines.drops.locations import drop_for_year
 from passport_pipelines.drops.sftp import download_sftp_drop
 from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
 from passport_pipelines.oneroster_csv.validation import validate_package
@@ -53,16 +54,23 @@ class SourceExtract:
     cursor: dict | None = None  # where the next incremental pull of an API source starts
     requests: int = 0
     retries: int = 0
+    school_year_scope: str = ""  # how an API extract was restricted to the sync's school year, or why not
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def fetch_drop(integration: Integration, source: CsvFolderSource | SftpSource, archive: Path) -> Path:
-    """Copy (or download) the drop into ``archive``; returns what to validate there."""
+def fetch_drop(integration: Integration, source: CsvFolderSource | SftpSource, archive: Path,
+               school_year: str) -> Path:
+    """Copy (or download) ``school_year``'s drop into ``archive``; returns what to validate there."""
     archive.mkdir(parents=True, exist_ok=True)
+    where = f"source {source.name}, school year {school_year}"
+    source = drop_for_year(source, school_year)
     if isinstance(source, SftpSource):
-        files = download_sftp_drop(source, integration, archive)
+        try:
+            files = download_sftp_drop(source, integration, archive)
+        except DropFetchError as exc:
+            raise DropFetchError(f"{where}: {exc}") from None
         zips = [f for f in files if f.suffix.lower() == ".zip"]
         return zips[0] if zips else archive
     origin = integration.resolve_path(source.path)
@@ -75,7 +83,7 @@ def fetch_drop(integration: Integration, source: CsvFolderSource | SftpSource, a
         target = archive / origin.name
         shutil.copy2(origin, target)
         return target
-    raise DropFetchError(f"source {source.name}: {origin} does not exist (expected a folder of CSVs or a .zip)")
+    raise DropFetchError(f"{where}: {origin} does not exist (expected a folder of CSVs or a .zip)")
 
 
 def extract_source(integration: Integration, source: CsvFolderSource | SftpSource, *, school_year: str,
@@ -98,7 +106,7 @@ def _extract(integration: Integration, source: CsvFolderSource | SftpSource, def
              store: GoldenStore) -> tuple[SourceExtract, FindingsReport]:
     district = integration.district
     try:
-        drop_path = fetch_drop(integration, source, landing)
+        drop_path = fetch_drop(integration, source, landing, school_year)
     except DropFetchError as exc:
         report = FindingsReport()
         report.add(Finding(source.name, None, None, None, "drop.fetch", "error", str(exc)))
@@ -112,7 +120,7 @@ def _extract(integration: Integration, source: CsvFolderSource | SftpSource, def
         # In full mode validation reads nothing but the files (delta files bring ids on record
         # into play, and those change the fingerprint's meaning): safe to reuse when identical.
         files = sorted(p for p in archive.rglob("*") if p.is_file() and p.name != "validation_report.json")
-        fingerprint = combine("source_extracts", code_fingerprint(), source.schema_, source.mode,
+        fingerprint = combine("source_extracts", code_fingerprint(), source.schema_, source.mode, school_year,
                               [(p.relative_to(archive).as_posix(), file_digest(p)) for p in files])
         stamp = link_reused(STAGE, district, school_year, source.name, fingerprint, folder)
         if stamp and "delta" not in stamp["extract"]["file_modes"].values():
@@ -129,7 +137,7 @@ def _extract(integration: Integration, source: CsvFolderSource | SftpSource, def
         keys = store.stored_keys(district, school_year, entity, [source.name])
         return keys.filter(pc.field("active")).column("sourced_id").combine_chunks()
 
-    drop = validate_package(drop_path, source.schema_, known_keys=known_keys)
+    drop = validate_package(drop_path, source.schema_, known_keys=known_keys, school_year=school_year)
     if drop.ok and definition.holds_secrets:
         seal_credentials(drop, district=district, school_year=school_year, archive=archive)
     archive.mkdir(parents=True, exist_ok=True)
@@ -171,4 +179,5 @@ def extract_api_source(integration: Integration, source, connector: SourceConnec
         source=source.name, schema=source.type, upload_mode=upload_mode, folder=str(archive), archive=str(archive),
         file_modes=result.entity_modes, rows=result.tables, filtered={}, ok=True, kind=connector.models,
         source_type=source.type, cursor=result.cursor, requests=result.requests, retries=result.retries,
+        school_year_scope=result.school_year_scope,
     )

@@ -38,3 +38,39 @@ def make_district_data(folder: Path, students: int = 60, seed: int = 11) -> Dist
     """Generate the district's CSV drop into ``folder`` and read it back."""
     generate_oneroster_district(folder, students, seed=seed)
     return read_district(folder)
+
+
+def make_district_years(folder: Path, years: tuple[str, ...], students: int = 60,
+                        seed: int = 11) -> dict[str, DistrictData]:
+    """The same district's OneRoster drop of each school year, in ``folder/<year>``: the same
+    people (one seed), each year with its own sessions (``ay-2025`` for 2024-2025, ...) and dates."""
+    out = {}
+    for year in years:
+        generate_oneroster_district(folder / year, students, seed=seed, school_year=year)
+        out[year] = read_district(folder / year)
+    return out
+
+
+def ending_year(data: DistrictData) -> str:
+    return next(s["schoolYear"] for s in data.tables["academicSessions"] if s["type"] == "schoolYear")
+
+
+def served_years(current: DistrictData, *earlier: DistrictData) -> DistrictData:
+    """What an SIS serves when it holds several years: the current year's orgs, people and
+    demographics, and every year's sessions, courses, classes and enrollments. A year's drop
+    numbers its courses, classes and enrollments from 1 as every other year's does, so the
+    earlier years' ids get the prefix ``y<ending year>-`` (an SIS's ids are unique across years);
+    enrollments of people the SIS no longer has are left out."""
+    tables = {name: list(rows) for name, rows in current.tables.items()}
+    people = {u["sourcedId"] for u in current.users}
+    for data in earlier:
+        prefix = f"y{ending_year(data)}-"
+        t = data.tables
+        tables["academicSessions"] += t["academicSessions"]
+        tables["courses"] += [{**c, "sourcedId": prefix + c["sourcedId"]} for c in t["courses"]]
+        tables["classes"] += [{**c, "sourcedId": prefix + c["sourcedId"],
+                               "courseSourcedId": prefix + c["courseSourcedId"]} for c in t["classes"]]
+        tables["enrollments"] += [{**e, "sourcedId": prefix + e["sourcedId"],
+                                   "classSourcedId": prefix + e["classSourcedId"]}
+                                  for e in t["enrollments"] if e["userSourcedId"] in people]
+    return DistrictData(current.folder, tables)

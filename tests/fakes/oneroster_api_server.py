@@ -11,7 +11,8 @@
 - ``limit`` (default 100, capped at ``max_limit``) / ``offset`` paging with ``X-Total-Count`` and
   ``Link`` rel=next (each can be switched off), and a mode that answers empty pages too early;
 - ``filter`` parsed per the OneRoster grammar (``field<op>'value'``, ops ``= != > >= < <= ~``,
-  joined by `` AND `` or `` OR ``; ``''`` escapes a quote) and applied; an unknown field is a 400;
+  joined by `` AND `` or `` OR ``; ``''`` escapes a quote) and applied; an unknown field is a 400,
+  and so is a field the provider does not filter on (``unfilterable``);
 - auth: OAuth 1.0a HMAC-SHA1 signatures recomputed from the request as received, with a
   timestamp window and no nonce used twice; or OAuth2 client credentials (Basic or form) whose
   tokens carry the granted scopes, ``invalid_scope`` for a scope the client may not have, and a
@@ -111,7 +112,8 @@ class OneRosterFake:
                  client_id: str = "passport-client", client_secret: str = "fake-secret-0000",
                  allowed_scopes: tuple[str, ...] | None = None, prefix: str = "", token_path: str = "/oauth2/token",
                  link: bool = True, total: bool = True, max_limit: int = 1000, empty_after: int | None = None,
-                 expire_tokens_after: int | None = None, remove_during: dict[str, str] | None = None):
+                 expire_tokens_after: int | None = None, remove_during: dict[str, str] | None = None,
+                 unfilterable: tuple[str, ...] = ()):
         if version not in VERSION_PATHS or auth not in ("oauth1", "oauth2"):
             raise ValueError("version is 1.1 or 1.2; auth is oauth1 or oauth2")
         self.data, self.version, self.auth = data, version, auth
@@ -121,6 +123,7 @@ class OneRosterFake:
         self.link, self.total, self.max_limit, self.empty_after = link, total, max_limit, empty_after
         self.expire_tokens_after = expire_tokens_after
         self.remove_during = dict(remove_during or {})
+        self.unfilterable = unfilterable  # fields this provider refuses to filter on (400 invalid_filter_field)
         self.server: FakeApiServer | None = None
         self.records: dict[str, dict[str, dict]] = {}
         self.api_requests = 0
@@ -317,6 +320,9 @@ class OneRosterFake:
         text = request.arg("filter")
         if text:
             try:
+                refused = [f for f in self.unfilterable if re.search(rf"(^|\s){re.escape(f)}\s*({OPS})", text)]
+                if refused:
+                    raise ValueError(f"filtering on {refused[0]} is not supported")
                 rows = apply_filter(rows, text)
             except ValueError as exc:
                 return imsx_error(400, "invalid_filter_field", str(exc))

@@ -2,8 +2,9 @@
 
 Each CSV record becomes the PowerSchool record that would hold it: orgs -> the district and
 schools; academic sessions -> terms (numbered yearid*100 + n at every school, as PowerSchool
-numbers them; a class in both semesters is a section of the year-long term); courses; classes ->
-sections (with the class's primary teacher as ``staff_id``); students with the expansions;
+numbers them, for every year the district holds; a class in both semesters is a section of the
+year-long term); courses; classes -> sections (with the class's primary teacher as ``staff_id``,
+and the term of its year); students with the expansions;
 teachers and school administrators -> staff; guardians -> contacts; student enrollments ->
 section enrollments. District-office administrators are not served: ``/ws/v1/school/{id}/staff``
 lists the staff of schools only.
@@ -65,30 +66,39 @@ class PowerSchoolDistrict:
         return self.id_map[org][1]
 
     def _terms(self, sessions: list[dict]) -> None:
-        year = next(s for s in sessions if s["type"] == "schoolYear")
-        start_year = int(year["startDate"][:4])
-        yearid = start_year - 1990
-        parts = sorted((s for s in sessions if s is not year), key=lambda s: s["startDate"])
-        self.year_term = yearid * 100
-        self.id_map[year["sourcedId"]] = ("term", self.year_term)
-        self.term_dates = {self.year_term: (year["startDate"], year["endDate"])}
-        records = [{"id": self.year_term, "name": year["title"], "abbreviation": f"{start_year % 100}-{start_year % 100 + 1}",
-                    "start_date": year["startDate"], "end_date": year["endDate"], "start_year": start_year, "portion": 1}]
-        for n, s in enumerate(parts, 1):
-            tid = self.year_term + n
-            self.id_map[s["sourcedId"]] = ("term", tid)
-            self.term_dates[tid] = (s["startDate"], s["endDate"])
-            records.append({"id": tid, "name": s["title"], "abbreviation": f"S{n}", "start_date": s["startDate"],
-                            "end_date": s["endDate"], "start_year": start_year,
-                            "portion": 2 if s["type"] == "semester" else 4})
-        self.semesters = {self.id_map[s["sourcedId"]][1] for s in parts}
+        """Every school year's terms (a district that holds earlier years serves their terms too);
+        ``year_term`` is the latest year's, what students' enrollment dates come from."""
+        self.term_dates: dict[int, tuple[str, str]] = {}
+        self.semesters_of: dict[int, set[int]] = {}
+        records = []
+        for year in sorted((s for s in sessions if s["type"] == "schoolYear"), key=lambda s: s["startDate"]):
+            start_year = int(year["startDate"][:4])
+            year_term = (start_year - 1990) * 100
+            parts = sorted((s for s in sessions if s["parentSourcedId"] == year["sourcedId"]),
+                           key=lambda s: s["startDate"])
+            self.id_map[year["sourcedId"]] = ("term", year_term)
+            self.term_dates[year_term] = (year["startDate"], year["endDate"])
+            records.append({"id": year_term, "name": year["title"],
+                            "abbreviation": f"{start_year % 100}-{start_year % 100 + 1}",
+                            "start_date": year["startDate"], "end_date": year["endDate"], "start_year": start_year,
+                            "portion": 1})
+            for n, s in enumerate(parts, 1):
+                tid = year_term + n
+                self.id_map[s["sourcedId"]] = ("term", tid)
+                self.term_dates[tid] = (s["startDate"], s["endDate"])
+                records.append({"id": tid, "name": s["title"], "abbreviation": f"S{n}", "start_date": s["startDate"],
+                                "end_date": s["endDate"], "start_year": start_year,
+                                "portion": 2 if s["type"] == "semester" else 4})
+            self.semesters_of[year_term] = {self.id_map[s["sourcedId"]][1] for s in parts}
+            self.year_term = year_term
         for school in self.school_ids:  # every school has its own copy of the year's terms
             self.by_school["term"][school] = [{**r, "school_id": school} for r in records]
 
     def section_term(self, csv_terms: list[str]) -> int:
         """A class in every part of the year is a section of the year-long term."""
         ids = {self.id_map[t][1] for t in csv_terms}
-        return self.year_term if len(ids) > 1 and ids == self.semesters else min(ids)
+        year_term = min(ids) // 100 * 100
+        return year_term if len(ids) > 1 and ids == self.semesters_of.get(year_term) else min(ids)
 
     def _courses(self, courses: list[dict]) -> None:
         for i, c in enumerate(courses):

@@ -64,7 +64,9 @@ def _person(u: dict, year: str, email_type: str) -> dict:
     })
 
 
-def xpress_objects(data: DistrictData) -> dict[str, list[dict]]:
+def xpress_objects(data: DistrictData, last_year: bool = True) -> dict[str, list[dict]]:
+    """The year's objects; with ``last_year``, a few records of the year before as well (a provider
+    holds them too, and a request for this year must not return them)."""
     t = data.tables
     year = next(s["schoolYear"] for s in t["academicSessions"] if s["type"] == "schoolYear")
     meta = {"schoolYear": year}
@@ -152,10 +154,13 @@ def xpress_objects(data: DistrictData) -> dict[str, list[dict]]:
                          for s in _split(u["agentSourcedIds"])]
             contacts.append(_clean({**_person(u, year, "Home"),
                                     "relationships": {"relationship": _one(relations)} if relations else None}))
+    objects = {"xLeas": leas, "xSchools": xschools, "xCalendars": calendars, "xCourses": xcourses, "xRosters": rosters,
+               "xStaffs": staffs, "xStudents": students, "xContacts": contacts}
+    if not last_year:
+        return objects
     # The provider also holds last year's records; a SchoolYear request for this year must not return them.
     last = str(int(year) - 1)
     students.append({**students[0], "refId": students[0]["refId"] + f"-{last}", "metadata": {"schoolYear": last}})
     calendars.append({**calendars[0], "refId": f"cal-{schools[0]['sourcedId']}-{last}", "schoolYear": last,
                       "metadata": {"schoolYear": last}})
-    return {"xLeas": leas, "xSchools": xschools, "xCalendars": calendars, "xCourses": xcourses, "xRosters": rosters,
-            "xStaffs": staffs, "xStudents": students, "xContacts": contacts}
+    return objects

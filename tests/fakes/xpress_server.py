@@ -42,12 +42,22 @@ def _one_or_list(records: list):
 
 
 class XpressData:
-    """The provider's records, with a change log that Changes Since markers point into."""
+    """The provider's records, with a change log that Changes Since markers point into.
 
-    def __init__(self, objects: dict[str, list[dict]]):
+    ``past_years`` are earlier school years' objects, served for their ``SchoolYear`` as they
+    were: the same people (same refIds) as this year, with that year's calendars, courses and
+    rosters. A past year no longer changes, so its records are in no change log."""
+
+    def __init__(self, objects: dict[str, list[dict]], past_years: tuple[dict[str, list[dict]], ...] = ()):
         self.records = {c: {r["refId"]: r for r in objects.get(c, [])} for c in COLLECTIONS}
         self.year_of: dict[tuple[str, str], str] = {(c, k): r["metadata"]["schoolYear"]
                                                     for c in COLLECTIONS for k, r in self.records[c].items()}
+        # (collection, year) -> refId -> record
+        self.past: dict[tuple[str, str], dict[str, dict]] = {}
+        for year_objects in past_years:
+            for c in COLLECTIONS:
+                for r in year_objects.get(c, []):
+                    self.past.setdefault((c, r["metadata"]["schoolYear"]), {})[r["refId"]] = r
         self.log: list[tuple[int, str, str]] = []  # (sequence, collection, refId)
         self.seq = 0
         self.lock = threading.Lock()
@@ -82,8 +92,16 @@ class XpressData:
             cached = self._current.get((collection, year))
             if cached is None or cached[0] != self.seq:
                 records = [r for k, r in self.records[collection].items() if self.year_of[(collection, k)] == year]
+                records += list(self.past.get((collection, year), {}).values())
                 cached = self._current[(collection, year)] = (self.seq, records)
             return cached[1]
+
+    def one(self, collection: str, ref_id: str, year: str) -> dict | None:
+        with self.lock:
+            record = self.records[collection].get(ref_id)
+            if record is not None and self.year_of[(collection, ref_id)] == year:
+                return record
+            return self.past.get((collection, year), {}).get(ref_id)
 
     def changes(self, collection: str, year: str, since: int) -> list[dict]:
         with self.lock:
@@ -100,13 +118,16 @@ class XpressData:
 class XpressFake:
     """``handle(request)`` for FakeApiServer. Options: ``auth`` ("oauth2" or "login"), ``endpoints``
     (how many endpoints the token answer lists; 0 = none), ``max_page_size``, ``forbidden``
-    (collections this client may not read: 403), ``api_key`` (required header value)."""
+    (collections this client may not read: 403), ``api_key`` (required header value),
+    ``ignore_school_year`` (serve the current year whatever ``SchoolYear`` asks)."""
 
     def __init__(self, data: XpressData, *, auth: str = "oauth2", endpoints: int = 0, max_page_size: int = 100,
-                 forbidden: tuple[str, ...] = (), api_key: str | None = None, base_path: str = "/api/requests"):
+                 forbidden: tuple[str, ...] = (), api_key: str | None = None, base_path: str = "/api/requests",
+                 ignore_school_year: bool = False):
         self.data, self.auth, self.endpoints = data, auth, endpoints
         self.max_page_size, self.forbidden, self.api_key = max_page_size, set(forbidden), api_key
         self.base_path = base_path
+        self.ignore_school_year = ignore_school_year  # a provider that serves its current year whatever is asked
         self.server: FakeApiServer | None = None
         self._hooks: list[list] = []  # [path regex, page number, action, times]
 
@@ -169,11 +190,11 @@ class XpressFake:
         if collection in self.forbidden:
             return _error(403, "Forbidden", f"this application may not read {collection}")
         year = req.header("SchoolYear") or CURRENT_YEAR
-        if not re.fullmatch(r"\d{4}", year):
+        if not re.fullmatch(r"\d{4}", year) or self.ignore_school_year:
             year = CURRENT_YEAR  # RIC One ignores a SchoolYear that is not a year
         if len(parts) == 2:
-            record = self.data.records[collection].get(parts[1])
-            if record is None or self.data.year_of[(collection, parts[1])] != year:
+            record = self.data.one(collection, parts[1], year)
+            if record is None:
                 return _error(404, "Not Found", f"no such {SINGLE[collection]}")
             return FakeResponse(200, {SINGLE[collection]: record})
         marker = req.arg("changesSinceMarker")
@@ -208,9 +229,13 @@ class XpressFake:
 
 
 @contextmanager
-def start_xpress_fake(data: DistrictData, **options) -> Iterator[FakeApiServer]:
-    """The fake on a local port; ``server.xpress`` is the XpressFake, ``server.xpress.data`` its records."""
-    fake = XpressFake(XpressData(xpress_objects(data)), **options)
+def start_xpress_fake(data: DistrictData, *, past_years: tuple[DistrictData, ...] = (),
+                      **options) -> Iterator[FakeApiServer]:
+    """The fake on a local port; ``server.xpress`` is the XpressFake, ``server.xpress.data`` its records.
+    ``past_years``: the district's drops of earlier years, served for their ``SchoolYear``."""
+    past = tuple(xpress_objects(d, last_year=False) for d in past_years)
+    # Without past years, the provider still holds a few of last year's records (xpress_objects).
+    fake = XpressFake(XpressData(xpress_objects(data, last_year=not past), past), **options)
     with FakeApiServer(fake.handle) as server:
         fake.server = server
         server.xpress = fake  # type: ignore[attr-defined]

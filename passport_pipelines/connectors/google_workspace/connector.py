@@ -23,6 +23,10 @@ from passport_pipelines.connectors.raw_tables import RawTables
 
 DIRECTORY_SCOPE = "https://www.googleapis.com/auth/admin.directory.user.readonly"
 
+# The Directory API has accounts, not rosters: nothing in it belongs to a school year.
+NO_SCHOOL_YEAR = ("not restricted by the API: Google Workspace accounts have no school year; every sync reads the "
+                  "domain's current accounts")
+
 
 class GoogleWorkspaceConnector(SourceConnector):
     """Reads Google Workspace accounts (users only) through the Admin SDK Directory API."""
@@ -44,7 +48,7 @@ class GoogleWorkspaceConnector(SourceConnector):
         source = request.source
         modes = self.entity_modes(source, "bulk")
         if modes["users"] == "absent":
-            return ExtractResult(tables={}, entity_modes=modes)
+            return ExtractResult(tables={}, entity_modes=modes, school_year_scope=NO_SCHOOL_YEAR)
         raw = RawTables(request.folder, self.raw_tables)
         with self.transport(source) as transport:
             token, directory = self._session(source, transport)
@@ -68,7 +72,7 @@ class GoogleWorkspaceConnector(SourceConnector):
                 tables = raw.close()
             return ExtractResult(tables=tables, entity_modes=modes, cursor={},
                                  requests=directory.requests + token.fetched,
-                                 retries=transport.retries + directory.retries)
+                                 retries=transport.retries + directory.retries, school_year_scope=NO_SCHOOL_YEAR)
 
     def test_connection(self, integration: Integration, source: Any) -> ConnectionCheck:
         with self.transport(source) as transport:

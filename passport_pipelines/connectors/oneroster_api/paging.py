@@ -27,6 +27,7 @@ import datetime as dt
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from typing import Callable
 
 from passport_pipelines.connectors.oneroster_api.client import OneRosterClient, Page
 from passport_pipelines.connectors.oneroster_api.collections import Collection
@@ -36,25 +37,37 @@ MAX_REREADS = 2
 
 
 class RecordSink:
-    """The records of one raw table, each ``sourcedId`` kept once (the first time it is seen)."""
+    """The records of one raw table, each ``sourcedId`` kept once (the first time it is seen).
 
-    def __init__(self, writer: RawTableWriter):
+    With ``keep``, only the records it accepts are written; the others are counted in
+    ``left_out`` (an extract restricted to one school year). Without a writer nothing is
+    written: the collection is read for what ``keep`` learns from it. ``add`` answers how many
+    records were new, kept or not, so paging stops on what the server sends, not on what is kept.
+    """
+
+    def __init__(self, writer: RawTableWriter | None, keep: Callable[[dict], bool] | None = None):
         self.writer = writer
+        self.keep = keep
         self.seen: set[str] = set()
+        self.left_out = 0
         self._lock = threading.Lock()
 
     def add(self, records: list, **context) -> int:
         with self._lock:
-            fresh = []
+            fresh, new = [], 0
             for record in records:
                 sid = record.get("sourcedId") if isinstance(record, dict) else None
                 if sid is None or sid in self.seen:
                     continue
                 self.seen.add(sid)
+                new += 1
+                if self.keep is not None and not self.keep(record):
+                    self.left_out += 1
+                    continue
                 fresh.append(record)
-            if fresh:
+            if fresh and self.writer is not None:
                 self.writer.add(fresh, **context)
-        return len(fresh)
+        return new
 
 
 @dataclass

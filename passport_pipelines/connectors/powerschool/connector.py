@@ -14,9 +14,10 @@ Endpoints used (all JSON, ``Authorization: Bearer``):
 - ``GET /ws/v1/section/{id}/section_enrollment``
 - ``GET /ws/contacts/student/{dcid}`` — a student's contacts (guardians) with relationships
 
-Full pulls only: PowerSchool's ``/ws/v1`` resources have no documented change filter (``q=``
-searches fields such as ``school_enrollment.entry_date``, not modification times), so every
-extract is complete and marked ``bulk``.
+Each extract is of the sync's school year: the terms of that year, the sections in them and their
+enrollments (``extraction``). Full pulls only: PowerSchool's ``/ws/v1`` resources have no
+documented change filter (``q=`` searches fields such as ``school_enrollment.entry_date``, not
+modification times), so every extract is complete and marked ``bulk``.
 """
 
 from __future__ import annotations
@@ -53,14 +54,15 @@ class PowerSchoolConnector(SourceConnector):
         client = self._client(source)
         tables = RawTables(request.folder, self.raw_tables)
         try:
-            extract_all(client, source, tables,
-                        enrollments=source.wants("enrollments"),
-                        contacts=source.wants("users") or source.wants("agents"))
+            scope = extract_all(client, source, tables, request.school_year,
+                                enrollments=source.wants("enrollments"),
+                                contacts=source.wants("users") or source.wants("agents"))
         finally:
             rows = tables.close()
             client.transport.close()
         return ExtractResult(tables=rows, entity_modes=self.entity_modes(source, "bulk"), cursor={},
-                             requests=client.requests + client.token.fetched, retries=client.transport.retries)
+                             requests=client.requests + client.token.fetched, retries=client.transport.retries,
+                             school_year_scope=scope)
 
     def test_connection(self, integration: Integration, source: Any) -> ConnectionCheck:
         clients: list[PowerSchoolClient] = []

@@ -5,6 +5,13 @@
 3. per school ``/ws/v1/school/{id}/term|course|staff|section|student`` (paged, all at once);
 4. per section ``/ws/v1/section/{id}/section_enrollment``;
 5. per student ``/ws/contacts/student/{dcid}`` (guardians and their relationships).
+
+The extract is of the sync's school year: a school's term resource lists the terms of every year
+the district holds, each with its ``start_year`` (2025 for 2025-2026), and a section names its
+term (``term_id``). Terms are kept by ``start_year``, sections by their term, and the enrollments
+of the kept sections alone are fetched. The API documents no school-year filter on these
+resources, so that is done on what was read. Students, staff, courses and contacts are
+PowerSchool's current ones: the ``/ws/v1`` resources have no earlier years of them.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from passport_pipelines.connectors.powerschool import envelopes
 from passport_pipelines.connectors.powerschool.client import Collection, PowerSchoolClient
 from passport_pipelines.connectors.raw_tables import RawTables
 from passport_pipelines.connectors.http.transport import where
+from passport_pipelines.model.school_years import SchoolYear
 
 STUDENT_EXPANSIONS = "demographics,school_enrollment,contact_info,ethnicity_race"
 
@@ -46,9 +54,35 @@ def page_size(metadata: dict, key: str, configured: int | None) -> int:
     return max(1, min(maximum, configured or maximum))
 
 
-def extract_all(client: PowerSchoolClient, source: Any, tables: RawTables, *, enrollments: bool = True,
-                contacts: bool = True) -> None:
-    """Read the district into ``tables``."""
+def _start_year(term: dict) -> int | None:
+    try:
+        return int(term.get("start_year"))
+    except (TypeError, ValueError):
+        return None
+
+
+def _of_year(per_school: list[Collection], year: SchoolYear) -> dict[str, int]:
+    """Keep the terms of ``year`` and the sections in them; returns how many were left out."""
+    terms = {str(t.get("id")) for c in per_school if c.context["table"] == "terms" for t in c.records
+             if _start_year(t) == year.start}
+    left_out = {"terms": 0, "sections": 0}
+    for c in per_school:
+        table = c.context["table"]
+        if table == "terms":
+            kept = [t for t in c.records if _start_year(t) == year.start]
+        elif table == "sections":
+            kept = [s for s in c.records if str(s.get("term_id")) in terms]
+        else:
+            continue
+        left_out[table] += len(c.records) - len(kept)
+        c.records = kept
+    return left_out
+
+
+def extract_all(client: PowerSchoolClient, source: Any, tables: RawTables, school_year: str, *,
+                enrollments: bool = True, contacts: bool = True) -> str:
+    """Read the district's ``school_year`` into ``tables``; returns how it was restricted to the year."""
+    year = SchoolYear.parse(school_year)
     metadata = envelopes.single(client.get("/ws/v1/metadata"), "metadata", where(client.base_url + "/ws/v1/metadata"))
     district = envelopes.single(client.get("/ws/v1/district"), "district", where(client.base_url + "/ws/v1/district"))
     tables.table("district").add([district])
@@ -72,6 +106,7 @@ def extract_all(client: PowerSchoolClient, source: Any, tables: RawTables, *, en
                                          page_size(metadata, max_key, source.page_size), params,
                                          {"table": table, "school_id": school["id"]}))
     client.read_collections(per_school)
+    left_out = _of_year(per_school, year)
     for c in per_school:
         tables.table(c.context["table"]).add(c.records, school_id=c.context["school_id"])
 
@@ -95,3 +130,7 @@ def extract_all(client: PowerSchoolClient, source: Any, tables: RawTables, *, en
             tables.table("contacts").add(found, student_id=dcid)
 
         client.map(read_contacts, students)
+    return (f"restricted to {year.label}: terms with start_year {year.start}, the sections in them and their "
+            f"enrollments, kept after reading (left out of other years: {left_out['terms']} terms, "
+            f"{left_out['sections']} sections); schools, courses, students, staff and contacts not restricted "
+            "(PowerSchool's /ws/v1 resources hold the current ones only)")

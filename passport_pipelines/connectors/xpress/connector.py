@@ -97,7 +97,11 @@ class XpressConnector(SourceConnector):
             transport.close()
         return ExtractResult(tables=counts, entity_modes=self.entity_modes(source, "delta" if incremental else "bulk"),
                              cursor={"school_year": year, "markers": markers}, requests=client.requests,
-                             retries=transport.retries)
+                             retries=transport.retries,
+                             school_year_scope=f"restricted to {request.school_year} by the provider: every request "
+                                               f"sent SchoolYear: {year}" + (
+                                                   "; changes since the markers of that year's last sync"
+                                                   if incremental else ""))
 
     def test_connection(self, integration: Integration, source) -> ConnectionCheck:
         state: dict = {}
