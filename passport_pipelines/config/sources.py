@@ -12,6 +12,7 @@ from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from passport_pipelines.config.drop_limits import DropLimits
 from passport_pipelines.config.rules import SourceRules
 from passport_pipelines.config.secrets import is_secret_ref
 from passport_pipelines.config.sftp import SftpConnection
@@ -68,6 +69,7 @@ class CsvFolderSource(_Source):
     type: Literal["csv"] = "csv"
     path: Path = Field(description="folder with manifest.csv, or a .zip; relative to the integration file")
     schema_: CsvSchema = Field("oneroster-1.1", alias="schema")
+    limits: DropLimits = Field(default_factory=DropLimits, description="how big a drop may be (sizes, files)")
 
 
 class SftpSource(_Source, SftpConnection):
@@ -76,6 +78,7 @@ class SftpSource(_Source, SftpConnection):
     type: Literal["sftp"]
     remote_path: str = Field(description="remote folder holding the CSVs or a .zip (the newest zip is taken)")
     schema_: CsvSchema = Field("oneroster-1.1", alias="schema")
+    limits: DropLimits = Field(default_factory=DropLimits, description="how big a drop may be (sizes, files)")
 
 
 class _ApiSource(_Source):
