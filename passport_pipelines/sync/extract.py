@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -23,8 +24,13 @@ from passport_pipelines.csv_schemas.registry import CsvSchema, csv_schema
 from passport_pipelines.drops.errors import DropFetchError
 from passport_pipelines.drops.sftp import download_sftp_drop
 from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
-from passport_pipelines.oneroster_csv.validation import validate_package
+from passport_pipelines.oneroster_csv.limits import PackageLimits, size_text
+from passport_pipelines.oneroster_csv.package import Package, PackageError
+from passport_pipelines.oneroster_csv.validation import ValidatedDrop, validate_package
 from passport_pipelines.store.golden_store import GoldenStore
+
+
+_COPY_CHUNK = 1 << 20
 
 
 @dataclass
@@ -50,24 +56,48 @@ class SourceExtract:
         return asdict(self)
 
 
-def fetch_drop(integration: Integration, source: CsvFolderSource | SftpSource, archive: Path) -> Path:
-    """Copy (or download) the drop into ``archive``; returns what to validate there."""
+@dataclass(frozen=True)
+class FetchedDrop:
+    path: Path  # what to validate: the folder the drop was copied into, or the zip in it
+    refused: list[Finding] = field(default_factory=list)  # entries left out: not the drop's own files
+
+
+def fetch_drop(integration: Integration, source: CsvFolderSource | SftpSource, archive: Path) -> FetchedDrop:
+    """Copy (or download) the drop into ``archive``, within the source's limits.
+
+    Only the drop's own files are copied: a CSV of a folder drop that is a link, a device, a FIFO or
+    a socket is left out, unopened, and comes back in ``refused`` (oneroster_csv/own_files.py). The
+    configured path itself may be a link: the integration file says where the drop is. Raises
+    DropFetchError when there is no drop, PackageError when it is refused whole (too big)."""
     archive.mkdir(parents=True, exist_ok=True)
+    limits = source.limits.package_limits()
     if isinstance(source, SftpSource):
         files = download_sftp_drop(source, integration, archive)
         zips = [f for f in files if f.suffix.lower() == ".zip"]
-        return zips[0] if zips else archive
+        return FetchedDrop(zips[0] if zips else archive)
     origin = integration.resolve_path(source.path)
     if origin.is_dir():
-        for item in origin.iterdir():
-            if item.is_file() and item.suffix.lower() == ".csv":
-                shutil.copy2(item, archive / item.name)
-        return archive
+        package = Package.open(origin, limits)
+        package.copy_files(archive)
+        return FetchedDrop(archive, package.refused)
     if origin.is_file():
         target = archive / origin.name
-        shutil.copy2(origin, target)
-        return target
+        _copy_zip(origin, target, limits)
+        return FetchedDrop(target)
     raise DropFetchError(f"source {source.name}: {origin} does not exist (expected a folder of CSVs or a .zip)")
+
+
+def _copy_zip(origin: Path, target: Path, limits: PackageLimits) -> None:
+    # A zip is smaller than what it unpacks to, so the total-size limit bounds the copy too.
+    with origin.open("rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > limits.max_total_size:
+            raise PackageError([Finding(origin.name, None, None, None, "package.too_large", "error",
+                                        f"{origin.name} is {size_text(size)}, more than limits.max_total_size "
+                                        f"({size_text(limits.max_total_size)}); it was not copied")])
+        with target.open("wb") as out:
+            shutil.copyfileobj(fh, out, _COPY_CHUNK)
+    shutil.copystat(origin, target)
 
 
 def extract_source(integration: Integration, source: CsvFolderSource | SftpSource, *, school_year: str,
@@ -89,10 +119,13 @@ def _extract(integration: Integration, source: CsvFolderSource | SftpSource, def
              landing: Path, archive: Path, school_year: str, store: GoldenStore) -> tuple[SourceExtract, FindingsReport]:
     district = integration.district
     try:
-        drop_path = fetch_drop(integration, source, landing)
-    except DropFetchError as exc:
+        fetched = fetch_drop(integration, source, landing)
+    except (DropFetchError, PackageError) as exc:
         report = FindingsReport()
-        report.add(Finding(source.name, None, None, None, "drop.fetch", "error", str(exc)))
+        findings = exc.findings if isinstance(exc, PackageError) else [
+            Finding(source.name, None, None, None, "drop.fetch", "error", str(exc))]
+        for finding in findings:
+            report.add(finding)
         return SourceExtract(source.name, source.schema_, source.mode, "", str(archive), {}, {}, {}, False,
                              kind=definition.kind), report
 
@@ -103,8 +136,9 @@ def _extract(integration: Integration, source: CsvFolderSource | SftpSource, def
         # In full mode validation reads nothing but the files (delta files bring ids on record
         # into play, and those change the fingerprint's meaning): safe to reuse when identical.
         files = sorted(p for p in archive.rglob("*") if p.is_file() and p.name != "validation_report.json")
-        fingerprint = combine("source_extracts", code_fingerprint(), source.schema_, source.mode,
-                              [(p.relative_to(archive).as_posix(), file_digest(p)) for p in files])
+        fingerprint = combine("source_extracts", code_fingerprint(), source.schema_, source.mode, source.limits,
+                              [(p.relative_to(archive).as_posix(), file_digest(p)) for p in files],
+                              [f.as_row() for f in fetched.refused])
         stamp = read_stamp(folder)
         if stamp and stamp.get("fingerprint") == fingerprint and "delta" not in stamp["extract"]["file_modes"].values():
             report = FindingsReport.from_json(stamp["report"])
@@ -119,7 +153,19 @@ def _extract(integration: Integration, source: CsvFolderSource | SftpSource, def
         keys = store.stored_keys(district, school_year, entity, [source.name])
         return keys.filter(pc.field("active")).column("sourced_id").combine_chunks()
 
-    drop = validate_package(drop_path, source.schema_, known_keys=known_keys)
+    drop = validate_package(fetched.path, source.schema_, known_keys=known_keys,
+                            limits=source.limits.package_limits(), refused=fetched.refused)
+    try:
+        return _keep(drop, source, definition, archive=archive, folder=folder, fingerprint=fingerprint,
+                     district=district, school_year=school_year)
+    finally:
+        drop.con.close()
+
+
+def _keep(drop: ValidatedDrop, source: CsvFolderSource | SftpSource, definition: CsvSchema, *, archive: Path,
+          folder: Path, fingerprint: str | None, district: str, school_year: str
+          ) -> tuple[SourceExtract, FindingsReport]:
+    """Write the validation's outcome: its report in the archive, and the usable rows as Parquet."""
     if drop.ok and definition.holds_secrets:
         seal_credentials(drop, district=district, school_year=school_year, archive=archive)
     archive.mkdir(parents=True, exist_ok=True)
@@ -134,7 +180,6 @@ def _extract(integration: Integration, source: CsvFolderSource | SftpSource, def
         if extract.fingerprint:
             write_stamp(folder, {"fingerprint": fingerprint, "extract": extract.as_dict(),
                                  "report": drop.report.to_json()})
-    drop.con.close()
     return extract, drop.report
 
 
