@@ -22,6 +22,7 @@ from paramiko.hostkeys import HostKeyEntry, InvalidHostKey
 from paramiko.pkey import UnknownKeyType
 from paramiko.ssh_exception import NoValidConnectionsError
 
+from passport_pipelines.artifacts.disk_space import DiskFullError, is_disk_full
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.secrets import MissingSecretError, resolve_secret
 from passport_pipelines.config.sources import SftpSource
@@ -78,7 +79,8 @@ def download_sftp_drop(source: SftpSource, integration: Integration, dest_dir: P
     The newest ``.zip`` in the folder if there is one, else every ``.csv`` in it (not recursive).
     Either all files arrive complete or none is left in ``dest_dir``. A drop bigger than the
     source's ``limits.max_total_size`` is refused before the transfer, and the transfer stops as
-    soon as more than that arrives (a file that grew after the listing).
+    soon as more than that arrives (a file that grew after the listing). A full local disk raises
+    DiskFullError.
     """
     where = sftp_location(source)
 
@@ -94,6 +96,8 @@ def download_sftp_drop(source: SftpSource, integration: Integration, dest_dir: P
     except TimeoutError:
         raise fail(f"timed out after {timeout:g}s waiting for the server during the transfer") from None
     except (OSError, paramiko.SSHException) as exc:
+        if is_disk_full(exc):
+            raise DiskFullError(f"the download of {where}", dest_dir) from None
         raise fail(f"transfer failed: {exc}") from None
     log.info("fetched %d file(s) from %s", len(paths), where)
     return paths

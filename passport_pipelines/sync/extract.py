@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from passport_pipelines.artifacts.disk_space import writing
 from passport_pipelines.artifacts.fingerprints import code_fingerprint, combine, file_digest, read_stamp, write_stamp
 from passport_pipelines.artifacts.layout import intermediate_dir, originals_dir
 from passport_pipelines.artifacts.table_sets import write_table_set
@@ -31,6 +32,8 @@ from passport_pipelines.store.golden_store import GoldenStore
 
 
 _COPY_CHUNK = 1 << 20
+# A full disk fails the run before its commit: the golden store is as it was.
+_NOTHING_COMMITTED = "; nothing was committed: free space on that disk and run the sync again"
 
 
 @dataclass
@@ -119,7 +122,9 @@ def _extract(integration: Integration, source: CsvFolderSource | SftpSource, def
              landing: Path, archive: Path, school_year: str, store: GoldenStore) -> tuple[SourceExtract, FindingsReport]:
     district = integration.district
     try:
-        fetched = fetch_drop(integration, source, landing)
+        with writing(f"the archive copy of source {source.name}'s drop", landing, release=archive.parent,
+                     after=_NOTHING_COMMITTED):
+            fetched = fetch_drop(integration, source, landing)
     except (DropFetchError, PackageError) as exc:
         report = FindingsReport()
         findings = exc.findings if isinstance(exc, PackageError) else [
@@ -166,20 +171,25 @@ def _keep(drop: ValidatedDrop, source: CsvFolderSource | SftpSource, definition:
           folder: Path, fingerprint: str | None, district: str, school_year: str
           ) -> tuple[SourceExtract, FindingsReport]:
     """Write the validation's outcome: its report in the archive, and the usable rows as Parquet."""
-    if drop.ok and definition.holds_secrets:
-        seal_credentials(drop, district=district, school_year=school_year, archive=archive)
-    archive.mkdir(parents=True, exist_ok=True)
-    (archive / "validation_report.json").write_text(json.dumps(drop.report.to_dict(), indent=1), encoding="utf-8")
+    with writing(f"source {source.name}'s validation report", archive, release=archive.parent,
+                 after=_NOTHING_COMMITTED):
+        if drop.ok and definition.holds_secrets:
+            seal_credentials(drop, district=district, school_year=school_year, archive=archive)
+        archive.mkdir(parents=True, exist_ok=True)
+        (archive / "validation_report.json").write_text(json.dumps(drop.report.to_dict(), indent=1),
+                                                        encoding="utf-8")
     extract = SourceExtract(
         source=source.name, schema=source.schema_, upload_mode=source.mode, folder=str(folder), archive=str(archive),
         file_modes=drop.modes, rows=drop.rows, filtered={k: v for k, v in drop.filtered.items() if v}, ok=drop.ok,
         fingerprint=fingerprint if drop.ok and "delta" not in drop.modes.values() else None, kind=definition.kind,
     )
     if drop.ok:
-        write_table_set(drop.con, folder, {name: name for name in drop.present})
-        if extract.fingerprint:
-            write_stamp(folder, {"fingerprint": fingerprint, "extract": extract.as_dict(),
-                                 "report": drop.report.to_json()})
+        with writing(f"source {source.name}'s validated tables", folder, release=archive.parent,
+                     after=_NOTHING_COMMITTED):
+            write_table_set(drop.con, folder, {name: name for name in drop.present})
+            if extract.fingerprint:
+                write_stamp(folder, {"fingerprint": fingerprint, "extract": extract.as_dict(),
+                                     "report": drop.report.to_json()})
     return extract, drop.report
 
 
