@@ -22,7 +22,7 @@ from typing import Callable
 from tests.oneroster_packages import csv_text, header_for, manifest_lines, valid_rows, write_package, zip_package
 
 SECRET = "root:x:0:0:PASSPORT_OUTSIDE_SECRET:/root:/bin/bash"
-Expected = "tuple[str, str, int | None, str | None] | None"
+Expected = tuple[str, str, int | None, str | None] | None
 
 
 def users_bytes(rows=None, header=None) -> bytes:

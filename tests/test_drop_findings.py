@@ -14,6 +14,7 @@ from passport_pipelines import settings
 from passport_pipelines.cli.main import cli
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.oneroster_csv.findings import FindingsReport
+from passport_pipelines.oneroster_csv.limits import PackageLimits
 from passport_pipelines.oneroster_csv.validation import validate_package
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.sync.extract import extract_source
@@ -118,3 +119,30 @@ def test_a_control_character_is_located_and_personal_values_stay_masked(tmp_path
         (4, "grades", "1\\x070", "contains the control character 0x07 (NUL and the like are not text); remove it"),
     }
     assert drop.report.totals() == {"value.control_character": 2}
+
+
+@pytest.mark.parametrize("problem", ["ragged", "unclosed_quote", "big_cell"])
+def test_a_problem_megabytes_in_is_located_on_its_line(tmp_path, problem):
+    # Past the scan's first pieces, after cells that hold line breaks (so lines and records differ).
+    from tests.malformed_drops import users_bytes
+    from tests.oneroster_packages import valid_rows, write_package
+
+    base = valid_rows()["users"][1]
+    rows = [{**base, "sourcedId": f"stu-{i}", "identifier": f"S{i}", "username": f"u{i}",
+             "familyName": "Two\nLines" if i % 7 == 0 else "Ortiz"} for i in range(40_000)]
+    data = users_bytes(rows)
+    assert len(data) > 3 << 20
+    line = data.count(b"\n") + 1  # the line the appended record starts on
+    cells = ["stu-x", "", "", "true", "sch-1", "student", "x", "", "X", "Y", *[""] * 8]  # 18, as the header
+    if problem == "ragged":
+        cells.append("extra")
+    elif problem == "unclosed_quote":
+        cells[8] = '"X'
+    else:
+        cells[9] = "Y" * (2 << 20)
+    bad = ",".join(cells).encode() + b"\r\n" + (data.split(b"\r\n", 1)[1] if problem == "unclosed_quote" else b"")
+    pkg = write_package(tmp_path / "pkg", files=["users"], raw={"users.csv": data + bad})
+    [finding] = validate_package(pkg, "oneroster-1.1", limits=PackageLimits(max_field_size=1 << 20)).report.samples()
+    expected = {"ragged": ("file.parse", None), "unclosed_quote": ("file.parse", None),
+                "big_cell": ("value.too_large", "familyName")}[problem]
+    assert (finding.rule, finding.line, finding.column) == (expected[0], line, expected[1]), finding

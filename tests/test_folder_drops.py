@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-from pathlib import Path
 
 import dagster as dg
 import pytest

@@ -55,7 +55,6 @@ class MemberUnreadable(Exception):
 
 @dataclass
 class ZipLayout:
-    folder: str  # where the drop's files sit in the zip ("" = the top)
     files: dict[str, zipfile.ZipInfo] = field(default_factory=dict)  # lower-case file name -> member
     refused: list[Finding] = field(default_factory=list)
 
@@ -177,7 +176,7 @@ def zip_layout(zf: zipfile.ZipFile, zip_name: str, limits: PackageLimits) -> Zip
 
     folder = _common_folder([PurePosixPath(i.filename).parent for i in csvs]) if csvs else PurePosixPath("")
     where = f"in {folder}/" if folder.parts else "at the top of the zip"
-    layout = ZipLayout("" if not folder.parts else folder.as_posix(), refused=refused)
+    layout = ZipLayout(refused=refused)
     by_name: dict[str, list[zipfile.ZipInfo]] = {}
     for info in csvs:
         path = PurePosixPath(info.filename)
