@@ -163,7 +163,7 @@ def test_a_passport_sync_and_a_ui_run_at_once_never_commit_each_others_changes(t
     cli = _sync(env_a)
     _wait_started(cli, 2.0)
     ui = _ui_run(env_b)
-    (code_cli, out_cli), (code_ui, out_ui) = _finish(cli), _finish(ui)
+    (_, out_cli), (code_ui, out_ui) = _finish(cli), _finish(ui)
     assert code_ui == 0, out_ui
     store = GoldenStore(store_url)
     versions = _check_every_version_is_its_own_drop(store)

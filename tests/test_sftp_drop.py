@@ -243,3 +243,10 @@ def test_failed_transfer_leaves_no_files(server: SftpServerInfo, password_env: N
         (broken / "z.csv").symlink_to(broken / "gone.csv")  # ...then this one cannot be read
     message = _fetch_error(*_config(server, tmp_path, "/drops/broken"), tmp_path / "drop")
     assert "transfer failed" in message
+
+
+def test_a_drop_over_the_size_limit_is_not_downloaded(server: SftpServerInfo, password_env: None, tmp_path: Path) -> None:
+    # users.csv and orgs.csv hold 57 bytes together.
+    message = _fetch_error(*_config(server, tmp_path, limits={"max_total_size": 40}), tmp_path / "drop")
+    assert "the drop is 57 bytes, more than limits.max_total_size (40 bytes); nothing was downloaded" in message
+    assert len(download_sftp_drop(*_config(server, tmp_path, limits={"max_total_size": 57}), tmp_path / "ok")) == 2

@@ -12,6 +12,7 @@ from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from passport_pipelines.config.drop_limits import DropLimits
 from passport_pipelines.config.rules import SourceRules
 from passport_pipelines.config.secrets import is_secret_ref
 from passport_pipelines.config.sftp import SftpConnection
@@ -71,6 +72,7 @@ class CsvFolderSource(_Source):
         description="folder with manifest.csv, or a .zip; relative to the integration file. Per school year: a "
                     "template with {school_year}, {start_year}, {end_year}, or a map of school year -> path")
     schema_: CsvSchema = Field("oneroster-1.1", alias="schema")
+    limits: DropLimits = Field(default_factory=DropLimits, description="how big a drop may be (sizes, files)")
 
     @field_validator("path", mode="before")
     @classmethod
@@ -91,6 +93,7 @@ class SftpSource(_Source, SftpConnection):
         description="remote folder holding the CSVs or a .zip (the newest zip is taken). Per school year: a "
                     "template with {school_year}, {start_year}, {end_year}, or a map of school year -> folder")
     schema_: CsvSchema = Field("oneroster-1.1", alias="schema")
+    limits: DropLimits = Field(default_factory=DropLimits, description="how big a drop may be (sizes, files)")
 
     @field_validator("remote_path", mode="before")
     @classmethod

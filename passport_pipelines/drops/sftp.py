@@ -22,10 +22,12 @@ from paramiko.hostkeys import HostKeyEntry, InvalidHostKey
 from paramiko.pkey import UnknownKeyType
 from paramiko.ssh_exception import NoValidConnectionsError
 
+from passport_pipelines.artifacts.disk_space import DiskFullError, is_disk_full
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.secrets import MissingSecretError, resolve_secret
 from passport_pipelines.config.sources import SftpSource
 from passport_pipelines.drops.errors import DropFetchError
+from passport_pipelines.oneroster_csv.limits import size_text
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +77,10 @@ def download_sftp_drop(source: SftpSource, integration: Integration, dest_dir: P
     """Download the drop in ``source.remote_path`` into ``dest_dir``; returns the local files, sorted.
 
     The newest ``.zip`` in the folder if there is one, else every ``.csv`` in it (not recursive).
-    Either all files arrive complete or none is left in ``dest_dir``.
+    Either all files arrive complete or none is left in ``dest_dir``. A drop bigger than the
+    source's ``limits.max_total_size`` is refused before the transfer, and the transfer stops as
+    soon as more than that arrives (a file that grew after the listing). A full local disk raises
+    DiskFullError.
     """
     where = sftp_location(source)
 
@@ -85,12 +90,14 @@ def download_sftp_drop(source: SftpSource, integration: Integration, dest_dir: P
     timeout = source.timeout_seconds
     try:
         with sftp_session(source, integration, fail) as sftp:
-            paths = _download(sftp, source.remote_path, dest_dir, fail)
+            paths = _download(sftp, source.remote_path, dest_dir, int(source.limits.max_total_size), fail)
     except DropFetchError:
         raise
     except TimeoutError:
         raise fail(f"timed out after {timeout:g}s waiting for the server during the transfer") from None
     except (OSError, paramiko.SSHException) as exc:
+        if is_disk_full(exc):
+            raise DiskFullError(f"the download of {where}", dest_dir) from None
         raise fail(f"transfer failed: {exc}") from None
     log.info("fetched %d file(s) from %s", len(paths), where)
     return paths
@@ -248,7 +255,7 @@ def list_sftp_drop(source: SftpSource, integration: Integration) -> list[tuple[s
             for e in _drop_files(_remote_listing(source, integration))]
 
 
-def _download(sftp: paramiko.SFTPClient, remote_path: str, dest_dir: Path, fail: Fail) -> list[Path]:
+def _download(sftp: paramiko.SFTPClient, remote_path: str, dest_dir: Path, max_total: int, fail: Fail) -> list[Path]:
     try:
         folder = sftp.stat(remote_path)
         if not stat.S_ISDIR(folder.st_mode or 0):
@@ -263,11 +270,23 @@ def _download(sftp: paramiko.SFTPClient, remote_path: str, dest_dir: Path, fail:
     if not wanted:
         raise fail(f"no .csv or .zip files in the remote folder ({len(entries)} other entries)")
 
+    listed = sum(e.st_size or 0 for e in wanted)
+    if listed > max_total:
+        raise fail(f"the drop is {size_text(listed)}, more than limits.max_total_size ({size_text(max_total)}); "
+                   "nothing was downloaded")
     dest_dir.mkdir(parents=True, exist_ok=True)
     parts = [(e, dest_dir / f".{e.filename}.part") for e in wanted]
+    received = 0
+
+    def bounded(done: int, _total: int) -> None:
+        if received + done > max_total:
+            raise fail(f"the server sent more than limits.max_total_size ({size_text(max_total)}); "
+                       "the transfer was stopped and nothing was kept")
+
     try:
         for entry, part in parts:
-            sftp.get(posixpath.join(remote_path, entry.filename), str(part))
+            sftp.get(posixpath.join(remote_path, entry.filename), str(part), callback=bounded)
+            received += part.stat().st_size
             if entry.st_mtime:
                 os.utime(part, (entry.st_mtime, entry.st_mtime))
         # Renamed only once every file is complete, so a failed fetch never leaves a partial drop.

@@ -7,9 +7,12 @@ import io
 from dataclasses import dataclass, field
 
 from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
+from passport_pipelines.oneroster_csv.limits import KIB, size_text
 from passport_pipelines.oneroster_csv.package import Package
 from passport_pipelines.oneroster_csv.spec import MANIFEST, MODES, NON_ROSTER_FILES, VERSIONS, files_for
 
+# A manifest is some twenty short lines: anything far bigger is not one, and is not parsed.
+MAX_MANIFEST_SIZE = 64 * KIB
 KNOWN_PROPERTIES = {"manifest.version", "oneroster.version", "source.systemName", "source.systemCode"}
 
 
@@ -31,12 +34,23 @@ def read_manifest(package: Package, expected_version: str, report: FindingsRepor
     if not package.has(MANIFEST):
         report.add(_err("manifest.missing", "no manifest.csv in the drop; a OneRoster package must have one"))
         return None
+    data = package.read(MANIFEST, report)
+    if data is None:
+        return None
+    if len(data) > MAX_MANIFEST_SIZE:
+        report.add(_err("manifest.too_large", f"manifest.csv is {size_text(len(data))}; a manifest is a few "
+                                              f"lines, at most {size_text(MAX_MANIFEST_SIZE)}"))
+        return None
     try:
-        text = package.read_bytes(MANIFEST).decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         report.add(_err("file.encoding", "manifest.csv is not UTF-8 text"))
         return None
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        report.add(_err("file.parse", f"manifest.csv cannot be read as CSV ({exc})"))
+        return None
     if not rows or [c.strip().lower() for c in rows[0][:2]] != ["propertyname", "value"]:
         report.add(_err("manifest.header", "the header must be propertyName,value", line=1))
         return None

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import duckdb
 import pyarrow as pa
 
 from passport_pipelines.csv_schemas.registry import csv_schema
 from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
+from passport_pipelines.oneroster_csv.limits import DEFAULT_LIMITS, PackageLimits
 from passport_pipelines.oneroster_csv.package import Package, PackageError
 from passport_pipelines.oneroster_csv.reader import read_csv_table
 from passport_pipelines.oneroster_csv.references import filter_references
@@ -50,19 +51,27 @@ KnownKeys = Callable[[str, str], "pa.Array | None"]
 
 
 def validate_package(path: Path, schema: str, *, known_keys: KnownKeys | None = None,
-                     con: duckdb.DuckDBPyConnection | None = None, school_year: str | None = None) -> ValidatedDrop:
+                     con: duckdb.DuckDBPyConnection | None = None, limits: PackageLimits = DEFAULT_LIMITS,
+                     refused: Iterable[Finding] = (), school_year: str | None = None) -> ValidatedDrop:
     """Validate a folder or zip. ``known_keys(file, mode)`` gives the ids already on record
     for a file that this drop does not replace completely (delta, absent, or an incremental
-    sync), which references may point at; None when they do not count. ``school_year``
+    sync), which references may point at; None when they do not count. ``refused`` are the
+    findings of entries the fetch left out of ``path`` (a sync validates its archive copy, which
+    holds only the drop's own files): they are reported as if found here. ``school_year``
     (``2024-2025``) is the year the drop is synced as: a drop of another year fails."""
     definition = csv_schema(schema)  # an unknown schema raises, naming the known ones
     report = FindingsReport()
     drop = ValidatedDrop(schema=schema, report=report, con=con or connect())
+    for finding in refused:
+        report.add(finding)
     try:
-        package = Package.open(path)
+        package = Package.open(path, limits)
     except PackageError as exc:
-        report.add(Finding(str(path), None, None, None, "package.open", "error", str(exc)))
+        for finding in exc.findings:
+            report.add(finding)
         return drop
+    for finding in package.refused:
+        report.add(finding)
     modes = definition.layout(package, report)
     if modes is None:
         return drop

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from passport_pipelines.artifacts.fingerprints import (
-    code_fingerprint,
-    combine,
-    file_digest,
-    write_stamp,
-)
+from passport_pipelines.artifacts.disk_space import writing
+from passport_pipelines.artifacts.fingerprints import code_fingerprint, combine, file_digest, write_stamp
 from passport_pipelines.artifacts.layout import originals_dir, stage_dir
 from passport_pipelines.artifacts.reuse import link_reused, publish
 from passport_pipelines.artifacts.table_sets import write_table_set
@@ -30,10 +27,17 @@ from passport_pipelines.drops.errors import DropFetchError
 from passport_pipelines.drops.locations import drop_for_year
 from passport_pipelines.drops.sftp import download_sftp_drop
 from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
-from passport_pipelines.oneroster_csv.validation import validate_package
+from passport_pipelines.oneroster_csv.limits import PackageLimits, size_text
+from passport_pipelines.oneroster_csv.package import Package, PackageError
+from passport_pipelines.oneroster_csv.validation import ValidatedDrop, validate_package
 from passport_pipelines.store.golden_store import GoldenStore
 
 STAGE = "source_extracts"
+
+
+_COPY_CHUNK = 1 << 20
+# A full disk fails the run before its commit: the golden store is as it was.
+_NOTHING_COMMITTED = "; nothing was committed: free space on that disk and run the sync again"
 
 
 @dataclass
@@ -60,30 +64,54 @@ class SourceExtract:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class FetchedDrop:
+    path: Path  # what to validate: the folder the drop was copied into, or the zip in it
+    refused: list[Finding] = field(default_factory=list)  # entries left out: not the drop's own files
+
+
 def fetch_drop(integration: Integration, source: CsvFolderSource | SftpSource, archive: Path,
-               school_year: str) -> Path:
-    """Copy (or download) ``school_year``'s drop into ``archive``; returns what to validate there."""
+               school_year: str) -> FetchedDrop:
+    """Copy (or download) ``school_year``'s drop into ``archive``, within the source's limits.
+
+    Only the drop's own files are copied: a CSV of a folder drop that is a link, a device, a FIFO or
+    a socket is left out, unopened, and comes back in ``refused`` (oneroster_csv/own_files.py). The
+    configured path itself may be a link: the integration file says where the drop is. Raises
+    DropFetchError when there is no drop, PackageError when it is refused whole (too big)."""
     archive.mkdir(parents=True, exist_ok=True)
     where = f"source {source.name}, school year {school_year}"
     source = drop_for_year(source, school_year)
+    limits = source.limits.package_limits()
     if isinstance(source, SftpSource):
         try:
             files = download_sftp_drop(source, integration, archive)
         except DropFetchError as exc:
             raise DropFetchError(f"{where}: {exc}") from None
         zips = [f for f in files if f.suffix.lower() == ".zip"]
-        return zips[0] if zips else archive
+        return FetchedDrop(zips[0] if zips else archive)
     origin = integration.resolve_path(source.path)
     if origin.is_dir():
-        for item in origin.iterdir():
-            if item.is_file() and item.suffix.lower() == ".csv":
-                shutil.copy2(item, archive / item.name)
-        return archive
+        package = Package.open(origin, limits)
+        package.copy_files(archive)
+        return FetchedDrop(archive, package.refused)
     if origin.is_file():
         target = archive / origin.name
-        shutil.copy2(origin, target)
-        return target
+        _copy_zip(origin, target, limits)
+        return FetchedDrop(target)
     raise DropFetchError(f"{where}: {origin} does not exist (expected a folder of CSVs or a .zip)")
+
+
+def _copy_zip(origin: Path, target: Path, limits: PackageLimits) -> None:
+    # A zip is smaller than what it unpacks to, so the total-size limit bounds the copy too.
+    with origin.open("rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > limits.max_total_size:
+            raise PackageError([Finding(origin.name, None, None, None, "package.too_large", "error",
+                                        f"{origin.name} is {size_text(size)}, more than limits.max_total_size "
+                                        f"({size_text(limits.max_total_size)}); it was not copied")])
+        with target.open("wb") as out:
+            shutil.copyfileobj(fh, out, _COPY_CHUNK)
+    shutil.copystat(origin, target)
 
 
 def extract_source(integration: Integration, source: CsvFolderSource | SftpSource, *, school_year: str,
@@ -106,10 +134,15 @@ def _extract(integration: Integration, source: CsvFolderSource | SftpSource, def
              store: GoldenStore) -> tuple[SourceExtract, FindingsReport]:
     district = integration.district
     try:
-        drop_path = fetch_drop(integration, source, landing, school_year)
-    except DropFetchError as exc:
+        with writing(f"the archive copy of source {source.name}'s drop", landing, release=archive.parent,
+                     after=_NOTHING_COMMITTED):
+            fetched = fetch_drop(integration, source, landing, school_year)
+    except (DropFetchError, PackageError) as exc:
         report = FindingsReport()
-        report.add(Finding(source.name, None, None, None, "drop.fetch", "error", str(exc)))
+        findings = exc.findings if isinstance(exc, PackageError) else [
+            Finding(source.name, None, None, None, "drop.fetch", "error", str(exc))]
+        for finding in findings:
+            report.add(finding)
         return SourceExtract(source.name, source.schema_, source.mode, "", str(archive), {}, {}, {}, False,
                              kind=definition.kind), report
 
@@ -121,7 +154,8 @@ def _extract(integration: Integration, source: CsvFolderSource | SftpSource, def
         # into play, and those change the fingerprint's meaning): safe to reuse when identical.
         files = sorted(p for p in archive.rglob("*") if p.is_file() and p.name != "validation_report.json")
         fingerprint = combine("source_extracts", code_fingerprint(), source.schema_, source.mode, school_year,
-                              [(p.relative_to(archive).as_posix(), file_digest(p)) for p in files])
+                              source.limits, [(p.relative_to(archive).as_posix(), file_digest(p)) for p in files],
+                              [f.as_row() for f in fetched.refused])
         stamp = link_reused(STAGE, district, school_year, source.name, fingerprint, folder)
         if stamp and "delta" not in stamp["extract"]["file_modes"].values():
             report = FindingsReport.from_json(stamp["report"])
@@ -137,23 +171,40 @@ def _extract(integration: Integration, source: CsvFolderSource | SftpSource, def
         keys = store.stored_keys(district, school_year, entity, [source.name])
         return keys.filter(pc.field("active")).column("sourced_id").combine_chunks()
 
-    drop = validate_package(drop_path, source.schema_, known_keys=known_keys, school_year=school_year)
-    if drop.ok and definition.holds_secrets:
-        seal_credentials(drop, district=district, school_year=school_year, archive=archive)
-    archive.mkdir(parents=True, exist_ok=True)
-    (archive / "validation_report.json").write_text(json.dumps(drop.report.to_dict(), indent=1), encoding="utf-8")
+    drop = validate_package(fetched.path, source.schema_, known_keys=known_keys,
+                            limits=source.limits.package_limits(), refused=fetched.refused,
+                            school_year=school_year)
+    try:
+        return _keep(drop, source, definition, archive=archive, folder=folder, fingerprint=fingerprint,
+                     district=district, school_year=school_year)
+    finally:
+        drop.con.close()
+
+
+def _keep(drop: ValidatedDrop, source: CsvFolderSource | SftpSource, definition: CsvSchema, *, archive: Path,
+          folder: Path, fingerprint: str | None, district: str, school_year: str
+          ) -> tuple[SourceExtract, FindingsReport]:
+    """Write the validation's outcome: its report in the archive, and the usable rows as Parquet."""
+    with writing(f"source {source.name}'s validation report", archive, release=archive.parent,
+                 after=_NOTHING_COMMITTED):
+        if drop.ok and definition.holds_secrets:
+            seal_credentials(drop, district=district, school_year=school_year, archive=archive)
+        archive.mkdir(parents=True, exist_ok=True)
+        (archive / "validation_report.json").write_text(json.dumps(drop.report.to_dict(), indent=1),
+                                                        encoding="utf-8")
     extract = SourceExtract(
         source=source.name, schema=source.schema_, upload_mode=source.mode, folder=str(folder), archive=str(archive),
         file_modes=drop.modes, rows=drop.rows, filtered={k: v for k, v in drop.filtered.items() if v}, ok=drop.ok,
         fingerprint=fingerprint if drop.ok and "delta" not in drop.modes.values() else None, kind=definition.kind,
     )
     if drop.ok:
-        write_table_set(drop.con, folder, {name: name for name in drop.present})
-        if extract.fingerprint:
-            write_stamp(folder, {"fingerprint": fingerprint, "extract": extract.as_dict(),
-                                 "report": drop.report.to_json()})
-            publish(STAGE, district, school_year, source.name, fingerprint, folder)
-    drop.con.close()
+        with writing(f"source {source.name}'s validated tables", folder, release=archive.parent,
+                     after=_NOTHING_COMMITTED):
+            write_table_set(drop.con, folder, {name: name for name in drop.present})
+            if extract.fingerprint:
+                write_stamp(folder, {"fingerprint": fingerprint, "extract": extract.as_dict(),
+                                     "report": drop.report.to_json()})
+                publish(STAGE, district, school_year, source.name, fingerprint, folder)
     return extract, drop.report
 
 
