@@ -113,7 +113,7 @@ def test_fetch_reads_the_years_folder_and_names_source_year_and_path_when_missin
                              school_years=["2024-2025", "2025-2026"])
     integration = load_integration(path)
     source = integration.sources[0]
-    landed = fetch_drop(integration, source, tmp_path / "current", "2025-2026")
+    landed = fetch_drop(integration, source, tmp_path / "current", "2025-2026").path
     assert (landed / "academicSessions.csv").read_text().count("2026") >= 3
     with pytest.raises(DropFetchError) as err:
         fetch_drop(integration, source, tmp_path / "prior", "2024-2025")
@@ -153,7 +153,7 @@ def test_sftp_fetches_the_years_remote_folder_and_says_which_year_is_missing(pas
             "remote_path": "/outbox/{school_year}"}], school_years=["2024-2025", "2025-2026"])
         integration = load_integration(path)
         source = integration.sources[0]
-        landed = fetch_drop(integration, source, tmp_path / "current", "2025-2026")
+        landed = fetch_drop(integration, source, tmp_path / "current", "2025-2026").path
         assert (landed / "manifest.csv").is_file()
         assert drop_signature(integration, source, "2025-2026").files == 8
         with pytest.raises(DropFetchError) as err:
