@@ -18,7 +18,7 @@ from passport_pipelines.config.loader import IntegrationError, load_integration
 from passport_pipelines.config.sources import SftpSource
 from passport_pipelines.definitions import defs
 from passport_pipelines.drops.errors import DropFetchError
-from passport_pipelines.partitions import district_partitions
+from passport_pipelines.partitions import register_sync_partition
 from passport_pipelines.scheduling.drop_signatures import drop_signature
 from passport_pipelines.sensors.new_drops import new_drops
 from passport_pipelines.sync.extract import fetch_drop
@@ -209,7 +209,7 @@ def test_the_drop_sensor_watches_the_current_years_location(tmp_path, passport_h
             return new_drops(ctx)
 
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions(district_partitions.name, ["lakeside"])
+        register_sync_partition(instance, "lakeside", "2025-2026")
         settle(two_year_folders)
         [first] = tick()
         assert first.partition_key == "lakeside|2025-2026"
