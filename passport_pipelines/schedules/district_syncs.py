@@ -9,7 +9,7 @@ from passport_pipelines.jobs import roster_sync_job
 from passport_pipelines.partitions import district_partitions, sync_partition_key
 from passport_pipelines.resources.integrations import IntegrationsResource
 from passport_pipelines.run_tags import DISTRICT_TAG, TRIGGER_TAG
-from passport_pipelines.scheduling.due_syncs import due_syncs
+from passport_pipelines.scheduling.due_syncs import fleet_due_syncs
 
 TICK_MINUTES = 5
 
@@ -25,10 +25,13 @@ def district_syncs(context: dg.ScheduleEvaluationContext, integrations: Integrat
     for error in errors:
         context.log.warning(error)
     registered = set(context.instance.get_dynamic_partitions(district_partitions.name))
+    fleet, skipped = fleet_due_syncs([i for i in found.values() if i.district in registered], now,
+                                     timedelta(minutes=TICK_MINUTES))
+    for warning in skipped:
+        context.log.warning(warning)
     requests = [
         dg.RunRequest(run_key=due.run_key, partition_key=sync_partition_key(due.district, due.school_year),
                       tags={DISTRICT_TAG: due.district, TRIGGER_TAG: due.trigger})
-        for integration in found.values() if integration.district in registered
-        for due in due_syncs(integration, now, timedelta(minutes=TICK_MINUTES))
+        for due in fleet
     ]
     return requests or dg.SkipReason(f"no district is due at {now:%Y-%m-%d %H:%M %Z}")
