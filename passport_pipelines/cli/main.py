@@ -6,6 +6,7 @@ import logging
 
 import click
 
+from passport_pipelines import settings
 from passport_pipelines.cli.approval_commands import approve, reject
 from passport_pipelines.cli.connection_command import test_connection
 from passport_pipelines.cli.duplicates_command import duplicates
@@ -14,6 +15,8 @@ from passport_pipelines.cli.integrations_commands import integrations
 from passport_pipelines.cli.sync_command import sync
 from passport_pipelines.cli.templates_command import templates
 from passport_pipelines.cli.validate_command import validate
+from passport_pipelines.credentials.landing import sweep_abandoned_landings
+from passport_pipelines.file_modes import make_private
 
 
 @click.group()
@@ -21,6 +24,10 @@ from passport_pipelines.cli.validate_command import validate
 def cli(verbose: bool) -> None:
     """Passport Data Sync: roster data hub for K-12 districts."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
+    # Homes made before files were kept private (or by another tool) are narrowed on every start.
+    for home in (settings.passport_home(), settings.dagster_home()):
+        make_private(home)
+    sweep_abandoned_landings()  # plain-text secrets of a sync that was killed outright
 
 
 cli.add_command(integrations)

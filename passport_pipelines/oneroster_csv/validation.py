@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from passport_pipelines.csv_schemas.registry import csv_schema
-from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
+from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport, withhold_file_text
 from passport_pipelines.oneroster_csv.package import Package, PackageError
 from passport_pipelines.oneroster_csv.reader import read_csv_table
 from passport_pipelines.oneroster_csv.references import filter_references
@@ -51,8 +51,26 @@ def validate_package(path: Path, schema: str, *, known_keys: KnownKeys | None = 
                      con: duckdb.DuckDBPyConnection | None = None) -> ValidatedDrop:
     """Validate a folder or zip. ``known_keys(file, mode)`` gives the ids already on record
     for a file that this drop does not replace completely (delta, absent, or an incremental
-    sync), which references may point at; None when they do not count."""
+    sync), which references may point at; None when they do not count.
+
+    The report of a schema that holds secrets never quotes the file (``withhold_file_text``)."""
     definition = csv_schema(schema)  # an unknown schema raises, naming the known ones
+    drop = _validate(path, definition, known_keys=known_keys, con=con)
+    if definition.holds_secrets:
+        drop.report = withhold_file_text(drop.report, _schema_names(definition))
+    return drop
+
+
+def _schema_names(definition) -> set[str]:
+    names = set()
+    for spec in definition.files.values():
+        names |= {spec.filename, spec.name, *spec.names}
+    return names
+
+
+def _validate(path: Path, definition, *, known_keys: KnownKeys | None,
+              con: duckdb.DuckDBPyConnection | None) -> ValidatedDrop:
+    schema = definition.name
     report = FindingsReport()
     drop = ValidatedDrop(schema=schema, report=report, con=con or connect())
     try:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -18,10 +16,12 @@ from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.sources import CsvFolderSource, SftpSource
 from passport_pipelines.connectors.base import ExtractRequest, SourceConnector
 from passport_pipelines.credentials.cipher import current_key
+from passport_pipelines.credentials.landing import secret_landing, sweep_abandoned_landings
 from passport_pipelines.credentials.seal import seal_credentials
 from passport_pipelines.csv_schemas.registry import CsvSchema, csv_schema
 from passport_pipelines.drops.errors import DropFetchError
 from passport_pipelines.drops.sftp import download_sftp_drop
+from passport_pipelines.file_modes import copy_privately
 from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
 from passport_pipelines.oneroster_csv.validation import validate_package
 from passport_pipelines.store.golden_store import GoldenStore
@@ -61,11 +61,11 @@ def fetch_drop(integration: Integration, source: CsvFolderSource | SftpSource, a
     if origin.is_dir():
         for item in origin.iterdir():
             if item.is_file() and item.suffix.lower() == ".csv":
-                shutil.copy2(item, archive / item.name)
+                copy_privately(item, archive / item.name)
         return archive
     if origin.is_file():
         target = archive / origin.name
-        shutil.copy2(origin, target)
+        copy_privately(origin, target)
         return target
     raise DropFetchError(f"source {source.name}: {origin} does not exist (expected a folder of CSVs or a .zip)")
 
@@ -74,14 +74,16 @@ def extract_source(integration: Integration, source: CsvFolderSource | SftpSourc
                    run_id: str, store: GoldenStore) -> tuple[SourceExtract, FindingsReport]:
     archive = originals_dir(integration.district, school_year, run_id) / source.name
     definition = csv_schema(source.schema_)
+    sweep_abandoned_landings()  # plain-text secrets a killed sync left behind
     if not definition.holds_secrets:
         return _extract(integration, source, definition, landing=archive, archive=archive, school_year=school_year,
                         store=store)
-    # A drop of secrets lands in a private temporary folder, removed whatever happens; the
-    # archive only ever gets its sealed copy. Without a usable key it is not even fetched.
+    # A drop of secrets lands in a private folder of its own, removed whatever happens (see
+    # credentials.landing); the archive only ever gets its sealed copy. Without a usable key it is
+    # not even fetched.
     current_key()
-    with tempfile.TemporaryDirectory(prefix="passport-sealed-") as landing:
-        return _extract(integration, source, definition, landing=Path(landing), archive=archive,
+    with secret_landing(run_id, source.name) as landing:
+        return _extract(integration, source, definition, landing=landing, archive=archive,
                         school_year=school_year, store=store)
 
 
