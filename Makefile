@@ -21,9 +21,10 @@ demo: install
 test: install
 	$(BIN)/pytest
 
-## The Dagster UI on http://127.0.0.1:3000 against the same instance the CLI uses.
+## The Dagster UI on http://127.0.0.1:3000 against the same instance the CLI uses. umask 077: the
+## webserver and daemon write run storage under DAGSTER_HOME, which only this user may read.
 ui: install
-	DAGSTER_HOME=$${DAGSTER_HOME:-$$(pwd)/.passport/dagster} $(BIN)/dagster dev -w workspace.yaml
+	umask 077 && DAGSTER_HOME=$${DAGSTER_HOME:-$$(pwd)/.passport/dagster} $(BIN)/dagster dev -w workspace.yaml
 
 benchmark: install
 	$(BIN)/python benchmarks/full_sync.py --students 100000
