@@ -21,6 +21,7 @@ from passport_pipelines.oneroster_csv.findings import FindingsReport
 from passport_pipelines.oneroster_csv.validation import ValidatedDrop
 from passport_pipelines.rules.apply import RulesReport, apply_rules
 from passport_pipelines.sync.extract import SourceExtract
+from passport_pipelines.transforms.data_errors import values_withheld
 from passport_pipelines.transforms.engine import connect
 from passport_pipelines.transforms.normalize import entity_modes, normalize_drop
 from passport_pipelines.transforms.runner import run_models
@@ -48,7 +49,15 @@ def _rules_fingerprint(integration: Integration | None, source_name: str) -> obj
 
 def normalize_source(extract: SourceExtract, *, district: str, school_year: str, integration: Integration | None = None,
                      taken: Callable[[str], pa.Array | None] | None = None) -> NormalizedSource:
-    """The source's canonical tables: its SQL models, then its integration rules (when given)."""
+    """The source's canonical tables: its SQL models, then its integration rules (when given).
+    A value DuckDB cannot use fails the source with a ``DataValueError`` that never quotes it."""
+    with values_withheld(f"source {extract.source}: mapping to the canonical model"):
+        return _normalize_source(extract, district=district, school_year=school_year, integration=integration,
+                                 taken=taken)
+
+
+def _normalize_source(extract: SourceExtract, *, district: str, school_year: str, integration: Integration | None,
+                      taken: Callable[[str], pa.Array | None] | None) -> NormalizedSource:
     folder = intermediate_dir("normalized_rosters", district, school_year) / extract.source
     fingerprint = None
     if extract.fingerprint and not _depends_on_store(integration, extract.source):
