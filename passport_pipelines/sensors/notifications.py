@@ -9,6 +9,7 @@ import dagster as dg
 from sqlalchemy.exc import NoResultFound
 
 from passport_pipelines.config.loader import IntegrationError
+from passport_pipelines.config.secrets import integration_secrets
 from passport_pipelines.jobs import commit_approved_sync_job, preview_sync_job, roster_sync_job
 from passport_pipelines.notifications.message import FAILED, FINISHED, HELD, build_message, headline
 from passport_pipelines.notifications.run_failure import error_of_failed_run
@@ -75,6 +76,7 @@ def _notify(context: dg.RunStatusSensorContext, event: str | None, golden_store:
         event = HELD if held else FAILED
         if event == FAILED:
             failure = context.dagster_event if isinstance(context, dg.RunFailureSensorContext) else None
+            integration_secrets(integration)  # so that the error line cannot carry one of them
             error = error_of_failed_run(context.instance, run.run_id, failure)
     message = build_message(event, district=district, school_year=school_year, run_id=run.run_id,
                             job=run.job_name, started_by=started_by(run.tags),
