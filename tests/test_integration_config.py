@@ -96,6 +96,26 @@ def test_resolve_secret_names_the_variable_not_the_value(monkeypatch):
         resolve_secret("env:PASSPORT_TEST_SECRET")
 
 
+def test_a_process_that_reads_errors_it_did_not_raise_redacts_the_districts_secrets(tmp_path, monkeypatch):
+    """The failure notification's sensor: it resolves the district's secrets, then the error line it
+    sends cannot carry one, whatever raised it."""
+    from passport_pipelines.config.secrets import REDACTED, integration_secrets
+    from passport_pipelines.notifications.run_failure import first_line
+
+    monkeypatch.setenv("PASSPORT_TEST_SFTP_PASSWORD", "Sftp-Pass-77x")
+    text = VALID.replace("""    type: csv
+    path: drops/latest""", """    type: sftp
+    host: sftp.example.org
+    username: district
+    password: env:PASSPORT_TEST_SFTP_PASSWORD
+    remote_path: /outbox
+    host_key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE""")
+    integration = load_integration(_write(tmp_path, text))
+    assert integration_secrets(integration) == 1
+    line = first_line("paramiko.ssh_exception.SSHException: banner says Sftp-Pass-77x is wrong\ntraceback ...")
+    assert line == f"SSHException: banner says {REDACTED} is wrong"
+
+
 # ------------------------------------------------------------------ what later crashed a sync, refused up front
 
 @pytest.mark.parametrize("years, expected", [
