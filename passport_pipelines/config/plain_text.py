@@ -37,10 +37,10 @@ def control_character_at(value: object, path: str = "") -> tuple[str, str] | Non
         elif isinstance(item, dict):
             children = []
             for key, child in item.items():
-                name = f"{where}.{key}" if where else str(key)
-                if isinstance(key, str) and _first_control_character(key) is not None:
-                    return f"{where or '(top level)'}: a key", _first_control_character(key)  # type: ignore[return-value]
-                children.append((name, child))
+                ch = _first_control_character(key) if isinstance(key, str) else None
+                if ch is not None:
+                    return f"{where or '(top level)'}: a key", ch
+                children.append((f"{where}.{key}" if where else str(key), child))
             stack.extend(reversed(children))
         elif isinstance(item, (list, tuple)):
             stack.extend(reversed([(f"{where}[{i}]", child) for i, child in enumerate(item)]))
