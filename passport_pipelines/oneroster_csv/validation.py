@@ -15,7 +15,7 @@ from typing import Callable
 import duckdb
 import pyarrow as pa
 
-from passport_pipelines.csv_schemas.registry import csv_schema
+from passport_pipelines.csv_schemas.registry import CsvSchema, csv_schema
 from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport, withhold_file_text
 from passport_pipelines.oneroster_csv.package import Package, PackageError
 from passport_pipelines.oneroster_csv.reader import read_csv_table
@@ -61,14 +61,14 @@ def validate_package(path: Path, schema: str, *, known_keys: KnownKeys | None = 
     return drop
 
 
-def _schema_names(definition) -> set[str]:
+def _schema_names(definition: CsvSchema) -> set[str]:
     names = set()
     for spec in definition.files.values():
         names |= {spec.filename, spec.name, *spec.names}
     return names
 
 
-def _validate(path: Path, definition, *, known_keys: KnownKeys | None,
+def _validate(path: Path, definition: CsvSchema, *, known_keys: KnownKeys | None,
               con: duckdb.DuckDBPyConnection | None) -> ValidatedDrop:
     schema = definition.name
     report = FindingsReport()
