@@ -21,9 +21,10 @@ demo: install
 test: install
 	$(BIN)/pytest
 
-## The Dagster UI on http://127.0.0.1:3000 against the same instance the CLI uses (one sync per district).
+## The Dagster UI on http://127.0.0.1:3000 against the same instance the CLI uses (one sync per district;
+## the webserver and daemon start under umask 077, so what they write under DAGSTER_HOME is this user's only).
 ui: install
-	$(BIN)/passport ui
+	umask 077 && $(BIN)/passport ui
 
 benchmark: install
 	$(BIN)/python benchmarks/full_sync.py --students 100000

@@ -1,1 +1,7 @@
 """Passport Data Sync: a roster data hub for K-12 districts, orchestrated by Dagster."""
+
+from passport_pipelines.file_modes import narrow_umask
+
+# Every process that loads the hub (the CLI, the Dagster code server, run workers) writes files
+# holding student data: only its own user may read them (see file_modes).
+narrow_umask()

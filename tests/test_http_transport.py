@@ -9,7 +9,8 @@ import time
 import httpx
 import pytest
 
-from passport_pipelines.connectors.errors import ConnectorError
+from passport_pipelines.config.secrets import resolve_secret
+from passport_pipelines.connectors.errors import ConnectorError, reason_code
 from passport_pipelines.connectors.http.oauth1 import OAuth1Signer, sign
 from passport_pipelines.connectors.http.oauth2 import BearerToken
 from passport_pipelines.connectors.http.transport import HttpTransport, RetryPolicy
@@ -168,6 +169,42 @@ def test_invalid_scope_at_the_token_endpoint_is_a_missing_scope():
     with FakeApiServer(handle) as server, HttpTransport(retry=FAST) as http, pytest.raises(ConnectorError) as err:
         BearerToken(http, f"{server.url}/token", "c", "s", scopes=["roster.readonly"]).token()
     assert err.value.kind == "missing_scope"
+
+
+@pytest.mark.parametrize("status, body", [
+    (401, {"error": "{secret}"}),  # the refused secret itself as the "error code"
+    (400, {"error": "invalid_client: client secret '{secret}' does not match"}),
+    (400, {"error": "invalid_client", "error_description": "secret {secret} was refused"}),
+])
+def test_a_token_endpoint_echoing_the_secret_never_puts_it_in_the_error(monkeypatch, status, body):
+    secret = "Echoed-Secret-4711"  # token-shaped: it passes for an error code, so only redaction stops it
+    monkeypatch.setenv("PASSPORT_TEST_ECHOED_SECRET", secret)
+    answer = {k: v.replace("{secret}", secret) for k, v in body.items()}
+
+    def handle(request):
+        return FakeResponse(status, answer)
+
+    with FakeApiServer(handle) as server, HttpTransport(retry=FAST) as http, pytest.raises(ConnectorError) as err:
+        client_secret = resolve_secret("env:PASSPORT_TEST_ECHOED_SECRET")  # as every connector gets its secret
+        BearerToken(http, f"{server.url}/oauth/token", "client", client_secret).token()
+    assert err.value.kind == "bad_credentials"
+    assert secret not in str(err.value) and secret not in err.value.detail
+    assert f"HTTP {status}" in str(err.value) and "/oauth/token" in str(err.value)
+
+
+def test_api_error_bodies_give_a_code_never_their_free_text(server):
+    server.faults.add(r"/people", status=403, body={"code": "Ada Lovelace (student 4471) may not be read"})
+    server.faults.add(r"/classes", status=404, body={"imsx_codeMinor": "unknownobject",
+                                                     "imsx_description": "no class for ada@example.org"})
+    with HttpTransport(retry=FAST) as http:
+        with pytest.raises(ConnectorError) as forbidden:
+            http.send("GET", f"{server.url}/people?name=Ada")
+        with pytest.raises(ConnectorError) as missing:
+            http.send("GET", f"{server.url}/classes")
+    assert forbidden.value.detail == "HTTP 403, code unrecognized" and "Ada" not in str(forbidden.value)
+    assert missing.value.detail == "HTTP 404, imsx_codeMinor unknownobject" and "ada@" not in str(missing.value)
+    assert [reason_code(v) for v in ("invalid_client", "userRateLimitExceeded", 40101, "two words", "x" * 41, True)] \
+        == ["invalid_client", "userRateLimitExceeded", "40101", "unrecognized", "unrecognized", "unrecognized"]
 
 
 def test_oauth1_signature_matches_the_oauth_core_spec_example():

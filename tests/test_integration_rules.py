@@ -7,6 +7,7 @@ import pytest
 
 from passport_pipelines.config.loader import IntegrationError, load_integration
 from passport_pipelines.sync.normalize import normalize_source
+from passport_pipelines.transforms.data_errors import DataValueError
 from tests.canonical_tables import canonical_tables, extract, read_tables
 from tests.conftest import write_integration
 from tests.district_files import edit_rows, make_district
@@ -87,6 +88,26 @@ def test_explicit_mapping_renames_schools_everywhere(passport_home, tmp_path, dr
     assert report["unmapped_schools"] == []
     assert {"lincoln-k8", "roosevelt-hs"} <= _ids(tables["orgs"])
     assert _ids(tables["roles"], "org_sourced_id") <= {"lincoln-k8", "roosevelt-hs", "dist-001"}
+
+
+def test_a_value_that_is_not_true_false_in_a_mapped_true_false_column_is_named_never_shown(passport_home, tmp_path,
+                                                                                          drop):
+    from tests.district_files import read_rows, write_rows
+
+    header, rows = read_rows(drop / "users.csv")
+    for i, r in enumerate(rows):
+        r["metadata.active"] = ("yes", "no", "TRUE", "0", "")[i % 5]
+    rows[3]["metadata.active"] = "kai.cook77@example.org"
+    rows[8]["metadata.active"] = "Kai Cook"
+    write_rows(drop / "users.csv", header + ["metadata.active"], rows)
+    integration = _integration(tmp_path, drop, attributes={"users": {"enabled_user": "metadata.active"}})
+    with pytest.raises(DataValueError) as err:
+        _tables_and_report(integration)
+    message = str(err.value)
+    assert message.startswith("source sis: rule attributes.users.enabled_user maps metadata.active into the "
+                              "true/false column users.enabled_user, but 2 row(s) of users hold a value there "
+                              "that is not true/false")
+    assert "kai.cook" not in message and "Kai Cook" not in message
 
 
 def test_attribute_mapping_from_extension_fields_into_canonical_and_custom_attributes(passport_home, tmp_path, drop):

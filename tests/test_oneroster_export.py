@@ -9,10 +9,11 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from passport_pipelines.delivery import oneroster_export
-from passport_pipelines.delivery.formula_guard import neutralize_formulas
+from passport_pipelines.delivery.formula_guard import neutralize_array, neutralize_formulas
 from passport_pipelines.delivery.oneroster_export import write_oneroster_11_zip
 from passport_pipelines.model import entities
 from passport_pipelines.oneroster_csv import spec
@@ -235,7 +236,7 @@ def test_formulas_are_neutralized_and_quoting_is_minimal(tmp_path):
     users = read(out, "users.csv").set_index("sourcedId")
     assert users.loc["u2", "givenName"] == '\'=HYPERLINK("x")'
     assert users.loc["u2", "familyName"] == "'@SUM(A1)"
-    assert users.loc["u2", "phone"] == "'+1-555"
+    assert users.loc["u2", "phone"] == "+1-555"  # a phone number in a phone column: delivered as it is
     assert users.loc["u3", "familyName"] == "'-Minus"
     body = raw(out, "users.csv")
     assert b'"\'=HYPERLINK(""x"")"' in body  # quotes doubled, cell quoted
@@ -362,6 +363,31 @@ def test_neutralize_formulas(dtype):
     assert pd.isna(out.iloc[7])
     assert out.tolist()[8:] == ["", "a=b", "é"]
     assert series.tolist()[0] == '=HYPERLINK("x")'  # input untouched
+
+
+def test_phone_numbers_are_kept_in_phone_columns_and_formulas_are_guarded_everywhere():
+    phones = ["+16265554086", "+1 (626) 555-4086", "+44 20.7946.0958", "626-555-4086", None]
+    attacks = ["+1+cmd|' /C calc'!A0", "+SUM(A1:A9)", "=1+1", "@SUM(A1)", "-2+3", "\t+1", "\r+1", "+", "+()"]
+    as_phone = neutralize_array(pa.array(phones + attacks), "phone").to_pylist()
+    assert as_phone[:5] == phones  # E.164 and written-out numbers unchanged
+    assert as_phone[5:] == ["'" + a for a in attacks]  # anything else a trigger leads is still guarded
+    # The same phone-shaped text in any other column is guarded as before.
+    assert neutralize_array(pa.array(["+16265554086", "ok"])).to_pylist() == ["'+16265554086", "ok"]
+    assert neutralize_formulas(pd.Series(["+1 626 555 4086", "=x", 3]), "phone").tolist() == \
+        ["+1 626 555 4086", "'=x", 3]
+
+
+def test_exported_phone_and_sms_keep_their_plus_and_other_columns_stay_guarded(tmp_path):
+    tables = golden()
+    users = tables["users"]
+    users.loc[users["sourced_id"] == "u1", ["phone", "sms", "given_name"]] = ["+16265554086", "+1 (626) 555-4087",
+                                                                            "+16265554088"]
+    users.loc[users["sourced_id"] == "u3", ["phone", "sms"]] = ["+1+cmd|' /C calc'!A0", "=HYPERLINK(\"x\")"]
+    out, _ = export(tmp_path, tables)
+    rows = read(out, "users.csv").set_index("sourcedId")
+    assert rows.loc["u1", ["phone", "sms", "givenName"]].tolist() == ["+16265554086", "+1 (626) 555-4087",
+                                                                       "'+16265554088"]
+    assert rows.loc["u3", ["phone", "sms"]].tolist() == ["'+1+cmd|' /C calc'!A0", "'=HYPERLINK(\"x\")"]
 
 
 def test_neutralize_formulas_leaves_non_text_values_alone():

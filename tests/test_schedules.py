@@ -18,12 +18,8 @@ from passport_pipelines.config.schedule import SyncSchedule
 from passport_pipelines.definitions import defs
 from passport_pipelines.partitions import district_partitions, school_year_partitions
 from passport_pipelines.schedules.district_syncs import district_syncs
-from passport_pipelines.scheduling.due_syncs import due_syncs
-from passport_pipelines.scheduling.due_times import (
-    current_school_year,
-    latest_due,
-    next_due,
-)
+from passport_pipelines.scheduling.due_syncs import due_syncs, fleet_due_syncs
+from passport_pipelines.scheduling.due_times import current_school_year, latest_due, next_due
 from passport_pipelines.sensors.new_drops import new_drops
 from tests.conftest import write_integration
 from tests.district_files import make_district
@@ -89,6 +85,9 @@ def test_due_syncs_in_a_tick_window_the_school_year_start_pauses_and_expiry():
     ({"every": "daily", "timezone": "Mars/Olympus"}, "not an IANA time zone"),
     ({"every": "weekly", "day": "funday"}, "'monday'"),
     ({"school_year_start": "13-01"}, "not a day of the year"),
+    ({"school_year_start": "02-30"}, "not a day every year has"),
+    ({"school_year_start": "02-29"}, "not a day every year has"),
+    ({"school_year_start": "06-31"}, "month 06 has 30 days"),
 ])
 def test_bad_schedules_are_named(schedule, message):
     with pytest.raises(ValidationError) as caught:
@@ -126,6 +125,35 @@ def test_the_district_syncs_schedule_requests_each_due_district_once(tmp_path, p
         with dg.build_schedule_context(instance=instance, scheduled_execution_time=tick + timedelta(minutes=5),
                                        resources=defs.resources) as ctx:
             assert isinstance(district_syncs(ctx), dg.SkipReason)
+
+
+def test_one_district_whose_schedule_cannot_be_worked_out_never_stops_the_others():
+    tick = datetime(2026, 7, 15, 11, 2, tzinfo=UTC)  # 06:02 in Chicago
+    good = _integration(schedule={"every": "daily", "at": "06:00", "timezone": "America/Chicago"})
+    # A schedule the config refuses today, as a file written before that check would still give it.
+    broken = _integration(schedule={"every": "daily", "at": "06:00", "timezone": "America/Chicago"})
+    broken = broken.model_copy(update={"district": "brokenville",
+                                       "schedule": broken.schedule.model_copy(update={"school_year_start": "02-30"})})
+    due, warnings = fleet_due_syncs([broken, good], tick, timedelta(minutes=5))
+    assert [(d.district, d.school_year) for d in due] == [("lakeside", "2026-2027")]
+    assert len(warnings) == 1 and warnings[0].startswith("brokenville: no scheduled sync this tick")
+
+
+def test_the_schedule_skips_a_file_with_an_impossible_day_and_syncs_the_rest(tmp_path, passport_home):
+    folder = tmp_path / "integrations"
+    source = [{"name": "sis", "type": "csv", "path": str(tmp_path / "drop")}]
+    write_integration(folder, "lakeside", source, schedule={"every": "daily", "at": "06:00",
+                                                            "timezone": "America/Chicago"})
+    write_integration(folder, "brokenville", source, schedule={"every": "daily", "at": "06:00",
+                                                               "timezone": "America/Chicago",
+                                                               "school_year_start": "02-30"})
+    with dg.instance_for_test() as instance:
+        _register(instance, "lakeside", "brokenville")
+        tick = datetime(2026, 7, 15, 11, 0, tzinfo=UTC)
+        with dg.build_schedule_context(instance=instance, scheduled_execution_time=tick,
+                                       resources=defs.resources) as ctx:
+            requests = district_syncs(ctx)
+    assert [r.partition_key for r in requests] == ["lakeside|2025-2026"]
 
 
 def _sensor(instance):

@@ -36,9 +36,10 @@ def test_findings_name_the_row_but_never_the_password(tmp_path):
     drop = validate_package(write_credentials(tmp_path / "drop", rows), SCHEMA)
     assert not drop.ok
     found = {(f.rule, f.file, f.line, f.column, f.value) for f in drop.report.samples()}
+    # Where and which rule, never a value: in a file of secrets any column may hold one.
     assert found == {
-        ("key.duplicate", "credentials.csv", 2, "user_id + application", "stu-1 / reading-plus"),
-        ("key.duplicate", "credentials.csv", 5, "user_id + application", "stu-1 / reading-plus"),
+        ("key.duplicate", "credentials.csv", 2, "user_id + application", None),
+        ("key.duplicate", "credentials.csv", 5, "user_id + application", None),
         ("value.required", "credentials.csv", 6, "login", None),
     }
     # A ragged row whose text holds a password: the parser's message is cut before the row.
@@ -49,6 +50,28 @@ def test_findings_name_the_row_but_never_the_password(tmp_path):
     assert [(f.rule, f.line, f.column) for f in blanks.report.samples()] == [("value.required", 2, "password")]
     reports = json.dumps([d.report.to_dict() for d in (drop, broken, blanks)])
     assert not any(p in reports for p in [*PASSWORDS, "Another-Secret-1", "Pw-in-a-broken-row"])
+
+
+def test_a_file_without_its_header_row_never_shows_the_first_row(tmp_path, passport_home):
+    from click.testing import CliRunner
+
+    from passport_pipelines.cli.main import cli
+
+    rows = "".join(f"{c['user_id']},{c['application']},{c['login']},{c['password'].split(',')[0]},{c.get('url', '')}\n"
+                   for c in CREDENTIALS)
+    folder = write_credentials(tmp_path / "headerless", raw=rows)  # the header row left out
+    drop = validate_package(folder, SCHEMA)
+    assert not drop.ok
+    assert {(f.rule, f.line) for f in drop.report.samples()} >= {("header.missing_column", 1),
+                                                                  ("header.unknown_column", 1)}
+    unknown = [f for f in drop.report.samples() if f.rule == "header.unknown_column"]
+    assert all(f.column is None and "is the header row missing?" in f.message for f in unknown)
+    shown = json.dumps(drop.report.to_dict()) + drop.report.render() + json.dumps(drop.report.to_json())
+    result = CliRunner().invoke(cli, ["validate", str(folder), "--schema", SCHEMA])
+    assert result.exit_code == 1 and "header.missing_column" in result.output
+    for text in (shown, result.output):
+        for value in ("Tulip-Horse-731", "Maple-Cloud-482", "ada.o", "stu-1", "reading.example"):
+            assert value not in text
 
 
 def test_the_key_comes_from_the_environment_with_clear_errors(monkeypatch):
@@ -187,3 +210,58 @@ def test_test_connection_checks_the_files_and_the_key(tmp_path, passport_home, m
     provisioning, vault = check_sources(load_district("lakeside"))
     assert provisioning.failure == "drop_unavailable" and "no schools.csv" in provisioning.steps[0].detail
     assert vault.ok and key not in json.dumps(vault.as_dict())
+
+
+def _plain_copies(*roots: Path) -> list[Path]:
+    """Every file named like the drop's plain-text file under ``roots`` (the archive keeps only
+    credentials.encrypted.csv)."""
+    return [p for root in roots if root.exists() for p in root.rglob("credentials.csv")]
+
+
+@pytest.mark.slow
+def test_a_sync_killed_while_it_holds_plain_passwords_leaves_none_behind(tmp_path, passport_home, sqlite_store,
+                                                                         monkeypatch):
+    """A real SIGKILL of a `passport sync` while the plain-text drop waits to be sealed; the next
+    sync removes what the killed one could not."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    monkeypatch.setenv(KEY_ENV, _key())
+    # Big enough that validating and sealing it takes a moment to catch the drop in.
+    many = [{"user_id": f"stu-{i}", "application": "reading-plus", "login": f"user{i}",
+             "password": f"Pw-{i:07d}-Secret"} for i in range(3, 150_000)]
+    creds = write_credentials(tmp_path / "creds", [*CREDENTIALS, *many])
+    write_integration(tmp_path / "integrations", "lakeside", [
+        {"name": "provisioning", "type": "csv", "path": str(write_basic_identity(tmp_path / "people")),
+         "schema": "passport-basic-identity"},
+        {"name": "vault", "type": "csv", "path": str(creds), "schema": SCHEMA, "mode": "full"}])
+    system_tmp = tmp_path / "system-tmp"  # where tempfile puts things, for both processes
+    system_tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(system_tmp)}
+    passport = str(Path(sys.executable).with_name("passport"))
+
+    killed = subprocess.Popen([passport, "sync", "lakeside"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while not (landed := _plain_copies(passport_home, system_tmp)):
+        assert killed.poll() is None, "the sync ended before its drop was seen landing"
+        assert time.monotonic() < deadline, "the drop never landed"
+        time.sleep(0.002)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+
+    # Killed outright, the sync could not clean up; but what it left is in a private folder
+    # of PASSPORT_HOME, not in the system temp folder.
+    [copy] = landed
+    assert passport_home / "landing" in copy.parents, copy
+    assert copy.parent.stat().st_mode & 0o777 == 0o700 and (passport_home / "landing").stat().st_mode & 0o077 == 0
+
+    after = subprocess.run([passport, "sync", "lakeside", "--json"], env=env, capture_output=True, text=True)
+    assert after.returncode == 0, after.stdout + after.stderr
+    assert json.loads(after.stdout)["status"] == "successfully in production"
+    assert _plain_copies(passport_home, system_tmp) == []
+    assert list((passport_home / "landing").iterdir()) == []
+    left = _files_text(passport_home) + _files_text(system_tmp)
+    assert not any(p in left for p in [*PASSWORDS[:2], "Pw-0000003-Secret", "Pw-0149999-Secret"])

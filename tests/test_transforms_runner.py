@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from passport_pipelines import settings
+from passport_pipelines.transforms.data_errors import DataValueError
 from passport_pipelines.transforms.engine import connect
 from passport_pipelines.transforms.runner import TransformError, execution_order, load_models, run_models
 
@@ -39,6 +40,23 @@ def test_a_canonical_model_must_yield_exactly_its_columns(tmp_path):
     con.execute("CREATE TABLE raw_orgs AS SELECT 'o1' AS sourcedId")
     with pytest.raises(TransformError, match=r"orgs\.sql: must select exactly the canonical orgs columns; missing: .*name"):
         run_models(con, folder, "oneroster_csv", {"orgs": "raw_orgs"}, {"source": "s", "district": "d", "school_year": "2025-2026"})
+
+
+def test_a_model_failing_on_a_value_names_the_model_never_the_value(tmp_path):
+    folder = tmp_path / "oneroster_csv"
+    _models(folder, stg_ages="SELECT CAST(age AS INTEGER) AS age FROM {{ source('oneroster_csv', 'users') }}")
+    con = connect()
+    con.execute("CREATE TABLE raw_users AS SELECT * FROM (VALUES ('12'), ('kai.cook@example.org')) AS t(age)")
+    with pytest.raises(DataValueError) as err:
+        run_models(con, folder, "oneroster_csv", {"users": "raw_users"},
+                   {"source": "s", "district": "d", "school_year": "2025-2026"})
+    assert str(err.value) == ("model stg_ages.sql of oneroster_csv: a value could not be converted to INT32 "
+                              "(the value is withheld: it is the district's data)")
+    # A mistake in the SQL itself is about the model, not the data: DuckDB's message is kept.
+    _models(folder, stg_ages="SELECT CAST(nope AS INTEGER) AS age FROM {{ source('oneroster_csv', 'users') }}")
+    with pytest.raises(TransformError, match=r'stg_ages\.sql: Binder Error: .*"nope"'):
+        run_models(con, folder, "oneroster_csv", {"users": "raw_users"},
+                   {"source": "s", "district": "d", "school_year": "2025-2026"})
 
 
 def test_a_district_can_override_a_model(tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from passport_pipelines import settings
+from passport_pipelines.cli.decider_option import checked_decider
 from passport_pipelines.cli.environment import prepare_dagster_home
 from passport_pipelines.cli.output import emit_json, fail
 from passport_pipelines.cli.sync_command import report, run_sync
@@ -36,7 +37,8 @@ def _decide(district: str, version: int, school_year: str | None, by: str, appro
 _options = [
     click.argument("district"),
     click.argument("version", type=int),
-    click.option("--by", required=True, help="Who decides (e.g. an e-mail address); kept in the history."),
+    click.option("--by", required=True, callback=checked_decider,
+                 help="Who decides (e.g. an e-mail address), one line; kept in the history."),
     click.option("--school-year", help="default: the latest in the integration file."),
     click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
 ]

@@ -7,6 +7,7 @@ import getpass
 import click
 
 from passport_pipelines import settings
+from passport_pipelines.cli.decider_option import checked_decider
 from passport_pipelines.cli.output import emit_json, fail
 from passport_pipelines.store.duplicate_review import SECONDARY_ACTIONS, DuplicateReview, RecordRef, ReviewError
 from passport_pipelines.store.golden_store import GoldenStore
@@ -53,7 +54,7 @@ def list_cases(district: str, school_year: str | None, show_all: bool, as_json: 
 @click.option("--secondary", "secondary_action", required=True, type=click.Choice(SECONDARY_ACTIONS),
               help="delete: may come back with a later sync; ignore: redundant, never counted again; "
                    "create-new: not a duplicate, never offered again.")
-@click.option("--by", help="Who decides (e-mail); default: the OS user.")
+@click.option("--by", callback=checked_decider, help="Who decides (e-mail), one line; default: the OS user.")
 def resolve(case_id: int, primary: str, take: str, secondary_action: str, by: str | None) -> None:
     """Resolve CASE_ID: keep --primary, and delete, ignore or keep the other as a new person."""
     try:
@@ -67,7 +68,7 @@ def resolve(case_id: int, primary: str, take: str, secondary_action: str, by: st
 
 @duplicates.command("undo")
 @click.argument("decision_id", type=int)
-@click.option("--by", help="Who decides (e-mail); default: the OS user.")
+@click.option("--by", callback=checked_decider, help="Who decides (e-mail), one line; default: the OS user.")
 def undo(decision_id: int, by: str | None) -> None:
     """Take back DECISION_ID (a merge or a resolution); the log keeps both."""
     try:

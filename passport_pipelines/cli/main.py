@@ -18,6 +18,8 @@ from passport_pipelines.cli.sync_command import sync
 from passport_pipelines.cli.templates_command import templates
 from passport_pipelines.cli.ui_command import ui
 from passport_pipelines.cli.validate_command import validate
+from passport_pipelines.credentials.landing import sweep_abandoned_landings
+from passport_pipelines.file_modes import make_private
 
 
 class _PassportCommands(click.Group):
@@ -40,6 +42,10 @@ class _PassportCommands(click.Group):
 def cli(verbose: bool) -> None:
     """Passport Data Sync: roster data hub for K-12 districts."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
+    # Homes made before files were kept private (or by another tool) are narrowed on every start.
+    for home in (settings.passport_home(), settings.dagster_home()):
+        make_private(home)
+    sweep_abandoned_landings()  # plain-text secrets of a sync that was killed outright
 
 
 cli.add_command(integrations)

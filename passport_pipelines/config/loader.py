@@ -8,6 +8,7 @@ import yaml
 from pydantic import ValidationError
 
 from passport_pipelines import settings
+from passport_pipelines.config.bounded_yaml import YamlLimitError, load_bounded_yaml
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.sources import SOURCE_TYPES
 
@@ -34,9 +35,13 @@ def _key_path(loc: tuple) -> str:
 def load_integration(path: Path) -> Integration:
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_bounded_yaml(path)
     except FileNotFoundError:
         raise IntegrationError(f"{path}: no such integration file") from None
+    except YamlLimitError as exc:
+        raise IntegrationError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise IntegrationError(f"{path}: values are nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

@@ -21,6 +21,7 @@ from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from passport_pipelines.config.plain_text import refuse_control_characters
 from passport_pipelines.config.transform_rules import TransformRule, validate_rules
 from passport_pipelines.model import entities
 
@@ -170,6 +171,9 @@ def extension_key(expr: str) -> str | None:
     return None
 
 
+RULE_KEYS = ("sis_id_prefix", "schools", "attributes", "transforms", "filters", "requirements")
+
+
 class SourceRules(_Strict):
     """The rules every source may carry, next to its connection settings."""
 
@@ -179,6 +183,15 @@ class SourceRules(_Strict):
     transforms: dict[str, list[TransformRule]] = Field(default_factory=dict)
     filters: dict[EntityType, list[FilterRule]] = Field(default_factory=dict)
     requirements: dict[str, dict[str, Literal["report_if_missing", "skip_if_missing"]]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, data: object) -> object:
+        # Every string a rule carries ends up in SQL, a regex or a delivered cell: checked before
+        # anything else, so the error names the key rather than a later rule's confusion.
+        if isinstance(data, dict):
+            refuse_control_characters({k: data[k] for k in RULE_KEYS if k in data})
+        return data
 
     @field_validator("sis_id_prefix")
     @classmethod

@@ -19,14 +19,22 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
+from functools import cache
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+CLOCK = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+MONTH_DAY = re.compile(r"(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
+# Days in each month of every year: 02-29 is left out, since most years have no such day.
+MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones()) | {"UTC"}
 
 
 class _Strict(BaseModel):
@@ -43,27 +51,37 @@ class SyncSchedule(_Strict):
     school_year_start: str | None = Field("07-01", description='"MM-DD": the new school year syncs on this day')
     on_new_drop: bool = Field(False, description="sync when a new CSV drop lands in a folder or SFTP source")
 
-    @field_validator("at")
+    @field_validator("at", mode="before")
     @classmethod
-    def _clock(cls, v: str) -> str:
-        if not CLOCK.match(v):
-            raise ValueError(f'{v!r} is not a time of day like "05:30"')
+    def _clock(cls, v: object) -> object:
+        if isinstance(v, int) and not isinstance(v, bool):
+            # YAML 1.1 reads an unquoted 5:30 as the base-60 number 330.
+            raise ValueError(f'was read as the number {v}; write the time of day in quotes, like at: "05:30"')
+        if isinstance(v, str) and not CLOCK.fullmatch(v):
+            raise ValueError(f'{v!r} is not a time of day like "05:30" (00:00 to 23:59)')
         return v
 
     @field_validator("timezone")
     @classmethod
     def _zone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{v!r} is not an IANA time zone like America/Chicago") from None
+        # Checked against the list of IANA names, not by opening a file named after the value:
+        # "America" (a folder), "../x" or a 300-character name would fail in other ways than "unknown".
+        if v not in _zones():
+            raise ValueError(f"{v!r} is not an IANA time zone like America/Chicago")
         return v
 
     @field_validator("school_year_start")
     @classmethod
     def _month_day(cls, v: str | None) -> str | None:
-        if v is not None and not MONTH_DAY.match(v):
-            raise ValueError(f'{v!r} is not a day of the year like "07-01"')
+        if v is None:
+            return v
+        match = MONTH_DAY.fullmatch(v)
+        if not match:
+            raise ValueError(f'{v!r} is not a day of the year like "07-01" (MM-DD)')
+        month, day = int(match.group(1)), int(match.group(2))
+        if day > MONTH_DAYS[month - 1]:
+            raise ValueError(f'{v!r} is not a day every year has (month {month:02d} has {MONTH_DAYS[month - 1]} '
+                             "days; 02-29 only comes in leap years)")
         return v
 
     @property

@@ -1,12 +1,18 @@
 """What can go wrong talking to a source, named so that an operator knows what to fix.
 
 Messages carry the host and path, never a secret, a token or a query string (which may hold
-student data such as a search on a name).
+student data such as a search on a name). What a server answers is reduced to its status and a
+reason code (``reason_code``): never its free text, which may quote the request, a name or the
+very secret that was refused. And whatever a message holds, every secret value the process knows
+is taken out of it when the error is raised (``config.secrets.redact``).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Literal
+
+from passport_pipelines.config.secrets import redact
 
 FailureKind = Literal[
     "unresolvable_host", "connection_refused", "tls", "timeout", "bad_credentials", "missing_scope",
@@ -29,14 +35,27 @@ HINTS: dict[str, str] = {
 }
 
 
+# What error codes look like (RFC 6749's invalid_client, OneRoster's unknownobject, Google's
+# userRateLimitExceeded, numeric codes): a word, not a sentence that could quote anything.
+_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]{0,39}|[0-9]{1,8}")
+UNRECOGNIZED = "unrecognized"
+
+
+def reason_code(value: object) -> str:
+    """A server's error code as it may be shown: the code itself when it looks like one, else
+    ``unrecognized`` (the free text is never repeated)."""
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    return text if _CODE.fullmatch(text) else UNRECOGNIZED
+
+
 class ConnectorError(RuntimeError):
     """A source could not be read. ``kind`` says what failed; ``where`` is host + path."""
 
     def __init__(self, kind: FailureKind, where: str, detail: str = ""):
         self.kind = kind
-        self.where = where
-        self.detail = detail
-        text = f"{where}: {kind.replace('_', ' ')}"
+        self.where = redact(where)
+        self.detail = redact(detail)
+        text = f"{self.where}: {kind.replace('_', ' ')}"
         if detail:
-            text += f" ({detail})"
+            text += f" ({self.detail})"
         super().__init__(f"{text}: {HINTS[kind]}")

@@ -6,6 +6,15 @@ named ``=HYPERLINK("http://evil","click")`` could run code or leak data on the r
 the OWASP "CSV Injection" guidance, such cells get a leading apostrophe (``'``), which spreadsheets read as
 "this is text" and hide. Nulls stay null; other values are unchanged.
 
+What is guarded depends on the column's kind:
+
+- ``text`` (every column but the phone numbers): every value led by one of the six characters.
+- ``phone`` (``phone`` and ``sms``): an international number is written ``+16265554086`` or
+  ``+1 (626) 555-4086``: a ``+`` followed only by digits, spaces, dashes, dots and parentheses (at
+  least one digit) is delivered as it is, since an apostrophe would alter the number a messaging
+  system reads. Anything else led by a trigger character, ``+1+cmd|' /C calc'!A0`` or ``=1+1``
+  included, is guarded as in text.
+
 Everything here is vectorized: the check looks at the first byte of each value straight from the Arrow
 buffers (all six trigger characters are single ASCII bytes, so this is exact for UTF-8), and only the
 affected values are rewritten.
@@ -20,6 +29,10 @@ import pyarrow.compute as pc
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 PREFIX = "'"
+TEXT, PHONE = "text", "phone"
+PHONE_COLUMNS = frozenset({"phone", "sms"})
+# An international phone number as people write it: nothing a spreadsheet could call or refer to.
+PHONE_NUMBER = r"^\+[0-9 ().\-]*[0-9][0-9 ().\-]*$"
 
 _TRIGGER_BYTES = np.zeros(256, dtype=bool)
 _TRIGGER_BYTES[[ord(c) for c in FORMULA_TRIGGERS]] = True
@@ -34,7 +47,12 @@ def _offsets_and_data(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return offsets, data
 
 
-def formula_mask(arr: pa.Array) -> np.ndarray:
+def column_kind(column: str) -> str:
+    """The guard's kind of a delivered column (by its OneRoster name): ``phone`` or ``text``."""
+    return PHONE if column in PHONE_COLUMNS else TEXT
+
+
+def formula_mask(arr: pa.Array, kind: str = TEXT) -> np.ndarray:
     """A boolean numpy mask of the non-null values of a string array that start with a trigger character."""
     n = len(arr)
     if n == 0:
@@ -47,16 +65,21 @@ def formula_mask(arr: pa.Array) -> np.ndarray:
     mask &= ends > starts
     if arr.null_count:
         mask &= arr.is_valid().to_numpy(zero_copy_only=False)
+    if kind == PHONE and mask.any():
+        # Only the few flagged values are matched against the pattern.
+        flagged = np.flatnonzero(mask)
+        numbers = pc.match_substring_regex(arr.take(pa.array(flagged)), PHONE_NUMBER).to_numpy(zero_copy_only=False)
+        mask[flagged[numbers]] = False
     return mask
 
 
-def neutralize_array(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+def neutralize_array(arr: pa.Array | pa.ChunkedArray, kind: str = TEXT) -> pa.Array | pa.ChunkedArray:
     """The Arrow version of :func:`neutralize_formulas` for string / large_string arrays."""
     if isinstance(arr, pa.ChunkedArray):
-        return pa.chunked_array([neutralize_array(c) for c in arr.chunks], type=arr.type)
+        return pa.chunked_array([neutralize_array(c, kind) for c in arr.chunks], type=arr.type)
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         raise TypeError(f"neutralize_array expects a string array, got {arr.type}")
-    mask = formula_mask(arr)
+    mask = formula_mask(arr, kind)
     if not mask.any():
         return arr
     pa_mask = pa.array(mask)
@@ -64,11 +87,12 @@ def neutralize_array(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedAr
     return pc.replace_with_mask(arr, pa_mask, prefixed.cast(arr.type))
 
 
-def neutralize_formulas(series: pd.Series) -> pd.Series:
+def neutralize_formulas(series: pd.Series, kind: str = TEXT) -> pd.Series:
     """Prefix ``'`` to every text value that a spreadsheet would read as a formula.
 
-    Values starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return are prefixed; nulls stay
-    null; the index, name and (string) dtype are kept. Non-text values in an object column are left alone.
+    Values starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return are prefixed (in a
+    ``phone`` column, phone numbers led by ``+`` excepted); nulls stay null; the index, name and
+    (string) dtype are kept. Non-text values in an object column are left alone.
     """
     if len(series) == 0:
         return series.copy()
@@ -76,27 +100,29 @@ def neutralize_formulas(series: pd.Series) -> pd.Series:
     if isinstance(dtype, pd.ArrowDtype) and (
         pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(dtype.pyarrow_dtype)
     ):
-        out = neutralize_array(pa.chunked_array(series.array._pa_array))
+        out = neutralize_array(pa.chunked_array(series.array._pa_array), kind)
         return pd.Series(pd.arrays.ArrowExtensionArray(out), index=series.index, name=series.name)
     if isinstance(dtype, pd.StringDtype) or dtype == object:
         try:
             arr = pa.array(series, type=pa.string(), from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-            return _neutralize_mixed(series)
-        mask = formula_mask(arr)
+            return _neutralize_mixed(series, kind)
+        mask = formula_mask(arr, kind)
         if not mask.any():
             return series.copy()
         out = series.copy()
         out[mask] = PREFIX + series[mask].astype(str)
         return out
     if isinstance(dtype, pd.CategoricalDtype):
-        return neutralize_formulas(series.astype(object))
+        return neutralize_formulas(series.astype(object), kind)
     return series.copy()  # numbers, booleans, dates: not text
 
 
-def _neutralize_mixed(series: pd.Series) -> pd.Series:
+def _neutralize_mixed(series: pd.Series, kind: str) -> pd.Series:
     """Object columns holding non-string values too: only the strings are looked at."""
     mask = series.str.match(r"[=+\-@\t\r]", na=False).to_numpy(dtype=bool)
+    if kind == PHONE:
+        mask &= ~series.str.match(PHONE_NUMBER, na=False).to_numpy(dtype=bool)
     out = series.copy()
     if mask.any():
         out[mask] = PREFIX + series[mask].astype(str)

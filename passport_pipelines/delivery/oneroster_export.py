@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from passport_pipelines.delivery.formula_guard import neutralize_array
+from passport_pipelines.delivery.formula_guard import TEXT, column_kind, neutralize_array
 from passport_pipelines.model import entities
 from passport_pipelines.oneroster_csv import spec
 
@@ -403,11 +403,11 @@ def _quote_minimal(arr: pa.Array) -> pa.Array:
     return pc.replace_with_mask(arr, pa_mask, pc.binary_join_element_wise('"', inner, '"', ""))
 
 
-def _cell(arr: pa.Array) -> pa.Array:
+def _cell(arr: pa.Array, kind: str = TEXT) -> pa.Array:
     arr = _as_text(arr)
     if pa.types.is_large_string(arr.type):
         arr = arr.cast(pa.string())
-    return _quote_minimal(neutralize_array(arr))
+    return _quote_minimal(neutralize_array(arr, kind))
 
 
 def _csv_line(values: list[str]) -> bytes:
@@ -483,7 +483,7 @@ def _chunks_with(table: _Table, entity: str, columns: dict[str, str | None], con
                 elif entity == "roles" and source == "role":
                     arr = _map_roles_12(_as_text(arr), None if table.org_types is None
                                         else take(table.org_types.slice(start, stop - start)))
-            cells.append(_cell(arr))
+            cells.append(_cell(arr, column_kind(name)))
         if table.metadata:
             ext = take(_to_arrow(df["extensions"].iloc[start:stop]))
             cells.extend(_cell(v) for v in _metadata_values(ext, table.metadata, con))

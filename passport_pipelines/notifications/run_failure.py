@@ -2,7 +2,8 @@
 
 The full stack trace stays in the Dagster UI; a notification says which step failed, the first line
 of its error (the innermost cause, which is our message rather than Dagster's wrapper around it) and
-the blocking checks that did not pass.
+the blocking checks that did not pass. Any secret value the process knows is taken out of that
+line (``config.secrets.redact``): the sensor resolves the district's secrets before it reads it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import dagster as dg
+
+from passport_pipelines.config.secrets import redact
 
 if TYPE_CHECKING:  # Dagster's error record; not part of its public API, only named here for types
     from dagster._utils.error import SerializableErrorInfo
@@ -43,7 +46,7 @@ def first_line(text: str, limit: int = MAX_ERROR_CHARS) -> str:
     line = lines[0]
     if line.endswith(":") and len(lines) > 1:
         line = f"{line} {lines[1]}"
-    line = _QUALIFIED_NAME.sub(r"\1", line)
+    line = redact(_QUALIFIED_NAME.sub(r"\1", line))
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 

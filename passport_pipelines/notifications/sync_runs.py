@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from passport_pipelines.config.loader import IntegrationError
+from passport_pipelines.config.secrets import integration_secrets
 from passport_pipelines.notifications.message import (
     FAILED,
     FINISHED,
@@ -81,6 +82,7 @@ def notify_sync_run(instance: dg.DagsterInstance, run: dg.DagsterRun, store: Gol
     else:
         event = HELD if held else FAILED
         if event == FAILED:
+            integration_secrets(integration)  # so that the error line cannot carry one of them
             error = error_of_failed_run(instance, run.run_id, failure_event)
     message = build_message(event, district=district, school_year=school_year, run_id=run.run_id,
                             job=run.job_name, started_by=started_by(run.tags),

@@ -7,8 +7,9 @@ metadata. Values of columns that hold personal data are masked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+import re
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Literal
 
 Severity = Literal["error", "filtered", "warning"]
 SAMPLE_LIMIT = 100
@@ -23,6 +24,10 @@ PII_COLUMNS = frozenset({
 })
 # Columns holding secrets (an SSO password): not even their length is told.
 SECRET_COLUMNS = frozenset({"password"})
+_QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+WITHHELD = "details withheld: the file holds secrets, and they would quote it"
+WITHHELD_HEADER = ("a header cell that is not a column of the file is ignored; its text is withheld, since the file "
+                   "holds secrets (is the header row missing?)")
 
 
 @dataclass(frozen=True)
@@ -134,3 +139,29 @@ class FindingsReport:
             val = f" value {f.value!r}" if f.value is not None else ""
             lines.append(f"  {where}{col}{val}: [{f.rule}] {f.message}")
         return "\n".join(lines)
+
+
+def _names_known(text: str, known: frozenset[str]) -> bool:
+    return all(part.strip() in known for part in text.split(" + "))
+
+
+def _without_file_text(finding: Finding, known: frozenset[str]) -> Finding:
+    column = finding.column if finding.column is None or _names_known(finding.column, known) else None
+    quoted = [a or b for a, b in _QUOTED.findall(finding.message)]
+    message = finding.message
+    if column != finding.column or not all(_names_known(q, known) for q in quoted):
+        message = WITHHELD_HEADER if finding.rule == "header.unknown_column" else WITHHELD
+    return replace(finding, column=column, value=None, message=message)
+
+
+def withhold_file_text(report: FindingsReport, known_names: Iterable[str]) -> FindingsReport:
+    """The report of a drop that holds secrets, as it may be shown: every finding keeps its file,
+    line, rule and severity, but no value from the file, and a column or message only when all it
+    names are the schema's own names (``known_names``). A header row is file content too: a file
+    without one has a row of data, password included, where the header should be."""
+    known = frozenset(known_names)
+    out = FindingsReport()
+    for key, tally in report.tallies.items():
+        out.tallies[key] = RuleTally(tally.rule, tally.severity, tally.total,
+                                     [_without_file_text(f, known) for f in tally.samples])
+    return out

@@ -16,8 +16,8 @@ from typing import Callable, Iterable
 import duckdb
 import pyarrow as pa
 
-from passport_pipelines.csv_schemas.registry import csv_schema
-from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
+from passport_pipelines.csv_schemas.registry import CsvSchema, csv_schema
+from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport, withhold_file_text
 from passport_pipelines.oneroster_csv.limits import DEFAULT_LIMITS, PackageLimits
 from passport_pipelines.oneroster_csv.package import Package, PackageError
 from passport_pipelines.oneroster_csv.reader import read_csv_table
@@ -58,8 +58,28 @@ def validate_package(path: Path, schema: str, *, known_keys: KnownKeys | None = 
     sync), which references may point at; None when they do not count. ``refused`` are the
     findings of entries the fetch left out of ``path`` (a sync validates its archive copy, which
     holds only the drop's own files): they are reported as if found here. ``school_year``
-    (``2024-2025``) is the year the drop is synced as: a drop of another year fails."""
+    (``2024-2025``) is the year the drop is synced as: a drop of another year fails.
+
+    The report of a schema that holds secrets never quotes the file (``withhold_file_text``)."""
     definition = csv_schema(schema)  # an unknown schema raises, naming the known ones
+    drop = _validate(path, definition, known_keys=known_keys, con=con, limits=limits, refused=refused,
+                     school_year=school_year)
+    if definition.holds_secrets:
+        drop.report = withhold_file_text(drop.report, _schema_names(definition))
+    return drop
+
+
+def _schema_names(definition: CsvSchema) -> set[str]:
+    names = set()
+    for spec in definition.files.values():
+        names |= {spec.filename, spec.name, *spec.names}
+    return names
+
+
+def _validate(path: Path, definition: CsvSchema, *, known_keys: KnownKeys | None,
+              con: duckdb.DuckDBPyConnection | None, limits: PackageLimits, refused: Iterable[Finding],
+              school_year: str | None) -> ValidatedDrop:
+    schema = definition.name
     report = FindingsReport()
     drop = ValidatedDrop(schema=schema, report=report, con=con or connect())
     for finding in refused:

@@ -15,7 +15,7 @@ class DecisionConfig(dg.Config):
     district: str
     school_year: str
     version: int  # the held version's number (passport history DISTRICT)
-    by: str  # who decides, e.g. an e-mail address
+    by: str  # who decides, e.g. an e-mail address: one line of printable text, at most 254 characters
 
 
 def decide(config: DecisionConfig, store, *, approve: bool):

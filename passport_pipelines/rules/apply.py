@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from passport_pipelines.config.rules import SchoolsMapping
 from passport_pipelines.rules import left_out
-from passport_pipelines.rules.attributes import attribute_mapping
+from passport_pipelines.rules.attributes import attribute_mapping, check_true_false_values
 from passport_pipelines.rules.filters import apply_filters
 from passport_pipelines.rules.finish import finish
 from passport_pipelines.rules.requirements import check_requirements
@@ -64,6 +64,8 @@ def apply_rules(con: duckdb.DuckDBPyConnection, outputs: dict[str, str], source,
     # The attribute mapping is the first layer of the table's transforms: one rewrite for both.
     with clock("attributes_and_transforms"):
         for entity in dict.fromkeys([*source.attributes, *source.transforms]):
+            if entity in source.attributes:
+                check_true_false_values(con, relations[entity], entity, source.attributes[entity], source.name)
             mapping = attribute_mapping(entity, source.attributes[entity]) if entity in source.attributes else []
             relations[entity], counts = apply_transforms(con, relations[entity], entity,
                                                          source.transforms.get(entity, []), taken=taken,

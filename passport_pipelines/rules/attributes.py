@@ -6,8 +6,11 @@ the mapped values, and a million-row table is rewritten once for both."""
 
 from __future__ import annotations
 
+import duckdb
+
 from passport_pipelines.config.rules import extension_key
 from passport_pipelines.model import entities
+from passport_pipelines.transforms.data_errors import DataValueError
 from passport_pipelines.transforms.sql_text import ident, lit
 
 
@@ -45,3 +48,23 @@ def attribute_mapping(entity: str, mapping: dict[str, str]) -> list[str]:
                  if len(customs) == 1 else f"CAST(json_merge_patch('{{}}', json_object({pairs})) AS VARCHAR)")
         replaced.append(f"nullif(CASE WHEN extensions IS NULL THEN {fresh} ELSE {merged} END, '{{}}') AS extensions")
     return replaced
+
+
+def check_true_false_values(con: duckdb.DuckDBPyConnection, relation: str, entity: str, mapping: dict[str, str],
+                            source: str) -> None:
+    """DataValueError naming the source, column and rule when a field mapped into a true/false
+    column holds values that are not true/false (DuckDB's words: true/false, t/f, yes/no, y/n,
+    1/0), counted in one scan; the values themselves are never repeated. Run before the mapping,
+    whose CAST would otherwise fail with DuckDB's message, which quotes the first such value."""
+    booleans = [(target, expr) for target, expr in mapping.items() if target in entities.boolean_columns(entity)]
+    if not booleans:
+        return
+    counts = con.execute("SELECT " + ", ".join(
+        f"count(*) FILTER (WHERE {_value_sql(expr)} IS NOT NULL AND TRY_CAST({_value_sql(expr)} AS BOOLEAN) IS NULL)"
+        for _, expr in booleans) + f" FROM {relation}").fetchone()
+    for (target, expr), bad in zip(booleans, counts):
+        if bad:
+            raise DataValueError(
+                f"source {source}: rule attributes.{entity}.{target} maps {expr} into the true/false column "
+                f"{entity}.{target}, but {bad} row(s) of {entity} hold a value there that is not true/false "
+                "(true, false, yes, no, 1, 0); the values are withheld, as they are the district's data")

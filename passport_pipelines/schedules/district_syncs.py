@@ -13,7 +13,7 @@ from passport_pipelines.partitions import (
 )
 from passport_pipelines.resources.integrations import IntegrationsResource
 from passport_pipelines.run_tags import DISTRICT_TAG, SCHOOL_YEAR_TAG, TRIGGER_TAG
-from passport_pipelines.scheduling.due_syncs import due_syncs
+from passport_pipelines.scheduling.due_syncs import fleet_due_syncs
 
 TICK_MINUTES = 5
 
@@ -30,12 +30,15 @@ def district_syncs(context: dg.ScheduleEvaluationContext, integrations: Integrat
         context.log.warning(error)
     registered = set(context.instance.get_dynamic_partitions(district_partitions.name))
     years = set(context.instance.get_dynamic_partitions(school_year_partitions.name))
+    fleet, skipped = fleet_due_syncs([i for i in found.values() if i.district in registered], now,
+                                     timedelta(minutes=TICK_MINUTES))
+    for warning in skipped:
+        context.log.warning(warning)
     # Districts and years not registered yet (a new file) are registered by the integration_registry
     # sensor within a minute, and synced from the next tick on.
     requests = [
         dg.RunRequest(run_key=due.run_key, partition_key=sync_partition_key(due.district, due.school_year),
                       tags={DISTRICT_TAG: due.district, SCHOOL_YEAR_TAG: due.school_year, TRIGGER_TAG: due.trigger})
-        for integration in found.values() if integration.district in registered
-        for due in due_syncs(integration, now, timedelta(minutes=TICK_MINUTES)) if due.school_year in years
+        for due in fleet if due.school_year in years
     ]
     return requests or dg.SkipReason(f"no district is due at {now:%Y-%m-%d %H:%M %Z}")

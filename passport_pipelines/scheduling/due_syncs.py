@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Iterable
 
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.scheduling.due_times import current_school_year, latest_due, school_year_start
@@ -43,3 +44,19 @@ def due_syncs(integration: Integration, now: datetime, window: timedelta) -> lis
         found.setdefault(f"{integration.district}|{year}|{due.isoformat()}",
                          DueSync(integration.district, year, due, "schedule"))
     return list(found.values())
+
+
+def fleet_due_syncs(integrations: Iterable[Integration], now: datetime,
+                    window: timedelta) -> tuple[list[DueSync], list[str]]:
+    """The due syncs of every district, and a warning for each district whose schedule could not
+    be worked out. One district's broken schedule (a date the config should have refused) skips
+    that district for the tick; it never stops the others' syncs."""
+    due: list[DueSync] = []
+    warnings: list[str] = []
+    for integration in integrations:
+        try:
+            due.extend(due_syncs(integration, now, window))
+        except Exception as exc:  # noqa: BLE001 -- whatever it is, the rest of the fleet still syncs
+            warnings.append(f"{integration.district}: no scheduled sync this tick, its schedule cannot be "
+                            f"worked out ({type(exc).__name__}: {exc})")
+    return due, warnings

@@ -33,6 +33,7 @@ from passport_pipelines.changes.changeset import own_golden_id
 from passport_pipelines.model import entities
 from passport_pipelines.store import schema
 from passport_pipelines.store.arrow_connection import ArrowConnection, const_array
+from passport_pipelines.store.decided_by import who_decides
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.store.version_status import COMMITTED
 
@@ -241,6 +242,7 @@ class DuplicateReview:
     def resolve(self, case_id: int, *, primary: RecordRef, secondary_action: str, take: list[str] | None = None,
                 by: str) -> int:
         """Resolve a pending case; returns the decision id."""
+        by = _decider(by)
         if secondary_action not in SECONDARY_ACTIONS:
             raise ReviewError(f"--secondary must be one of {', '.join(SECONDARY_ACTIONS)}, not {secondary_action!r}")
         case = self.case(case_id)
@@ -287,6 +289,7 @@ class DuplicateReview:
 
     def undo(self, decision_id: int, *, by: str) -> int:
         """Take a decision back; returns the id of the undo entry in the log."""
+        by = _decider(by)
         d = schema.duplicate_decisions
         with self.engine.begin() as conn:
             row = conn.execute(select(d).where(d.c.id == decision_id)).mappings().first()
@@ -357,3 +360,10 @@ def _latest_version_id(conn, district: str, school_year: str) -> int:
     return conn.execute(select(v.c.id).where(v.c.district == district, v.c.school_year == school_year,
                                              v.c.status.in_(COMMITTED))
                         .order_by(v.c.number.desc()).limit(1)).scalar_one()
+
+
+def _decider(by: str) -> str:
+    try:
+        return who_decides(by)
+    except ValueError as exc:
+        raise ReviewError(f"by: {exc}") from None

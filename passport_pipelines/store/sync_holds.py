@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from passport_pipelines.store import schema
 from passport_pipelines.store.arrow_connection import ArrowConnection
+from passport_pipelines.store.decided_by import who_decides
 from passport_pipelines.store.golden_store import (
     CommitInfo,
     GoldenStore,
@@ -53,11 +54,13 @@ class SyncHolds:
 
     def decide(self, district: str, school_year: str, number: int, *, approve: bool, by: str) -> Version:
         """Approve or reject a held version. Only a held one: a decision is never taken twice."""
-        if not by or not by.strip():
-            raise DecisionError("say who decides: --by EMAIL")
+        try:
+            by = who_decides(by)
+        except ValueError as exc:
+            raise DecisionError(f"by: {exc}") from None
         version = self.find(district, school_year, number)
         v = schema.versions
-        values = {"status": APPROVED if approve else REJECTED, "decided_by": by.strip(),
+        values = {"status": APPROVED if approve else REJECTED, "decided_by": by,
                   "decided_at": datetime.now(timezone.utc)}
         if not approve:
             values["held_changes"] = None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.sources import CsvFolderSource, SftpSource
 from passport_pipelines.connectors.base import ExtractRequest, SourceConnector
 from passport_pipelines.credentials.cipher import current_key
+from passport_pipelines.credentials.landing import secret_landing, sweep_abandoned_landings
 from passport_pipelines.credentials.seal import seal_credentials
 from passport_pipelines.csv_schemas.registry import CsvSchema, csv_schema
 from passport_pipelines.drops.errors import DropFetchError
@@ -111,21 +111,25 @@ def _copy_zip(origin: Path, target: Path, limits: PackageLimits) -> None:
                                         f"({size_text(limits.max_total_size)}); it was not copied")])
         with target.open("wb") as out:
             shutil.copyfileobj(fh, out, _COPY_CHUNK)
-    shutil.copystat(origin, target)
+    # The bytes and times, not the district folder's permissions: the copy is private.
+    stat = os.stat(origin)
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
 def extract_source(integration: Integration, source: CsvFolderSource | SftpSource, *, school_year: str,
                    run_id: str, store: GoldenStore) -> tuple[SourceExtract, FindingsReport]:
     archive = originals_dir(integration.district, school_year, run_id) / source.name
     definition = csv_schema(source.schema_)
+    sweep_abandoned_landings()  # plain-text secrets a killed sync left behind
     if not definition.holds_secrets:
         return _extract(integration, source, definition, landing=archive, archive=archive, school_year=school_year,
                         run_id=run_id, store=store)
-    # A drop of secrets lands in a private temporary folder, removed whatever happens; the
-    # archive only ever gets its sealed copy. Without a usable key it is not even fetched.
+    # A drop of secrets lands in a private folder of its own, removed whatever happens (see
+    # credentials.landing); the archive only ever gets its sealed copy. Without a usable key it is
+    # not even fetched.
     current_key()
-    with tempfile.TemporaryDirectory(prefix="passport-sealed-") as landing:
-        return _extract(integration, source, definition, landing=Path(landing), archive=archive,
+    with secret_landing(run_id, source.name) as landing:
+        return _extract(integration, source, definition, landing=landing, archive=archive,
                         school_year=school_year, run_id=run_id, store=store)
 
 

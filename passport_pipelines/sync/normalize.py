@@ -27,6 +27,7 @@ from passport_pipelines.oneroster_csv.findings import FindingsReport
 from passport_pipelines.oneroster_csv.validation import ValidatedDrop
 from passport_pipelines.rules.apply import RulesReport, apply_rules
 from passport_pipelines.sync.extract import SourceExtract
+from passport_pipelines.transforms.data_errors import values_withheld
 from passport_pipelines.transforms.engine import connect
 from passport_pipelines.transforms.normalize import entity_modes, normalize_drop
 from passport_pipelines.transforms.runner import run_models
@@ -58,7 +59,16 @@ def normalize_source(extract: SourceExtract, *, district: str, school_year: str,
                      integration: Integration | None = None,
                      taken: Callable[[str], pa.Array | None] | None = None) -> NormalizedSource:
     """The source's canonical tables, in the run's own folder: its SQL models, then its integration
-    rules (when given). ``run_id``: the run's (a fresh one when called outside a run)."""
+    rules (when given). ``run_id``: the run's (a fresh one when called outside a run). A value DuckDB
+    cannot use fails the source with a ``DataValueError`` that never quotes it."""
+    with values_withheld(f"source {extract.source}: mapping to the canonical model"):
+        return _normalize_source(extract, district=district, school_year=school_year, run_id=run_id,
+                                 integration=integration, taken=taken)
+
+
+def _normalize_source(extract: SourceExtract, *, district: str, school_year: str, run_id: str | None,
+                      integration: Integration | None,
+                      taken: Callable[[str], pa.Array | None] | None) -> NormalizedSource:
     folder = stage_dir(STAGE, district, school_year, run_id or f"adhoc-{uuid.uuid4().hex}") / extract.source
     fingerprint = None
     if extract.fingerprint and not _depends_on_store(integration, extract.source):

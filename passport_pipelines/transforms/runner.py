@@ -19,6 +19,7 @@ from typing import Callable
 import duckdb
 
 from passport_pipelines.model import entities
+from passport_pipelines.transforms.data_errors import DATA_ERRORS, DataValueError, withheld_reason
 from passport_pipelines.transforms.sql_text import ident, lit
 
 # Columns the runner stamps on every canonical row; models select the others.
@@ -126,6 +127,8 @@ def run_models(con: duckdb.DuckDBPyConnection, folder: Path, kind: str, sources:
         sql = compile_model(con, model, kind, sources)
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE model__{name} AS {sql}")
+        except DATA_ERRORS as exc:  # about a value in the data, which the message would quote
+            raise DataValueError(f"model {model.path.name} of {kind}: {withheld_reason(exc)}") from None
         except duckdb.Error as exc:
             raise TransformError(f"{model.path}: {exc}") from None
         if name in entities.CANONICAL_MODELS:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from typing import Iterator
 
-from passport_pipelines.connectors.errors import ConnectorError
+from passport_pipelines.connectors.errors import ConnectorError, reason_code
 from passport_pipelines.connectors.http.transport import HttpTransport, where
 
 USERS_PATH = "/admin/directory/v1/users"
@@ -33,9 +33,9 @@ def error_reason(body: object) -> str | None:
         return None
     errors = error.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict) and errors[0].get("reason"):
-        return str(errors[0]["reason"])
+        return reason_code(errors[0]["reason"])
     status = error.get("status")
-    return str(status) if status else None
+    return reason_code(status) if status else None
 
 
 class DirectoryUsers:

@@ -9,7 +9,8 @@ from typing import Callable
 
 import httpx
 
-from passport_pipelines.connectors.errors import ConnectorError
+from passport_pipelines.config.secrets import remember_secret
+from passport_pipelines.connectors.errors import ConnectorError, reason_code
 from passport_pipelines.connectors.http.transport import HttpTransport, where
 
 EXPIRY_MARGIN_SECONDS = 30
@@ -87,18 +88,21 @@ def _rfc6749_refusal(status: int, error: str) -> tuple[str, str]:
 def read_token(response: httpx.Response, url: str,
                refusal: Callable[[int, str], tuple[str, str]]) -> tuple[str, float]:
     """The access token and its lifetime from a token endpoint's answer; a refusal (4xx) becomes
-    the ConnectorError that ``refusal(status, error code)`` names, never with the body's free text."""
+    the ConnectorError that ``refusal(status, error code)`` names, never with the body's free text
+    (the code itself is checked to be one: ``reason_code``)."""
     try:
         body = response.json()
     except ValueError:
         raise ConnectorError("bad_response", where(url), "token response is not JSON") from None
     if response.status_code >= 400:
-        error = str(body.get("error", "")) if isinstance(body, dict) else ""
+        # The code only, as a code: some servers put the refused secret itself into "error".
+        error = reason_code(body.get("error")) if isinstance(body, dict) and body.get("error") else ""
         kind, detail = refusal(response.status_code, error)
         raise ConnectorError(kind, where(url), detail)  # type: ignore[arg-type]
     token = body.get("access_token") if isinstance(body, dict) else None
     if not token:
         raise ConnectorError("bad_response", where(url), "no access_token in the token response")
+    remember_secret(str(token))  # a server echoing the token back in an error never shows it
     try:
         lifetime = float(body.get("expires_in", 3600))
     except (TypeError, ValueError):

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from passport_pipelines.connectors.errors import ConnectorError
+from passport_pipelines.connectors.errors import ConnectorError, reason_code
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = "passport-data-sync"
@@ -84,7 +84,8 @@ def _connect_failure(exc: httpx.ConnectError) -> tuple[str, str]:
 
 
 def _error_detail(response: httpx.Response) -> str:
-    """The status and, from a documented error body, its code; never the body's free text."""
+    """The status and, from a documented error body, its code (``reason_code``); never the body's
+    free text."""
     detail = f"HTTP {response.status_code}"
     try:
         body = response.json()
@@ -100,8 +101,8 @@ def _error_detail(response: httpx.Response) -> str:
             value = value.get("imsx_codeMinorField") or value.get("imsx_codeMinorFieldValue") or value.get("value")
         if isinstance(value, list) and value and isinstance(value[0], dict):
             value = value[0].get("imsx_codeMinorFieldValue")
-        if isinstance(value, (str, int)) and len(str(value)) <= 64:
-            return f"{detail}, {key} {value}"
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+            return f"{detail}, {key} {reason_code(value)}"
     return detail
 
 

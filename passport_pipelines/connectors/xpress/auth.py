@@ -21,7 +21,8 @@ import time
 
 import httpx
 
-from passport_pipelines.connectors.errors import ConnectorError
+from passport_pipelines.config.secrets import remember_secret
+from passport_pipelines.connectors.errors import ConnectorError, reason_code
 from passport_pipelines.connectors.http.transport import HttpTransport, where
 from passport_pipelines.connectors.xml_envelopes import as_list
 
@@ -91,8 +92,8 @@ class XpressAuth:
             raise ConnectorError("bad_response", where(url), "token answer is not JSON") from None
         if not isinstance(body, dict):
             raise ConnectorError("bad_response", where(url), "token answer is not a JSON object")
-        if response.status_code == 400:  # RFC 6749 §5.2
-            error = str(body.get("error", "")) if isinstance(body.get("error"), str) else "unknown"
+        if response.status_code == 400:  # RFC 6749 §5.2; the code only: it may echo the secret
+            error = reason_code(body.get("error")) if body.get("error") else "unknown"
             kind = "missing_scope" if error == "invalid_scope" else "bad_credentials"
             raise ConnectorError(kind, where(url), f"HTTP 400, error {error}")
         try:
@@ -100,6 +101,7 @@ class XpressAuth:
         except (TypeError, ValueError):
             lifetime = DEFAULT_LIFETIME
         token, base = self._choose(body, url)
+        remember_secret(token)
         return token, base.rstrip("/"), lifetime
 
     def _choose(self, body: dict, url: str) -> tuple[str, str]:
@@ -117,7 +119,7 @@ class XpressAuth:
             if picked:
                 return picked[0].get("token") or _required(top, url), picked[0]["href"]
             if wanted or not configured:
-                names = ", ".join(str(e.get("provider_id") or e.get("name")) for e in endpoints)
+                names = ", ".join(reason_code(e.get("provider_id") or e.get("name")) for e in endpoints)
                 raise ConnectorError("bad_response", where(url),
                                      f"{len(endpoints)} endpoint(s) in the token answer ({names}); "
                                      "set provider_id to the one to read" if not wanted else

@@ -1,0 +1,17 @@
+"""The ``--by`` option of the commands that decide something: checked before anything is touched."""
+
+from __future__ import annotations
+
+import click
+
+from passport_pipelines.store.decided_by import who_decides
+
+
+def checked_decider(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A click callback: ``--by`` as ``who_decides`` keeps it, or a usage error saying why not."""
+    if value is None:
+        return None
+    try:
+        return who_decides(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
