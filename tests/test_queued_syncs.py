@@ -23,6 +23,7 @@ import pytest
 from passport_pipelines.definitions import build_defs
 from passport_pipelines.partitions import register_sync_partition, sync_partition_key, sync_partitions
 from passport_pipelines.run_tags import DISTRICT_TAG, PID_TAG, STATUS_TAG
+from passport_pipelines.sensors.abandoned_runs import abandoned_sync_runs
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.synthetic.district import generate_oneroster_district
 from tests.conftest import write_integration
@@ -141,8 +142,9 @@ def test_queued_syncs_backfills_approvals_and_a_killed_sync(tmp_path, passport_h
         events = Counter(b["event"] for b in webhook.json_bodies())
         assert events == {"finished": len(sync_runs) - 1, "held": 1}
 
-        # A `passport sync` killed outright: its run would block the district's queue for good.
-        # The daemon's abandoned_sync_runs sensor ends it, and a sync launched from the UI then runs.
+        # A `passport sync` killed outright: its run would block the district's queue for good. The
+        # abandoned_sync_runs sensor ends it (evaluated here rather than waiting for its next tick in the
+        # daemon, a minute away), and a sync launched from the UI, queued behind it, then runs.
         killed = _cli("sync", "lakeside", env={**os.environ, "PASSPORT_SYNC_IN_PROCESS": "1"})
 
         def started() -> dg.DagsterRun | None:
@@ -159,6 +161,10 @@ def test_queued_syncs_backfills_approvals_and_a_killed_sync(tmp_path, passport_h
         subprocess.run([tool("dagster"), "job", "launch", "-w", "workspace.yaml", "-j", "roster_sync",
                         "--run-id", ui_run, "--tags", __import__("json").dumps(tags)], cwd=REPO, check=True,
                        capture_output=True)
+        time.sleep(3)
+        assert instance.get_run_by_id(ui_run).status == dg.DagsterRunStatus.QUEUED  # behind the killed run
+        result = abandoned_sync_runs(dg.build_sensor_context(instance=instance))
+        assert victim.run_id in result.skip_message
         wait_for(lambda: instance.get_run_by_id(ui_run).is_finished, timeout=240,
                  what="the UI sync after the killed one", log=log)
         assert instance.get_run_by_id(victim.run_id).status == dg.DagsterRunStatus.FAILURE
