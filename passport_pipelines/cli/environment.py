@@ -4,7 +4,7 @@ sync needs whoever launches it.
 ``dagster.yaml`` is created when missing, and completed when it lacks a setting below (keys already
 there are left as they are):
 
-- telemetry off: the hub runs on machines without internet access;
+- telemetry off, and no newsletter prompt in the UI: the hub runs on machines without internet access;
 - one sync per district at a time: the run queue starts a second sync of a district only when the
   first has ended (every sync run carries its district as the ``dagster/partition/district`` tag);
 - run monitoring: a run whose process died without a word is marked failed after
@@ -30,6 +30,7 @@ def instance_settings(existing: dict | None) -> dict:
     """``existing`` completed with what a sync needs."""
     config = dict(existing or {})
     config.setdefault("telemetry", {"enabled": False})
+    config.setdefault("nux", {"enabled": False})
     runs = config.setdefault("concurrency", {}).setdefault("runs", {})
     limits = runs.setdefault("tag_concurrency_limits", [])
     if not any(limit.get("key") == ONE_SYNC_PER_DISTRICT["key"] for limit in limits):
