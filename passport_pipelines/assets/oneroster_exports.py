@@ -77,6 +77,7 @@ def build_oneroster_exports(destination_names: Iterable[str] = ()) -> dg.AssetsD
             yield dg.Output(delivered, output_name=EXPORTS, metadata={
                 "version": version.number,
                 "version_status": status,
+                "dagster/row_count": sum(sum((d.get("rows") or {}).values()) for d in delivered),
                 "destinations": dg.MetadataValue.table([dg.TableRecord(_row(d)) for d in delivered],
                                                        schema=_DESTINATIONS),
                 "files": dg.MetadataValue.json([d["path"] for d in delivered if d.get("path")])})

@@ -68,6 +68,8 @@ def deliver_version(integration: Integration, version: Version, store: GoldenSto
     the caller reports the failed outcomes). The version is in production once every destination has
     it. Nothing is delivered while a sync of the district's year is held (``SyncHeld``)."""
     check_deliverable(store, version)
+    for dest in integration.csv_destinations:
+        sweep_partial_files(export_path(integration, dest, version).parent)  # what a killed delivery left
     outcomes: list[Outcome] = []
     pending = []
     today = datetime.now(timezone.utc).date()
@@ -140,7 +142,6 @@ def _deliver_one(integration: Integration, version: Version, store: GoldenStore,
                  golden: GoldenFrames) -> Outcome:
     path = export_path(integration, dest, version)
     where = str(path)
-    sweep_partial_files(path.parent)  # what a delivery killed midway left in this folder
     try:
         frames, absent = shield_frames(golden.frames, dest.shield, org_keys=golden.org_keys)
         path.parent.mkdir(parents=True, exist_ok=True)
