@@ -164,7 +164,10 @@ def load_change_set(changes: RosterChanges) -> ChangeSet:
                 for kind in ("upserts", "deletes"):
                     files = [Path(changes.folder) / source / f"{kind}__{entity}.parquet" for source in changes.sources]
                     listing = ", ".join(f"'{str(f).replace(chr(39), chr(39) * 2)}'" for f in files)
-                    parts[kind] = con.execute(f"SELECT * FROM read_parquet([{listing}])").to_arrow_table()
+                    # In key order: the store's primary key index then grows at its end instead of
+                    # everywhere at once (4-5x faster inserts into SQLite at a million records).
+                    parts[kind] = con.execute(f"SELECT * FROM read_parquet([{listing}]) "
+                                              "ORDER BY source, sourced_id").to_arrow_table()
                 return EntityChanges(upserts=parts["upserts"], deletes=parts["deletes"])
             finally:
                 con.close()
