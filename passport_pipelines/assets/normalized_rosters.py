@@ -6,13 +6,12 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pandera.errors
 
 from passport_pipelines.artifacts.reuse import add_file
 from passport_pipelines.assets.finding_metadata import findings_metadata
 from passport_pipelines.assets.rules_metadata import requirements_check, rules_metadata, taken_values
 from passport_pipelines.model.entities import CANONICAL_MODELS
-from passport_pipelines.model.frames import to_frame
+from passport_pipelines.model.schema_check import check_parquet
 from passport_pipelines.partitions import partition_of, sync_check, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
@@ -53,23 +52,18 @@ def _schema_failures(result: NormalizedSource, district: str, school_year: str) 
 
 
 def _run_pandera(source: str, folder: str) -> tuple[int, list[dg.TableRecord]]:
+    """Every canonical table against its pandera model, executed in DuckDB (``model/schema_check.py``)."""
     total, records = 0, []
     con = duckdb.connect()
     try:
         for entity, model in CANONICAL_MODELS.items():
-            df = to_frame(con.execute(f"SELECT * FROM read_parquet('{Path(folder) / (entity + '.parquet')}')")
-                          .to_arrow_table())
-            try:
-                model.validate(df, lazy=True)
-            except pandera.errors.SchemaErrors as exc:
-                cases = exc.failure_cases
-                total += len(cases)
-                for row in cases.head(100 - len(records)).itertuples():
-                    records.append(dg.TableRecord({
-                        "source": source, "entity": entity, "column": str(row.column), "check": str(row.check),
-                        "failure_case": "<withheld>" if str(row.column) in PERSONAL else str(row.failure_case)[:40],
-                        "index": int(row.index) if row.index is not None and str(row.index).isdigit() else None,
-                    }))
+            n, cases = check_parquet(con, Path(folder) / f"{entity}.parquet", model, limit=100 - len(records))
+            total += n
+            records += [dg.TableRecord({
+                "source": source, "entity": entity, "column": case.column or "", "check": case.check,
+                "failure_case": "<withheld>" if case.column in PERSONAL else str(case.failure_case)[:40],
+                "index": case.index,
+            }) for case in cases]
     finally:
         con.close()
     return total, records
