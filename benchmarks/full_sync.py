@@ -75,6 +75,36 @@ def change_users(drop: Path, percent: float) -> int:
     return int(pc.sum(hit).as_py())
 
 
+def write_delta_drop(drop: Path, delta: Path, percent: float) -> int:
+    """An incremental OneRoster drop, as an SIS exports one: ``users.csv`` with ``percent``% of the users of
+    ``drop``, each with a new phone, ``status=active`` and a ``dateLastModified``; every other file
+    absent. Returns how many users it holds."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    path = drop / "users.csv"
+    names = pcsv.read_csv(path, read_options=pcsv.ReadOptions(skip_rows_after_names=10**9)).column_names
+    table = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(
+        column_types={n: pa.string() for n in names}, strings_can_be_null=False))
+    step = max(1, round(100 / percent))
+    table = table.take(pa.array(np.arange(0, table.num_rows, step)))
+    numbers = pc.cast(pa.array(np.arange(table.num_rows)), pa.string())
+    table = table.set_column(names.index("phone"), "phone", pc.binary_join_element_wise("555-", numbers, ""))
+    table = table.set_column(names.index("status"), "status", pa.array(["active"] * table.num_rows))
+    table = table.set_column(names.index("dateLastModified"), "dateLastModified",
+                             pa.array(["2026-01-05T08:00:00.000Z"] * table.num_rows))
+    delta.mkdir(parents=True, exist_ok=True)
+    pcsv.write_csv(table, delta / "users.csv", pcsv.WriteOptions(quoting_style="needed"))
+    files = ["academicSessions", "categories", "classes", "classResources", "courses", "courseResources",
+             "demographics", "enrollments", "lineItems", "orgs", "resources", "results", "users"]
+    rows = ["propertyName,value", "manifest.version,1.0", "oneroster.version,1.1"]
+    rows += [f"file.{f},{'delta' if f == 'users' else 'absent'}" for f in files]
+    (delta / "manifest.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return table.num_rows
+
+
 def duplicates_metadata(instance) -> dict:
     import dagster as dg
 
@@ -128,6 +158,8 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--changed-percent", type=float, default=0.0,
                         help="then change this share of the users and sync again (incremental duplicate detection)")
+    parser.add_argument("--incremental-percent", type=float, default=0.0,
+                        help="then sync an incremental drop (users.csv delta) changing this share of the users")
     parser.add_argument("--rules", action="store_true",
                         help="give the source one of every integration rule (benchmarks/rules_cost.py's set)")
     args = parser.parse_args()
@@ -152,10 +184,12 @@ def main() -> int:
             from rules_cost import RULES, district_schools
 
             source, extra = {**source, **RULES}, {"schools": district_schools(drop)}
-        (workdir / "integrations" / "bench.yaml").write_text(yaml.safe_dump({
-            "district": "bench", "name": "Benchmark USD", "school_years": ["2025-2026"], **extra,
-            "sources": [source], "destinations": [{"name": "oneroster_export", "type": "oneroster-1.1-csv"}],
-        }))
+        def integration(source: dict) -> None:
+            (workdir / "integrations" / "bench.yaml").write_text(yaml.safe_dump({
+                "district": "bench", "name": "Benchmark USD", "school_years": ["2025-2026"], **extra,
+                "sources": [source], "destinations": [{"name": "oneroster_export", "type": "oneroster-1.1-csv"}],
+            }))
+        integration(source)
         read_s, rows = plain_read_seconds(drop)
         size_mb = sum(p.stat().st_size for p in drop.glob("*.csv")) / 1e6
 
@@ -170,6 +204,13 @@ def main() -> int:
                 peak_first = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
                 again_s, again_stages, _ = run("bench", instance)
                 changed = changed_s = changed_duplicates = changed_stages = None
+                delta_users = delta_s = delta_stages = None
+                if args.incremental_percent:
+                    # The same source, now read incrementally from a delta drop, as an SIS sends one.
+                    delta_users = write_delta_drop(drop, workdir / "delta", args.incremental_percent)
+                    integration({**source, "path": str(workdir / "delta"), "mode": "incremental"})
+                    delta_s, delta_stages, _ = run("bench", instance)
+                    integration(source)
                 if args.changed_percent:
                     changed = change_users(drop, args.changed_percent)
                     changed_s, changed_stages, _ = run("bench", instance)
@@ -190,6 +231,9 @@ def main() -> int:
             "changed_users": changed, "changed_sync_s": round(changed_s, 2) if changed_s else None,
             "changed_sync_stages_s": {k: round(v, 2) for k, v in (changed_stages or {}).items()},
             "duplicates_changed_sync": changed_duplicates,
+            "incremental_users": delta_users, "incremental_sync_s": round(delta_s, 2) if delta_s else None,
+            "incremental_vs_full": round(delta_s / first_s, 3) if delta_s else None,
+            "incremental_sync_stages_s": {k: round(v, 2) for k, v in (delta_stages or {}).items()},
         }
         if args.json:
             print(json.dumps(report, indent=2))
@@ -202,6 +246,11 @@ def main() -> int:
             print(f"unchanged re-sync: {again_s:.2f}s ({again_s / first_s:.0%} of the first sync)")
             for stage, s in again_stages.items():
                 print(f"  {stage:20} {s:8.2f}s")
+            if delta_s:
+                print(f"incremental sync ({delta_users:,} users in a delta drop): {delta_s:.2f}s "
+                      f"({delta_s / first_s:.1%} of the first sync)")
+                for stage, s in delta_stages.items():
+                    print(f"  {stage:20} {s:8.2f}s")
             print(f"peak memory (RSS): {peak:.2f} GB")
             print(f"duplicate detection, first sync: {_detection(first_duplicates)}")
             if changed:
