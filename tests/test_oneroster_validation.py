@@ -71,7 +71,7 @@ def test_minimal_package_is_clean(tmp_path, version):
         expected |= {"roles": 4, "userProfiles": 1}
     assert drop.rows == expected
     assert sorted(drop.present) == sorted(expected)
-    assert set(drop.modes.values()) == {"bulk"}
+    assert {f: m for f, m in drop.modes.items() if m != "absent"} == {f: "bulk" for f in expected}
     assert column(drop, "users", "sourcedId") == ["tch-1", "stu-1", "stu-2", "par-1"]
 
 
@@ -205,7 +205,7 @@ def test_missing_oneroster_version(tmp_path):
 def test_gradebook_files_declared_absent_are_fine(tmp_path):
     drop = check(tmp_path, manifest={"file.lineItems": "absent", "file.results": "absent", "file.categories": "absent"})
     assert drop.ok and drop.report.count() == 0
-    assert "categories" not in drop.modes
+    assert drop.modes["categories"] == "absent" and "categories" not in drop.present
 
 
 def test_unknown_schema_is_refused(tmp_path):

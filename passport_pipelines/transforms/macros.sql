@@ -36,3 +36,6 @@ CREATE OR REPLACE MACRO or_user_id(x, id_type) AS
 CREATE OR REPLACE MACRO or_json_metadata(record) AS
   CASE WHEN json_type(record->'$.metadata') = 'OBJECT' AND CAST(record->'$.metadata' AS VARCHAR) <> '{}'
        THEN CAST(record->'$.metadata' AS VARCHAR) END;
+
+-- A number cell trimmed ("  87.5 " -> "87.5"); validation has checked it reads as a number.
+CREATE OR REPLACE MACRO or_number(x) AS nullif(trim(CAST(x AS VARCHAR)), '');
