@@ -16,7 +16,9 @@ changes) are compared on each domain's attributes:
 
 Two records match when every attribute of a domain is equal; a pair belongs to the first domain it
 matches. Records of one source never pair (a source's ids are its own identity), nor do records of
-one golden record already, nor a pair once queued or kept apart. More than ``MAX_GROUP`` records on
+one golden record already, nor a pair once queued or kept apart; and since merging is transitive, a
+merge that would bring two records of one source into one golden record (through a third source's) is
+refused and queued for review instead (the cluster guard, strongest link first). More than ``MAX_GROUP`` records on
 one value is not a duplicate but a domain too weak for the data: those groups are skipped and counted.
 Every record is compared each sync (these entities are small: a district's classes number in the
 tens of thousands), so a domain added later, or a merge of what records point at, finds pairs of
@@ -60,7 +62,9 @@ if TYPE_CHECKING:
 MAX_GROUP = 100
 CODE_COLUMNS = frozenset({"identifier", "course_code", "class_code"})
 LIST_COLUMNS = frozenset({"grades", "subjects", "subject_codes", "periods"})
-PAIR_COLUMNS = ("left_key", "right_key", "domain", "resolution", "decision", "score", "agreed", "scores", "reason")
+PAIR_COLUMNS = ("left_key", "right_key", "rank", "domain", "resolution", "decision", "score", "agreed", "scores",
+                "reason")
+CLUSTER_GUARD = "cluster guard: would join two records of one source"
 
 
 @dataclass
@@ -98,8 +102,9 @@ def find_record_duplicates(con: duckdb.DuckDBPyConnection, store: GoldenStore, *
         if domains:
             _normalized(con, entity, attributes)
             pairs, oversized = _pairs(con, entity, domains)
-            found = findings_of_pairs(con, _ids(con, entity), pairs, _clusters(pairs), known_pairs.get(entity, _no_pairs()),
-                                      source_order)
+            ids = _ids(con, entity)
+            pairs, clusters = _guarded_clusters(_drop_known(pairs, known_pairs.get(entity, _no_pairs())), ids)
+            found = findings_of_pairs(con, ids, pairs, clusters, _no_pairs(), source_order)
             found.compared = pairs.num_rows
             found.seconds = {"total": round(time.perf_counter() - started, 3)}
             findings[entity] = found
@@ -209,26 +214,99 @@ def _pairs(con: duckdb.DuckDBPyConnection, entity: str, domains: list[MatchDomai
     pairs = con.execute(f"""
         SELECT {', '.join(PAIR_COLUMNS)} FROM ({' UNION ALL '.join(parts)})
         QUALIFY row_number() OVER (PARTITION BY left_key, right_key ORDER BY rank) = 1
-        ORDER BY left_key, right_key""").to_arrow_table()
+        ORDER BY rank, left_key, right_key""").to_arrow_table()
     return pairs, oversized
 
 
-def _clusters(pairs: pa.Table) -> pa.Table:
-    """``(record_key, cluster_key)`` of the records the merge pairs join: connected components, each
-    named by its smallest record key."""
-    merge = pairs.filter(pc.equal(pairs.column("decision"), "merge"))
-    if merge.num_rows == 0:
-        return CLUSTERS_SCHEMA.empty_table()
+def _drop_known(pairs: pa.Table, known: pa.Table) -> pa.Table:
+    """The pairs never queued nor kept apart before: a known pair is neither news nor a merge."""
+    if known.num_rows == 0 or pairs.num_rows == 0:
+        return pairs
+    sep = RECORD_KEY_SEPARATOR * 2
+    seen = pc.binary_join_element_wise(known.column("left_key"), known.column("right_key"), sep)
+    mine = pc.binary_join_element_wise(pairs.column("left_key"), pairs.column("right_key"), sep)
+    return pairs.filter(pc.invert(pc.is_in(mine, value_set=seen)))
+
+
+def _components(size: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(size, size))
+    return connected_components(graph, directed=False)[1]
+
+
+def _guarded_clusters(pairs: pa.Table, ids: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """The pairs (a merge the cluster guard refuses becomes a review) and ``(record_key, cluster_key)`` of
+    the records the merges join: connected components, each named by its smallest record key."""
+    merging = np.flatnonzero(pc.equal(pairs.column("decision"), "merge").to_numpy(zero_copy_only=False))
+    if len(merging) == 0:
+        return pairs.drop(["rank"]), CLUSTERS_SCHEMA.empty_table()
+    merge = pairs.take(pa.array(merging))  # strongest first: pairs come ordered by domain, then keys
     left, right = merge.column("left_key").combine_chunks(), merge.column("right_key").combine_chunks()
     keys = pc.unique(pa.concat_arrays([left, right])).sort()
     a = pc.index_in(left, value_set=keys).to_numpy()
     b = pc.index_in(right, value_set=keys).to_numpy()
-    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(len(keys), len(keys)))
-    _, labels = connected_components(graph, directed=False)
-    smallest = np.full(labels.max() + 1, len(keys), dtype=np.int64)
-    np.minimum.at(smallest, labels, np.arange(len(keys)))  # keys are sorted: the smallest position
-    return pa.table({"record_key": keys, "cluster_key": keys.take(pa.array(smallest[labels]))},
-                    schema=CLUSTERS_SCHEMA)
+    record_keys, all_golden = ids.column("record_key").combine_chunks(), ids.column("golden_id").combine_chunks()
+    golden = all_golden.take(pc.index_in(keys, value_set=record_keys))
+    labels = _components(len(keys), a, b)
+    refused = _refused_links(labels, a, b, golden, record_keys, all_golden)
+    if refused:
+        kept = np.ones(len(a), dtype=bool)
+        kept[refused] = False
+        decision = pairs.column("decision").to_numpy(zero_copy_only=False).astype(object)
+        reason = pairs.column("reason").to_numpy(zero_copy_only=False).astype(object)
+        decision[merging[refused]], reason[merging[refused]] = "review", CLUSTER_GUARD
+        pairs = pairs.set_column(pairs.column_names.index("decision"), "decision", pa.array(decision, pa.string()))
+        pairs = pairs.set_column(pairs.column_names.index("reason"), "reason", pa.array(reason, pa.string()))
+        a, b = a[kept], b[kept]
+        labels = _components(len(keys), a, b)
+    members = np.unique(np.concatenate([a, b]))
+    smallest = np.full(len(keys), len(keys), dtype=np.int64)
+    np.minimum.at(smallest, labels[members], members)  # keys are sorted: the smallest position, the smallest key
+    clusters = pa.table({"record_key": keys.take(pa.array(members)),
+                         "cluster_key": keys.take(pa.array(smallest[labels[members]]))}, schema=CLUSTERS_SCHEMA)
+    return pairs.drop(["rank"]), clusters
+
+
+def _refused_links(labels: np.ndarray, left: np.ndarray, right: np.ndarray, golden: pa.Array,
+                   all_keys: pa.Array, all_golden: pa.Array) -> list[int]:
+    """The merge links that would make one golden record of two records of one source. A record stands
+    for every record its golden id holds; only the components where a source repeats across golden ids
+    are replayed, link by link, strongest first (those are rare and small)."""
+    in_merges = pc.is_in(all_golden, value_set=golden)
+    mates = pa.table({"golden_id": all_golden.filter(in_merges),
+                      "source": pc.list_element(pc.split_pattern(all_keys.filter(in_merges), RECORD_KEY_SEPARATOR,
+                                                                 max_splits=1), 0)})
+    nodes = pa.table({"golden_id": golden, "label": pa.array(labels)})
+    per_source = nodes.join(mates, "golden_id").group_by(["label", "source"]).aggregate(
+        [("golden_id", "count_distinct")])
+    bad = set(per_source.filter(pc.greater(per_source.column("golden_id_count_distinct"), 1))
+              .column("label").to_pylist())
+    if not bad:
+        return []
+    sources: dict[str, set[str]] = {}
+    for g, s in zip(mates.column("golden_id").to_pylist(), mates.column("source").to_pylist()):
+        sources.setdefault(g, set()).add(s)
+    golden_of = golden.to_pylist()
+    parent: dict[str, str] = {}  # union-find over golden ids: a golden record is one node already
+
+    def root(g: str) -> str:
+        while parent.setdefault(g, g) != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    held: dict[str, set[str]] = {}
+    refused = []
+    for link in (i for i in range(len(left)) if labels[left[i]] in bad):
+        ra, rb = root(golden_of[left[link]]), root(golden_of[right[link]])
+        if ra == rb:
+            continue
+        sa, sb = held.setdefault(ra, set(sources[ra])), held.setdefault(rb, set(sources[rb]))
+        if sa & sb:
+            refused.append(link)
+            continue
+        parent[rb] = ra
+        held[ra] = sa | sb
+    return refused
 
 
 def _ids(con: duckdb.DuckDBPyConnection, entity: str) -> pa.Table:
