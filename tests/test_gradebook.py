@@ -229,3 +229,23 @@ def test_the_gradebook_is_kept_versioned_and_its_changes_detected(tmp_path, stor
         lms, library = library, lms
     assert sorted(r["score"] for r in lms["results.csv"]) == ["91", "92"]
     assert _manifest(library)["file.results"] == "absent" and "results.csv" not in library
+
+
+def test_a_student_or_class_the_rules_leave_out_takes_its_gradebook_with_it(tmp_path, passport_home):
+    """A filtered student's results are not kept anywhere (student data), nor a filtered class's line items."""
+    from passport_pipelines.config.loader import load_integration
+    from tests.canonical_tables import canonical_tables
+
+    pkg = write_package(tmp_path / "pkg", "1.1", gradebook=True)
+    integration = load_integration(write_integration(tmp_path / "integrations", "gradebook", [
+        {"name": "sis", "type": "csv", "path": str(pkg), "filters": {
+            "student": [{"exclude_if": {"all": [{"field": "identifier", "op": "eq", "value": "S001"}]}}]}}]))
+    tables = canonical_tables(integration, "sis")
+    assert sorted(tables["results"].column("sourced_id").to_pylist()) == ["res-1-stu-2", "res-2-stu-2"]
+
+    integration = load_integration(write_integration(tmp_path / "integrations", "gradebook", [
+        {"name": "sis", "type": "csv", "path": str(pkg), "filters": {"class": [{"template": "exclude_schools",
+                                                                                "schools": ["sch-1"]}]}}]))
+    tables = canonical_tables(integration, "sis")
+    assert tables["line_items"].num_rows == 0 and tables["results"].num_rows == 0
+    assert tables["class_resources"].num_rows == 0 and tables["course_resources"].num_rows == 1
