@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from pathlib import Path
 
 import dagster as dg
 import pytest
