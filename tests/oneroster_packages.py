@@ -67,6 +67,39 @@ COLUMNS: dict[str, dict[str, list[str]]] = {
 ROSTER_FILES = {v: list(COLUMNS[v]) for v in VERSIONS}
 GRADEBOOK_FILES = ("categories", "classResources", "courseResources", "lineItems", "resources", "results")
 
+#: The gradebook and resources files per the CSV bindings (1.2 renames the line item's session
+#: academicSessionSourcedId and adds its school; results gain textScore, classSourcedId and four flags).
+_RESOURCES = [*_COMMON, "vendorResourceId", "title", "roles", "importance", "vendorId", "applicationId"]
+GRADEBOOK_COLUMNS: dict[str, dict[str, list[str]]] = {
+    "1.1": {
+        "categories": [*_COMMON, "title"],
+        "lineItems": [*_COMMON, "title", "description", "assignDate", "dueDate", "classSourcedId", "categorySourcedId",
+                      "gradingPeriodSourcedId", "resultValueMin", "resultValueMax"],
+        "results": [*_COMMON, "lineItemSourcedId", "studentSourcedId", "scoreStatus", "score", "scoreDate", "comment"],
+        "resources": _RESOURCES,
+        "classResources": [*_COMMON, "title", "classSourcedId", "resourceSourcedId"],
+        "courseResources": [*_COMMON, "title", "courseSourcedId", "resourceSourcedId"],
+    },
+    "1.2": {
+        "categories": [*_COMMON, "title", "weight"],
+        "lineItems": [*_COMMON, "title", "description", "assignDate", "dueDate", "classSourcedId", "categorySourcedId",
+                      "academicSessionSourcedId", "resultValueMin", "resultValueMax", "schoolSourcedId"],
+        "results": [*_COMMON, "lineItemSourcedId", "studentSourcedId", "scoreStatus", "score", "scoreDate", "comment",
+                    "textScore", "classSourcedId", "inProgress", "incomplete", "late", "missing"],
+        "resources": _RESOURCES,
+        "classResources": [*_COMMON, "title", "classSourcedId", "resourceSourcedId"],
+        "courseResources": [*_COMMON, "title", "courseSourcedId", "resourceSourcedId"],
+        "scoreScales": [*_COMMON, "title", "type", "orgSourcedId", "courseSourcedId", "classSourcedId",
+                        "scoreScaleValue"],
+        "lineItemScoreScales": [*_COMMON, "title", "lineItemSourcedId", "scoreScaleSourcedId"],
+        "resultScoreScales": [*_COMMON, "title", "resultSourcedId", "scoreScaleSourcedId"],
+        "lineItemLearningObjectiveIds": [*_COMMON, "lineItemSourcedId", "source", "learningObjectiveId"],
+        "resultLearningObjectiveIds": [*_COMMON, "resultSourcedId", "source", "learningObjectiveId", "score",
+                                       "textScore"],
+        "userResources": [*_COMMON, "userSourcedId", "orgSourcedId", "classSourcedId", "resourceSourcedId"],
+    },
+}
+
 DELTA_TIMESTAMP = "2025-08-01T12:00:00.000Z"
 
 _ORGS = [
@@ -144,6 +177,51 @@ def valid_rows(version: str = "1.1") -> dict[str, list[dict[str, str]]]:
     return copy.deepcopy(rows)
 
 
+def gradebook_rows(version: str = "1.1") -> dict[str, list[dict[str, str]]]:
+    """Rows of every gradebook and resources file of ``version`` for the minimal package: a category,
+    two line items of cls-1, a result per student on each, a resource given to the class and course
+    (and, in 1.2, to stu-1), a letter-grade scale with its links and a learning objective."""
+    session = "academicSessionSourcedId" if version == "1.2" else "gradingPeriodSourcedId"
+    line_items = [
+        {"sourcedId": f"li-{n}", "title": title, "description": "Chapter 1", "assignDate": "2025-09-01",
+         "dueDate": "2025-09-08", "classSourcedId": "cls-1", "categorySourcedId": "cat-1", session: "term-1",
+         "resultValueMin": "0", "resultValueMax": "100", **({"schoolSourcedId": "sch-1"} if version == "1.2" else {})}
+        for n, title in ((1, "Unit 1 quiz"), (2, "Unit 1 test"))]
+    results = [{"sourcedId": f"res-{n}-{student}", "lineItemSourcedId": f"li-{n}", "studentSourcedId": student,
+                "scoreStatus": "fully graded", "score": score, "scoreDate": "2025-09-09", "comment": "Well done"}
+               for n in (1, 2) for student, score in (("stu-1", "87.5"), ("stu-2", "92"))]
+    rows: dict[str, list[dict[str, str]]] = {
+        "categories": [{"sourcedId": "cat-1", "title": "Quizzes", **({"weight": "20"} if version == "1.2" else {})}],
+        "lineItems": line_items,
+        "results": results,
+        "resources": [{"sourcedId": "rsc-1", "vendorResourceId": "algebra-book", "title": "Algebra I e-book",
+                       "roles": "student,teacher", "importance": "primary", "vendorId": "publisher-1"}],
+        "classResources": [{"sourcedId": "clr-1", "title": "E-book", "classSourcedId": "cls-1",
+                            "resourceSourcedId": "rsc-1"}],
+        "courseResources": [{"sourcedId": "crr-1", "title": "E-book", "courseSourcedId": "crs-1",
+                             "resourceSourcedId": "rsc-1"}],
+    }
+    if version == "1.2":
+        for r in results:
+            r.update(textScore="B+", classSourcedId="cls-1", late="false")
+        rows.update({
+            "scoreScales": [{"sourcedId": "scl-1", "title": "Letters", "type": "letter", "orgSourcedId": "sch-1",
+                             "courseSourcedId": "crs-1", "classSourcedId": "cls-1",
+                             "scoreScaleValue": "{A:90},{B:80},{C:70}"}],
+            "lineItemScoreScales": [{"sourcedId": "lss-1", "lineItemSourcedId": "li-1", "scoreScaleSourcedId": "scl-1"}],
+            "resultScoreScales": [{"sourcedId": "rss-1", "resultSourcedId": "res-1-stu-1",
+                                   "scoreScaleSourcedId": "scl-1"}],
+            "lineItemLearningObjectiveIds": [{"sourcedId": "llo-1", "lineItemSourcedId": "li-1", "source": "case",
+                                              "learningObjectiveId": "CCSS.MATH.HSA.REI.B.3"}],
+            "resultLearningObjectiveIds": [{"sourcedId": "rlo-1", "resultSourcedId": "res-1-stu-1", "source": "case",
+                                            "learningObjectiveId": "CCSS.MATH.HSA.REI.B.3", "score": "3",
+                                            "textScore": "meets"}],
+            "userResources": [{"sourcedId": "urs-1", "userSourcedId": "stu-1", "classSourcedId": "cls-1",
+                               "resourceSourcedId": "rsc-1"}],
+        })
+    return copy.deepcopy(rows)
+
+
 def csv_text(header: list[str], rows: Iterable[Mapping[str, object]], *, quote_all: bool = False) -> str:
     """A CSV file: ``header``, then each row's values in header order (missing → blank)."""
     out = io.StringIO()
@@ -157,7 +235,7 @@ def csv_text(header: list[str], rows: Iterable[Mapping[str, object]], *, quote_a
 def manifest_properties(version: str, modes: Mapping[str, str]) -> dict[str, str]:
     """The standard manifest: every roster and gradebook file with its mode (absent unless given)."""
     props = {"manifest.version": "1.0", "oneroster.version": version}
-    for name in (*ROSTER_FILES[version], *GRADEBOOK_FILES):
+    for name in (*ROSTER_FILES[version], *GRADEBOOK_FILES, *GRADEBOOK_COLUMNS[version]):
         props[f"file.{name}"] = modes.get(name, "absent")
     props["source.systemName"] = "Test SIS"
     return props
@@ -177,7 +255,7 @@ def manifest_lines(folder: Path) -> dict[str, int]:
 
 def header_for(version: str, name: str, rows: Iterable[Mapping[str, object]]) -> list[str]:
     """The standard header of ``name``, plus any other columns the rows use (e.g. metadata.*)."""
-    header = list(COLUMNS[version][name])
+    header = list(COLUMNS[version].get(name) or GRADEBOOK_COLUMNS[version][name])
     for row in rows:
         header += [c for c in row if c not in header]
     return header
@@ -198,9 +276,11 @@ def write_package(
     omit: Iterable[str] = (),
     quote_all: bool = False,
     bom: bool = False,
+    gradebook: bool = False,
 ) -> Path:
     """Write a OneRoster package folder at ``dest`` (created) and return it.
 
+    - ``gradebook``: also every gradebook and resources file of the version (``gradebook_rows``).
     - ``files``: write only these roster files (the others are left out and declared absent);
       a package of one file validates much faster when a test is about that file alone.
     - ``rows``: replace a file's rows; ``None`` leaves the file out (and declares it absent).
@@ -216,9 +296,11 @@ def write_package(
       the named files (e.g. ``"manifest.csv"``) out, ``bom`` starts every file with a UTF-8 BOM.
     """
     data = valid_rows(version)
+    if gradebook:
+        data.update(gradebook_rows(version))
     if files is not None:
         keep = set(files)
-        unknown = keep - set(data)
+        unknown = keep - set(data) - set(GRADEBOOK_COLUMNS[version])
         if unknown:
             raise ValueError(f"not OneRoster {version} roster files: {sorted(unknown)}")
         data = {name: file_rows for name, file_rows in data.items() if name in keep}

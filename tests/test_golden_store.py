@@ -69,7 +69,7 @@ def test_migrations_create_the_schema_once(store_url):
             "alembic_version"} <= names
     assert {f"golden_{e}" for e in entities.ENTITIES} <= names
     with store.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0007"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0010"
 
 
 def test_commit_then_update_then_delete(store_url):

@@ -12,6 +12,7 @@ from passport_pipelines.config.sources import OneRosterApiSource
 from passport_pipelines.connectors.base import ExtractRequest
 from passport_pipelines.connectors.errors import ConnectorError
 from passport_pipelines.connectors.oneroster_api.collections import api_root
+from passport_pipelines.model import entities
 from passport_pipelines.connectors.oneroster_api.connector import OneRosterApiConnector
 from tests.canonical_tables import assert_same_canonical, canonical_tables
 from tests.conftest import write_integration
@@ -240,7 +241,8 @@ def test_incremental_pull_asks_for_changes_since_the_last_extract(passport_home,
         integration = _integration(tmp_path, monkeypatch, server, district, mode="incremental")
         fake = server.oneroster
         full, _ = _extract(integration, tmp_path)
-        assert set(full.entity_modes.values()) == {"bulk"} and full.cursor["since"].endswith("Z")
+        assert {full.entity_modes[e] for e in entities.ROSTER_ENTITIES} == {"bulk"} and full.cursor["since"].endswith("Z")
+        assert {full.entity_modes[e] for e in entities.GRADEBOOK_ENTITIES} == {"absent"}  # not listed: not read
 
         student, teacher = district.by_role("student")[0]["sourcedId"], district.by_role("teacher")[0]["sourcedId"]
         time.sleep(0.01)
@@ -249,7 +251,7 @@ def test_incremental_pull_asks_for_changes_since_the_last_extract(passport_home,
         fake.mark_deleted("enrollments", district.tables["enrollments"][0]["sourcedId"])
 
         delta, folder = _extract(integration, tmp_path, cursor=full.cursor)
-        assert set(delta.entity_modes.values()) == {"delta"}
+        assert {delta.entity_modes[e] for e in entities.ROSTER_ENTITIES} == {"delta"}
         assert delta.cursor["since"] >= full.cursor["since"]
         assert sorted(_ids(folder)) == sorted([student, teacher])
         assert _ids(folder, "enrollments") == [district.tables["enrollments"][0]["sourcedId"]]

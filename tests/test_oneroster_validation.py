@@ -71,17 +71,23 @@ def test_minimal_package_is_clean(tmp_path, version):
         expected |= {"roles": 4, "userProfiles": 1}
     assert drop.rows == expected
     assert sorted(drop.present) == sorted(expected)
-    assert set(drop.modes.values()) == {"bulk"}
+    assert {f: m for f, m in drop.modes.items() if m != "absent"} == {f: "bulk" for f in expected}
     assert column(drop, "users", "sourcedId") == ["tch-1", "stu-1", "stu-2", "par-1"]
 
 
 def test_demo_package_passes_with_its_four_dangling_references_filtered():
     drop = validate_package("demo/oneroster-1.1", "oneroster-1.1")
     assert drop.ok
-    assert drop.report.totals() == {"reference.missing": 19}
+    # 19 rostering rows, and the gradebook of the class left out: its 3 line items, their 42 results and
+    # its resource link.
+    assert drop.report.totals() == {"reference.missing": 65}
+    assert {f: n for f, n in drop.filtered.items() if n} == {"classes": 1, "enrollments": 18, "lineItems": 3,
+                                                            "results": 42, "classResources": 1}
     lines = {(f.file, f.column, f.value) for f in findings(drop, "reference.missing")}
-    # crs-00105 (-> its class cls-000105 cascades), cls-000104, cls-000117, stu-0000251, stu-0000252
-    assert {v for _, _, v in lines} == {"crs-00105", "cls-000104", "cls-000117", "stu-0000251", "stu-0000252"}
+    # crs-00105 (-> its class cls-000104 cascades, with its line items li-000104-*), cls-000117,
+    # stu-0000251, stu-0000252
+    assert {v for _, _, v in lines} == {"crs-00105", "cls-000104", "cls-000117", "stu-0000251", "stu-0000252",
+                                        "li-000104-1", "li-000104-2", "li-000104-3"}
 
 
 # --- manifest -------------------------------------------------------------------------------------------
@@ -205,7 +211,7 @@ def test_missing_oneroster_version(tmp_path):
 def test_gradebook_files_declared_absent_are_fine(tmp_path):
     drop = check(tmp_path, manifest={"file.lineItems": "absent", "file.results": "absent", "file.categories": "absent"})
     assert drop.ok and drop.report.count() == 0
-    assert "categories" not in drop.modes
+    assert drop.modes["categories"] == "absent" and "categories" not in drop.present
 
 
 def test_unknown_schema_is_refused(tmp_path):

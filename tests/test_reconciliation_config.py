@@ -77,9 +77,23 @@ def test_unknown_keys_and_values_are_refused():
     assert "a domain name is 1-64 letters" in _error(MatchDomain, name="two words", attributes=["email"])
 
 
-def test_only_users_are_supported():
+def test_people_orgs_sessions_courses_and_classes_are_supported():
+    msg = _error(Reconciliation, domains={"enrollments": [{"name": "n", "attributes": ["role"]}]})
+    assert "duplicates are searched among users, orgs, academic_sessions, courses, classes only, not 'enrollments'" in msg
+
+
+def test_the_domains_of_orgs_sessions_courses_and_classes_are_exact_on_their_own_attributes():
     msg = _error(Reconciliation, domains={"orgs": [{"name": "n", "attributes": ["email"]}]})
-    assert "duplicates are searched among users only, not 'orgs'" in msg
+    assert "domains.orgs: domain n: 'email' is not an attribute of orgs (use name, type, identifier" in msg
+    msg = _error(Reconciliation, domains={"courses": [{"name": "t", "attributes": ["title", "org_sourced_id"],
+                                                       "match": "fuzzy", "threshold": 0.9}]})
+    assert "domains.courses: domain t: match: fuzzy is for people; courses match exactly" in msg
+    settings = Reconciliation(domains={"classes": [{"name": "code", "attributes": ["class_code", "course_sourced_id"],
+                                                    "resolution": "manual"}]})
+    assert [d.name for d in settings.domains_for("classes")] == ["code"]
+    # Configuring classes leaves the search for duplicate people as it was: on, with its default.
+    assert [d.name for d in settings.domains_for("users")] == ["name_and_email"]
+    assert settings.domains_for("courses") == []
 
 
 def test_domain_names_unique_per_entity():

@@ -67,6 +67,8 @@ def ui(tmp_path):
     shutil.copytree(REPO / "demo" / "oneroster-1.1", drop)
     doc = yaml.safe_load((REPO / "integrations" / "demo-unified.yaml").read_text())
     doc["sources"][0]["path"] = str(drop)
+    for source in doc["sources"][1:]:  # the other demo drops, where the repository has them
+        source["path"] = str((REPO / "integrations" / source["path"]).resolve())
     doc["schedule"] = {"school_year_start": None}
     (integrations / "demo-unified.yaml").write_text(yaml.safe_dump(doc))
     env = {**os.environ, "PASSPORT_HOME": str(home), "PASSPORT_INTEGRATIONS_DIR": str(integrations),

@@ -4,7 +4,7 @@ import dagster as dg
 
 from passport_pipelines.partitions import partition_of, sync_check, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
-from passport_pipelines.store.duplicate_review import DuplicateReview
+from passport_pipelines.store.duplicate_review import DuplicateReview, domain_label
 
 QUEUE_GROWTH = "review_queue_growth"
 TOP_CASES = 20
@@ -38,9 +38,11 @@ def duplicate_review_queue(context: dg.AssetExecutionContext, golden_records: di
     merged = [d for d in review.decisions(district, school_year) if d["version_id"] == version_id and d["action"] == "merge"]
     merged_by_domain: dict[str, int] = {}
     for d in merged:
-        merged_by_domain[d["domain"]] = merged_by_domain.get(d["domain"], 0) + 1
+        label = domain_label(d["entity"], d["domain"])  # courses:by_code for a domain of courses
+        merged_by_domain[label] = merged_by_domain.get(label, 0) + 1
     top = [dg.TableRecord({"case": c["id"], "left": f"{c['left_source']}:{c['left_sourced_id']}",
-                           "right": f"{c['right_source']}:{c['right_sourced_id']}", "domain": c["domain"],
+                           "right": f"{c['right_source']}:{c['right_sourced_id']}",
+                           "domain": domain_label(c["entity"], c["domain"]),
                            "score": round(float(c["score"]), 3), "agreed": ",".join(c["agreed"]), "reason": c["reason"]})
            for c in pending[:TOP_CASES]]
     yield dg.Output(

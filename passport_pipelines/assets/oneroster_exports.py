@@ -84,7 +84,9 @@ def build_oneroster_exports(destination_names: Iterable[str] = ()) -> dg.AssetsD
         for d in delivered:
             if _output_name(d["destination"]) in selected and d["status"] in ("delivered", "unchanged"):
                 yield dg.Output(None, output_name=_output_name(d["destination"]), metadata={
-                    "version": version.number, **{k: v for k, v in _row(d).items() if k != "destination"}})
+                    "version": version.number, **{k: v for k, v in _row(d).items() if k != "destination"},
+                    # Which files it got (the gradebook only where its shield asks for it), with their rows.
+                    "rows_by_file": dg.MetadataValue.json(d.get("rows") or {})})
         failed = [d for d in delivered if d["status"] == "failed"]
         if failed:
             raise DeliveryFailed(f"{district} {version.school_year} version {version.number}: "

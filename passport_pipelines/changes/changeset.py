@@ -21,6 +21,10 @@ from passport_pipelines.model import entities
 GOLDEN_PREFIX = {
     "orgs": "org", "academic_sessions": "ses", "courses": "crs", "classes": "cls", "users": "usr",
     "roles": "rol", "enrollments": "enr", "demographics": "dem", "agents": "agt",
+    "categories": "cat", "line_items": "lin", "results": "rsl", "score_scales": "scs",
+    "line_item_score_scales": "lss", "result_score_scales": "rss", "line_item_learning_objective_ids": "llo",
+    "result_learning_objective_ids": "rlo", "resources": "rsc", "class_resources": "clr",
+    "course_resources": "crr", "user_resources": "urs",
 }
 
 

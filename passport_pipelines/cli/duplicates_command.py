@@ -1,4 +1,5 @@
-"""passport duplicates: the review queue of possible duplicate people, and decisions on it."""
+"""passport duplicates: the review queue of possible duplicates (people, and the orgs, academic sessions,
+courses and classes a domain of uniqueness compares), and decisions on it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import click
 from passport_pipelines import settings
 from passport_pipelines.cli.decider_option import checked_decider
 from passport_pipelines.cli.output import emit_json, fail
-from passport_pipelines.store.duplicate_review import SECONDARY_ACTIONS, DuplicateReview, RecordRef, ReviewError
+from passport_pipelines.store.duplicate_review import (
+    SECONDARY_ACTIONS,
+    DuplicateReview,
+    RecordRef,
+    ReviewError,
+    domain_label,
+)
 from passport_pipelines.store.golden_store import GoldenStore
 
 
@@ -23,7 +30,7 @@ def _who(by: str | None) -> str:
 
 @click.group("duplicates")
 def duplicates() -> None:
-    """Review possible duplicate people: list cases, resolve them, undo decisions."""
+    """Review possible duplicates (people; orgs, sessions, courses, classes): list cases, resolve, undo."""
 
 
 @duplicates.command("list")
@@ -43,7 +50,8 @@ def list_cases(district: str, school_year: str | None, show_all: bool, as_json: 
     for c in cases:
         left = RecordRef(c["left_source"], c["left_sourced_id"])
         right = RecordRef(c["right_source"], c["right_sourced_id"])
-        click.echo(f"case {c['id']:<6} {c['status']:9} {c['school_year']} {left} ~ {right}  domain {c['domain']} "
+        click.echo(f"case {c['id']:<6} {c['status']:9} {c['school_year']} {left} ~ {right}  "
+                   f"domain {domain_label(c['entity'], c['domain'])} "
                    f"score {c['score']:.3f} agreed {','.join(c['agreed']) or '-'}  {c['reason']}")
 
 
@@ -94,8 +102,9 @@ def log(district: str, school_year: str | None, as_json: bool) -> None:
         extra = f" undoes {d['undoes']}" if d["undoes"] else ""
         if d["take_fields"]:
             extra += f" take {','.join(d['take_fields'])}"
-        click.echo(f"decision {d['id']:<6} {d['decided_at']:%Y-%m-%d %H:%M} {d['action']:10} {secondary} -> {primary} "
-                   f"({d['golden_id']}) by {d['decided_by']}{extra}")
+        what = "" if d["entity"] == "users" else f"{d['entity']} "
+        click.echo(f"decision {d['id']:<6} {d['decided_at']:%Y-%m-%d %H:%M} {d['action']:10} {what}{secondary} -> "
+                   f"{primary} ({d['golden_id']}) by {d['decided_by']}{extra}")
 
 
 @duplicates.command("person")

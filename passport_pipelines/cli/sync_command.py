@@ -154,7 +154,7 @@ def _print_summary(s: dict, home: str) -> None:
                    "--by EMAIL   (or reject; in the UI: the approve_sync / reject_sync jobs)")
     duplicates = s.get("duplicates") or {}
     if duplicates.get("merged") or duplicates.get("pending"):
-        click.echo(f"  duplicate people: {duplicates['merged']} merged, {duplicates['new_cases']} new case(s) to "
+        click.echo(f"  duplicates: {duplicates['merged']} merged, {duplicates['new_cases']} new case(s) to "
                    f"review, {duplicates['pending']} pending (passport duplicates list {s['district']})")
     for path in s["deliveries"]:
         click.echo(f"  delivered: {path}")

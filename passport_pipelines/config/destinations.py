@@ -14,9 +14,10 @@ destinations:
     until: 2027-06-30             # nothing is delivered after this day
     shield:                       # everything not allowed here is withheld
       schools: [lakeside-hs]      # district school ids (default: all)
-      entities: [orgs, academic_sessions, courses, classes, users, enrollments]   # default: all
+      entities: [orgs, academic_sessions, courses, classes, users, enrollments]   # default: all rostering
       attributes:                 # per entity, the attributes delivered (default: all)
         users: [username, given_name, family_name, email, grades, identifier]
+    # Gradebook and resources (categories, line_items, results, ...) only where `entities` lists them.
   - name: sis_writeback
     type: powerschool-writeback
     source: powerschool           # the PowerSchool source whose connection is used
@@ -35,13 +36,24 @@ from passport_pipelines.config.sftp import SftpConnection
 from passport_pipelines.model import entities
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
-# What a OneRoster export can carry (roles only in 1.2; agents become users.agentSourcedIds).
-SHIELDED_ENTITIES = ("orgs", "academic_sessions", "courses", "classes", "users", "roles", "enrollments",
-                     "demographics", "agents")
+# What a OneRoster export can carry (roles only in 1.2; agents become users.agentSourcedIds), delivered by
+# default; the gradebook and resources entities are delivered only where a shield lists them.
+ROSTER_SHIELDED = ("orgs", "academic_sessions", "courses", "classes", "users", "roles", "enrollments",
+                   "demographics", "agents")
+GRADEBOOK_SHIELDED = entities.GRADEBOOK_ENTITIES
+SHIELDED_ENTITIES = (*ROSTER_SHIELDED, *GRADEBOOK_SHIELDED)
+# Gradebook entities a OneRoster 1.1 package has no file for.
+ONLY_IN_12 = ("score_scales", "line_item_score_scales", "result_score_scales", "line_item_learning_objective_ids",
+              "result_learning_objective_ids", "user_resources")
 # Entities that point at others: allowing one needs what it points at.
 NEEDS = {"courses": ("orgs",), "classes": ("courses", "orgs", "academic_sessions"), "users": ("orgs",),
          "roles": ("users", "orgs"), "enrollments": ("users", "classes", "orgs"), "demographics": ("users",),
-         "agents": ("users",)}
+         "agents": ("users",),
+         "line_items": ("classes", "categories"), "results": ("line_items", "users"),
+         "score_scales": ("orgs", "courses", "classes"), "line_item_score_scales": ("line_items", "score_scales"),
+         "result_score_scales": ("results", "score_scales"), "line_item_learning_objective_ids": ("line_items",),
+         "result_learning_objective_ids": ("results",), "class_resources": ("classes", "resources"),
+         "course_resources": ("courses", "resources"), "user_resources": ("users", "resources")}
 # Columns every delivered row carries (besides the ALWAYS_DELIVERED ones of its entity).
 STRUCTURAL = {"sourced_id", "source", "district", "school_year", "status", "date_last_modified", "content_hash"}
 ALWAYS_DELIVERED = {
@@ -54,6 +66,19 @@ ALWAYS_DELIVERED = {
     "enrollments": {"class_sourced_id", "school_sourced_id", "user_sourced_id", "role"},
     "demographics": set(),
     "agents": {"user_sourced_id", "agent_sourced_id"},
+    "categories": set(),
+    "line_items": {"assign_date", "due_date", "class_sourced_id", "school_sourced_id", "category_sourced_id",
+                   "grading_period_sourced_id", "result_value_min", "result_value_max"},
+    "results": {"line_item_sourced_id", "student_sourced_id", "class_sourced_id", "score_status", "score_date"},
+    "score_scales": {"type", "org_sourced_id", "course_sourced_id", "class_sourced_id"},
+    "line_item_score_scales": {"line_item_sourced_id", "score_scale_sourced_id"},
+    "result_score_scales": {"result_sourced_id", "score_scale_sourced_id"},
+    "line_item_learning_objective_ids": {"line_item_sourced_id", "objective_source", "learning_objective_id"},
+    "result_learning_objective_ids": {"result_sourced_id", "objective_source", "learning_objective_id"},
+    "resources": {"vendor_resource_id"},
+    "class_resources": {"class_sourced_id", "resource_sourced_id"},
+    "course_resources": {"course_sourced_id", "resource_sourced_id"},
+    "user_resources": {"user_sourced_id", "org_sourced_id", "class_sourced_id", "resource_sourced_id"},
 }
 
 
@@ -76,7 +101,8 @@ class PrivacyShield(_Strict):
     """What one destination may see; everything else is withheld (see docs/deliveries.md)."""
 
     schools: list[str] | None = Field(None, description="district school ids (default: every school)")
-    entities: list[str] | None = Field(None, description="entities delivered (default: all)")
+    entities: list[str] | None = Field(None, description="entities delivered (default: every rostering entity; "
+                                                         "gradebook and resources only when listed)")
     attributes: dict[str, list[str]] = Field(default_factory=dict,
                                              description="entity -> the attributes delivered (default: all)")
 
@@ -111,6 +137,8 @@ class PrivacyShield(_Strict):
         return v
 
     def allows(self, entity: str) -> bool:
+        if entity in GRADEBOOK_SHIELDED:  # student data a destination must ask for
+            return self.entities is not None and entity in self.entities
         return self.entities is None or entity in self.entities
 
     def withheld(self, entity: str) -> list[str]:
@@ -133,6 +161,15 @@ class OneRosterCsvDestination(_Strict):
     def _one_target(self) -> "OneRosterCsvDestination":
         if self.folder is not None and self.sftp is not None:
             raise ValueError("give folder or sftp, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _files_of_the_version(self) -> "OneRosterCsvDestination":
+        if self.version == "1.1":
+            only_12 = [e for e in self.shield.entities or () if e in ONLY_IN_12]
+            if only_12:
+                raise ValueError(f"shield.entities: {', '.join(only_12)}: OneRoster 1.1 has no file for "
+                                 f"{'it' if len(only_12) == 1 else 'them'} (type: oneroster-1.2-csv has)")
         return self
 
     @property

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from passport_pipelines.model import entities
 
-ENTITIES_WITH_MASTER_FIELDS = ("users", "demographics")  # the parts of a person record
+# The parts of a person record, and the records a domain of uniqueness may merge across sources.
+ENTITIES_WITH_MASTER_FIELDS = ("users", "demographics", "orgs", "academic_sessions", "courses", "classes")
 DEFAULT = "*"
 
 
@@ -27,8 +28,8 @@ def validate_master_fields(value: dict[str, dict[str, list[str]]], sources: list
     known = set(sources)
     for entity, fields in value.items():
         if entity not in ENTITIES_WITH_MASTER_FIELDS:
-            raise ValueError(f"master_fields.{entity}: master fields apply to the records of a person "
-                             f"({', '.join(ENTITIES_WITH_MASTER_FIELDS)}), not {entity!r}")
+            raise ValueError(f"master_fields.{entity}: master fields apply to the records one golden record "
+                             f"may gather ({', '.join(ENTITIES_WITH_MASTER_FIELDS)}), not {entity!r}")
         columns = set(entities.content_columns(entity)) - {"extensions"}
         for field, order in fields.items():
             if field != DEFAULT and field not in columns:

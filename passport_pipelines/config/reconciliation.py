@@ -1,5 +1,6 @@
 """Reconciliation settings of an integration (SPEC §9): the domains of uniqueness that say when two
-person records are the same person, and the attributes that tell people apart.
+person records are the same person, and the attributes that tell people apart; and when two records
+of an org, academic session, course or class from different sources are one (``RECORD_ENTITIES``).
 
 A domain names a set of attributes, how they are compared (``exact`` after normalization, or
 ``fuzzy`` with a similarity threshold) and what happens to a pair it finds (``unattended``: merged
@@ -8,7 +9,13 @@ belongs to the first domain it satisfies. ``distinguishing`` attributes (birth d
 default) keep twins, siblings sharing a guardian's e-mail and recycled ids apart: two records that
 both carry such an attribute with different values are never merged unattended.
 
-The engine that applies these settings is ``passport_pipelines.linkage``.
+Orgs, academic sessions, courses and classes match ``exact`` only, on their own canonical attributes:
+a reference (a course's ``org_sourced_id``, a class's ``course_sourced_id``...) is compared as the
+golden record it points at, so "title + school" finds one course whichever source's id the school has.
+By default none of them is searched.
+
+The engine that applies these settings to people is ``passport_pipelines.linkage``; to the other
+entities, ``reconciliation/record_duplicates.py``.
 """
 
 from __future__ import annotations
@@ -18,14 +25,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from passport_pipelines.model import entities
+
 # The canonical person attributes a domain can name; any other well-formed name is a custom
 # attribute (an attribute mapped by the integration's rules, see config/rules.py).
 PERSON_ATTRIBUTES: tuple[str, ...] = (
     "given_name", "family_name", "middle_name", "preferred_given_name", "email", "username", "identifier",
     "state_id", "birth_date", "sex", "phone", "sms", "role", "grades",
 )
-# Entities duplicates are searched in. Only people for now: courses and classes have stable SIS ids.
-SUPPORTED_ENTITIES: tuple[str, ...] = ("users",)
+# Entities duplicates are searched in: people, and the records that organize them, whose duplicates
+# come from two sources carrying the same school, course or class under their own ids.
+RECORD_ENTITIES: tuple[str, ...] = ("orgs", "academic_sessions", "courses", "classes")  # in reference order
+SUPPORTED_ENTITIES: tuple[str, ...] = ("users", *RECORD_ENTITIES)
 # Columns of the engine's input that identify a record rather than describe a person.
 RESERVED_COLUMNS: tuple[str, ...] = ("record_key", "source")
 
@@ -100,12 +111,31 @@ DEFAULT_PERSON_DOMAINS: tuple[MatchDomain, ...] = (
 )
 
 
+def record_attributes(entity: str) -> tuple[str, ...]:
+    """What a domain of ``entity`` (an org, session, course or class) may compare: its canonical content."""
+    return tuple(c for c in entities.content_columns(entity) if c != "extensions")
+
+
+def _check_record_domains(entity: str, domains: list[MatchDomain]) -> None:
+    known = record_attributes(entity)
+    for d in domains:
+        if d.match != "exact":
+            raise ValueError(f"domains.{entity}: domain {d.name}: match: fuzzy is for people; {entity} match exactly "
+                             "on the attributes given")
+        unknown = [a for a in d.attributes if a not in known]
+        if unknown:
+            raise ValueError(f"domains.{entity}: domain {d.name}: {', '.join(map(repr, unknown))} "
+                             f"{'is not an attribute' if len(unknown) == 1 else 'are not attributes'} of {entity} "
+                             f"(use {', '.join(known)})")
+
+
 class Reconciliation(_Strict):
     """Domains of uniqueness per entity, in priority order, and the distinguishing attributes."""
 
     domains: dict[str, list[MatchDomain]] = Field(
         default_factory=lambda: {"users": list(DEFAULT_PERSON_DOMAINS)},
-        description="entity -> ordered domains; an empty list turns duplicate search off for the entity")
+        description="entity -> ordered domains; an empty list turns duplicate search off for the entity, and an "
+                    "entity not given keeps its default (people: name_and_email; the others: none)")
     distinguishing: list[str] = Field(
         default_factory=lambda: ["birth_date", "state_id"],
         description="records that both have one of these and differ on it are never merged unattended")
@@ -118,7 +148,10 @@ class Reconciliation(_Strict):
                 raise ValueError(f"domains: duplicates are searched among {', '.join(SUPPORTED_ENTITIES)} only, "
                                  f"not {entity!r}")
             _check_unique([d.name for d in domains], f"domains.{entity}: domain name")
-        return v
+            if entity in RECORD_ENTITIES:
+                _check_record_domains(entity, domains)
+        # Configuring courses does not turn the search for duplicate people off.
+        return {"users": list(DEFAULT_PERSON_DOMAINS), **v}
 
     @field_validator("distinguishing")
     @classmethod

@@ -22,13 +22,22 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 CsvSchema = Literal["oneroster-1.1", "oneroster-1.2", "passport-basic-identity", "sso-credentials"]
 UploadMode = Literal["full", "incremental"]
-Entity = Literal["orgs", "academic_sessions", "courses", "classes", "users", "enrollments", "demographics", "agents"]
+Entity = Literal["orgs", "academic_sessions", "courses", "classes", "users", "enrollments", "demographics", "agents",
+                 "categories", "line_items", "results", "score_scales", "line_item_score_scales",
+                 "result_score_scales", "line_item_learning_objective_ids", "result_learning_objective_ids",
+                 "resources", "class_resources", "course_resources", "user_resources"]
 
 ONEROSTER_12_SCOPES = (
     "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly",
     "https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly",
     "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-demographics.readonly",
 )
+# The 1.2 Gradebook and Resources services' read scopes: asked for only when the source lists their entities.
+GRADEBOOK_SCOPE = "https://purl.imsglobal.org/spec/or/v1p2/scope/gradebook.readonly"
+RESOURCE_SCOPE = "https://purl.imsglobal.org/spec/or/v1p2/scope/resource.readonly"
+GRADEBOOK_FEEDS = ("categories", "line_items", "results", "score_scales", "line_item_score_scales",
+                   "result_score_scales", "line_item_learning_objective_ids", "result_learning_objective_ids")
+RESOURCE_FEEDS = ("resources", "class_resources", "course_resources", "user_resources")
 
 
 class _Strict(BaseModel):
@@ -44,7 +53,9 @@ def _secret(value: str | None) -> str | None:
 class _Source(SourceRules):
     name: str
     mode: UploadMode = Field("full", description="full: the extract is the complete set; incremental: changes only")
-    entities: list[Entity] | None = Field(None, description="canonical entities this source feeds (default: all)")
+    entities: list[Entity] | None = Field(None, description="canonical entities this source feeds (default: all it "
+                                                            "carries; an API reads gradebook and resources only "
+                                                            "when listed)")
 
     @field_validator("name")
     @classmethod
@@ -62,6 +73,10 @@ class _Source(SourceRules):
 
     def wants(self, entity: str) -> bool:
         return self.entities is None or entity in self.entities
+
+    def lists(self, entity: str) -> bool:
+        """Whether ``entities`` names the entity: what an API source needs to read gradebook data."""
+        return self.entities is not None and entity in self.entities
 
 
 class CsvFolderSource(_Source):
@@ -160,7 +175,8 @@ class OneRosterApiSource(_ApiSource):
     token_url: str | None = Field(None, description="OAuth2 token endpoint (client credentials); required with oauth2")
     client_id: str
     client_secret: str
-    scopes: list[str] | None = Field(None, description="OAuth2 scopes; 1.2 default: the roster read scopes")
+    scopes: list[str] | None = Field(None, description="OAuth2 scopes; 1.2 default: the roster read scopes, and the "
+                                                       "gradebook and resource ones for the entities listed")
     users_endpoint: Literal["users", "students_teachers"] = Field(
         "users", description="read /users, or /students and /teachers for providers that only serve those")
     credentials_in: Literal["basic", "form"] = Field(
@@ -196,7 +212,11 @@ class OneRosterApiSource(_ApiSource):
     def oauth_scopes(self) -> list[str]:
         if self.scopes is not None:
             return self.scopes
-        return list(ONEROSTER_12_SCOPES) if self.version == "1.2" else []
+        if self.version != "1.2":
+            return []
+        extra = [scope for scope, feeds in ((GRADEBOOK_SCOPE, GRADEBOOK_FEEDS), (RESOURCE_SCOPE, RESOURCE_FEEDS))
+                 if any(self.lists(e) for e in feeds)]
+        return [*ONEROSTER_12_SCOPES, *extra]
 
 
 class SynergySource(OneRosterApiSource):

@@ -21,6 +21,7 @@ KINDS = {
     "grades": f"CEDS grade codes, comma-separated ({', '.join(GRADES)})",
     "user_ids": "{type:id} list, e.g. {state:123},{LDAP:jo}",
     "year": "four-digit ending year, e.g. 2026",
+    "number": "a number, e.g. 87.5",
 }
 
 ONEROSTER = {
@@ -51,6 +52,20 @@ ONEROSTER = {
     "primary": "whether this is the class's primary teacher", "birthDate": "date of birth", "sex": "the person's sex",
     "countryOfBirthCode": "country of birth", "stateOfBirthAbbreviation": "state of birth",
     "cityOfBirth": "city of birth", "publicSchoolResidenceStatus": "public school residence status (CEDS)",
+    # Gradebook and resources.
+    "weight": "the category's weight in the final grade", "assignDate": "when it was assigned",
+    "dueDate": "when it is due", "categorySourcedId": "its category", "gradingPeriodSourcedId":
+    "the grading period (academicSessions) it counts in", "academicSessionSourcedId": "the academic session it "
+    "counts in", "resultValueMin": "the lowest score", "resultValueMax": "the highest score",
+    "lineItemSourcedId": "the line item", "studentSourcedId": "the student (users)", "scoreStatus":
+    "how far the work is graded", "score": "the score (student data)", "scoreDate": "when it was scored",
+    "comment": "the teacher's comment (student data)", "textScore": "the score as text, e.g. a letter grade",
+    "inProgress": "whether the work is in progress", "incomplete": "whether the work is incomplete",
+    "late": "whether the work was late", "missing": "whether the work is missing", "scoreScaleValue":
+    "the scale's values, {value:meaning} list", "scoreScaleSourcedId": "the score scale", "resultSourcedId":
+    "the result", "source": "where the learning objective id comes from: case or unknown", "learningObjectiveId":
+    "the learning objective's id (e.g. a CASE id)", "vendorResourceId": "the resource's id at its vendor",
+    "roles": "the roles it is for", "importance": "primary or secondary", "resourceSourcedId": "the resource",
 }
 ONEROSTER_BY_FILE = {
     ("demographics", "sourcedId"): "the user's sourcedId (one row per user)",

@@ -16,6 +16,7 @@ from passport_pipelines.credentials import schema as sso
 from passport_pipelines.csv_schemas import basic_identity
 from passport_pipelines.csv_schemas.fixed_layout import Layout, fixed_layout
 from passport_pipelines.oneroster_csv.findings import FindingsReport
+from passport_pipelines.oneroster_csv.gradebook_files import GRADEBOOK_FILE_ENTITY
 from passport_pipelines.oneroster_csv.manifest import read_manifest
 from passport_pipelines.oneroster_csv.package import Package
 from passport_pipelines.oneroster_csv.spec import FILE_ENTITY, VERSIONS, FileSpec, files_for
@@ -49,6 +50,7 @@ def _oneroster(version: str) -> CsvSchema:
             "users": users, "roles": modes.get("roles", "absent") if version == "1.2" else users,
             "enrollments": modes.get("enrollments", "absent"),
             "demographics": modes.get("demographics", "absent"), "agents": users,
+            **{entity: modes.get(file, "absent") for file, entity in GRADEBOOK_FILE_ENTITY.items()},
         }
 
     # One set of models reads both versions: each file with the columns of either.

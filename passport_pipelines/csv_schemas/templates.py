@@ -1,7 +1,7 @@
 """Downloadable templates (SPEC §7): a zip of header-only CSVs plus README.md, the column guide.
 
-OneRoster templates come with a manifest.csv declaring each rostering file ``bulk`` (so the
-empty template is itself a valid, if empty, package) and the gradebook files ``absent``.
+OneRoster templates come with a manifest.csv declaring each file ``bulk``, rostering, gradebook and
+resources alike (so the empty template is itself a valid, if empty, package).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from passport_pipelines.credentials.cipher import KEY_ENV
 from passport_pipelines.csv_schemas.column_guide import readme
 from passport_pipelines.csv_schemas.registry import CsvSchema, csv_schema
-from passport_pipelines.oneroster_csv.spec import MANIFEST, NON_ROSTER_FILES
+from passport_pipelines.oneroster_csv.spec import MANIFEST
 
 _LAYOUT = {
     "passport-basic-identity": "Two files, no manifest: exactly `schools.csv` and `people.csv` (no other CSV). Each "
@@ -43,13 +43,13 @@ def template_files(schema: CsvSchema) -> dict[str, bytes]:
         version = schema.name.rsplit("-", 1)[1]
         props = [["propertyName", "value"], ["manifest.version", "1.0"], ["oneroster.version", version]]
         props += [[f"file.{name}", "bulk"] for name in schema.files]
-        props += [[f"file.{name}", "absent"] for name in NON_ROSTER_FILES]
         props += [["source.systemName", ""]]
         files[MANIFEST] = _csv(props)
-        layout = (f"A OneRoster {version} bulk package: `manifest.csv` declares every rostering file `bulk` (the "
-                  "complete set) and the gradebook files `absent`. Declare a file `absent` and leave it out to keep "
-                  "what is on record, or `delta` to send changes only (rows then need `status` and "
-                  "`dateLastModified`). The `password` columns are never imported or exported.")
+        layout = (f"A OneRoster {version} bulk package: `manifest.csv` declares every file `bulk` (the complete "
+                  "set), the rostering files and the gradebook and resources files alike. Declare a file `absent` "
+                  "and leave it out to keep what is on record, or `delta` to send changes only (rows then need "
+                  "`status` and `dateLastModified`). The `password` columns are never imported or exported; "
+                  "results are student data.")
     else:
         layout = _LAYOUT[schema.name]
     for spec in schema.files.values():

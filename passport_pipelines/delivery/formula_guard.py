@@ -14,6 +14,9 @@ What is guarded depends on the column's kind:
   least one digit) is delivered as it is, since an apostrophe would alter the number a messaging
   system reads. Anything else led by a trigger character, ``+1+cmd|' /C calc'!A0`` or ``=1+1``
   included, is guarded as in text.
+- ``number`` (gradebook scores and bounds: ``score``, ``resultValueMin``, ``resultValueMax``, ``weight``): a
+  plain number such as ``-2.5`` is delivered as it is (validation has read every one as a number); anything
+  else led by a trigger character is guarded as in text.
 
 Everything here is vectorized: the check looks at the first byte of each value straight from the Arrow
 buffers (all six trigger characters are single ASCII bytes, so this is exact for UTF-8), and only the
@@ -29,10 +32,14 @@ import pyarrow.compute as pc
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 PREFIX = "'"
-TEXT, PHONE = "text", "phone"
+TEXT, PHONE, NUMBER = "text", "phone", "number"
 PHONE_COLUMNS = frozenset({"phone", "sms"})
+NUMBER_COLUMNS = frozenset({"score", "resultValueMin", "resultValueMax", "weight"})
 # An international phone number as people write it: nothing a spreadsheet could call or refer to.
 PHONE_NUMBER = r"^\+[0-9 ().\-]*[0-9][0-9 ().\-]*$"
+# A signed decimal number: a spreadsheet reads it as that number, never as a formula.
+PLAIN_NUMBER = r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?$"
+_ALLOWED = {PHONE: PHONE_NUMBER, NUMBER: PLAIN_NUMBER}
 
 _TRIGGER_BYTES = np.zeros(256, dtype=bool)
 _TRIGGER_BYTES[[ord(c) for c in FORMULA_TRIGGERS]] = True
@@ -48,8 +55,8 @@ def _offsets_and_data(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def column_kind(column: str) -> str:
-    """The guard's kind of a delivered column (by its OneRoster name): ``phone`` or ``text``."""
-    return PHONE if column in PHONE_COLUMNS else TEXT
+    """The guard's kind of a delivered column (by its OneRoster name): ``phone``, ``number`` or ``text``."""
+    return PHONE if column in PHONE_COLUMNS else NUMBER if column in NUMBER_COLUMNS else TEXT
 
 
 def formula_mask(arr: pa.Array, kind: str = TEXT) -> np.ndarray:
@@ -65,10 +72,10 @@ def formula_mask(arr: pa.Array, kind: str = TEXT) -> np.ndarray:
     mask &= ends > starts
     if arr.null_count:
         mask &= arr.is_valid().to_numpy(zero_copy_only=False)
-    if kind == PHONE and mask.any():
+    if kind in _ALLOWED and mask.any():
         # Only the few flagged values are matched against the pattern.
         flagged = np.flatnonzero(mask)
-        numbers = pc.match_substring_regex(arr.take(pa.array(flagged)), PHONE_NUMBER).to_numpy(zero_copy_only=False)
+        numbers = pc.match_substring_regex(arr.take(pa.array(flagged)), _ALLOWED[kind]).to_numpy(zero_copy_only=False)
         mask[flagged[numbers]] = False
     return mask
 
@@ -121,8 +128,8 @@ def neutralize_formulas(series: pd.Series, kind: str = TEXT) -> pd.Series:
 def _neutralize_mixed(series: pd.Series, kind: str) -> pd.Series:
     """Object columns holding non-string values too: only the strings are looked at."""
     mask = series.str.match(r"[=+\-@\t\r]", na=False).to_numpy(dtype=bool)
-    if kind == PHONE:
-        mask &= ~series.str.match(PHONE_NUMBER, na=False).to_numpy(dtype=bool)
+    if kind in _ALLOWED:
+        mask &= ~series.str.match(_ALLOWED[kind], na=False).to_numpy(dtype=bool)
     out = series.copy()
     if mask.any():
         out[mask] = PREFIX + series[mask].astype(str)

@@ -1,4 +1,5 @@
-"""The delivered golden data of a version: one frame per entity, golden ids in place, one row per person.
+"""The delivered golden data of a version: one frame per entity, golden ids in place, one row per person
+(and per golden org, academic session, course and class, which domains of uniqueness may merge).
 
 Built once per delivery and shared by every destination, each of which then sees it through its
 own privacy shield (``privacy_shield.py``).
@@ -12,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from passport_pipelines.config.integration import Integration
+from passport_pipelines.config.reconciliation import RECORD_ENTITIES
 from passport_pipelines.delivery.delivered_ids import REFERENCED, delivered_view
 from passport_pipelines.model import entities
 from passport_pipelines.model.frames import to_frame
@@ -22,6 +24,8 @@ from passport_pipelines.transforms.engine import connect
 
 # Columns that only say where a record came from: never delivered.
 UNEXPORTED_COLUMNS = ("content_hash", "district", "school_year", "source", "date_last_modified")
+# Entities whose records a golden id may gather: delivered one row per golden id (master fields).
+MERGED_ENTITIES = (*PERSON_ENTITIES, *RECORD_ENTITIES)
 
 
 @dataclass
@@ -32,22 +36,25 @@ class GoldenFrames:
 
 
 def _people_only(con, entity: str, effects: ReviewEffects) -> str:
-    """``current`` less the records a reviewer marked redundant ("ignore"): no person of their own,
-    and no values given to the person they belong to."""
-    if entity != "users" or not effects.ignored.num_rows:
+    """``current`` less the records a reviewer marked redundant ("ignore"): no person (or school, course...)
+    of their own, and no values given to the golden record they belong to."""
+    if entity not in effects.ignored or not effects.ignored[entity].num_rows:
         return "current"
-    con.execute("CREATE OR REPLACE TEMP VIEW current_people AS SELECT * FROM current AS c WHERE NOT EXISTS "
-                "(SELECT 1 FROM ignored__users AS i WHERE i.source = c.source AND i.sourced_id = c.sourced_id)")
-    return "current_people"
+    con.register(f"ignored__{entity}", effects.ignored[entity])
+    con.execute(f"CREATE OR REPLACE TEMP VIEW current_kept AS SELECT * FROM current AS c WHERE NOT EXISTS "
+                f"(SELECT 1 FROM ignored__{entity} AS i WHERE i.source = c.source AND i.sourced_id = c.sourced_id)")
+    return "current_kept"
 
 
 def _one_row_per_person(con, entity: str, view: str, effects: ReviewEffects, integration: Integration):
     """Records merged into one golden id become one row, field by field (master fields); for users,
     also the lineage of every merged person."""
     sources = [s.name for s in integration.sources]
-    takes = effects.takes[entity]
-    con.register(f"takes__{entity}", takes)
-    taken = f"takes__{entity}" if takes.num_rows else None
+    takes = effects.takes.get(entity)
+    taken = None
+    if takes is not None and takes.num_rows:
+        con.register(f"takes__{entity}", takes)
+        taken = f"takes__{entity}"
     lineage = lineage_rows(con, _people_only(con, entity, effects), master_fields=integration.master_fields,
                            sources=sources, takes=taken) if entity == "users" else None
     view = golden_people_view(con, entity, view, master_fields=integration.master_fields, sources=sources,
@@ -60,20 +67,20 @@ def golden_frames(integration: Integration, version: Version, store: GoldenStore
     try:
         keys = {}
         for entity in REFERENCED:
-            table = store.current_keys(version.district, version.school_year, entity, merged=entity == "users")
+            table = store.current_keys(version.district, version.school_year, entity,
+                                       merged=entity in ("users", *RECORD_ENTITIES))
             con.register(f"keys__{entity}", table)
             keys[entity] = f"keys__{entity}"
             if entity == "orgs":
                 org_keys = table
         effects = review_effects(store, version.district, version.school_year)
-        con.register("ignored__users", effects.ignored)
         frames, lineage = {}, None
         for entity in entities.ENTITIES:
             # One entity's full rows at a time; DuckDB scans the Arrow table in place. Columns the
             # export never writes are left behind, so a district's frames stay within budget.
             con.register("current", store.current_records(version.district, version.school_year, entity))
             view = delivered_view(con, entity, _people_only(con, entity, effects), keys)
-            if entity in PERSON_ENTITIES:
+            if entity in MERGED_ENTITIES:
                 view, found = _one_row_per_person(con, entity, view, effects, integration)
                 lineage = found if found is not None else lineage
             frames[entity] = to_frame(con.execute(f"SELECT * EXCLUDE ({', '.join(UNEXPORTED_COLUMNS)}) FROM {view}")

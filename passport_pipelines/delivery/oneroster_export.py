@@ -4,7 +4,8 @@
 name, ids already the ids to deliver), keeps the ``active`` rows and writes ``manifest.csv`` plus the
 rostering files with the exact headers of the version (see ``oneroster_csv.spec``): seven in 1.1, and
 ``roles.csv`` too in 1.2 (where a user's role and orgs live; ``users.csv`` 1.2 has no role column and
-gives ``primaryOrgSourcedId`` as the user's first org). ``status``/``dateLastModified``
+gives ``primaryOrgSourcedId`` as the user's first org); and the gradebook and resources files of the version
+for the tables given (``gradebook_layout``). ``status``/``dateLastModified``
 blank as bulk files require, extension columns (``extensions`` JSON) as trailing ``metadata.<name>``
 columns, and ``password`` always blank: credentials are never exported.
 
@@ -39,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from passport_pipelines.delivery.formula_guard import TEXT, column_kind, neutralize_array
+from passport_pipelines.delivery.gradebook_layout import CLASS_SCHOOL, GRADEBOOK_LAYOUTS
 from passport_pipelines.model import entities
 from passport_pipelines.oneroster_csv import spec
 
@@ -46,8 +48,6 @@ SYSTEM_NAME = "Passport Data Sync"
 CHUNK_ROWS = 262_144
 COMPRESS_LEVEL = 1
 
-# Files of a 1.1 manifest that we never write (gradebook and resources): declared absent.
-ABSENT_FILES_11 = ("categories", "classResources", "courseResources", "lineItems", "resources", "results")
 
 # 1.2-only user roles and the 1.1 role they are delivered as.
 ROLE_TO_11 = {
@@ -60,7 +60,7 @@ ROLE_TO_11 = {
 
 _AGENTS = "@agents"  # users.agentSourcedIds: built from the agents table
 _PRIMARY_ORG = "@primary_org"  # users.primaryOrgSourcedId (1.2): the first of the user's orgs
-_DERIVED = (_AGENTS, _PRIMARY_ORG)
+_DERIVED = (_AGENTS, _PRIMARY_ORG, CLASS_SCHOOL)
 
 # 1.1 file -> (canonical table, {1.1 column: canonical column, or None for an always-blank cell}).
 # The column order is checked against spec.files_for("1.1") below.
@@ -131,17 +131,20 @@ EXPORTS_12: dict[str, tuple[str, dict[str, str | None]]] = {
         "orgSourcedId": "org_sourced_id", "userProfileSourcedId": None,
     }),
 }
-LAYOUTS = {"1.1": EXPORTS, "1.2": EXPORTS_12}
+# The rostering files, always written (unless a shield withholds them).
+ROSTER_LAYOUTS = {"1.1": EXPORTS, "1.2": EXPORTS_12}
+# Every file, the gradebook and resources ones too: those are written only for the tables given.
+LAYOUTS = {v: {**ROSTER_LAYOUTS[v], **GRADEBOOK_LAYOUTS[v]} for v in ROSTER_LAYOUTS}
 VERSIONS = tuple(LAYOUTS)
-# Files of a manifest that we never write (gradebook, resources, 1.2 user profiles): declared absent.
-ABSENT_FILES = {"1.1": ABSENT_FILES_11, "1.2": (*spec.NON_ROSTER_FILES, "userProfiles")}
+# Files of a manifest that we never write (1.2 user profiles): declared absent.
+ABSENT_FILES = {"1.1": (), "1.2": ("userProfiles",)}
 
 for _version, _layout in LAYOUTS.items():
     _spec = spec.files_for(_version)
     for _file, (_entity, _columns) in _layout.items():
         assert tuple(_columns) == _spec[_file].names, f"{_file}: export columns out of step with the {_version} spec"
         assert all(c in entities.columns(_entity) for c in _columns.values() if c not in (None, *_DERIVED))
-    assert set(_layout) == set(_spec) - {"userProfiles"}
+    assert set(_layout) == set(_spec) - set(ABSENT_FILES[_version])
 
 _AGENT_COLUMNS = ("user_sourced_id", "agent_sourced_id", "status")
 
@@ -154,15 +157,18 @@ def write_oneroster_zip(tables: Mapping[str, pd.DataFrame], out_path: Path, vers
                         absent: frozenset[str] = frozenset()) -> dict[str, int]:
     """Write a OneRoster ``version`` bulk package of the active rows of ``tables`` to the zip ``out_path``.
 
-    Returns the number of data rows written per file (``{"orgs.csv": 12, ...}``). A table missing from
-    ``tables`` (or empty) is written with its header only and still declared ``bulk``; the files named in
-    ``absent`` (e.g. ``{"demographics"}``, withheld by a privacy shield) are left out and declared absent.
+    Returns the number of data rows written per file (``{"orgs.csv": 12, ...}``). A rostering table missing
+    from ``tables`` (or empty) is written with its header only and still declared ``bulk``; a gradebook or
+    resources file is written only when its table is in ``tables`` (delivered where a destination asks for
+    it), and declared absent otherwise. The files named in ``absent`` (e.g. ``{"demographics"}``, withheld
+    by a privacy shield) are left out and declared absent.
     Raises ``ValueError`` when a given table lacks a column the export needs; ``out_path`` is then left
     untouched.
     """
     if version not in LAYOUTS:
         raise ValueError(f"OneRoster {version!r} is not one of {', '.join(VERSIONS)}")
-    layout = {f: v for f, v in LAYOUTS[version].items() if f not in absent}
+    layout = {f: v for f, v in LAYOUTS[version].items()
+              if f not in absent and (f in ROSTER_LAYOUTS[version] or v[0] in tables)}
     specs = spec.files_for(version)
     out_path = Path(out_path)
     _check_columns(tables, layout, version)
@@ -211,6 +217,8 @@ def _check_columns(tables: Mapping[str, pd.DataFrame], layout: dict, version: st
         needed = {"status", *(c for c in columns.values() if c not in (None, *_DERIVED))}
         if _PRIMARY_ORG in columns.values():
             needed.add("org_sourced_ids")
+        if CLASS_SCHOOL in columns.values():
+            needed |= {"school_sourced_id", "class_sourced_id"}
         missing = sorted(needed - set(df.columns))
         if missing:
             problems.append(f"{entity}: missing column(s) {', '.join(missing)}")
@@ -297,6 +305,7 @@ class _Table:
     active: np.ndarray  # bool per input row
     agents: pa.Array | None = None  # users: agentSourcedIds per input row
     org_types: pa.Array | None = None  # roles: the type of each row's org (1.1 administrators become 1.2 ones)
+    class_schools: pa.Array | None = None  # line items: their school, else their class's (per input row)
     metadata: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (metadata.<name>, JSON pointers into extensions)
 
 
@@ -308,11 +317,23 @@ def _prepare(df: pd.DataFrame, entity: str, tables: Mapping[str, pd.DataFrame], 
         table.metadata = _metadata_columns(_to_arrow(df["extensions"]).filter(pa.array(active)), con)
     if entity == "users":
         table.agents = _agent_ids(_to_arrow(df["sourced_id"]), _present(tables, "agents"), con)
+    if entity == "line_items":
+        table.class_schools = _class_schools(df, _present(tables, "classes"))
     orgs = _present(tables, "orgs")
     if entity == "roles" and orgs is not None:
         ids, types = _as_text(_to_arrow(orgs["sourced_id"])), _as_text(_to_arrow(orgs["type"]))
         table.org_types = types.take(pc.index_in(_as_text(_to_arrow(df["org_sourced_id"])), value_set=ids))
     return table
+
+
+def _class_schools(line_items: pd.DataFrame, classes: pd.DataFrame | None) -> pa.Array:
+    """Each line item's school: its own, else its class's (1.1 line items name none)."""
+    own = _as_text(_to_arrow(line_items["school_sourced_id"]))
+    if classes is None:
+        return own
+    ids, schools = _as_text(_to_arrow(classes["sourced_id"])), _as_text(_to_arrow(classes["school_sourced_id"]))
+    of_class = schools.take(pc.index_in(_as_text(_to_arrow(line_items["class_sourced_id"])), value_set=ids))
+    return pc.coalesce(own, of_class)
 
 
 def _agent_ids(user_ids: pa.Array, agents: pd.DataFrame | None, con) -> pa.Array | None:
@@ -470,6 +491,8 @@ def _chunks_with(table: _Table, entity: str, columns: dict[str, str | None], con
                     cells.append(None)
                     continue
                 arr = take(table.agents.slice(start, stop - start))
+            elif source == CLASS_SCHOOL:
+                arr = take(table.class_schools.slice(start, stop - start))
             elif source == _PRIMARY_ORG:
                 orgs = _as_text(take(_to_arrow(df["org_sourced_ids"].iloc[start:stop])))
                 arr = pc.list_element(pc.split_pattern(pc.fill_null(orgs, ""), ","), 0)

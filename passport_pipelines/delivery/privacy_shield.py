@@ -5,8 +5,13 @@ Applied in DuckDB to the delivered frames (golden ids already in place), per des
 - **schools**: only the allowed schools, the classes and enrollments at them, the courses of kept
   orgs, the people whose orgs include an allowed school (with their org lists cut to kept orgs) and
   the guardians of kept people, their demographics, roles and guardian links. District-level orgs
-  stay; departments of a school not allowed go. Academic sessions are not per school and all stay.
-- **entities**: an entity not allowed is left out and declared ``absent`` in the manifest.
+  stay; departments of a school not allowed go. Academic sessions are not per school and all stay. Of
+  the gradebook: the line items of kept classes, their results of kept people, the score scales of kept
+  classes (or, without a class, of kept orgs), the links and learning objectives of what is kept, and
+  the resources given to kept classes, courses and people; categories and resources themselves are not
+  per school and all stay.
+- **entities**: an entity not allowed is left out and declared ``absent`` in the manifest. Gradebook and
+  resources entities are allowed only when listed: results are student data.
 - **attributes**: an attribute not allowed is blank in every row. Where the format requires a value it
   is masked instead: names and titles read ``withheld``, a username reads the user's sourcedId.
   Ids, references, types and dates the format requires cannot be withheld (``config/destinations.py``).
@@ -30,6 +35,9 @@ MASKS = {
     "courses": {"title": f"'{MASK}'"},
     "classes": {"title": f"'{MASK}'"},
     "users": {"given_name": f"'{MASK}'", "family_name": f"'{MASK}'", "username": "sourced_id"},
+    "categories": {"title": f"'{MASK}'"},
+    "line_items": {"title": f"'{MASK}'"},
+    "score_scales": {"title": f"'{MASK}'"},
 }
 ENTITY_FILE = {entity: file for file, entity in FILE_ENTITY.items()}
 
@@ -50,6 +58,37 @@ _BY_SCHOOL = {
              "AND org_sourced_id IN (SELECT id FROM kept_orgs)",
     "agents": "SELECT * FROM agents WHERE user_sourced_id IN (SELECT id FROM kept_users) "
               "AND agent_sourced_id IN (SELECT id FROM kept_users)",
+    "line_items": "SELECT * FROM line_items WHERE sourced_id IN (SELECT id FROM kept_line_items)",
+    "results": "SELECT * FROM results WHERE sourced_id IN (SELECT id FROM kept_results)",
+    "score_scales": "SELECT * FROM score_scales WHERE sourced_id IN (SELECT id FROM kept_score_scales)",
+    "line_item_score_scales": "SELECT * FROM line_item_score_scales WHERE line_item_sourced_id IN "
+                              "(SELECT id FROM kept_line_items) AND score_scale_sourced_id IN "
+                              "(SELECT id FROM kept_score_scales)",
+    "result_score_scales": "SELECT * FROM result_score_scales WHERE result_sourced_id IN (SELECT id FROM kept_results) "
+                           "AND score_scale_sourced_id IN (SELECT id FROM kept_score_scales)",
+    "line_item_learning_objective_ids": "SELECT * FROM line_item_learning_objective_ids WHERE line_item_sourced_id IN "
+                                        "(SELECT id FROM kept_line_items)",
+    "result_learning_objective_ids": "SELECT * FROM result_learning_objective_ids WHERE result_sourced_id IN "
+                                     "(SELECT id FROM kept_results)",
+    "class_resources": "SELECT * FROM class_resources WHERE class_sourced_id IN (SELECT id FROM kept_classes)",
+    "course_resources": "SELECT * FROM course_resources WHERE course_sourced_id IN "
+                        "(SELECT sourced_id FROM courses WHERE org_sourced_id IN (SELECT id FROM kept_orgs))",
+    "user_resources": "SELECT * FROM user_resources WHERE user_sourced_id IN (SELECT id FROM kept_users) "
+                      "AND (class_sourced_id IS NULL OR class_sourced_id IN (SELECT id FROM kept_classes)) "
+                      "AND (org_sourced_id IS NULL OR org_sourced_id IN (SELECT id FROM kept_orgs))",
+}
+# The gradebook rows a school list keeps, as views over what the shield allows (``NEEDS`` in
+# config/destinations.py guarantees the tables each reads): entity -> (view, its SQL), in order.
+_KEPT = {
+    "classes": ("kept_classes", "SELECT sourced_id AS id FROM classes WHERE school_sourced_id IN "
+                                "(SELECT id FROM allowed)"),
+    "line_items": ("kept_line_items", "SELECT sourced_id AS id FROM line_items "
+                                      "WHERE class_sourced_id IN (SELECT id FROM kept_classes)"),
+    "results": ("kept_results", "SELECT sourced_id AS id FROM results WHERE line_item_sourced_id IN "
+                                "(SELECT id FROM kept_line_items) AND student_sourced_id IN (SELECT id FROM kept_users)"),
+    "score_scales": ("kept_score_scales", "SELECT sourced_id AS id FROM score_scales WHERE "
+                                          "class_sourced_id IN (SELECT id FROM kept_classes) OR "
+                                          "(class_sourced_id IS NULL AND org_sourced_id IN (SELECT id FROM kept_orgs))"),
 }
 
 
@@ -109,5 +148,8 @@ def _by_school(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame], 
         SELECT id FROM at_school
         {"UNION SELECT agent_sourced_id FROM agents WHERE user_sourced_id IN (SELECT id FROM at_school)"
          if has_agents else ""}""")
+    for entity, (view, sql) in _KEPT.items():
+        if entity in frames:
+            con.execute(f"CREATE TEMP VIEW {view} AS {sql}")
     return {entity: to_frame(con.execute(sql).to_arrow_table())
             for entity, sql in _BY_SCHOOL.items() if entity in frames}

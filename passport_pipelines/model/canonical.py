@@ -161,3 +161,126 @@ class Agents(CanonicalRecord):
     user_sourced_id: Series[Text] = pa.Field(nullable=False)
     agent_sourced_id: Series[Text] = pa.Field(nullable=False)
     relationship: Series[Text] = pa.Field(nullable=False)
+
+
+# --- Gradebook and resources (OneRoster 1.1 / 1.2 gradebook and resources services) ---------------------
+# Scores and bounds stay text as the source wrote them (validated as numbers); results are student data.
+
+SCORE_STATUSES = ["exempt", "fully graded", "not submitted", "partially graded", "submitted"]
+
+
+class Categories(CanonicalRecord):
+    """Gradebook categories a line item belongs to (homework, tests...)."""
+
+    title: Series[Text] = pa.Field(nullable=False)
+    weight: Series[Text] = pa.Field(nullable=True, description="1.2: the category's weight")
+
+
+class LineItems(CanonicalRecord):
+    """Gradebook columns: an assignment or assessment of a class."""
+
+    title: Series[Text] = pa.Field(nullable=False)
+    description: Series[Text] = pa.Field(nullable=True)
+    assign_date: Series[Text] = pa.Field(nullable=True, str_matches=ISO_DATE)
+    due_date: Series[Text] = pa.Field(nullable=True, str_matches=ISO_DATE)
+    class_sourced_id: Series[Text] = pa.Field(nullable=False)
+    school_sourced_id: Series[Text] = pa.Field(nullable=True, description="1.2")
+    category_sourced_id: Series[Text] = pa.Field(nullable=True)
+    grading_period_sourced_id: Series[Text] = pa.Field(
+        nullable=True, description="the academic session: 1.1 gradingPeriodSourcedId, 1.2 academicSessionSourcedId")
+    result_value_min: Series[Text] = pa.Field(nullable=True)
+    result_value_max: Series[Text] = pa.Field(nullable=True)
+
+
+class Results(CanonicalRecord):
+    """A student's score on a line item: student data."""
+
+    line_item_sourced_id: Series[Text] = pa.Field(nullable=False)
+    student_sourced_id: Series[Text] = pa.Field(nullable=False)
+    class_sourced_id: Series[Text] = pa.Field(nullable=True, description="1.2")
+    score_status: Series[Text] = pa.Field(isin=SCORE_STATUSES, nullable=False)
+    score: Series[Text] = pa.Field(nullable=True)
+    text_score: Series[Text] = pa.Field(nullable=True, description="1.2")
+    score_date: Series[Text] = pa.Field(nullable=True, str_matches=ISO_DATE)
+    comment: Series[Text] = pa.Field(nullable=True)
+    in_progress: Series[pd.BooleanDtype] = pa.Field(nullable=True, description="1.2")
+    incomplete: Series[pd.BooleanDtype] = pa.Field(nullable=True, description="1.2")
+    late: Series[pd.BooleanDtype] = pa.Field(nullable=True, description="1.2")
+    missing: Series[pd.BooleanDtype] = pa.Field(nullable=True, description="1.2")
+
+
+class ScoreScales(CanonicalRecord):
+    """1.2: how scores read (e.g. letter grades), for a class, course or org."""
+
+    title: Series[Text] = pa.Field(nullable=False)
+    type: Series[Text] = pa.Field(nullable=True)
+    org_sourced_id: Series[Text] = pa.Field(nullable=True)
+    course_sourced_id: Series[Text] = pa.Field(nullable=True)
+    class_sourced_id: Series[Text] = pa.Field(nullable=True)
+    score_scale_value: Series[Text] = pa.Field(nullable=True, description="{itemValueLHS:itemValueRHS} list")
+
+
+class LineItemScoreScales(CanonicalRecord):
+    """1.2: the score scale of a line item."""
+
+    title: Series[Text] = pa.Field(nullable=True)
+    line_item_sourced_id: Series[Text] = pa.Field(nullable=False)
+    score_scale_sourced_id: Series[Text] = pa.Field(nullable=False)
+
+
+class ResultScoreScales(CanonicalRecord):
+    """1.2: the score scale of a result."""
+
+    title: Series[Text] = pa.Field(nullable=True)
+    result_sourced_id: Series[Text] = pa.Field(nullable=False)
+    score_scale_sourced_id: Series[Text] = pa.Field(nullable=False)
+
+
+class LineItemLearningObjectiveIds(CanonicalRecord):
+    """1.2: a learning objective a line item assesses (e.g. a CASE id)."""
+
+    line_item_sourced_id: Series[Text] = pa.Field(nullable=False)
+    objective_source: Series[Text] = pa.Field(nullable=False, description="the CSV's source column: case | unknown")
+    learning_objective_id: Series[Text] = pa.Field(nullable=False)
+
+
+class ResultLearningObjectiveIds(CanonicalRecord):
+    """1.2: a student's result on one learning objective: student data."""
+
+    result_sourced_id: Series[Text] = pa.Field(nullable=False)
+    objective_source: Series[Text] = pa.Field(nullable=False, description="the CSV's source column: case | unknown")
+    learning_objective_id: Series[Text] = pa.Field(nullable=False)
+    score: Series[Text] = pa.Field(nullable=True)
+    text_score: Series[Text] = pa.Field(nullable=True)
+
+
+class Resources(CanonicalRecord):
+    """Learning resources (a vendor's content) that classes, courses and users are given."""
+
+    vendor_resource_id: Series[Text] = pa.Field(nullable=False)
+    title: Series[Text] = pa.Field(nullable=True)
+    roles: Series[Text] = pa.Field(nullable=True, description="the roles it is for, comma-joined")
+    importance: Series[Text] = pa.Field(nullable=True, isin=["primary", "secondary"])
+    vendor_id: Series[Text] = pa.Field(nullable=True)
+    application_id: Series[Text] = pa.Field(nullable=True)
+
+
+class ClassResources(CanonicalRecord):
+    title: Series[Text] = pa.Field(nullable=True)
+    class_sourced_id: Series[Text] = pa.Field(nullable=False)
+    resource_sourced_id: Series[Text] = pa.Field(nullable=False)
+
+
+class CourseResources(CanonicalRecord):
+    title: Series[Text] = pa.Field(nullable=True)
+    course_sourced_id: Series[Text] = pa.Field(nullable=False)
+    resource_sourced_id: Series[Text] = pa.Field(nullable=False)
+
+
+class UserResources(CanonicalRecord):
+    """1.2: a resource given to one user (in an org or class)."""
+
+    user_sourced_id: Series[Text] = pa.Field(nullable=False)
+    org_sourced_id: Series[Text] = pa.Field(nullable=True)
+    class_sourced_id: Series[Text] = pa.Field(nullable=True)
+    resource_sourced_id: Series[Text] = pa.Field(nullable=False)

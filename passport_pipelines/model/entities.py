@@ -19,9 +19,24 @@ CANONICAL_MODELS: dict[str, type[pa.DataFrameModel]] = {
     "enrollments": canonical.Enrollments,
     "demographics": canonical.Demographics,
     "agents": canonical.Agents,
+    # Gradebook and resources: imported from what a source carries, delivered only where asked.
+    "categories": canonical.Categories,
+    "line_items": canonical.LineItems,
+    "results": canonical.Results,
+    "score_scales": canonical.ScoreScales,
+    "line_item_score_scales": canonical.LineItemScoreScales,
+    "result_score_scales": canonical.ResultScoreScales,
+    "line_item_learning_objective_ids": canonical.LineItemLearningObjectiveIds,
+    "result_learning_objective_ids": canonical.ResultLearningObjectiveIds,
+    "resources": canonical.Resources,
+    "class_resources": canonical.ClassResources,
+    "course_resources": canonical.CourseResources,
+    "user_resources": canonical.UserResources,
 }
 
 ENTITIES: tuple[str, ...] = tuple(CANONICAL_MODELS)
+GRADEBOOK_ENTITIES: tuple[str, ...] = ENTITIES[ENTITIES.index("categories"):]
+ROSTER_ENTITIES: tuple[str, ...] = ENTITIES[:ENTITIES.index("categories")]
 
 # Columns that say where a row came from rather than what it is: excluded from content hashes.
 PROVENANCE_COLUMNS = ("sourced_id", "source", "district", "school_year", "status", "date_last_modified", "content_hash")
@@ -59,13 +74,51 @@ REFERENCES: dict[str, tuple[Reference, ...]] = {
     ),
     "demographics": (Reference("sourced_id", "users"),),
     "agents": (Reference("user_sourced_id", "users"), Reference("agent_sourced_id", "users")),
+    "line_items": (
+        Reference("class_sourced_id", "classes"),
+        Reference("school_sourced_id", "orgs"),
+        Reference("category_sourced_id", "categories"),
+        Reference("grading_period_sourced_id", "academic_sessions"),
+    ),
+    "results": (
+        Reference("line_item_sourced_id", "line_items"),
+        Reference("student_sourced_id", "users"),
+        Reference("class_sourced_id", "classes"),
+    ),
+    "score_scales": (
+        Reference("org_sourced_id", "orgs"),
+        Reference("course_sourced_id", "courses"),
+        Reference("class_sourced_id", "classes"),
+    ),
+    "line_item_score_scales": (Reference("line_item_sourced_id", "line_items"),
+                               Reference("score_scale_sourced_id", "score_scales")),
+    "result_score_scales": (Reference("result_sourced_id", "results"),
+                            Reference("score_scale_sourced_id", "score_scales")),
+    "line_item_learning_objective_ids": (Reference("line_item_sourced_id", "line_items"),),
+    "result_learning_objective_ids": (Reference("result_sourced_id", "results"),),
+    "class_resources": (Reference("class_sourced_id", "classes"), Reference("resource_sourced_id", "resources")),
+    "course_resources": (Reference("course_sourced_id", "courses"), Reference("resource_sourced_id", "resources")),
+    "user_resources": (
+        Reference("user_sourced_id", "users"),
+        Reference("resource_sourced_id", "resources"),
+        Reference("org_sourced_id", "orgs"),
+        Reference("class_sourced_id", "classes"),
+    ),
 }
 
-# Deleting a record of the key entity deletes (ends) the dependent records that point at it.
+# Deleting a record of the key entity deletes (ends) the dependent records that point at it. In this
+# order: a line item a class's deletion ends, ends its results in turn.
 CASCADES: dict[str, tuple[tuple[str, str], ...]] = {
     "users": (("enrollments", "user_sourced_id"), ("roles", "user_sourced_id"), ("demographics", "sourced_id"),
-              ("agents", "user_sourced_id"), ("agents", "agent_sourced_id")),
-    "classes": (("enrollments", "class_sourced_id"),),
+              ("agents", "user_sourced_id"), ("agents", "agent_sourced_id"), ("results", "student_sourced_id"),
+              ("user_resources", "user_sourced_id")),
+    "classes": (("enrollments", "class_sourced_id"), ("line_items", "class_sourced_id"),
+                ("class_resources", "class_sourced_id")),
+    "line_items": (("results", "line_item_sourced_id"), ("line_item_score_scales", "line_item_sourced_id"),
+                   ("line_item_learning_objective_ids", "line_item_sourced_id")),
+    "results": (("result_score_scales", "result_sourced_id"), ("result_learning_objective_ids", "result_sourced_id")),
+    "resources": (("class_resources", "resource_sourced_id"), ("course_resources", "resource_sourced_id"),
+                  ("user_resources", "resource_sourced_id")),
 }
 
 

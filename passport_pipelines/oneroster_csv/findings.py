@@ -21,6 +21,8 @@ PII_COLUMNS = frozenset({
     "userMasterIdentifier", "cityOfBirth", "pronouns",
     # Passport Basic Identity (people.csv) and SSO Credentials (credentials.csv).
     "given_name", "family_name", "middle_name", "student_number", "state_id", "login",
+    # A student's result (results.csv, resultLearningObjectiveIds.csv).
+    "score", "textScore", "comment",
 })
 # Columns holding secrets (an SSO password): not even their length is told.
 SECRET_COLUMNS = frozenset({"password"})

@@ -199,12 +199,15 @@ def _files(version: str) -> dict[str, FileSpec]:
                 Column("password"),
             )),
         ]
+    # Imported here: the gradebook module builds its files from this module's Column and FileSpec.
+    from passport_pipelines.oneroster_csv.gradebook_files import gradebook_files
+    files += gradebook_files(version)
     return {f.name: f for f in files}
 
 
 ROSTER_FILES = {v: _files(v) for v in VERSIONS}
 
-# Gradebook and resource files may be declared in a manifest; we do not roster them.
+# Gradebook and resource files (read as the rostering ones: they are among each version's files above).
 NON_ROSTER_FILES = (
     "categories", "classResources", "courseResources", "lineItems", "resources", "results",
     "scoreScales", "lineItemLearningObjectiveIds", "lineItemScoreScales", "resultLearningObjectiveIds",
@@ -224,3 +227,8 @@ FILE_ENTITY = {
     "users": "users", "enrollments": "enrollments", "demographics": "demographics", "roles": "roles",
     "userProfiles": "user_profiles",
 }
+
+# Last: the gradebook module builds on this one's Column and FileSpec.
+from passport_pipelines.oneroster_csv.gradebook_files import GRADEBOOK_FILE_ENTITY  # noqa: E402
+
+FILE_ENTITY.update(GRADEBOOK_FILE_ENTITY)

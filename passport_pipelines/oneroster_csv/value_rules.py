@@ -16,6 +16,7 @@ from passport_pipelines.oneroster_csv.spec import GRADES, Column, FileSpec
 from passport_pipelines.oneroster_csv.findings import SAMPLE_LIMIT
 
 ID_PATTERN = r"[0-9A-Za-z./@_-]{1,255}"
+NUMBER_PATTERN = r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?"
 USER_IDS_PATTERN = r"\{[^{}:]+:[^{}]*\}(\s*,\s*\{[^{}:]+:[^{}]*\})*"
 
 
@@ -90,6 +91,9 @@ def rules_for(column: Column, mode: str) -> list[Rule]:
     elif kind == "user_ids":
         rules.append(Rule("value.user_ids", "error", f"NOT regexp_full_match({{c}}, '{USER_IDS_PATTERN}')",
                           "userIds must look like {type:id},{type:id}"))
+    elif kind == "number":
+        rules.append(Rule("value.number", "error", f"NOT regexp_full_match(trim({{c}}), '{NUMBER_PATTERN}')",
+                          "must be a number, e.g. 87.5"))
     elif kind == "year":
         rules.append(Rule("value.year", "error", r"NOT regexp_full_match({c}, '\d{4}')",
                           "schoolYear must be the four-digit ending year, e.g. 2026"))

@@ -60,15 +60,26 @@ def find_sync_duplicates(con: duckdb.DuckDBPyConnection, people: SyncPeople, rec
     """``people``: ``sync_people``; ``known_pairs``: (left_key, right_key) never to offer again."""
     domains = reconciliation.domains_for(ENTITY)
     if not domains or len(people.new_keys) == 0:
-        return _nothing()
+        return nothing_found()
     result = find_duplicates(people.prepared, domains, distinguishing=reconciliation.distinguishing,
                              compare_keys=people.new_keys)
-    con.register("dup__ids", people.ids)
+    findings = findings_of_pairs(con, people.ids, result.pairs, result.clusters, known_pairs, source_order)
+    findings.compared, findings.seconds = result.candidates, result.seconds
+    return findings
+
+
+def findings_of_pairs(con: duckdb.DuckDBPyConnection, ids: pa.Table, pairs: pa.Table, clusters: pa.Table,
+                      known_pairs: pa.Table, source_order: list[str]) -> DuplicateFindings:
+    """What the pairs a search found mean for the golden records: links, the merges that make them, and
+    cases. ``ids``: (record_key, golden_id, on_record) of every current record; ``pairs`` and
+    ``clusters`` as ``linkage.find_duplicates`` gives them; ``known_pairs``: (left_key, right_key)
+    never to offer again; ``source_order`` ranks sources for the golden id a merged cluster keeps."""
+    con.register("dup__ids", ids)
     # Source and sourced id from the key, for the few rows that need them.
     con.execute(f"CREATE OR REPLACE TEMP VIEW dup__people AS "
                 f"SELECT record_key, {_split('record_key')}, golden_id, on_record FROM dup__ids")
-    con.register("dup__pairs", result.pairs)
-    con.register("dup__clusters", result.clusters)
+    con.register("dup__pairs", pairs)
+    con.register("dup__clusters", clusters)
     con.register("dup__known", known_pairs)
     rank = "CASE source " + " ".join(f"WHEN {lit(s)} THEN {i}" for i, s in enumerate(source_order)) + \
         f" ELSE {len(source_order)} END"
@@ -131,10 +142,10 @@ def find_sync_duplicates(con: duckdb.DuckDBPyConnection, people: SyncPeople, rec
         counts.setdefault(domain, {"merge": 0, "review": 0})["merge"] += 1
     for domain in cases.column("domain").to_pylist():
         counts.setdefault(domain, {"merge": 0, "review": 0})["review"] += 1
-    return DuplicateFindings(links, merges, cases, counts, compared=result.candidates, seconds=result.seconds)
+    return DuplicateFindings(links, merges, cases, counts)
 
 
-def _nothing() -> DuplicateFindings:
+def nothing_found() -> DuplicateFindings:
     def empty(names, types=None):
         return pa.table({n: pa.array([], (types or {}).get(n, pa.string())) for n in names})
     return DuplicateFindings(

@@ -25,6 +25,17 @@ CASCADE_SCALAR: dict[str, tuple[tuple[str, str], ...]] = {
     "enrollments": (("class_sourced_id", "classes"), ("school_sourced_id", "orgs"), ("user_sourced_id", "users")),
     "demographics": (("sourced_id", "users"),),
     "agents": (("user_sourced_id", "users"), ("agent_sourced_id", "users")),
+    # The gradebook of a class or student left out goes with them (results are student data).
+    "line_items": (("class_sourced_id", "classes"),),
+    "results": (("line_item_sourced_id", "line_items"), ("student_sourced_id", "users")),
+    "score_scales": (("class_sourced_id", "classes"), ("course_sourced_id", "courses")),
+    "line_item_score_scales": (("line_item_sourced_id", "line_items"), ("score_scale_sourced_id", "score_scales")),
+    "result_score_scales": (("result_sourced_id", "results"), ("score_scale_sourced_id", "score_scales")),
+    "line_item_learning_objective_ids": (("line_item_sourced_id", "line_items"),),
+    "result_learning_objective_ids": (("result_sourced_id", "results"),),
+    "class_resources": (("class_sourced_id", "classes"),),
+    "course_resources": (("course_sourced_id", "courses"),),
+    "user_resources": (("user_sourced_id", "users"),),
 }
 # List references: removed ids leave the list; a row whose list is left empty is left out.
 CASCADE_LIST: dict[str, tuple[tuple[str, str], ...]] = {
@@ -34,7 +45,9 @@ CASCADE_LIST: dict[str, tuple[tuple[str, str], ...]] = {
 
 # Every check, a table after the tables it points at: one round settles a chain (a term gone, its
 # classes' term lists emptied, their enrollments), so a million-row table is not scanned again.
-_ORDER = ("courses", "classes", "users", "roles", "enrollments", "demographics", "agents")
+_ORDER = ("courses", "classes", "users", "roles", "enrollments", "demographics", "agents", "line_items", "results",
+          "score_scales", "line_item_score_scales", "result_score_scales", "line_item_learning_objective_ids",
+          "result_learning_objective_ids", "class_resources", "course_resources", "user_resources")
 _CHECKS = [(e, refs, is_list) for e in _ORDER for refs, is_list in
            ((CASCADE_SCALAR.get(e), False), (CASCADE_LIST.get(e), True)) if refs]
 

@@ -1,7 +1,9 @@
 """The duplicate review queue and the decision log in the golden store (tables: ``schema.py``).
 
 A sync writes what it found in its commit transaction (``findings_writer``): links (records that take
-another golden id), the unattended merges that made them, and new cases. People resolve cases and undo
+another golden id), the unattended merges that made them, and new cases; for people, and for the orgs,
+academic sessions, courses and classes its domains of uniqueness searched (each case and decision names
+its entity). People resolve cases and undo
 decisions through ``DuplicateReview``; each call is one transaction that appends to the log and applies
 the decision to the golden records, so the next delivery shows it and the next sync respects it.
 
@@ -30,6 +32,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import and_, func, insert, or_, select, update
 
 from passport_pipelines.changes.changeset import own_golden_id
+from passport_pipelines.config.reconciliation import RECORD_ENTITIES, record_attributes
 from passport_pipelines.model import entities
 from passport_pipelines.store import schema
 from passport_pipelines.store.arrow_connection import ArrowConnection, const_array
@@ -40,6 +43,8 @@ from passport_pipelines.store.version_status import COMMITTED
 ENTITY = "users"
 SECONDARY_ACTIONS = ("delete", "ignore", "create-new")
 RECORD_KEY_SEPARATOR = "\x1f"  # chr(31): joins source and sourced id in a pair's keys; in no id
+# Beside a change set: people's findings, and a folder per other entity searched (``<entity>/``).
+DUPLICATES_FOLDER = "__duplicates"
 
 
 class ReviewError(ValueError):
@@ -75,35 +80,43 @@ def write_findings_files(folder: Path, findings) -> None:
 
 
 def findings_writer(folder: Path, *, district: str, school_year: str, committed_by: str):
-    """A commit ``also`` step: applies links and appends merges and cases, in the version's transaction."""
+    """A commit ``also`` step: applies links and appends merges and cases, in the version's transaction;
+    people's from ``folder``, each other entity's from ``folder/<entity>``."""
     def write(ac: ArrowConnection, version_id: int) -> None:
-        if not (folder / "links.parquet").exists():
-            return
-        now = datetime.now(timezone.utc)
-        links = pq.read_table(folder / "links.parquet")
-        table = schema.golden_table_name(ENTITY)
-        n = links.num_rows
-        ac.execute_many(
-            f"UPDATE {table} SET golden_id = {ac.ph(1)} WHERE district = {ac.ph(2)} AND school_year = {ac.ph(3)} "
-            f"AND source = {ac.ph(4)} AND sourced_id = {ac.ph(5)}",
-            pa.table({"g": links.column("golden_id"), "d": const_array(district, n), "y": const_array(school_year, n),
-                      "s": links.column("source"), "k": links.column("sourced_id")}))
-        merges = pq.read_table(folder / "merges.parquet").to_pylist()
-        _insert_json(ac, "duplicate_decisions", [{
-            "district": district, "school_year": school_year, "entity": ENTITY, "action": "merge",
-            "primary_source": m["primary_source"], "primary_sourced_id": m["primary_sourced_id"],
-            "secondary_source": m["secondary_source"], "secondary_sourced_id": m["secondary_sourced_id"],
-            "golden_id": m["golden_id"], "take_fields": [], "domain": m["domain"],
-            "explanation": _explanation(m), "decided_by": committed_by, "decided_at": now, "version_id": version_id,
-        } for m in merges])
-        cases = pq.read_table(folder / "cases.parquet").to_pylist()
-        _insert_json(ac, "duplicate_cases", [{
-            "district": district, "school_year": school_year, "entity": ENTITY,
-            **{k: c[k] for k in ("left_source", "left_sourced_id", "right_source", "right_sourced_id", "domain")},
-            "score": float(c["score"]), "agreed": list(c["agreed"] or []), "scores": json.loads(c["scores"] or "{}"),
-            "reason": c["reason"], "status": "pending", "created_version_id": version_id,
-        } for c in cases])
+        for entity, where in ((ENTITY, folder), *((e, folder / e) for e in RECORD_ENTITIES)):
+            _write_findings(ac, version_id, where, entity, district=district, school_year=school_year,
+                            committed_by=committed_by)
     return write
+
+
+def _write_findings(ac: ArrowConnection, version_id: int, folder: Path, entity: str, *, district: str,
+                    school_year: str, committed_by: str) -> None:
+    if not (folder / "links.parquet").exists():
+        return
+    now = datetime.now(timezone.utc)
+    links = pq.read_table(folder / "links.parquet")
+    table = schema.golden_table_name(entity)
+    n = links.num_rows
+    ac.execute_many(
+        f"UPDATE {table} SET golden_id = {ac.ph(1)} WHERE district = {ac.ph(2)} AND school_year = {ac.ph(3)} "
+        f"AND source = {ac.ph(4)} AND sourced_id = {ac.ph(5)}",
+        pa.table({"g": links.column("golden_id"), "d": const_array(district, n), "y": const_array(school_year, n),
+                  "s": links.column("source"), "k": links.column("sourced_id")}))
+    merges = pq.read_table(folder / "merges.parquet").to_pylist()
+    _insert_json(ac, "duplicate_decisions", [{
+        "district": district, "school_year": school_year, "entity": entity, "action": "merge",
+        "primary_source": m["primary_source"], "primary_sourced_id": m["primary_sourced_id"],
+        "secondary_source": m["secondary_source"], "secondary_sourced_id": m["secondary_sourced_id"],
+        "golden_id": m["golden_id"], "take_fields": [], "domain": m["domain"],
+        "explanation": _explanation(m), "decided_by": committed_by, "decided_at": now, "version_id": version_id,
+    } for m in merges])
+    cases = pq.read_table(folder / "cases.parquet").to_pylist()
+    _insert_json(ac, "duplicate_cases", [{
+        "district": district, "school_year": school_year, "entity": entity,
+        **{k: c[k] for k in ("left_source", "left_sourced_id", "right_source", "right_sourced_id", "domain")},
+        "score": float(c["score"]), "agreed": list(c["agreed"] or []), "scores": json.loads(c["scores"] or "{}"),
+        "reason": c["reason"], "status": "pending", "created_version_id": version_id,
+    } for c in cases])
 
 
 def _explanation(row: dict) -> dict:
@@ -128,17 +141,18 @@ class DuplicateReview:
         self.store = store
         self.engine = store.engine
 
-    def known_pairs(self, district: str, school_year: str) -> pa.Table:
-        """(left_key, right_key) of every pair a sync must not offer again: each case ever opened
-        (pending or resolved) and each pair kept apart by an undone merge."""
+    def known_pairs(self, district: str, school_year: str, entity: str = ENTITY) -> pa.Table:
+        """(left_key, right_key) of every pair of the entity's records a sync must not offer again: each
+        case ever opened (pending or resolved) and each pair kept apart by an undone merge."""
         c, d = schema.duplicate_cases, schema.duplicate_decisions
         with self.engine.connect() as conn:
             pairs = [(r.left_source, r.left_sourced_id, r.right_source, r.right_sourced_id) for r in conn.execute(
                 select(c.c.left_source, c.c.left_sourced_id, c.c.right_source, c.c.right_sourced_id)
-                .where(c.c.district == district, c.c.school_year == school_year))]
+                .where(c.c.district == district, c.c.school_year == school_year, c.c.entity == entity))]
             pairs += [(r.primary_source, r.primary_sourced_id, r.secondary_source, r.secondary_sourced_id)
                       for r in conn.execute(select(d).where(d.c.district == district, d.c.school_year == school_year,
-                                                            d.c.action == "create-new", d.c.case_id.is_(None)))]
+                                                            d.c.entity == entity, d.c.action == "create-new",
+                                                            d.c.case_id.is_(None)))]
         keys = sorted({tuple(sorted((f"{a}{RECORD_KEY_SEPARATOR}{b}", f"{x}{RECORD_KEY_SEPARATOR}{y}")))
                        for a, b, x, y in pairs})
         return pa.table({"left_key": pa.array([k[0] for k in keys], pa.string()),
@@ -171,22 +185,25 @@ class DuplicateReview:
             return [dict(r) for r in conn.execute(query.order_by(d.c.id)).mappings()]
 
     def queue_counts(self, district: str, school_year: str) -> dict:
-        """Pending and resolved cases, and pending ones per domain."""
+        """Pending and resolved cases, and pending ones per domain (``<entity>:<domain>`` for the
+        domains of orgs, sessions, courses and classes)."""
         c = schema.duplicate_cases
         where = and_(c.c.district == district, c.c.school_year == school_year)
         with self.engine.connect() as conn:
             status = dict(conn.execute(select(c.c.status, func.count()).where(where).group_by(c.c.status)).all())
-            domains = dict(conn.execute(select(c.c.domain, func.count()).where(where, c.c.status == "pending")
-                                        .group_by(c.c.domain)).all())
+            domains = {domain_label(entity, domain): n for entity, domain, n in conn.execute(
+                select(c.c.entity, c.c.domain, func.count()).where(where, c.c.status == "pending")
+                .group_by(c.c.entity, c.c.domain)).all()}
         return {"pending": status.get("pending", 0), "resolved": status.get("resolved", 0),
                 "pending_by_domain": domains}
 
-    def golden_ids(self, district: str, school_year: str, refs: list[RecordRef]) -> dict[RecordRef, str]:
-        """The golden id of each record (deleted or not) that is on record."""
+    def golden_ids(self, district: str, school_year: str, refs: list[RecordRef],
+                   entity: str = ENTITY) -> dict[RecordRef, str]:
+        """The golden id of each record of the entity (deleted or not) that is on record."""
         if not refs:
             return {}
         with self.engine.connect() as conn:
-            return {ref: golden for ref, (golden, _) in _golden_ids(conn, district, school_year, refs).items()}
+            return {ref: golden for ref, (golden, _) in _golden_ids(conn, district, school_year, refs, entity).items()}
 
     def last_decided_at(self, district: str, school_year: str) -> datetime | None:
         """When the latest decision by a person (a resolution or an undo) was made."""
@@ -254,18 +271,19 @@ class DuplicateReview:
         if primary not in (left, right):
             raise ReviewError(f"case {case_id} is between {left} and {right}; --primary must be one of them")
         secondary = right if primary == left else left
+        entity = case["entity"]
         take = list(dict.fromkeys(take or []))
-        _check_fields(take)
+        _check_fields(take, entity)
         if take and secondary_action == "create-new":
             raise ReviewError("--take copies fields into the primary's golden record; with --secondary create-new "
                               "the two stay separate people, so there is nothing to take them into")
         district, school_year = case["district"], case["school_year"]
         with self.engine.begin() as conn:
-            golden = _golden_ids(conn, district, school_year, [primary, secondary])
+            golden = _golden_ids(conn, district, school_year, [primary, secondary], entity)
             if primary not in golden or secondary not in golden:
                 raise ReviewError(f"case {case_id}: a record of the pair is no longer on record")
             decision_id = conn.execute(insert(schema.duplicate_decisions).values(
-                district=district, school_year=school_year, entity=ENTITY, case_id=case_id, action=secondary_action,
+                district=district, school_year=school_year, entity=entity, case_id=case_id, action=secondary_action,
                 primary_source=primary.source, primary_sourced_id=primary.sourced_id,
                 secondary_source=secondary.source, secondary_sourced_id=secondary.sourced_id,
                 golden_id=golden[primary][0], take_fields=take, domain=case["domain"],
@@ -275,7 +293,7 @@ class DuplicateReview:
                              "secondary_was_deleted": golden[secondary][1] is not None},
                 decided_by=by, decided_at=datetime.now(timezone.utc)).returning(schema.duplicate_decisions.c.id)
             ).scalar_one()
-            users = schema.golden_tables[ENTITY]
+            users = schema.golden_tables[entity]
             where = _record_where(users, district, school_year, secondary)
             if secondary_action in ("delete", "ignore"):
                 # Both leave the secondary out of deliveries as a person of its own.
@@ -309,9 +327,9 @@ class DuplicateReview:
                 secondary_source=secondary.source, secondary_sourced_id=secondary.sourced_id,
                 golden_id=row["golden_id"], take_fields=[], domain=row["domain"], explanation={"undoes": row["action"]},
                 decided_by=by, decided_at=now, undoes=decision_id).returning(d.c.id)).scalar_one()
-            users = schema.golden_tables[ENTITY]
+            users = schema.golden_tables[row["entity"]]
             where = _record_where(users, district, school_year, secondary)
-            own = own_golden_id(district, ENTITY, secondary.source, secondary.sourced_id)
+            own = own_golden_id(district, row["entity"], secondary.source, secondary.sourced_id)
             if row["action"] == "merge":
                 # Split off, and keep the pair apart: the next sync must not merge it again.
                 conn.execute(update(users).where(where).values(golden_id=own))
@@ -333,12 +351,20 @@ class DuplicateReview:
         return undo_id
 
 
-def _check_fields(take: list[str]) -> None:
-    allowed = set(entities.content_columns("users")) | {"birth_date", "sex"}
+def _check_fields(take: list[str], entity: str = ENTITY) -> None:
+    if entity == ENTITY:
+        allowed, what = set(entities.content_columns("users")) | {"birth_date", "sex"}, "a person attribute"
+    else:
+        allowed, what = set(record_attributes(entity)), f"an attribute of {entity}"
     unknown = [f for f in take if f not in allowed]
     if unknown:
-        raise ReviewError(f"--take {','.join(unknown)}: not a person attribute "
+        raise ReviewError(f"--take {','.join(unknown)}: not {what} "
                           f"(use any of {', '.join(sorted(allowed))})")
+
+
+def domain_label(entity: str, domain: str) -> str:
+    """A domain as counts name it: people's by name, the other entities' as ``<entity>:<domain>``."""
+    return domain if entity == ENTITY else f"{entity}:{domain}"
 
 
 def _record_where(table, district: str, school_year: str, ref: RecordRef):
@@ -346,8 +372,9 @@ def _record_where(table, district: str, school_year: str, ref: RecordRef):
                 table.c.source == ref.source, table.c.sourced_id == ref.sourced_id)
 
 
-def _golden_ids(conn, district: str, school_year: str, refs: list[RecordRef]) -> dict[RecordRef, tuple]:
-    users = schema.golden_tables[ENTITY]
+def _golden_ids(conn, district: str, school_year: str, refs: list[RecordRef],
+                entity: str = ENTITY) -> dict[RecordRef, tuple]:
+    users = schema.golden_tables[entity]
     rows = conn.execute(select(users.c.source, users.c.sourced_id, users.c.golden_id, users.c.deleted_version)
                         .where(users.c.district == district, users.c.school_year == school_year,
                                or_(*[and_(users.c.source == r.source, users.c.sourced_id == r.sourced_id)

@@ -18,6 +18,7 @@ from passport_pipelines.changes.changeset import (
 from passport_pipelines.config.reconciliation import Reconciliation
 from passport_pipelines.model import entities
 from passport_pipelines.reconciliation import people_cache
+from passport_pipelines.reconciliation.record_duplicates import search_record_duplicates, searched_entities
 from passport_pipelines.reconciliation.sync_duplicates import (
     attributes_needed,
     find_sync_duplicates,
@@ -108,6 +109,9 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
     if reconciliation is not None and reconciliation.domains_for("users"):
         _find_duplicates(changes, [Path(f) for f in folders], reconciliation,
                          source_order or [s.source for s in normalized], district, school_year, store)
+    if reconciliation is not None and searched_entities(reconciliation):  # orgs, sessions, courses, classes
+        search_record_duplicates(changes, [Path(f) for f in folders], reconciliation,
+                                 source_order or [s.source for s in normalized], district, school_year, store)
     return changes
 
 

@@ -5,7 +5,8 @@ million students (about ten million rows). Everything per student or per enrollm
 numpy array operations and turned into Arrow string arrays without Python loops, then written with
 ``pyarrow.csv``; only per-school and per-course lookup tables are small Python lists.
 
-What it writes (``oneroster.version`` 1.1, every rostering file ``bulk``, gradebook files ``absent``):
+What it writes (``oneroster.version`` 1.1, every rostering file ``bulk``; the gradebook files ``absent``, or
+``bulk`` with ``gradebook=True``):
 
 - ``orgs``: one district and its schools (about one per 500 students, at least two), elementary
   (KG-05), middle (06-08) and high (09-12); with only two schools, a K-8 and a high school.
@@ -18,6 +19,11 @@ What it writes (``oneroster.version`` 1.1, every rostering file ``bulk``, gradeb
   ``agentSourcedIds``.
 - ``enrollments``: about seven per student, plus one primary teacher per class.
 - ``demographics``: one per student.
+- with ``gradebook=True``: three ``categories`` (homework, quizzes, tests); three ``lineItems`` per class,
+  in its (first) term; a ``results`` row per student of the class and line item (most fully graded, a few
+  not submitted or late); a ``resources`` e-book per course, given to the course (``courseResources``)
+  and its classes (``classResources``). Drawn from their own random stream: the rostering files are the
+  same bytes with or without them.
 
 ``reference_errors=k`` breaks k cross-file references on purpose (enrollments to a missing user or
 class, classes to a missing course) so that validation has something to report.
@@ -41,11 +47,16 @@ import pyarrow.csv as pacsv
 
 from passport_pipelines.oneroster_csv.spec import NON_ROSTER_FILES, files_for
 
-__all__ = ["generate_oneroster_district", "generate_oneroster_zip", "BULK_FILES", "ABSENT_FILES"]
+__all__ = ["generate_oneroster_district", "generate_oneroster_zip", "BULK_FILES", "ABSENT_FILES", "GRADEBOOK_FILES"]
 
 VERSION = "1.1"
 BULK_FILES = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments", "demographics")
 ABSENT_FILES = NON_ROSTER_FILES[:6]  # categories, classResources, courseResources, lineItems, resources, results
+GRADEBOOK_FILES = ("categories", "lineItems", "results", "resources", "courseResources", "classResources")
+# The line items of every class: (title, category, highest score, days after the term starts, days to do it).
+LINE_ITEMS = (("Homework 1", "cat-hw", 10, 14, 4), ("Quiz 1", "cat-quiz", 20, 21, 0),
+              ("Unit test 1", "cat-test", 100, 42, 0))
+CATEGORIES = (("cat-hw", "Homework"), ("cat-quiz", "Quizzes"), ("cat-test", "Tests"))
 SYSTEM_NAME = "Passport Synthetic"
 
 DISTRICT_NAME = "Passport Unified School District"
@@ -297,11 +308,13 @@ def generate_oneroster_district(
     seed: int = 7,
     school_year: str = "2025-2026",
     reference_errors: int = 0,
+    gradebook: bool = False,
 ) -> dict[str, int]:
     """Write a OneRoster 1.1 bulk CSV package for a synthetic district into ``out_dir``.
 
     Returns the number of data rows written per file (``orgs``, ``academicSessions``, ...).
-    The same arguments always produce byte-identical files.
+    The same arguments always produce byte-identical files. ``gradebook``: the gradebook and
+    resources files too (their rows drawn from a stream of their own).
     """
     if students < 1:
         raise ValueError("students must be at least 1")
@@ -675,9 +688,15 @@ def generate_oneroster_district(
         "role": _take(["student", "teacher"], np.r_[np.zeros(n_se, dtype=np.int64), np.ones(n_cls, dtype=np.int64)]),
         "primary": pa.array(np.r_[np.zeros(n_se, dtype=bool), np.ones(n_cls, dtype=bool)]),
     }, n_enr)
-    del e_stu, e_class, e_course, e_user_num, e_class_num
+    del e_user_num, e_class_num
     rows["enrollments"] = _write(enrollments, out / "enrollments.csv")
     del enrollments
+    if gradebook:
+        rows.update(_write_gradebook(out, seed=seed, year=(y1, y2), terms=(t1_id, t2_id), term_idx=term_idx,
+                                     cls_ids=cls_ids, cls_course=cls_course, crs_ids=crs_ids,
+                                     course_codes=_take(cat_code, cat_idx), stu_ids=stu_ids, e_stu=e_stu,
+                                     e_class=e_class, w_enr=w_enr))
+    del e_stu, e_class, e_course
 
     # ---------------------------------------------------------------- demographics
     race_p = np.array([0.01, 0.11, 0.14, 0.005, 0.695])  # AIAN, Asian, Black, NHPI, White
@@ -710,14 +729,88 @@ def generate_oneroster_district(
     del demographics
 
     # ---------------------------------------------------------------- manifest
-    modes = {**{n: "bulk" for n in BULK_FILES}, **{n: "absent" for n in ABSENT_FILES}}
+    modes = {**{n: "bulk" for n in BULK_FILES}, **{n: "bulk" if gradebook else "absent" for n in ABSENT_FILES}}
     lines = ["propertyName,value", "manifest.version,1.0", f"oneroster.version,{VERSION}"]
     lines += [f"file.{name},{modes[name]}" for name in
               ("academicSessions", "categories", "classes", "classResources", "courses", "courseResources",
                "demographics", "enrollments", "lineItems", "orgs", "resources", "results", "users")]
     lines += [f"source.systemName,{SYSTEM_NAME}"]
     (out / "manifest.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return {name: rows[name] for name in BULK_FILES}
+    return {name: rows[name] for name in (*BULK_FILES, *(GRADEBOOK_FILES if gradebook else ()))}
+
+
+def _write_gradebook(out: Path, *, seed: int, year: tuple[int, int], terms: tuple[str, str], term_idx: np.ndarray,
+                     cls_ids: pa.Array, cls_course: np.ndarray, crs_ids: pa.Array, course_codes: pa.Array,
+                     stu_ids: pa.Array, e_stu: np.ndarray, e_class: np.ndarray, w_enr: int) -> dict[str, int]:
+    """The gradebook and resources files: line items per class, a result per student enrollment and line
+    item, an e-book per course. ``e_stu``/``e_class``: the student enrollments (before any reference error)."""
+    rng = np.random.default_rng([seed, 2])  # its own stream: the rostering files do not change
+    y1, y2 = year
+    rows: dict[str, int] = {}
+    n_cls, n_li = len(cls_ids), len(LINE_ITEMS)
+    rows["categories"] = _write(_table("categories", {
+        "sourcedId": pa.array([c for c, _ in CATEGORIES]), "title": pa.array([t for _, t in CATEGORIES])},
+        len(CATEGORIES)), out / "categories.csv")
+
+    # line items: class-major, LINE_ITEMS order; a class runs in its first term (both for core classes)
+    li_class = np.repeat(np.arange(n_cls), n_li)
+    li_kind = np.tile(np.arange(n_li), n_cls)
+    second = term_idx[li_class] == 2
+    start = np.where(second, np.datetime64(f"{y2}-01-06"), np.datetime64(f"{y1}-08-18"))
+    offset = np.array([k[3] for k in LINE_ITEMS])[li_kind].astype("timedelta64[D]")
+    assign = start + offset
+    due = assign + np.array([k[4] for k in LINE_ITEMS])[li_kind].astype("timedelta64[D]")
+    w_cls = len(cls_ids[0].as_py()) - len("cls-")
+    li_ids = _join(_fixed("li-", li_class + 1, w_cls), _fixed("", li_kind + 1, 1), sep="-")
+    max_score = np.array([k[2] for k in LINE_ITEMS])[li_kind]
+    rows["lineItems"] = _write(_table("lineItems", {
+        "sourcedId": li_ids,
+        "title": _take([k[0] for k in LINE_ITEMS], li_kind),
+        "assignDate": pa.array(assign),
+        "dueDate": pa.array(due),
+        "classSourcedId": cls_ids.take(pa.array(li_class)),
+        "categorySourcedId": _take([k[1] for k in LINE_ITEMS], li_kind),
+        "gradingPeriodSourcedId": _take(list(terms), second.astype(np.int64)),
+        "resultValueMin": _take(["0"], np.zeros(len(li_class), dtype=np.int64)),
+        "resultValueMax": pc.cast(pa.array(max_score), pa.string()),
+    }, len(li_class)), out / "lineItems.csv")
+
+    # results: enrollment-major; most fully graded, some not submitted (score 0), a few late
+    r_enr = np.repeat(np.arange(len(e_stu)), n_li)
+    r_kind = np.tile(np.arange(n_li), len(e_stu))
+    r_li = e_class[r_enr] * n_li + r_kind
+    status = rng.choice(np.array([0, 1]), size=len(r_li), p=[0.96, 0.04])  # fully graded | not submitted
+    score = np.where(status == 0, np.round(max_score[r_li] * rng.uniform(0.45, 1.0, len(r_li)), 1), 0.0)
+    late = (status == 0) & (rng.random(len(r_li)) < 0.05)
+    rows["results"] = _write(_table("results", {
+        "sourcedId": _join(_fixed("res-", r_enr + 1, w_enr), _fixed("", r_kind + 1, 1), sep="-"),
+        "lineItemSourcedId": li_ids.take(pa.array(r_li)),
+        "studentSourcedId": stu_ids.take(pa.array(e_stu[r_enr])),
+        "scoreStatus": _take(["fully graded", "not submitted"], status),
+        "score": pc.cast(pa.array(score), pa.string()),
+        "scoreDate": pa.array(due[r_li]),
+        "comment": _take(["Turned in late"], np.zeros(len(r_li), dtype=np.int64), late),
+    }, len(r_li)), out / "results.csv")
+
+    # resources: an e-book per course, given to the course and to each of its classes
+    n_crs = len(crs_ids)
+    w_crs = len(crs_ids[0].as_py()) - len("crs-")
+    rsc_ids = _fixed("rsc-", np.arange(1, n_crs + 1), w_crs)
+    rows["resources"] = _write(_table("resources", {
+        "sourcedId": rsc_ids,
+        "vendorResourceId": _join(pa.array(["ebook"] * n_crs), course_codes, crs_ids, sep="-"),
+        "title": _join(course_codes, pa.array(["e-book"] * n_crs), sep=" "),
+        "roles": _take(["student,teacher"], np.zeros(n_crs, dtype=np.int64)),
+        "importance": _take(["primary"], np.zeros(n_crs, dtype=np.int64)),
+        "vendorId": _take(["passport-press"], np.zeros(n_crs, dtype=np.int64)),
+    }, n_crs), out / "resources.csv")
+    rows["courseResources"] = _write(_table("courseResources", {
+        "sourcedId": _fixed("crr-", np.arange(1, n_crs + 1), w_crs), "courseSourcedId": crs_ids,
+        "resourceSourcedId": rsc_ids}, n_crs), out / "courseResources.csv")
+    rows["classResources"] = _write(_table("classResources", {
+        "sourcedId": _fixed("clr-", np.arange(1, n_cls + 1), w_cls), "classSourcedId": cls_ids,
+        "resourceSourcedId": rsc_ids.take(pa.array(cls_course))}, n_cls), out / "classResources.csv")
+    return rows
 
 
 def generate_oneroster_zip(zip_path: Path, students: int, **kwargs) -> dict[str, int]:
@@ -728,7 +821,7 @@ def generate_oneroster_zip(zip_path: Path, students: int, **kwargs) -> dict[str,
         rows = generate_oneroster_district(Path(tmp), students, **kwargs)
         partial = zip_path.with_name(zip_path.name + ".partial")
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-            for name in ("manifest.csv", *(f"{n}.csv" for n in BULK_FILES)):
+            for name in ("manifest.csv", *(f"{n}.csv" for n in rows)):
                 # fixed timestamp so that the same seed gives the same zip
                 info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
@@ -750,11 +843,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--school-year", default="2025-2026")
     parser.add_argument("--reference-errors", type=int, default=0)
     parser.add_argument("--zip", action="store_true", help="write OUT_DIR as a zip file instead of a folder")
+    parser.add_argument("--gradebook", action="store_true",
+                        help="also write the gradebook and resources files (categories, lineItems, results, ...)")
     args = parser.parse_args(argv)
     if args.students < 1 or args.reference_errors < 0:
         parser.error("--students must be >= 1 and --reference-errors >= 0")
     started = time.perf_counter()
-    kwargs = dict(seed=args.seed, school_year=args.school_year, reference_errors=args.reference_errors)
+    kwargs = dict(seed=args.seed, school_year=args.school_year, reference_errors=args.reference_errors,
+                  gradebook=args.gradebook)
     if args.zip:
         rows = generate_oneroster_zip(args.out_dir, args.students, **kwargs)
     else:

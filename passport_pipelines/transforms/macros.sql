@@ -36,3 +36,10 @@ CREATE OR REPLACE MACRO or_user_id(x, id_type) AS
 CREATE OR REPLACE MACRO or_json_metadata(record) AS
   CASE WHEN json_type(record->'$.metadata') = 'OBJECT' AND CAST(record->'$.metadata' AS VARCHAR) <> '{}'
        THEN CAST(record->'$.metadata' AS VARCHAR) END;
+
+-- A number as one spelling whatever the source wrote ("87.50", JSON 92.0): "87.5", "92"; a value that is
+-- no number (which CSV validation refuses) is kept as it is.
+CREATE OR REPLACE MACRO or_number_text(d) AS
+  CASE WHEN d = trunc(d) AND abs(d) < 1e15 THEN CAST(CAST(d AS BIGINT) AS VARCHAR) ELSE CAST(d AS VARCHAR) END;
+CREATE OR REPLACE MACRO or_number(x) AS
+  coalesce(or_number_text(TRY_CAST(trim(CAST(x AS VARCHAR)) AS DOUBLE)), nullif(trim(CAST(x AS VARCHAR)), ''));

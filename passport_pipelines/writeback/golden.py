@@ -35,14 +35,15 @@ def load_golden(con: duckdb.DuckDBPyConnection, store: GoldenStore, integration:
         con.register(f"keys__{entity}", store.current_keys(district, school_year, entity, merged=entity == "users"))
         keys[entity] = f"keys__{entity}"
     effects = review_effects(store, district, school_year)
-    con.register("wb_ignored", effects.ignored)
+    ignored = effects.ignored_of("users")
+    con.register("wb_ignored", ignored)
     sources = [s.name for s in integration.sources]
     for entity in PEOPLE:
         con.register("current", store.current_records(district, school_year, entity))
         con.execute(f"CREATE OR REPLACE TEMP TABLE own_{entity} AS SELECT * FROM current "
                     f"WHERE source = {lit(own_source)}")
         relation = "current"
-        if entity == "users" and effects.ignored.num_rows:
+        if entity == "users" and ignored.num_rows:
             con.execute("CREATE OR REPLACE TEMP VIEW current_people AS SELECT * FROM current AS c WHERE NOT EXISTS "
                         "(SELECT 1 FROM wb_ignored AS i WHERE i.source = c.source AND i.sourced_id = c.sourced_id)")
             relation = "current_people"

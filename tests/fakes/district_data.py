@@ -11,6 +11,8 @@ from pathlib import Path
 from passport_pipelines.synthetic.district import generate_oneroster_district
 
 FILES = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments", "demographics")
+# Read when the drop has them (``make_district_data(..., gradebook=True)``).
+GRADEBOOK_FILES = ("categories", "lineItems", "results", "resources", "courseResources", "classResources")
 
 
 @dataclass
@@ -28,15 +30,20 @@ class DistrictData:
 
 def read_district(folder: Path) -> DistrictData:
     tables = {}
-    for name in FILES:
-        with (folder / f"{name}.csv").open(newline="", encoding="utf-8-sig") as fh:
+    for name in FILES + GRADEBOOK_FILES:
+        path = folder / f"{name}.csv"
+        if name in GRADEBOOK_FILES and not path.exists():
+            tables[name] = []
+            continue
+        with path.open(newline="", encoding="utf-8-sig") as fh:
             tables[name] = list(csv.DictReader(fh))
     return DistrictData(folder, tables)
 
 
-def make_district_data(folder: Path, students: int = 60, seed: int = 11) -> DistrictData:
-    """Generate the district's CSV drop into ``folder`` and read it back."""
-    generate_oneroster_district(folder, students, seed=seed)
+def make_district_data(folder: Path, students: int = 60, seed: int = 11, gradebook: bool = False) -> DistrictData:
+    """Generate the district's CSV drop into ``folder`` (with its gradebook and resources files when asked)
+    and read it back."""
+    generate_oneroster_district(folder, students, seed=seed, gradebook=gradebook)
     return read_district(folder)
 
 

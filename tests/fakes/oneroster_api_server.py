@@ -5,6 +5,13 @@
   (1.2), optionally under a server prefix; ``/users``, ``/students``, ``/teachers``, ``/schools``,
   ``/orgs``, ``/academicSessions``, ``/courses``, ``/classes``, ``/enrollments``, ``/demographics``
   and ``/<collection>/{id}``;
+- the gradebook (``/categories``, ``/lineItems``, ``/results``, 1.2 also ``/scoreScales``) and the
+  resources (``/resources``, ``/classes/{id}/resources``, ``/courses/{id}/resources``, 1.2 also
+  ``/users/{id}/resources``): under the 1.1 root, or the 1.2 services' own roots
+  ``/ims/oneroster/gradebook/v1p2`` and ``/ims/oneroster/resources/v1p2`` (a collection asked under
+  another service's root is a 404). A 1.1 line item names its ``gradingPeriod``, a 1.2 one its
+  ``academicSession`` and ``school``; a 1.2 result its ``class``. Served from the district's
+  gradebook files when it has them;
 - JSON per version: references ``{"href","sourcedId","type"}``; a 1.1 user has ``role`` and
   ``orgs``, a 1.2 user ``roles:[{roleType, role, org}]``, ``primaryOrg`` and
   ``userMasterIdentifier``; every record has ``status`` and ``dateLastModified``;
@@ -16,7 +23,8 @@
 - auth: OAuth 1.0a HMAC-SHA1 signatures recomputed from the request as received, with a
   timestamp window and no nonce used twice; or OAuth2 client credentials (Basic or form) whose
   tokens carry the granted scopes, ``invalid_scope`` for a scope the client may not have, and a
-  403 ``forbidden`` for a collection the token's scopes do not cover (1.2);
+  403 ``forbidden`` for a collection the token's scopes do not cover (1.2: gradebook.readonly for the
+  gradebook, resource.readonly for the resources);
 - errors in the imsx envelope: 401 ``unauthorisedrequest``, 403 ``forbidden``, 404 ``unknownobject``,
   400 ``invalid_filter_field`` / ``invaliddata``.
 
@@ -45,14 +53,26 @@ from tests.fakes.district_data import DistrictData
 from tests.fakes.http_fake import FakeApiServer, FakeRequest, FakeResponse
 
 VERSION_PATHS = {"1.1": "/ims/oneroster/v1p1", "1.2": "/ims/oneroster/rostering/v1p2"}
+SERVICE_ROOTS = {"1.1": {"rostering": "/ims/oneroster/v1p1", "gradebook": "/ims/oneroster/v1p1",
+                         "resources": "/ims/oneroster/v1p1"},
+                 "1.2": {"rostering": "/ims/oneroster/rostering/v1p2", "gradebook": "/ims/oneroster/gradebook/v1p2",
+                         "resources": "/ims/oneroster/resources/v1p2"}}
 SCOPE = "https://purl.imsglobal.org/spec/or/v1p2/scope/"
 CORE, ROSTER, DEMOGRAPHICS = (SCOPE + s for s in ("roster-core.readonly", "roster.readonly",
                                                   "roster-demographics.readonly"))
+GRADEBOOK, RESOURCE = SCOPE + "gradebook.readonly", SCOPE + "resource.readonly"
 BASE_MODIFIED = "2025-08-01T12:00:00.000Z"
 NONCE_WINDOW_SECONDS = 300
 SINGULAR = {"orgs": "org", "schools": "org", "academicSessions": "academicSession", "courses": "course",
             "classes": "class", "users": "user", "students": "user", "teachers": "user", "enrollments": "enrollment",
-            "demographics": "demographics"}
+            "demographics": "demographics", "categories": "category", "lineItems": "lineItem", "results": "result",
+            "scoreScales": "scoreScale", "resources": "resource"}
+# The service each collection belongs to (the rest: rostering), and what a version serves of them.
+SERVICE = {"categories": "gradebook", "lineItems": "gradebook", "results": "gradebook", "scoreScales": "gradebook",
+           "resources": "resources"}
+ONLY_12 = {"scoreScales"}
+# /<parent>/{id}/resources: the parents each version serves it for.
+RESOURCE_PARENTS = {"1.1": ("classes", "courses"), "1.2": ("classes", "courses", "users")}
 STORED = {"schools": "orgs", "students": "users", "teachers": "users"}
 OPS = r">=|<=|!=|=|>|<|~"
 PREDICATE = re.compile(rf"^\s*([A-Za-z][\w.]*)\s*({OPS})\s*'((?:[^']|'')*)'\s*$")
@@ -100,6 +120,11 @@ def _list(cell: str) -> list[str]:
     return [v.strip() for v in cell.split(",") if v.strip()] if cell else []
 
 
+def _number(cell: str | None) -> float | None:
+    """A CSV number as the JSON bindings send it: a number."""
+    return float(cell) if cell not in ("", None) else None
+
+
 def _put(record: dict, **fields) -> dict:
     record.update({k: v for k, v in fields.items() if v not in ("", None)})
     return record
@@ -118,7 +143,8 @@ class OneRosterFake:
             raise ValueError("version is 1.1 or 1.2; auth is oauth1 or oauth2")
         self.data, self.version, self.auth = data, version, auth
         self.client_id, self.client_secret = client_id, client_secret
-        self.allowed_scopes = tuple((CORE, ROSTER, DEMOGRAPHICS) if allowed_scopes is None else allowed_scopes)
+        self.allowed_scopes = tuple((CORE, ROSTER, DEMOGRAPHICS, GRADEBOOK, RESOURCE) if allowed_scopes is None
+                                    else allowed_scopes)
         self.prefix, self.token_path = prefix.rstrip("/"), token_path
         self.link, self.total, self.max_limit, self.empty_after = link, total, max_limit, empty_after
         self.expire_tokens_after = expire_tokens_after
@@ -126,6 +152,7 @@ class OneRosterFake:
         self.unfilterable = unfilterable  # fields this provider refuses to filter on (400 invalid_filter_field)
         self.server: FakeApiServer | None = None
         self.records: dict[str, dict[str, dict]] = {}
+        self.resources_of: dict[str, dict[str, list[str]]] = {}  # parent collection -> id -> resource ids
         self.api_requests = 0
         self._nonces: set[tuple[str, str]] = set()
         self._lock = threading.RLock()
@@ -144,6 +171,18 @@ class OneRosterFake:
                  "demographics": self._demographics}
         for name, shape in build.items():
             self.records[name] = {row["sourcedId"]: shape(row) for row in tables[name]}
+        self._school_of_class = {c["sourcedId"]: c["schoolSourcedId"] for c in tables["classes"]}
+        self._class_of_line_item = {li["sourcedId"]: li["classSourcedId"] for li in tables.get("lineItems", [])}
+        gradebook = {"categories": self._category, "lineItems": self._line_item, "results": self._result,
+                     "resources": self._resource}
+        for name, shape in gradebook.items():
+            self.records[name] = {row["sourcedId"]: shape(row) for row in tables.get(name, [])}
+        self.records["scoreScales"] = {}
+        self.resources_of = {"classes": {}, "courses": {}, "users": {}}
+        for name, parent, column in (("classResources", "classes", "classSourcedId"),
+                                     ("courseResources", "courses", "courseSourcedId")):
+            for row in tables.get(name, []):
+                self.resources_of[parent].setdefault(row[column], []).append(row["resourceSourcedId"])
 
     def ref(self, collection: str, sid: str, kind: str) -> dict:
         return {"href": f"{self.root}/{collection}/{sid}", "sourcedId": sid, "type": kind}
@@ -206,6 +245,36 @@ class OneRosterFake:
         fields = {k: v for k, v in row.items() if k not in ("sourcedId", "status", "dateLastModified")}
         return _put(self._base(row), **fields)
 
+    def _category(self, row):
+        return _put(self._base(row), title=row["title"], weight=_number(row.get("weight")))
+
+    def _line_item(self, row):
+        session = self.ref("academicSessions", row["gradingPeriodSourcedId"], "academicSession")
+        record = _put(self._base(row), title=row["title"], description=row["description"],
+                      assignDate=f"{row['assignDate']}T00:00:00.000Z", dueDate=f"{row['dueDate']}T00:00:00.000Z",
+                      category=self.ref("categories", row["categorySourcedId"], "category"),
+                      resultValueMin=_number(row["resultValueMin"]), resultValueMax=_number(row["resultValueMax"]),
+                      **{"class": self.ref("classes", row["classSourcedId"], "class")})
+        if self.version == "1.1":
+            return _put(record, gradingPeriod=session)
+        school = self._school_of_class.get(row["classSourcedId"])
+        return _put(record, academicSession=session, school=self.ref("orgs", school, "org") if school else None)
+
+    def _result(self, row):
+        record = _put(self._base(row), scoreStatus=row["scoreStatus"], score=_number(row["score"]),
+                      scoreDate=row["scoreDate"], comment=row["comment"],
+                      lineItem=self.ref("lineItems", row["lineItemSourcedId"], "lineItem"),
+                      student=self.ref("users", row["studentSourcedId"], "user"))
+        cls = self._class_of_line_item.get(row["lineItemSourcedId"])
+        if self.version == "1.2" and cls:
+            record["class"] = self.ref("classes", cls, "class")
+        return record
+
+    def _resource(self, row):
+        return _put(self._base(row), title=row["title"], roles=_list(row["roles"]), importance=row["importance"],
+                    vendorResourceId=row["vendorResourceId"], vendorId=row["vendorId"],
+                    applicationId=row["applicationId"])
+
     # -- changes a test makes between pulls --------------------------------------------
     def modify(self, collection: str, sourced_id: str, **fields) -> dict:
         with self._lock:
@@ -220,23 +289,45 @@ class OneRosterFake:
         with self._lock:
             del self.records[collection][sourced_id]
 
+    def add(self, collection: str, record: dict) -> dict:
+        """A record a test adds (e.g. a 1.2 score scale), with status and dateLastModified."""
+        with self._lock:
+            record = {"status": "active", "dateLastModified": now_text(), **record}
+            self.records[collection][record["sourcedId"]] = record
+            return record
+
+    def give_resource(self, parent: str, parent_id: str, resource_id: str) -> None:
+        """Give a resource to a class, course or (1.2) user: served by /<parent>/{id}/resources."""
+        with self._lock:
+            self.resources_of[parent].setdefault(parent_id, []).append(resource_id)
+
     # -- the server --------------------------------------------------------------------
     def handle(self, request: FakeRequest) -> FakeResponse:
         if request.method == "POST" and request.path == self.prefix + self.token_path:
             return self._token(request)
-        root = self.prefix + VERSION_PATHS[self.version]
-        if not request.path.startswith(root + "/") or request.method != "GET":
+        roots = {service: self.prefix + path for service, path in SERVICE_ROOTS[self.version].items()}
+        # 1.1 serves every collection under one root; 1.2 each under its service's own.
+        services = [s for s, root in roots.items() if request.path.startswith(root + "/")]
+        if not services or request.method != "GET":
             return imsx_error(404, "unknownobject", "no such service endpoint")
         denied = self._authenticate(request)
         if denied is not None:
             return denied
-        parts = request.path[len(root) + 1:].split("/")
+        parts = request.path[len(roots[services[0]]) + 1:].split("/")
         name = parts[0]
-        if name not in SINGULAR or len(parts) > 2:
-            return imsx_error(404, "unknownobject", f"unknown collection {name}")
-        forbidden = self._check_scope(request, name)
+        nested = len(parts) == 3 and parts[2] == "resources" and name in RESOURCE_PARENTS[self.version]
+        service = "resources" if nested else SERVICE.get(name, "rostering")
+        if (name not in SINGULAR and not nested) or len(parts) > 3 or (len(parts) == 3 and not nested) or \
+                service not in services or (self.version == "1.1" and name in ONLY_12):
+            return imsx_error(404, "unknownobject", f"unknown collection {'/'.join(parts)}")
+        forbidden = self._check_scope(request, name, service)
         if forbidden is not None:
             return forbidden
+        if nested:
+            with self._lock:
+                ids = self.resources_of[name].get(unquote(parts[1]), [])
+                rows = [self.records["resources"][i] for i in ids if i in self.records["resources"]]
+            return self._collection(request, "resources", rows)
         if len(parts) == 2:
             record = self.records[STORED.get(name, name)].get(unquote(parts[1]))
             if record is None:
@@ -293,16 +384,17 @@ class OneRosterFake:
             self._nonces.add(key)
         return None
 
-    def _check_scope(self, request: FakeRequest, name: str) -> FakeResponse | None:
+    def _check_scope(self, request: FakeRequest, name: str, service: str = "rostering") -> FakeResponse | None:
         if self.version != "1.2" or self.auth != "oauth2":
             return None
         scopes = set(getattr(request, "scopes", ()))
-        needed = {DEMOGRAPHICS, ROSTER} if name == "demographics" else {CORE, ROSTER}
+        needed = ({GRADEBOOK} if service == "gradebook" else {RESOURCE} if service == "resources"
+                  else {DEMOGRAPHICS, ROSTER} if name == "demographics" else {CORE, ROSTER})
         if not scopes & needed:
             return imsx_error(403, "forbidden", f"the token's scopes do not cover {name}")
         return None
 
-    def _collection(self, request: FakeRequest, name: str) -> FakeResponse:
+    def _collection(self, request: FakeRequest, name: str, rows: list[dict] | None = None) -> FakeResponse:
         try:
             limit = int(request.arg("limit", "100"))
             offset = int(request.arg("offset", "0"))
@@ -311,8 +403,9 @@ class OneRosterFake:
         except ValueError:
             return imsx_error(400, "invaliddata", "limit and offset are non-negative integers, limit at least 1")
         limit = min(limit, self.max_limit)
-        with self._lock:
-            rows = list(self.records[STORED.get(name, name)].values())
+        if rows is None:
+            with self._lock:
+                rows = list(self.records[STORED.get(name, name)].values())
         if name == "schools":
             rows = [r for r in rows if r.get("type") == "school"]
         elif name in ("students", "teachers"):

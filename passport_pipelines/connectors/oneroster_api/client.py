@@ -17,7 +17,7 @@ from passport_pipelines.connectors.errors import ConnectorError
 from passport_pipelines.connectors.http.oauth1 import OAuth1Signer
 from passport_pipelines.connectors.http.oauth2 import BearerToken
 from passport_pipelines.connectors.http.transport import HttpTransport, where
-from passport_pipelines.connectors.oneroster_api.collections import Collection, api_root
+from passport_pipelines.connectors.oneroster_api.collections import SERVICE_PATHS, Collection, api_root
 
 NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?', re.IGNORECASE)
 
@@ -37,6 +37,8 @@ class OneRosterClient:
         self.source = source
         self.transport = transport
         self.root = api_root(source.base_url, source.version)
+        self.roots = {service: api_root(source.base_url, source.version, service) for service in
+                      SERVICE_PATHS[source.version]}
         client_id = plain_or_secret(source, "client_id")
         client_secret = secret(source, "client_secret")
         if source.auth == "oauth1":
@@ -59,7 +61,7 @@ class OneRosterClient:
 
     def page(self, collection: Collection, *, url: str | None = None, params: dict | None = None) -> Page:
         """One page: ``url`` (a Link rel=next, used as given) or the collection with ``params``."""
-        target = url or f"{self.root}/{collection.path}"
+        target = url or f"{self.roots[collection.service]}/{collection.path}"
         response = self.transport.send("GET", target, auth=self.auth, params=None if url else params,
                                        headers={"Accept": "application/json"})
         with self._lock:

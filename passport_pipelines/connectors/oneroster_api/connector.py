@@ -1,7 +1,8 @@
-"""The OneRoster REST source (1.1 and 1.2): every rostering collection into raw tables, as received.
+"""The OneRoster REST source (1.1 and 1.2): every rostering collection into raw tables, as received, and
+the gradebook and resources collections the source lists (``collections``).
 
 One collection after another; within a collection, pages at once up to ``max_concurrency`` (see
-``paging``). With ``mode: incremental`` and the cursor of the last committed extract, every
+``paging``); the resources of each class, course or user, ``max_concurrency`` parents at once. With ``mode: incremental`` and the cursor of the last committed extract, every
 collection is asked only for what changed since (``incremental``) and the extract is a delta:
 records with ``status: tobedeleted`` in it are deletions. Every extract is of the sync's school
 year: its sessions, the classes in their terms and those classes' enrollments (``school_year``).
@@ -11,6 +12,7 @@ The SQL models in ``dbt_like_transforms/oneroster_api/`` read either version's J
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import ClassVar
 
@@ -20,7 +22,7 @@ from passport_pipelines.connectors.base import (
 from passport_pipelines.connectors.errors import ConnectorError
 from passport_pipelines.connectors.oneroster_api.client import OneRosterClient
 from passport_pipelines.connectors.oneroster_api.collections import (
-    COLLECTIONS, FEEDS, RAW_TABLES, Collection, collections_for)
+    COLLECTIONS, FEEDS, RAW_TABLES, ROSTER_FEEDS, Collection, Nested, collections_for, nested_for, reads)
 from passport_pipelines.connectors.oneroster_api.incremental import changed_since_filter, next_cursor, since_from
 from passport_pipelines.connectors.oneroster_api.paging import ReadStats, RecordSink, read_collection
 from passport_pipelines.connectors.oneroster_api.school_year import YearScope
@@ -31,13 +33,18 @@ DEFAULT_PAGE_SIZE = 1000  # servers cap larger requests at their own maximum; pa
 
 def _reads(source) -> list[tuple[Collection, bool]]:
     """The collections an extract reads, in order, each with whether it is written. Classes are
-    told by the year's sessions, courses and enrollments by the classes (``school_year``): those
-    are read first, and read (not written) for the school year when the source does not feed them."""
+    told by the year's sessions; courses, enrollments, line items and the resources of classes by the
+    classes (``school_year``): those are read first, and read (not written) for the school year when the
+    source does not feed them. So are the parents whose resources are read (courses, users)."""
     wanted = collections_for(source)
     paths = {c.path for c in wanted}
-    told = [("academicSessions", {"classes", "courses", "enrollments"}), ("classes", {"courses", "enrollments"})]
-    first = [(COLLECTIONS[path], path in paths) for path, by in told if path in paths or paths & by]
-    return first + [(c, True) for c in wanted if c.path not in ("academicSessions", "classes")]
+    nested = {n.raw_table for n in nested_for(source)}
+    by_classes = {"courses", "enrollments", "lineItems", "results", "classResources", "courseResources"}
+    told = [("academicSessions", {"classes"} | by_classes), ("classes", by_classes)]
+    first = [(COLLECTIONS[path], path in paths) for path, by in told if path in paths or (paths | nested) & by]
+    parents = [(COLLECTIONS[n.parent], False) for n in nested_for(source)
+               if n.parent not in paths and n.parent != "classes"]
+    return first + [(c, True) for c in wanted if c.path not in ("academicSessions", "classes")] + parents
 
 
 def _read_sessions(read, scope: YearScope) -> ReadStats:
@@ -49,6 +56,22 @@ def _read_sessions(read, scope: YearScope) -> ReadStats:
             raise
         scope.asked_server = False
         return read(params={})
+
+
+def _read_nested(client: OneRosterClient, nested: Nested, parents: list[str], tables: RawTables, *, params: dict,
+                 page_size: int, max_concurrency: int) -> None:
+    """The resources of each parent, ``max_concurrency`` parents at once: a resource given to several
+    classes is kept once per class, with the class's id."""
+    sink = RecordSink(tables.table(nested.raw_table),
+                      key=lambda record, context: f"{context[nested.context]}\x1f{record['sourcedId']}")
+
+    def read_one(parent_id: str) -> None:
+        read_collection(client, nested.collection(parent_id), sink, page_size=page_size, max_concurrency=1,
+                        params=params, context={nested.context: parent_id})
+
+    with ThreadPoolExecutor(max_workers=max(1, max_concurrency)) as pool:
+        for _ in pool.map(read_one, parents):
+            pass
 
 
 class OneRosterApiConnector(SourceConnector):
@@ -66,7 +89,7 @@ class OneRosterApiConnector(SourceConnector):
         params = {"filter": changed_since_filter(since)} if since else {}
         scope = YearScope(request.school_year, incremental=since is not None)
         keep = {"academicSessions": scope.keep_session, "classes": scope.keep_class, "courses": scope.keep_course,
-                "enrollments": scope.keep_enrollment}
+                "enrollments": scope.keep_enrollment, "lineItems": scope.keep_line_item, "results": scope.keep_result}
         server_time = None
         with self.transport(source) as transport:
             client = OneRosterClient(source, transport)
@@ -85,6 +108,12 @@ class OneRosterApiConnector(SourceConnector):
                     else:
                         stats = read(params=params)
                     server_time = server_time or stats.server_time
+                for nested in nested_for(source):
+                    parents = {"classes": scope.classes, "courses": scope.courses,
+                               "users": sinks["users"].seen if "users" in sinks else set()}[nested.parent]
+                    _read_nested(client, nested, sorted(parents), tables, params=params,
+                                 page_size=source.page_size or DEFAULT_PAGE_SIZE,
+                                 max_concurrency=source.max_concurrency)
             finally:
                 counts = tables.close()
             scope.left_out = {name: sink.left_out for name, sink in sinks.items()}
@@ -93,6 +122,12 @@ class OneRosterApiConnector(SourceConnector):
                 cursor=next_cursor(server_time, local_start), requests=client.requests, retries=transport.retries,
                 school_year_scope=scope.summary(),
             )
+
+    def entity_modes(self, source, mode: str) -> dict[str, str]:
+        """As every connector's, except that gradebook and resources entities are read (and so bulk or
+        delta) only when the source lists them: otherwise they are absent and nothing stored goes."""
+        return {e: (m if e in ROSTER_FEEDS or reads(source, e) else "absent")
+                for e, m in super().entity_modes(source, mode).items()}
 
     def test_connection(self, integration: Integration, source) -> ConnectionCheck:
         with self.transport(source) as transport:
@@ -111,4 +146,7 @@ class OneRosterApiConnector(SourceConnector):
             steps = [("token", token), ("orgs", lambda: probe("orgs"))]
             if source.wants("demographics"):
                 steps.append(("demographics", lambda: probe("demographics")))
+            for collection in collections_for(source):
+                if collection.service != "rostering":  # gradebook and resources: their own scopes
+                    steps.append((collection.path, partial(probe, collection.path)))
             return run_checks(source, steps)

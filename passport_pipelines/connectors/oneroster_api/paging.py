@@ -37,7 +37,8 @@ MAX_REREADS = 2
 
 
 class RecordSink:
-    """The records of one raw table, each ``sourcedId`` kept once (the first time it is seen).
+    """The records of one raw table, each ``sourcedId`` kept once (the first time it is seen); with ``key``,
+    each identity it gives (a resource under several classes is one record per class).
 
     With ``keep``, only the records it accepts are written; the others are counted in
     ``left_out`` (an extract restricted to one school year). Without a writer nothing is
@@ -45,9 +46,11 @@ class RecordSink:
     records were new, kept or not, so paging stops on what the server sends, not on what is kept.
     """
 
-    def __init__(self, writer: RawTableWriter | None, keep: Callable[[dict], bool] | None = None):
+    def __init__(self, writer: RawTableWriter | None, keep: Callable[[dict], bool] | None = None,
+                 key: Callable[[dict, dict], str] | None = None):
         self.writer = writer
         self.keep = keep
+        self.key = key  # a record's identity within the table, given its context (default: its sourcedId)
         self.seen: set[str] = set()
         self.left_out = 0
         self._lock = threading.Lock()
@@ -57,6 +60,8 @@ class RecordSink:
             fresh, new = [], 0
             for record in records:
                 sid = record.get("sourcedId") if isinstance(record, dict) else None
+                if sid is not None and self.key is not None:
+                    sid = self.key(record, context)
                 if sid is None or sid in self.seen:
                     continue
                 self.seen.add(sid)

@@ -14,10 +14,12 @@ So an extract of a year:
 - keeps the courses of the year: without a ``schoolYear``, of one of the year's sessions, or the
   course of a class it kept (a catalog course serves many years). In an incremental pull courses
   are not restricted: the classes that use them may not be in the pull;
+- keeps the line items of the classes it kept (a line item without a class is kept), the results of
+  those line items, and reads the resources of the classes and courses it kept;
 - reads orgs, users and demographics whole: OneRoster gives them no school year, so they are the
-  provider's current ones.
+  provider's current ones. Categories, score scales and resources too.
 
-Classes are read before courses for that reason (``connector._reads``).
+Classes are read before courses, and line items before results, for that reason (``connector._reads``).
 
 ``summary`` says in one sentence what was restricted and how: it goes into the run's metadata.
 """
@@ -58,6 +60,9 @@ class YearScope:
         self.sessions: set[str] = set()  # the year's sessions
         self.other_classes: set[str] = set()  # classes left out: in terms of other years
         self.class_courses: set[str] = set()  # the courses of the classes kept
+        self.classes: set[str] = set()  # the classes kept
+        self.courses: set[str] = set()  # the courses kept
+        self.other_line_items: set[str] = set()  # line items left out: of classes of other years
         self.asked_server = True  # False once the provider refused the filter
         self.left_out: dict[str, int] = {}
 
@@ -74,17 +79,30 @@ class YearScope:
         terms = [t for t in (_ref_id(t) for t in record.get("terms") or []) if t]
         if not terms or any(t in self.sessions for t in terms):
             self.class_courses.add(_ref_id(record.get("course")))
+            self.classes.add(record["sourcedId"])
             return True
         self.other_classes.add(record["sourcedId"])
         return False
 
     def keep_course(self, record: dict) -> bool:
         year = _ref_id(record.get("schoolYear"))
-        return (self.incremental or year is None or year in self.sessions
+        kept = (self.incremental or year is None or year in self.sessions
                 or record["sourcedId"] in self.class_courses)
+        if kept:
+            self.courses.add(record["sourcedId"])
+        return kept
 
     def keep_enrollment(self, record: dict) -> bool:
         return _ref_id(record.get("class")) not in self.other_classes
+
+    def keep_line_item(self, record: dict) -> bool:
+        if _ref_id(record.get("class")) in self.other_classes:
+            self.other_line_items.add(record["sourcedId"])
+            return False
+        return True
+
+    def keep_result(self, record: dict) -> bool:
+        return _ref_id(record.get("lineItem")) not in self.other_line_items
 
     def summary(self) -> str:
         how = (f"academic sessions asked with filter={self.session_filter()}" if self.asked_server else
@@ -92,6 +110,6 @@ class YearScope:
                f"{self.session_filter()}) and kept by their schoolYear")
         out = ", ".join(f"{n} {what}" for what, n in self.left_out.items() if n) or "nothing"
         courses = "courses of those sessions and classes, " if not self.incremental else ""
-        return (f"restricted to {self.year.label}: {how}; classes in their terms, {courses}the enrollments of those "
-                f"classes (left out of other years: {out}); orgs, users and demographics"
+        return (f"restricted to {self.year.label}: {how}; classes in their terms, {courses}the enrollments, line items "
+                f"and results of those classes (left out of other years: {out}); orgs, users and demographics"
                 f"{'' if courses else ', courses'} not restricted (OneRoster gives them no school year)")

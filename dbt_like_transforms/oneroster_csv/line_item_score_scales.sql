@@ -1,0 +1,9 @@
+SELECT
+    sourcedId                                   AS sourced_id,
+    or_status(status)                           AS status,
+    or_timestamp(dateLastModified)              AS date_last_modified,
+    {{ extensions('lineItemScoreScales') }}     AS extensions,
+    title,
+    lineItemSourcedId                           AS line_item_sourced_id,
+    scoreScaleSourcedId                         AS score_scale_sourced_id
+FROM {{ source('oneroster_csv', 'lineItemScoreScales') }}

@@ -1,0 +1,10 @@
+SELECT
+    sourcedId                                   AS sourced_id,
+    or_status(status)                           AS status,
+    or_timestamp(dateLastModified)              AS date_last_modified,
+    {{ extensions('userResources') }}           AS extensions,
+    userSourcedId                               AS user_sourced_id,
+    orgSourcedId                                AS org_sourced_id,
+    classSourcedId                              AS class_sourced_id,
+    resourceSourcedId                           AS resource_sourced_id
+FROM {{ source('oneroster_csv', 'userResources') }}
