@@ -68,7 +68,8 @@ def writeback_destinations(integration: Integration, now: datetime
 
 
 def _csv_delivered(store: GoldenStore, integration: Integration, version: Version) -> bool:
-    done = {d["destination"] for d in store.deliveries(version.id) if d["status"] in ("delivered", "unchanged")}
+    done = {d["destination"] for d in store.deliveries(version.id)
+            if d["status"] in ("delivered", "unchanged", "expired")}
     return all(d.name in done for d in integration.csv_destinations)
 
 
@@ -95,6 +96,11 @@ def sis_writeback(context: dg.AssetExecutionContext, golden_records: dict, golde
                          metadata={"version": version.number,
                                    "skipped": f"version {latest.number} is newer: its write-back sends what is left"})
     check_deliverable(store, version)
+    for dest in integration.destinations:
+        if dest.name in not_run and not any(d["destination"] == dest.name and d["status"] == "expired"
+                                            for d in store.deliveries(version.id)):
+            # In the version's history: this destination was due no write-back.
+            store.record_delivery(version.id, dest.name, dest.type, None, {}, "expired", error=not_run[dest.name])
     outcomes: list[WritebackOutcome] = []
     try:
         for dest in destinations:
