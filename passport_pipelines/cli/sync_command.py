@@ -161,6 +161,7 @@ def _print_summary(s: dict, home: str) -> None:
     if s["status"] == "held":
         for reason in s["hold_reasons"]:
             click.echo(f"  held: {reason}")
+        click.echo(f"  review:  passport changes {s['district']} {s['version']} --school-year {s['school_year']}")
         click.echo(f"  approve: passport approve {s['district']} {s['version']} --school-year {s['school_year']} "
                    "--by EMAIL   (or reject; in the UI: the approve_sync / reject_sync jobs)")
     duplicates = s.get("duplicates") or {}
