@@ -46,7 +46,7 @@ class RecordChange:
             if self.change == "deleted":
                 text = f"({self.reason or 'deleted'})" + (f" {text}" if text else "")
         if self.later_version is not None:
-            text += f" (changed again by a later version; values as of now)" if self.change != "updated" else \
+            text += " (changed again by a later version; values as of now)" if self.change != "updated" else \
                 " (changed again by a later version)"
         return text
 

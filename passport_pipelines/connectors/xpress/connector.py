@@ -66,8 +66,6 @@ class XpressConnector(SourceConnector):
         return [o for o in PER_LEA if o in wanted]
 
     def extract(self, request: ExtractRequest) -> ExtractResult:
-        source, year = request.source, ending_year(request.school_year)
-        objects = self.objects(source)
         try:
             return self._extract(request)
         except ConnectorError as exc:
