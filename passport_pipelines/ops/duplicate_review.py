@@ -6,6 +6,7 @@ from passport_pipelines.config.approvers import NotAnApprover, require_approver
 from passport_pipelines.config.loader import IntegrationError
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
+from passport_pipelines.store.decided_by import who_decides
 from passport_pipelines.store.duplicate_review import DuplicateReview, RecordRef, ReviewError
 
 RESOLVE_DUPLICATE = "resolve_duplicate"
@@ -25,6 +26,14 @@ class UndoConfig(dg.Config):
     by: str
 
 
+def _who_decides(by: str) -> None:
+    """A forged or blank ``by`` is refused before anything is looked up."""
+    try:
+        who_decides(by)
+    except ValueError as exc:
+        raise dg.Failure(f"by: {exc}") from None
+
+
 def _check_approver(integrations: IntegrationsResource, district: str, by: str, action: str) -> None:
     try:
         require_approver(integrations.load(district), by, action)
@@ -37,6 +46,7 @@ def resolve_case(context: dg.OpExecutionContext, config: ResolveConfig, golden_s
                  integrations: IntegrationsResource) -> int:
     """Resolve one case of the review queue; the decision is appended to the log. Only a named
     approver of the district may, when it has approvers."""
+    _who_decides(config.by)
     review = DuplicateReview(golden_store.store())
     try:
         district = review.case(config.case)["district"]
@@ -58,6 +68,7 @@ def undo_decision(context: dg.OpExecutionContext, config: UndoConfig, golden_sto
                   integrations: IntegrationsResource) -> int:
     """Undo a merge or a resolution; the undo is appended to the log. Only a named approver of the
     district may, when it has approvers."""
+    _who_decides(config.by)
     review = DuplicateReview(golden_store.store())
     try:
         district = review.decision_district(config.decision)

@@ -7,6 +7,7 @@ from passport_pipelines.config.approvers import NotAnApprover, require_approver
 from passport_pipelines.config.loader import IntegrationError
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
+from passport_pipelines.store.decided_by import who_decides
 from passport_pipelines.store.sync_holds import DecisionError, SyncHolds
 from passport_pipelines.sync.held_changes import discard
 
@@ -22,7 +23,16 @@ class DecisionConfig(dg.Config):
     # with approvers configured (change_control.approvers, $PASSPORT_APPROVERS), one of them
 
 
+def _who_decides(by: str) -> str:
+    """``by`` as the store keeps it, checked before anything else (a forged line is refused first)."""
+    try:
+        return who_decides(by)
+    except ValueError as exc:
+        raise dg.Failure(f"by: {exc}") from None
+
+
 def decide(config: DecisionConfig, store, integrations: IntegrationsResource, *, approve: bool):
+    _who_decides(config.by)
     try:
         require_approver(integrations.load(config.district), config.by,
                          f"{'approve' if approve else 'reject'} version {config.version}")
@@ -52,6 +62,7 @@ def reject_held_sync(context: dg.OpExecutionContext, config: DecisionConfig,
     """Reject a held version: its change set is discarded and the golden store stays as it is. Only a
     named approver of the district may, when it has approvers."""
     store = golden_store.store()
+    _who_decides(config.by)
     try:
         held = SyncHolds(store).find(config.district, config.school_year, config.version).held_changes
     except DecisionError as exc:
