@@ -172,8 +172,11 @@ def test_connection_checks_token_then_metadata_then_schools(passport_home, tmp_p
         integration = _integration(tmp_path, monkeypatch, server)
         check = connector().test_connection(integration, integration.source("ps"))
         assert check.ok, check.as_dict()
-        assert [s.name for s in check.steps] == ["token", "metadata", "schools"]
-        assert "2 school(s)" in check.steps[-1].detail
+        assert [s.name for s in check.steps] == ["token", "metadata", "schools", "tables"]
+        assert "2 school(s)" in check.steps[2].detail
+        # the tables a sync reads for co-teachers, each counted
+        assert check.steps[-1].detail.startswith("rows readable: sectionteacher ")
+        assert "roledef 5" in check.steps[-1].detail
     with start_powerschool_fake(district) as server:
         integration = _integration(tmp_path, monkeypatch, server)
         monkeypatch.setenv(SECRET_ENV, "not-the-plugin-secret")

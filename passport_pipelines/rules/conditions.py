@@ -9,7 +9,7 @@ from passport_pipelines.rules.field_values import field_sql
 from passport_pipelines.transforms.sql_text import lit
 
 
-def condition_sql(c: Condition, entity: str) -> str:
+def condition_sql(c: Condition, entity: str | None = None) -> str:
     col, v = field_sql(entity, c.field), c.value
     if c.op == "is_blank":
         return is_blank(col)
@@ -31,7 +31,7 @@ def condition_sql(c: Condition, entity: str) -> str:
     return f"({col} {op} {text})"
 
 
-def group_sql(g: ConditionGroup, entity: str) -> str:
+def group_sql(g: ConditionGroup, entity: str | None = None) -> str:
     """A predicate on rows of ``entity``; a blank field makes a comparison unknown, which counts as
     not matching."""
     items = g.all if g.all is not None else g.any

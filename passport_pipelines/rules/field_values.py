@@ -13,12 +13,13 @@ from passport_pipelines.model import entities
 from passport_pipelines.transforms.sql_text import ident, lit
 
 
-def custom_key(entity: str, name: str) -> str | None:
-    """The key in ``extensions`` that ``name`` reads, or None for a canonical column of ``entity``."""
+def custom_key(entity: str | None, name: str) -> str | None:
+    """The key in ``extensions`` that ``name`` reads, or None for a column (a canonical column of
+    ``entity``; any plain name when no entity is given)."""
     key = extension_key(name)
     if key is not None:
         return key
-    return None if name in entities.columns(entity) else name
+    return None if entity is None or name in entities.columns(entity) else name
 
 
 def extension_value_sql(key: str) -> str:
@@ -26,7 +27,7 @@ def extension_value_sql(key: str) -> str:
     return f"json_extract_string(extensions, {lit(path)})"
 
 
-def field_sql(entity: str, name: str) -> str:
+def field_sql(entity: str | None, name: str) -> str:
     """``name``'s value in a row of ``entity``, as text."""
     key = custom_key(entity, name)
     return f"CAST({ident(name)} AS VARCHAR)" if key is None else extension_value_sql(key)
