@@ -14,7 +14,7 @@ from typing import Mapping
 COMMITTED_BY_TAG = "passport/committed_by"  # who started it: cli:<user>, schedule:<name>, ...
 DISTRICT_TAG = "passport/district"
 SCHOOL_YEAR_TAG = "passport/school_year"
-TRIGGER_TAG = "passport/trigger"  # cli | ui | schedule | year_start | drop | backfill | approval
+TRIGGER_TAG = "passport/trigger"  # cli | ui | schedule | year_start | first_day | drop | backfill | approval
 STATUS_TAG = "passport/status"  # held | committed | unchanged | successfully in production | ...
 VERSION_TAG = "passport/version"  # the version number the sync made, as `passport history` shows it
 PREVIEW_TAG = "passport/preview"  # "true": hold whatever the sync changes, for approval

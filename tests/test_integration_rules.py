@@ -203,6 +203,37 @@ def test_data_requirements_report_and_skip(passport_home, tmp_path, drop):
     assert not set(by_field["identifier"]["sample_ids"]) & _ids(tables["enrollments"], "user_sourced_id")
 
 
+def test_filters_and_requirements_read_custom_attributes(passport_home, tmp_path, drop):
+    from tests.district_files import read_rows, write_rows
+
+    header, rows = read_rows(drop / "users.csv")
+    students = [r for r in rows if r["role"] == "student"]
+    for i, r in enumerate(rows):
+        r["metadata.bus"] = "" if r in students[:2] else ("WALKER" if r in students[2:5] else f"R{i % 4}")
+        r["metadata.program"] = "test" if r in students[5:6] else ""
+    write_rows(drop / "users.csv", header + ["metadata.bus", "metadata.program"], rows)
+    integration = _integration(
+        tmp_path, drop, attributes={"users": {"bus_route": "extension:bus"}},
+        filters={"student": [{"name": "walkers", "exclude_if": {"all": [
+                    {"field": "bus_route", "op": "eq", "value": "WALKER"}]}},
+                 {"name": "test program", "exclude_if": {"any": [
+                     {"field": "extension:program", "op": "eq", "value": "test"}]}}]},
+        requirements={"student": {"bus_route": "report_if_missing"}})
+    tables, report = _tables_and_report(integration)
+    assert report["filters"] == {"student: walkers": 3, "student: test program": 1}
+    kept = _ids(tables["users"])
+    assert not {r["sourcedId"] for r in students[2:6]} & kept
+    [bus] = report["requirements"]
+    assert (bus["field"], bus["missing"]) == ("bus_route", 2)
+    assert set(bus["sample_ids"]) == {r["sourcedId"] for r in students[:2]} and set(bus["sample_ids"]) <= kept
+
+    with pytest.raises(IntegrationError) as err:  # a name that is neither a column nor a custom attribute
+        _integration(tmp_path, drop, attributes={"users": {"bus_route": "extension:bus"}},
+                     requirements={"student": {"bus_rout": "report_if_missing"}})
+    assert "requirements.student.bus_rout" in str(err.value) and "custom attributes of users: bus_route" in \
+        str(err.value)
+
+
 @pytest.mark.parametrize("rules, message", [
     ({"filters": {"student": [{"template": "grade_range", "from": "05", "to": "KG"}]}}, "from comes after to"),
     ({"filters": {"course": [{"template": "exclude_test_accounts", "pattern": "x"}]}}, "applies to people"),

@@ -66,3 +66,24 @@ def test_import_without_deletions_keeps_what_the_drop_left_out_until_a_full_sync
     [row] = json.loads(_cli("integrations", "list", "--json"))["integrations"]
     assert row["state"] == "active" and row["next_run"].endswith(("-05:00", "-06:00"))
     assert row["targets"] == ["oneroster_export (oneroster-1.1-csv)"]
+
+
+def test_a_paused_or_held_sync_says_so_once_without_a_traceback(tmp_path, passport_home):
+    drop = make_district(tmp_path / "drop", students=10)
+    write_integration(tmp_path / "integrations", "lakeside", [{"name": "sis", "type": "csv", "path": str(drop)}],
+                      state="paused")
+    paused = CliRunner().invoke(cli, ["sync", "lakeside"])
+    assert paused.exit_code == 1
+    assert paused.stdout == ""
+    assert paused.stderr.splitlines() == [
+        "error: district lakeside is paused (state: paused): nothing was synced; sync it anyway with passport sync "
+        "--force (or the tag passport/force=true)"]
+
+    held = CliRunner().invoke(cli, ["sync", "lakeside", "--force", "--preview"])
+    assert held.exit_code == 3, held.output
+    assert "Traceback" not in held.output and "dagster._core" not in held.output
+    lines = held.stdout.splitlines()
+    assert lines[0] == "lakeside 2025-2026: held (version 1)"
+    assert [line.strip() for line in lines if "held:" in line] == ["held: preview requested for this sync"]
+    assert sum("passport approve lakeside 1" in line for line in lines) == 1
+    assert "error" not in held.stderr.lower()

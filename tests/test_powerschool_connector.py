@@ -70,6 +70,9 @@ def test_same_canonical_tables_as_the_csv_drop(passport_home, tmp_path, monkeypa
         resource = {"student": "student", "staff": "staff", "section": "section", "course": "course", "term": "term",
                     "school": "school", "section_enrollment": "section_enrollment"}
         for r in pages:  # never asked for more than the resource's maximum from /ws/v1/metadata
+            if r.path.startswith("/ws/schema/table/"):
+                assert int(r.arg("pagesize")) <= 1000  # schema_table_query_max_page_size
+                continue
             kind = next(k for k in resource if r.path.endswith("/" + k))
             assert int(r.arg("pagesize")) <= SMALL_PAGES[kind]
         token = server.requests_to(r"^/oauth/access_token$")
@@ -169,8 +172,11 @@ def test_connection_checks_token_then_metadata_then_schools(passport_home, tmp_p
         integration = _integration(tmp_path, monkeypatch, server)
         check = connector().test_connection(integration, integration.source("ps"))
         assert check.ok, check.as_dict()
-        assert [s.name for s in check.steps] == ["token", "metadata", "schools"]
-        assert "2 school(s)" in check.steps[-1].detail
+        assert [s.name for s in check.steps] == ["token", "metadata", "schools", "tables"]
+        assert "2 school(s)" in check.steps[2].detail
+        # the tables a sync reads for co-teachers, each counted
+        assert check.steps[-1].detail.startswith("rows readable: sectionteacher ")
+        assert "roledef 5" in check.steps[-1].detail
     with start_powerschool_fake(district) as server:
         integration = _integration(tmp_path, monkeypatch, server)
         monkeypatch.setenv(SECRET_ENV, "not-the-plugin-secret")

@@ -613,3 +613,40 @@ def test_a_write_back_of_the_same_version_sends_only_what_is_left(tmp_path, pass
         assert (by_id[str(ps.id_map[two["sourcedId"]][1])]["status"],
                 by_id[str(ps.id_map[two["sourcedId"]][1])]["attempts"]) == ("sent", 2)
         store.dispose()
+
+
+@pytest.mark.slow
+def test_without_the_contact_module_guardians_are_never_written_back(tmp_path, passport_home, sqlite_store,
+                                                                     monkeypatch):
+    data = make_district_data(tmp_path / "drop", students=8, seed=4)
+    student = data.by_role("student")[0]
+    guardian = data.by_role("parent", "guardian", "relative")[0]
+
+    def edit(users, demographics):
+        by_id = {u["sourcedId"]: u for u in users}
+        by_id[student["sourcedId"]]["email"] = "written.back@students.example.org"
+        by_id[guardian["sourcedId"]]["email"] = "not.a.contact@example.com"
+
+    with start_powerschool_fake(data) as ps:
+        config, env = powerschool_source_config(ps, max_concurrency=2, contacts="student_fields")
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        write_integration(
+            tmp_path / "integrations", DISTRICT,
+            [config, {"name": "district_csv", "type": "csv", "path": str(district_export(data, tmp_path / "export",
+                                                                                          edit))}],
+            sync_mode="two_way",
+            destinations=[{"name": "oneroster_export", "type": "oneroster-1.1-csv"},
+                          {"name": "sis", "type": "powerschool-writeback", "source": "powerschool"}],
+            master_fields={"users": {"email": ["district_csv", "powerschool"]}},
+            reconciliation={"domains": {"users": [{"name": "local_id", "attributes": ["identifier", "role"]}]}})
+        with dg.instance_for_test() as instance:
+            summary = run_sync(instance, DISTRICT)
+            assert summary["status"] == "successfully in production", summary["errors"]
+        dcid = ps.id_map[student["sourcedId"]][1]
+        assert [(r["action"], r.get("id"), r.get("contact_info")) for r in _student_writes(ps)] == [
+            ("UPDATE", dcid, {"email": "written.back@students.example.org"})]
+        assert not ps.requests_to(r"^/ws/contacts/")  # neither read nor written
+        results = WritebackResults(GoldenStore(sqlite_store)).for_version(
+            GoldenStore(sqlite_store).latest_version(DISTRICT, YEAR).id)
+        assert {r["entity"] for r in results} == {"student"}

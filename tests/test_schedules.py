@@ -79,6 +79,63 @@ def test_due_syncs_in_a_tick_window_the_school_year_start_pauses_and_expiry():
         "2025-2026"
 
 
+def test_the_first_day_of_school_syncs_at_midnight_without_moving_the_regular_schedule():
+    window = timedelta(minutes=5)
+    integration = _integration(schedule={"every": "daily", "at": "06:00", "timezone": "America/Chicago"})
+    first_days = {"2026-2027": datetime(2026, 8, 19).date()}  # the SIS calendar's first day, not 07-01
+    # 12:00 am on 2026-08-19 in Chicago is 05:00 UTC (CDT).
+    [first] = due_syncs(integration, datetime(2026, 8, 19, 5, 2, tzinfo=UTC), window, first_days)
+    assert (first.school_year, first.trigger) == ("2026-2027", "first_day")
+    assert first.due == datetime(2026, 8, 19, 0, 0, tzinfo=CHICAGO)
+    assert first.run_key == "lakeside|2026-2027|2026-08-19T00:00:00-05:00"
+    # The daily sync of that day is still at 06:00, and the days around it have no midnight sync.
+    [daily] = due_syncs(integration, datetime(2026, 8, 19, 11, 2, tzinfo=UTC), window, first_days)
+    assert (daily.trigger, daily.due) == ("schedule", datetime(2026, 8, 19, 6, 0, tzinfo=CHICAGO))
+    assert due_syncs(integration, datetime(2026, 8, 18, 5, 2, tzinfo=UTC), window, first_days) == []
+    off = _integration(schedule={"every": "daily", "at": "06:00", "timezone": "America/Chicago",
+                                 "first_day_sync": False})
+    assert due_syncs(off, datetime(2026, 8, 19, 5, 2, tzinfo=UTC), window, first_days) == []
+    paused = _integration(schedule={"timezone": "America/Chicago"}, pause={"from": "2026-08-01", "until": "2026-08-31"})
+    assert due_syncs(paused, datetime(2026, 8, 19, 5, 2, tzinfo=UTC), window, first_days) == []
+    # passport integrations list shows the next one beside the regular next run.
+    from passport_pipelines.cli.integrations_commands import _row
+    row = _row(integration, None, datetime(2026, 8, 1, tzinfo=UTC), first_days)
+    assert row["first_day_sync"] == "2026-08-19T00:00-05:00"
+    assert row["next_run"] == "2026-08-01T06:00-05:00"
+
+
+@pytest.mark.slow
+def test_the_schedule_reads_the_first_day_from_the_synced_calendar(tmp_path, passport_home, sqlite_store):
+    import json
+
+    from click.testing import CliRunner
+
+    from passport_pipelines.cli.main import cli
+    from tests.sync_harness import run_sync
+
+    drop = make_district(tmp_path / "drop", students=8)  # its schoolYear session starts 2025-08-18
+    write_integration(tmp_path / "integrations", "lakeside", [{"name": "sis", "type": "csv", "path": str(drop)}],
+                      schedule={"every": "daily", "at": "06:00", "timezone": "America/Chicago",
+                                "school_year_start": "07-01"})
+    with dg.instance_for_test() as instance:
+        assert run_sync(instance, "lakeside")["status"] == "successfully in production"
+        _register(instance, "lakeside", years=("2025-2026",))
+        midnight = datetime(2025, 8, 18, 5, 0, tzinfo=UTC)  # 12:00 am in Chicago
+        with dg.build_schedule_context(instance=instance, scheduled_execution_time=midnight,
+                                       resources=defs.resources) as ctx:
+            [request] = district_syncs(ctx)
+        assert request.partition_key == "lakeside|2025-2026"
+        assert request.tags["passport/trigger"] == "first_day"
+        assert request.run_key == "lakeside|2025-2026|2025-08-18T00:00:00-05:00"
+        with dg.build_schedule_context(instance=instance, scheduled_execution_time=midnight + timedelta(hours=6),
+                                       resources=defs.resources) as ctx:
+            [daily] = district_syncs(ctx)
+        assert daily.tags["passport/trigger"] == "schedule"
+    listed = CliRunner().invoke(cli, ["integrations", "list", "--json"])
+    [row] = json.loads(listed.stdout)["integrations"]
+    assert row["first_day_sync"] is None  # 2025-08-18 is behind us
+
+
 @pytest.mark.parametrize("schedule, message", [
     ({"every": "daily", "at": "25:00"}, "not a time of day"),
     ({"every": "monthly"}, "'hourly', 'daily' or 'weekly'"),

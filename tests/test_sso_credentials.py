@@ -265,3 +265,30 @@ def test_a_sync_killed_while_it_holds_plain_passwords_leaves_none_behind(tmp_pat
     assert list((passport_home / "landing").iterdir()) == []
     left = _files_text(passport_home) + _files_text(system_tmp)
     assert not any(p in left for p in [*PASSWORDS[:2], "Pw-0000003-Secret", "Pw-0149999-Secret"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_credentials_of_an_account_no_source_has_are_reported_and_not_stored(district, store_url, tmp_path):
+    from click.testing import CliRunner
+
+    from passport_pipelines.cli.main import cli
+
+    stranger = {"user_id": "stu-404", "application": "reading-plus", "login": "ghost", "password": "Never-Stored-1"}
+    write_credentials(district, [*CREDENTIALS, stranger])
+    result = CliRunner().invoke(cli, ["sync", "lakeside"])
+    assert result.exit_code == 0, result.output
+    assert "sso credentials vault: +3 ~0 -0" in result.stdout
+    assert "1 not stored: no source has the account (stu-404)" in result.stdout
+    assert "ghost" not in result.output and "Never-Stored-1" not in result.output
+    rows = _raw_rows(store_url)
+    assert {r["user_sourced_id"] for r in rows} == {"stu-1", "stu-2", "tch-1"}
+
+    # Once a source has the account, the same file stores it.
+    from tests.csv_drops import PEOPLE
+
+    write_basic_identity(tmp_path / "people", people=[*PEOPLE, {"person_id": "stu-404", "role": "student", "given_name": "Gus",
+                                                   "family_name": "Host", "school_id": "sch-1", "grade": "02"}])
+    result = CliRunner().invoke(cli, ["sync", "lakeside", "--json"])
+    assert json.loads(result.stdout)["sso_credentials"] == {"vault": {"added": 1, "updated": 0, "deleted": 0}}
+    assert "stu-404" in {r["user_sourced_id"] for r in _raw_rows(store_url)}

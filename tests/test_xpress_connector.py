@@ -227,3 +227,26 @@ def test_ric_one_login_with_endpoints_and_an_api_key(tmp_path, monkeypatch, data
         check = XpressConnector(**FAST).test_connection(None, _source(server, monkeypatch, provider_id="ric1",
                                                                       api_key=None))
         assert check.failure == "bad_credentials"
+
+
+def test_a_wrong_or_missing_api_key_is_named_in_the_hint(tmp_path, monkeypatch, data):
+    with start_xpress_fake(data, auth="login", endpoints=1, api_key="key-xp") as server:
+        with pytest.raises(ConnectorError) as caught:
+            _pull(_wrong_key_source(server, monkeypatch), tmp_path / "raw")
+        assert caught.value.kind == "bad_credentials"
+        message = str(caught.value)
+        assert "check the API key first (api_key: env:XPRESS_API_KEY, sent in the X-API-Key header" in message
+        assert "not-the-key" not in message  # the key itself is never shown
+
+        monkeypatch.delenv("XPRESS_API_KEY")
+        check = XpressConnector(**FAST).test_connection(None, _source(server, monkeypatch, api_key=None))
+        assert check.failure == "bad_credentials"
+        [step] = [s for s in check.as_dict()["steps"] if not s["ok"]]
+        assert "if the provider issues an API key, set api_key: env:VAR" in step["detail"]
+
+
+def _wrong_key_source(server, monkeypatch):
+    """The fake's source, whose api_key variable holds a key the provider did not issue."""
+    source = _source(server, monkeypatch)
+    monkeypatch.setenv("XPRESS_API_KEY", "not-the-key")
+    return source

@@ -9,6 +9,7 @@ SELECT
     coalesce(nullif(record->>'$.orgUnitPath', ''), '/') AS org_unit_path,
     coalesce(or_bool(record->>'$.suspended'), false)    AS suspended,
     coalesce(or_bool(record->>'$.archived'), false)     AS archived,
+    coalesce(or_bool(record->>'$.isAdmin'), false)      AS is_admin,
     nullif(trim(list_filter(CAST(record->'$.externalIds' AS JSON[]),
                             lambda e: lower(e->>'type') = 'organization')[1]->>'value'), '') AS sis_id
 FROM {{ source('google_workspace', 'users') }}

@@ -5,6 +5,8 @@
 --   sourced_id   the SIS id from externalIds (type organization), else Google's own user id
 --   username     the local part of primaryEmail (what districts' SIS exports carry as username)
 --   enabled_user false for a suspended or archived account
+-- extensions keep Google's user id, the org unit and (for an administrator) isAdmin: what a
+-- google-workspace destination needs to know about the account it may change.
 -- Accounts in an org unit that role_by_org_unit does not map (IT, service, test accounts) are
 -- left out. Two accounts carrying one SIS id give one user: the one that can sign in, else the
 -- first by address.
@@ -12,7 +14,8 @@ SELECT
     coalesce(a.sis_id, a.google_id)              AS sourced_id,
     'active'                                     AS status,
     CAST(NULL AS VARCHAR)                        AS date_last_modified,
-    CAST(json_object('googleId', a.google_id, 'orgUnitPath', a.org_unit_path) AS VARCHAR) AS extensions,
+    CAST(CASE WHEN a.is_admin THEN json_object('googleId', a.google_id, 'orgUnitPath', a.org_unit_path, 'isAdmin', true)
+              ELSE json_object('googleId', a.google_id, 'orgUnitPath', a.org_unit_path) END AS VARCHAR) AS extensions,
     NOT (a.suspended OR a.archived)              AS enabled_user,
     r.role,
     CAST(NULL AS VARCHAR)                        AS org_sourced_ids,

@@ -21,3 +21,24 @@ SELECT
     'student'
 FROM {{ ref('stg_contact_links') }} AS l
 WHERE l.role IS NOT NULL
+UNION ALL
+-- Without the Contact Module: the parents and guardian the student record names.
+SELECT
+    'student-' || g.student_id || ':student-' || g.student_id || '-' || g.which,
+    'active',
+    CAST(NULL AS VARCHAR),
+    CAST(NULL AS VARCHAR),
+    'student-' || g.student_id,
+    'student-' || g.student_id || '-' || g.which,
+    g.role
+FROM {{ ref('stg_parent_fields') }} AS g
+UNION ALL
+SELECT
+    'student-' || g.student_id || '-' || g.which || ':student-' || g.student_id,
+    'active',
+    CAST(NULL AS VARCHAR),
+    CAST(NULL AS VARCHAR),
+    'student-' || g.student_id || '-' || g.which,
+    'student-' || g.student_id,
+    'student'
+FROM {{ ref('stg_parent_fields') }} AS g

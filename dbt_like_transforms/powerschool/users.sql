@@ -4,12 +4,16 @@
 -- the grade (0 -> KG, -1 -> PK, below -> PR, 1..13 -> 01..13, other -> Other). Extension-table
 -- fields go to extensions. Staff: local_id is the teacher number; the teacher or admin sign-in
 -- by role; emails.work_email; phones.home_phone. Guardians: contactNumber, the portal account's
--- userName, the primary e-mail, the first SMS phone and the first other phone.
+-- userName, the primary e-mail, the first SMS phone and the first other phone; or, without the
+-- Contact Module, the parents the student record names (stg_parent_fields). Extension fields of
+-- students, staff and contacts, and the source's core_fields, are merged into extensions as
+-- "<table>.<field>".
 SELECT
     'student-' || s.id                                         AS sourced_id,
     'active'                                                   AS status,
     CAST(NULL AS VARCHAR)                                      AS date_last_modified,
-    x.extensions                                               AS extensions,
+    nullif(CAST(json_merge_patch(coalesce(x.extensions, '{}'), coalesce(cf.extensions, '{}')) AS VARCHAR), '{}')
+                                                               AS extensions,
     upper(coalesce(s.record->>'$.school_enrollment.enroll_status', 'A')) = 'A' AS enabled_user,
     'student'                                                  AS role,
     'school-' || s.school_id                                   AS org_sourced_ids,
@@ -30,12 +34,13 @@ SELECT
 FROM (SELECT *, TRY_CAST(record->>'$.school_enrollment.grade_level' AS INTEGER) AS g
       FROM {{ ref('stg_students') }}) AS s
 LEFT JOIN {{ ref('stg_student_extensions') }} AS x ON x.id = s.id
+LEFT JOIN {{ ref('stg_core_fields') }} AS cf ON cf.of = 'student' AND cf.record_id = s.id
 UNION ALL
 SELECT
     'staff-' || t.id,
     'active',
     CAST(NULL AS VARCHAR),
-    CAST(NULL AS VARCHAR),
+    nullif(CAST(json_merge_patch(coalesce(x.extensions, '{}'), coalesce(cf.extensions, '{}')) AS VARCHAR), '{}'),
     t.active,
     t.role,
     t.org_sourced_ids,
@@ -54,12 +59,14 @@ SELECT
     nullif(t.record->>'$.phones.home_phone', ''),
     CAST(NULL AS VARCHAR)
 FROM {{ ref('stg_staff') }} AS t
+LEFT JOIN {{ ref('stg_staff_extensions') }} AS x ON x.id = t.id
+LEFT JOIN {{ ref('stg_core_fields') }} AS cf ON cf.of = 'staff' AND cf.record_id = t.id
 UNION ALL
 SELECT
     'contact-' || c.contact_id,
     'active',
     CAST(NULL AS VARCHAR),
-    CAST(NULL AS VARCHAR),
+    nullif(CAST(json_merge_patch(coalesce(x.extensions, '{}'), coalesce(cf.extensions, '{}')) AS VARCHAR), '{}'),
     coalesce(CAST(c.record->>'$.contactAccount.enabled' AS BOOLEAN), CAST(c.record->>'$.active' AS BOOLEAN), true),
     c.role,
     c.org_sourced_ids,
@@ -84,3 +91,28 @@ SELECT
                            p -> NOT coalesce(p.sms, false) AND NOT coalesce(p.deleted, false))))[1].phoneNumber,
     CAST(NULL AS VARCHAR)
 FROM {{ ref('stg_guardians') }} AS c
+LEFT JOIN {{ ref('stg_contact_extensions') }} AS x ON x.id = c.contact_id
+LEFT JOIN {{ ref('stg_core_fields') }} AS cf ON cf.of = 'contact' AND cf.record_id = c.contact_id
+UNION ALL
+SELECT
+    'student-' || g.student_id || '-' || g.which,
+    'active',
+    CAST(NULL AS VARCHAR),
+    CAST(NULL AS VARCHAR),
+    true,
+    g.role,
+    'school-' || g.school_id,
+    CAST(NULL AS VARCHAR),
+    CAST(NULL AS VARCHAR),
+    g.given_name,
+    g.family_name,
+    g.middle_name,
+    CAST(NULL AS VARCHAR),
+    CAST(NULL AS VARCHAR),
+    CAST(NULL AS VARCHAR),
+    CAST(NULL AS VARCHAR),
+    g.email,
+    CAST(NULL AS VARCHAR),
+    g.phone,
+    CAST(NULL AS VARCHAR)
+FROM {{ ref('stg_parent_fields') }} AS g

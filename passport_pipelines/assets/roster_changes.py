@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from passport_pipelines.assets.change_review_metadata import change_review_metadata
 from passport_pipelines.assets.sync_outcome import approval_instructions, tag_outcome
 from passport_pipelines.changes.hold import decide_hold
 from passport_pipelines.partitions import partition_of, sync_check, sync_partitions
@@ -112,5 +113,6 @@ def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: dict, 
             "reasons": dg.MetadataValue.json(decision.reasons),
             "entities": dg.MetadataValue.table([dg.TableRecord(r) for r in decision.entities], schema=_HOLD_SCHEMA),
             **(approval_instructions(district, school_year, held.number) if held else {}),
+            **(change_review_metadata(store, held) if held else {}),
         },
     )

@@ -1,5 +1,5 @@
-"""SIS write-back: the committed golden values PowerSchool accepts, written back through its API
-(two-way sync, SPEC §11; docs/writeback.md).
+"""Two-way write-back: the committed golden values PowerSchool accepts, written back through its API,
+and the Google Workspace accounts the golden users call for (docs/writeback.md).
 
 Runs after the OneRoster exports of the same version, so that the version's status is decided by
 every delivery: PowerSchool failing as a whole (down, refused credentials) fails this asset and marks
@@ -12,8 +12,9 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from passport_pipelines.assets.sync_outcome import tag_outcome
-from passport_pipelines.config.destinations import PowerSchoolWritebackDestination
+from passport_pipelines.config.destinations import GoogleWorkspaceDestination, TwoWayDestination
 from passport_pipelines.config.integration import Integration
+from passport_pipelines.connectors.google_workspace.connector import GoogleWorkspaceConnector
 from passport_pipelines.connectors.powerschool.connector import PowerSchoolConnector
 from passport_pipelines.partitions import partition_of, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
@@ -23,9 +24,11 @@ from passport_pipelines.store.version_status import IN_PRODUCTION, PROPAGATION_F
 from passport_pipelines.sync.hold_gate import check_deliverable
 from passport_pipelines.writeback import report
 from passport_pipelines.writeback.client import WritebackClient
-from passport_pipelines.writeback.run import WritebackOutcome, write_back
+from passport_pipelines.writeback.google.client import GoogleDirectoryWriter
+from passport_pipelines.writeback.google.run import write_back_google
+from passport_pipelines.writeback.records import WritebackOutcome
+from passport_pipelines.writeback.run import write_back
 
-WRITEBACK_FORMAT = "powerschool-writeback"
 _PROBLEMS_SCHEMA = dg.TableSchema(columns=[
     dg.TableColumn("destination", "string"), dg.TableColumn("entity", "string"), dg.TableColumn("action", "string"),
     dg.TableColumn("golden_id", "string"), dg.TableColumn("powerschool_id", "string"),
@@ -56,30 +59,33 @@ def _metadata(version: Version, outcomes: list[WritebackOutcome], not_run: dict[
     }
 
 
-def writeback_destinations(integration: Integration, now: datetime
-                           ) -> tuple[list[PowerSchoolWritebackDestination], dict[str, str]]:
-    """The district's write-back destinations still due on ``now`` (in the schedule's time zone), and
-    why the others are not written to."""
+def writeback_destinations(integration: Integration, now: datetime) -> tuple[list[TwoWayDestination], dict[str, str]]:
+    """The district's write-back destinations (PowerSchool, Google Workspace) still due on ``now`` (in
+    the schedule's time zone), and why the others are not written to."""
     today = now.astimezone(integration.schedule.zone).date()
-    all_ = [d for d in integration.destinations if isinstance(d, PowerSchoolWritebackDestination)]
+    all_ = integration.two_way_destinations
     not_run = {d.name: f"expired: nothing is written back after {d.until}" for d in all_
                if d.until is not None and today > d.until}
     return [d for d in all_ if d.name not in not_run], not_run
 
 
 def _csv_delivered(store: GoldenStore, integration: Integration, version: Version) -> bool:
-    done = {d["destination"] for d in store.deliveries(version.id) if d["status"] in ("delivered", "unchanged")}
+    done = {d["destination"] for d in store.deliveries(version.id)
+            if d["status"] in ("delivered", "unchanged", "expired")}
     return all(d.name in done for d in integration.csv_destinations)
 
 
 @dg.asset(partitions_def=sync_partitions, group_name="roster_sync", kinds={"api"}, pool="sis_powerschool",
           deps=["oneroster_exports"])
 def sis_writeback(context: dg.AssetExecutionContext, golden_records: dict, golden_store: GoldenStoreResource,
-                  integrations: IntegrationsResource, powerschool_connector: PowerSchoolConnector):
-    """Changed golden values written back into the district's PowerSchool (``powerschool-writeback``
-    destinations, ``sync_mode: two_way``): students updated and created through ``POST /ws/v1/student``,
-    guardians through the contacts API, PowerSchool's rules enforced before sending. Per-record
-    results are stored and shown here; refused records are retried by the next write-back."""
+                  integrations: IntegrationsResource, powerschool_connector: PowerSchoolConnector,
+                  google_connector: GoogleWorkspaceConnector):
+    """Changed golden values written back (``sync_mode: two_way``): into the district's PowerSchool
+    (``powerschool-writeback``: students updated and created through ``POST /ws/v1/student``, guardians
+    through the contacts API) and its Google Workspace (``google-workspace``: accounts created, updated
+    and suspended, never deleted, through the Directory API). Each system's rules are enforced before
+    sending. Per-record results are stored and shown here; refused records are retried by the next
+    write-back."""
     district, _ = partition_of(context)
     integration = integrations.load(district)
     store = golden_store.store()
@@ -95,14 +101,24 @@ def sis_writeback(context: dg.AssetExecutionContext, golden_records: dict, golde
                          metadata={"version": version.number,
                                    "skipped": f"version {latest.number} is newer: its write-back sends what is left"})
     check_deliverable(store, version)
+    for dest in integration.destinations:
+        if dest.name in not_run and not any(d["destination"] == dest.name and d["status"] == "expired"
+                                            for d in store.deliveries(version.id)):
+            # In the version's history: this destination was due no write-back.
+            store.record_delivery(version.id, dest.name, dest.type, None, {}, "expired", error=not_run[dest.name])
     outcomes: list[WritebackOutcome] = []
     try:
         for dest in destinations:
             source = integration.source(dest.source)
-            outcome = write_back(store, integration, dest, version,
-                                 lambda source=source: WritebackClient.open(powerschool_connector, source))
+            if isinstance(dest, GoogleWorkspaceDestination):
+                outcome = write_back_google(
+                    store, integration, dest, version,
+                    lambda source=source: GoogleDirectoryWriter.open(google_connector, source))
+            else:
+                outcome = write_back(store, integration, dest, version,
+                                     lambda source=source: WritebackClient.open(powerschool_connector, source))
             outcomes.append(outcome)
-            store.record_delivery(version.id, dest.name, WRITEBACK_FORMAT, None, report.totals(outcome.rows),
+            store.record_delivery(version.id, dest.name, dest.type, None, report.totals(outcome.rows),
                                   "delivered" if outcome.ok else "failed", error=outcome.failure_kind)
             context.log.info(report.summary_line(dest.name, outcome.rows))
     except Exception:
@@ -113,7 +129,7 @@ def sis_writeback(context: dg.AssetExecutionContext, golden_records: dict, golde
         store.set_status(version.id, PROPAGATION_FAILED)
         tag_outcome(context, PROPAGATION_FAILED, version=version.number)
         raise WritebackFailed(
-            description="PowerSchool failed as a whole during the write-back: "
+            description="A two-way destination failed as a whole during the write-back: "
                         + "; ".join(f"{o.destination}: {o.unavailable}" for o in failed)
                         + f". Version {version.number} is {PROPAGATION_FAILED}; the records not sent are listed as "
                           "failed and go out with the next write-back.",

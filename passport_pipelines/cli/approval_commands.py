@@ -9,23 +9,20 @@ from passport_pipelines.cli.decider_option import checked_decider
 from passport_pipelines.cli.environment import prepare_dagster_home
 from passport_pipelines.cli.output import emit_json, fail
 from passport_pipelines.cli.sync_command import report, run_sync
+from passport_pipelines.config.approvers import NotAnApprover, require_approver
 from passport_pipelines.config.loader import IntegrationError, load_district
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.store.sync_holds import DecisionError, SyncHolds
 from passport_pipelines.sync.held_changes import discard
 
 
-def _school_year(district: str, school_year: str | None) -> str:
-    if school_year:
-        return school_year
-    try:
-        return max(load_district(district).school_years)
-    except IntegrationError as exc:
-        fail(str(exc))
-
-
 def _decide(district: str, version: int, school_year: str | None, by: str, approve: bool):
-    year = _school_year(district, school_year)
+    try:
+        integration = load_district(district)
+        require_approver(integration, by, f"{'approve' if approve else 'reject'} version {version}")
+    except (IntegrationError, NotAnApprover) as exc:
+        fail(str(exc))
+    year = school_year or max(integration.school_years)
     holds = SyncHolds(GoldenStore(settings.database_url()))
     try:
         held = holds.find(district, year, version).held_changes
@@ -38,7 +35,8 @@ _options = [
     click.argument("district"),
     click.argument("version", type=int),
     click.option("--by", required=True, callback=checked_decider,
-                 help="Who decides (e.g. an e-mail address), one line; kept in the history."),
+                 help="Who decides (e.g. an e-mail address), one line; kept in the history. With approvers "
+                      "configured, one of them."),
     click.option("--school-year", help="default: the latest in the integration file."),
     click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
 ]

@@ -15,3 +15,15 @@ def checked_decider(ctx: click.Context, param: click.Parameter, value: str | Non
         return who_decides(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+# versions.committed_by holds at most this many characters (schema.versions).
+COMMITTED_BY_LENGTH = 128
+
+
+def checked_committer(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A click callback for ``passport sync --by``: one printable line, short enough for the version row."""
+    text = checked_decider(ctx, param, value)
+    if text is not None and len(text) > COMMITTED_BY_LENGTH:
+        raise click.BadParameter(f"who commits is {len(text)} characters long; at most {COMMITTED_BY_LENGTH}")
+    return text

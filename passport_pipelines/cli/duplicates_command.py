@@ -10,6 +10,8 @@ import click
 from passport_pipelines import settings
 from passport_pipelines.cli.decider_option import checked_decider
 from passport_pipelines.cli.output import emit_json, fail
+from passport_pipelines.config.approvers import NotAnApprover, require_approver
+from passport_pipelines.config.loader import IntegrationError, load_district
 from passport_pipelines.store.duplicate_review import (
     SECONDARY_ACTIONS,
     DuplicateReview,
@@ -26,6 +28,14 @@ def _review() -> DuplicateReview:
 
 def _who(by: str | None) -> str:
     return by or getpass.getuser()
+
+
+def _check_approver(district: str, by: str, action: str) -> None:
+    """Refuse (exit 1) unless ``by`` may decide for ``district``."""
+    try:
+        require_approver(load_district(district), by, action)
+    except (IntegrationError, NotAnApprover) as exc:
+        fail(str(exc))
 
 
 @click.group("duplicates")
@@ -65,8 +75,14 @@ def list_cases(district: str, school_year: str | None, show_all: bool, as_json: 
 @click.option("--by", callback=checked_decider, help="Who decides (e-mail), one line; default: the OS user.")
 def resolve(case_id: int, primary: str, take: str, secondary_action: str, by: str | None) -> None:
     """Resolve CASE_ID: keep --primary, and delete, ignore or keep the other as a new person."""
+    review = _review()
     try:
-        decision = _review().resolve(case_id, primary=RecordRef.parse(primary), secondary_action=secondary_action,
+        district = review.case(case_id)["district"]
+    except ReviewError as exc:
+        fail(str(exc))
+    _check_approver(district, _who(by), f"resolve duplicate case {case_id}")
+    try:
+        decision = review.resolve(case_id, primary=RecordRef.parse(primary), secondary_action=secondary_action,
                                      take=[f.strip() for f in take.split(",") if f.strip()], by=_who(by))
     except ReviewError as exc:
         fail(str(exc))
@@ -79,8 +95,14 @@ def resolve(case_id: int, primary: str, take: str, secondary_action: str, by: st
 @click.option("--by", callback=checked_decider, help="Who decides (e-mail), one line; default: the OS user.")
 def undo(decision_id: int, by: str | None) -> None:
     """Take back DECISION_ID (a merge or a resolution); the log keeps both."""
+    review = _review()
     try:
-        undo_id = _review().undo(decision_id, by=_who(by))
+        district = review.decision_district(decision_id)
+    except ReviewError as exc:
+        fail(str(exc))
+    _check_approver(district, _who(by), f"undo duplicate decision {decision_id}")
+    try:
+        undo_id = review.undo(decision_id, by=_who(by))
     except ReviewError as exc:
         fail(str(exc))
     click.echo(f"decision {decision_id} undone (log entry {undo_id})")

@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from passport_pipelines import settings
+from passport_pipelines.artifacts.folder_zip import write_folder_zip
 from passport_pipelines.cli.output import emit_json, fail
+from passport_pipelines.rules.counts import rule_lines
 from passport_pipelines.store.golden_store import GoldenStore, Version
 from passport_pipelines.store.sync_holds import DecisionError, SyncHolds
 from passport_pipelines.writeback.report import history_json, history_lines
@@ -51,6 +53,8 @@ def history(district: str, school_year: str | None, as_json: bool) -> None:
         click.echo(f"{v.school_year:9} v{v.number:<6} {v.status:26} {_when(v.started_at):16} "
                    f"{_when(v.committed_at):16} {v.committed_by:22} {mode}")
         click.echo(f"{'':18}{_entity_counts(v)}")
+        for line in rule_lines({name: entry["rules"] for name, entry in v.sources.items() if entry.get("rules")}):
+            click.echo(f"{'':18}rules {line}")
         if v.hold:
             for reason in v.hold.get("reasons", []):
                 click.echo(f"{'':18}held: {reason}")
@@ -59,7 +63,8 @@ def history(district: str, school_year: str | None, as_json: bool) -> None:
                        f"{_when(v.decided_at)}".rstrip())
         for d in store.deliveries(v.id):
             rows = sum((d["rows"] or {}).values())
-            detail = d["error"] if d["status"] == "failed" else f"{rows} rows, sha256 {(d['checksum'] or '-')[:12]}"
+            detail = d["error"] if d["status"] in ("failed", "expired") else \
+                f"{rows} rows, sha256 {(d['checksum'] or '-')[:12]}"
             click.echo(f"{'':18}-> {d['destination']} ({d['format']}) {d['status']} {_when(d['delivered_at'])} "
                        f"{d['path'] or ''} [{detail}]")
         for line in history_lines(store, v.id):
@@ -69,12 +74,16 @@ def history(district: str, school_year: str | None, as_json: bool) -> None:
 @click.command("download")
 @click.argument("district")
 @click.argument("version", type=int)
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write the files into (created; must be empty if it exists).")
+@click.option("--zip", "zip_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="A zip file to write instead (must not exist yet).")
 @click.option("--school-year", help="default: the latest school year with versions.")
-def download(district: str, version: int, out: Path, school_year: str | None) -> None:
-    """Copy the original files of DISTRICT's VERSION, as the sync received them, into OUT:
+def download(district: str, version: int, out: Path | None, zip_path: Path | None, school_year: str | None) -> None:
+    """Copy the original files of DISTRICT's VERSION, as the sync received them, into OUT (or one zip):
     one folder per source, with its validation report."""
+    if (out is None) == (zip_path is None):
+        fail("give --out FOLDER or --zip FILE.zip (one of them)")
     store = GoldenStore(settings.database_url())
     if school_year is None:
         years = sorted({v.school_year for v in store.versions(district)})
@@ -88,6 +97,12 @@ def download(district: str, version: int, out: Path, school_year: str | None) ->
     archive = Path(found.archive_path) if found.archive_path else None
     if archive is None or not archive.is_dir():
         fail(f"{district} {school_year} version {version}: its original files are no longer at {archive}")
+    if zip_path is not None:
+        if zip_path.exists():
+            fail(f"{zip_path} exists already")
+        files = write_folder_zip(archive, zip_path)
+        click.echo(f"{district} {school_year} version {version}: {files} file(s) written to {zip_path}")
+        return
     if out.exists() and any(out.iterdir()):
         fail(f"{out} is not empty")
     shutil.copytree(archive, out, dirs_exist_ok=True)

@@ -14,7 +14,8 @@ from passport_pipelines.cli.output import emit_json, fail
 from passport_pipelines.config.integration import SLUG, Integration
 from passport_pipelines.config.loader import IntegrationError, load_all, load_integration
 from passport_pipelines.config.sources import SOURCE_TYPES
-from passport_pipelines.scheduling.due_times import next_due
+from passport_pipelines.scheduling.due_times import first_day_due, next_due
+from passport_pipelines.scheduling.first_days import school_year_first_days
 from passport_pipelines.store.golden_store import GoldenStore
 
 DEFAULT_SOURCE_NAMES = {"csv": "sis_export", "sftp": "sftp_drop", "powerschool": "powerschool",
@@ -130,7 +131,8 @@ def list_(as_json: bool) -> None:
     found, errors = load_all()
     now = datetime.now(timezone.utc)
     store = GoldenStore(settings.database_url()) if found else None
-    rows = [_row(i, store, now) for i in found.values()]
+    first_days = school_year_first_days(store, list(found)) if store else {}
+    rows = [_row(i, store, now, first_days.get(i.district, {})) for i in found.values()]
     if as_json:
         emit_json({"integrations": rows, "errors": errors})
         return
@@ -143,13 +145,24 @@ def list_(as_json: bool) -> None:
         sources = ", ".join(f"{s['name']} ({s['type']})" for s in r["sources"])
         last = r["last_run"]
         last_text = f"{last['at'][:16].replace('T', ' ')} v{last['version']} {last['status']}" if last else "never"
+        first_day = f" (first day of school: {r['first_day_sync']})" if r["first_day_sync"] else ""
         click.echo(f"{r['district']:20} {r['type']:7} {r['name'][:22]:22} {sources[:28]:28} "
-                   f"{', '.join(r['targets'])[:22]:22} {r['state']:28} {last_text:44} {r['next_run'] or '-'}")
+                   f"{', '.join(r['targets'])[:22]:22} {r['state']:28} {last_text:44} {r['next_run'] or '-'}"
+                   f"{first_day}")
     for error in errors:
         click.echo(f"invalid: {error}", err=True)
 
 
-def _row(i: Integration, store: GoldenStore | None, now: datetime) -> dict:
+def _next_first_day(i: Integration, first_days: dict, now: datetime, state: str) -> str | None:
+    """The next first-day-of-school sync still ahead, as its school years' calendars on record give it."""
+    if state != "active":
+        return None
+    ahead = [m for m in (first_day_due(i.schedule, d) for y, d in first_days.items() if y in i.school_years)
+             if m is not None and m > now and not i.schedule.expired(m)]
+    return min(ahead).isoformat(timespec="minutes") if ahead else None
+
+
+def _row(i: Integration, store: GoldenStore | None, now: datetime, first_days: dict | None = None) -> dict:
     versions = sorted(store.versions(i.district), key=lambda v: v.started_at or v.committed_at) if store else []
     last = versions[-1] if versions else None
     schedule = i.schedule
@@ -176,6 +189,7 @@ def _row(i: Integration, store: GoldenStore | None, now: datetime) -> dict:
         "last_run": {"version": last.number, "school_year": last.school_year, "status": last.status,
                      "at": (last.started_at or last.committed_at).isoformat()} if last else None,
         "next_run": next_run,
+        "first_day_sync": _next_first_day(i, first_days or {}, now, state),
         "schedule": schedule.model_dump(mode="json"),
         "file": str(i.file),
     }

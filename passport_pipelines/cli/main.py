@@ -9,6 +9,7 @@ import click
 from passport_pipelines import settings
 from passport_pipelines.artifacts.disk_space import disk_full_message, is_disk_full
 from passport_pipelines.cli.approval_commands import approve, reject
+from passport_pipelines.cli.changes_command import changes
 from passport_pipelines.cli.connection_command import test_connection
 from passport_pipelines.cli.duplicates_command import duplicates
 from passport_pipelines.cli.history_command import download, history
@@ -52,6 +53,7 @@ cli.add_command(integrations)
 cli.add_command(sync)
 cli.add_command(validate)
 cli.add_command(history)
+cli.add_command(changes)
 cli.add_command(test_connection)
 cli.add_command(templates)
 cli.add_command(duplicates)

@@ -8,9 +8,11 @@ import logging
 import click
 
 from passport_pipelines import settings
+from passport_pipelines.cli.decider_option import checked_committer
 from passport_pipelines.cli.environment import prepare_dagster_home
 from passport_pipelines.cli.output import emit_json, fail
 from passport_pipelines.config.loader import IntegrationError, load_district
+from passport_pipelines.rules.counts import rule_lines
 
 HELD_EXIT_CODE = 3
 OK_STATUSES = ("successfully in production", "previewed: nothing to change")
@@ -71,8 +73,10 @@ def run_sync(district: str, school_year: str, committed_by: str, log_level: str 
 @click.option("--preview", is_flag=True, help="Hold the change set for approval instead of committing it.")
 @click.option("--no-deletions", is_flag=True, help="Import without deletions: nothing on record is deleted.")
 @click.option("--force", is_flag=True, help="Sync even though the district is paused.")
+@click.option("--by", callback=checked_committer,
+              help="Who commits the version (e.g. an e-mail address), shown in the history; default cli:<OS user>.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def sync(district: str, school_year: str | None, preview: bool, no_deletions: bool, force: bool,
+def sync(district: str, school_year: str | None, preview: bool, no_deletions: bool, force: bool, by: str | None,
          as_json: bool) -> None:
     """Run a full sync of DISTRICT: validate, normalize, commit a version, deliver.
 
@@ -102,7 +106,7 @@ def sync(district: str, school_year: str | None, preview: bool, no_deletions: bo
 
     tags = {**({NO_DELETIONS_TAG: "true"} if no_deletions else {}), **({FORCE_TAG: "true"} if force else {}),
             **({PREVIEW_TAG: "true"} if preview else {})}
-    summary = run_sync(district, year, committed_by=f"cli:{getpass.getuser()}",
+    summary = run_sync(district, year, committed_by=by or f"cli:{getpass.getuser()}",
                        log_level="INFO" if verbose else "WARNING",
                        job_name="preview_sync" if preview else "roster_sync", tags=tags)
     report(summary, home, as_json)
@@ -147,9 +151,17 @@ def _print_summary(s: dict, home: str) -> None:
         refs = s["checks"].get("references_resolve", {}).get("metadata", {})
         for row in (refs.get("findings") or [])[:5]:
             click.echo(f"    {row['file']}:{row['line']} {row['column']}={row['value']!r}: {row['message']}")
+    for source, c in sorted((s.get("sso_credentials") or {}).items()):
+        click.echo(f"  sso credentials {source}: +{c['added']} ~{c['updated']} -{c['deleted']}")
+        if c.get("unknown_accounts"):
+            click.echo(f"    {c['unknown_accounts']} not stored: no source has the account "
+                       f"({', '.join(c['unknown_account_ids'])}{', ...' if c['unknown_accounts'] > len(c['unknown_account_ids']) else ''})")
+    for line in rule_lines(s.get("rules") or {}):
+        click.echo(f"  rules {line}")
     if s["status"] == "held":
         for reason in s["hold_reasons"]:
             click.echo(f"  held: {reason}")
+        click.echo(f"  review:  passport changes {s['district']} {s['version']} --school-year {s['school_year']}")
         click.echo(f"  approve: passport approve {s['district']} {s['version']} --school-year {s['school_year']} "
                    "--by EMAIL   (or reject; in the UI: the approve_sync / reject_sync jobs)")
     duplicates = s.get("duplicates") or {}

@@ -7,12 +7,16 @@ change_control:
   sync_hold:                # per entity ("*" for every entity); a limit is "10%", 500, or both
     "*": {deleted: "10%", updated: "75%"}
     users: {deleted: {percent: 5, count: 200}}
+  approvers: [registrar@lakeside.org, data.lead@lakeside.org]   # only they approve, reject, resolve
 ```
 
 Limits given for one entity keep the defaults for the others; `"*": {}` turns the defaults off.
 A limit is exceeded when the change is *more than* it: 10% lets exactly a tenth of the users go.
 A share is of the records on record before the sync; a first sync (nothing on record) is held by
 counts only.
+
+``approvers``: who may approve or reject a held sync and resolve duplicates for the district
+(``config/approvers.py``; without it, the fleet's default list, else anyone).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from passport_pipelines.config.approvers import check_list
 from passport_pipelines.model import entities
 
 CHANGES = ("added", "updated", "deleted")
@@ -74,6 +79,14 @@ class ChangeControl(_Strict):
     sync_hold: dict[str, EntityLimits] = Field(
         default_factory=lambda: dict(DEFAULT_HOLD),
         description='entity (or "*") -> limits on records added, updated and deleted')
+    approvers: list[str] | None = Field(
+        None, description="who may approve, reject and resolve duplicates (e-mail addresses); default: "
+                          "$PASSPORT_APPROVERS, else anyone. Accountability, not authentication")
+
+    @field_validator("approvers")
+    @classmethod
+    def _approvers(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else check_list(value)
 
     @field_validator("sync_hold")
     @classmethod

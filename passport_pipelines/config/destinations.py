@@ -21,11 +21,17 @@ destinations:
   - name: sis_writeback
     type: powerschool-writeback
     source: powerschool           # the PowerSchool source whose connection is used
+  - name: google
+    type: google-workspace        # accounts created, updated, suspended (never deleted)
+    source: google_workspace      # the google source whose connection and accounts are used
+    email: {student: "{username}@students.lakeside.org", "*": "{given_name}.{family_name}@lakeside.org"}
+    org_units: {student: "/Students/{school}", "*": /Staff}
 ```
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal, Union
@@ -186,11 +192,94 @@ class PowerSchoolWritebackDestination(_Strict):
     until: date | None = Field(None, description="nothing is written back after this day")
 
 
+ACCOUNT_ROLES = ("student", "teacher", "administrator", "aide", "counselor", "principal", "siteAdministrator",
+                 "districtAdministrator", "systemAdministrator", "proctor")
+ADDRESS_FIELDS = ("username", "given_name", "family_name", "identifier")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+
+
+def _check_address(role: str, template: str) -> None:
+    local, at, domain = template.partition("@")
+    if not at or "@" in domain or not _DOMAIN.match(domain):
+        raise ValueError(f"email.{role}: {template!r} is not an address template like \"{{username}}@students."
+                         "lakeside.org\" (placeholders before the @, the domain after it)")
+    names = _PLACEHOLDER.findall(local)
+    unknown = sorted(set(names) - set(ADDRESS_FIELDS))
+    if unknown or not names:
+        raise ValueError(f"email.{role}: the local part takes placeholders of {', '.join(ADDRESS_FIELDS)}"
+                         + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
+
+
+def _check_org_unit(role: str, template: str) -> None:
+    if not template.startswith("/") or (template != "/" and template.endswith("/")):
+        raise ValueError(f"org_units.{role}: an org unit path starts with / and does not end with one")
+    unknown = sorted(set(_PLACEHOLDER.findall(template)) - {"school"})
+    if unknown:
+        raise ValueError(f"org_units.{role}: the only placeholder is {{school}} (the school's name); "
+                         f"unknown: {', '.join(unknown)}")
+
+
+class GoogleWorkspaceDestination(_Strict):
+    """Google Workspace accounts created, updated and suspended (never deleted) from golden users
+    (two-way sync with the Admin SDK Directory API; see docs/writeback.md)."""
+
+    name: str = Field("google_workspace", pattern=NAME_PATTERN)
+    type: Literal["google-workspace"]
+    source: str = Field(description="the google source whose connection is used and whose accounts are what "
+                                    "Google holds")
+    roles: list[Literal[ACCOUNT_ROLES]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ["student", "teacher", "administrator"],
+        description="golden users of these roles get accounts")
+    email: dict[str, str] = Field(description='role (or "*") -> address template of a new account, e.g. '
+                                              '"{username}@students.lakeside.org"')
+    org_units: dict[str, str] = Field(description='role (or "*") -> org unit path, "{school}" for the school name')
+    reactivate: bool = Field(False, description="an enabled person's suspended account is made active again")
+    until: date | None = Field(None, description="nothing is written after this day")
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _one_template(cls, value):
+        return {"*": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _templates(self) -> "GoogleWorkspaceDestination":
+        for what, mapping, check in (("email", self.email, _check_address),
+                                     ("org_units", self.org_units, _check_org_unit)):
+            unknown = sorted(set(mapping) - {"*", *self.roles})
+            if unknown:
+                raise ValueError(f"{what}: {', '.join(unknown)} not among roles ({', '.join(self.roles)}) or \"*\"")
+            for role, template in mapping.items():
+                check(role, template)
+            missing = [r for r in self.roles if r not in mapping and "*" not in mapping]
+            if missing:
+                raise ValueError(f"{what}: no entry for {', '.join(missing)} (or give \"*\")")
+        return self
+
+    def template(self, what: str, role: str) -> str:
+        mapping = self.email if what == "email" else self.org_units
+        return mapping.get(role, mapping.get("*", ""))
+
+    def managed_org_units(self) -> list[str]:
+        """The org units this destination may change accounts in: each path up to its first placeholder."""
+        out = set()
+        for template in self.org_units.values():
+            fixed = template.split("{", 1)[0]
+            fixed = fixed.rstrip("/") if "{" in template else fixed
+            out.add(fixed or "/")
+        return sorted(out)
+
+
+WRITEBACK_TYPES = {"powerschool-writeback": "writeback", "google-workspace": "google"}
+
+
 def _kind(value) -> str:
     kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    return "writeback" if kind == "powerschool-writeback" else "csv"
+    return WRITEBACK_TYPES.get(kind, "csv")
 
 
 Destination = Annotated[Union[Annotated[OneRosterCsvDestination, Tag("csv")],
-                              Annotated[PowerSchoolWritebackDestination, Tag("writeback")]],
+                              Annotated[PowerSchoolWritebackDestination, Tag("writeback")],
+                              Annotated[GoogleWorkspaceDestination, Tag("google")]],
                         Discriminator(_kind)]
+TwoWayDestination = Union[PowerSchoolWritebackDestination, GoogleWorkspaceDestination]

@@ -13,7 +13,12 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from passport_pipelines.config.change_control import ChangeControl
-from passport_pipelines.config.destinations import Destination, OneRosterCsvDestination, PowerSchoolWritebackDestination
+from passport_pipelines.config.destinations import (
+    Destination,
+    GoogleWorkspaceDestination,
+    OneRosterCsvDestination,
+    PowerSchoolWritebackDestination,
+)
 from passport_pipelines.config.master_fields import validate_master_fields
 from passport_pipelines.config.notifications import Notification
 from passport_pipelines.config.plain_text import refuse_control_characters
@@ -131,13 +136,19 @@ class Integration(_Strict):
     def _destinations(self) -> "Integration":
         _refuse_repeats("destination", [d.name for d in self.destinations])
         for d in self.destinations:
-            if isinstance(d, PowerSchoolWritebackDestination):
+            if isinstance(d, (PowerSchoolWritebackDestination, GoogleWorkspaceDestination)):
+                kind = "powerschool" if isinstance(d, PowerSchoolWritebackDestination) else "google"
                 if self.sync_mode != "two_way":
                     raise ValueError(f"destination {d.name}: write-back needs sync_mode: two_way")
-                if d.source not in {s.name for s in self.sources if s.type == "powerschool"}:
-                    raise ValueError(f"destination {d.name}: source {d.source!r} is not a powerschool source of "
+                if d.source not in {s.name for s in self.sources if s.type == kind}:
+                    raise ValueError(f"destination {d.name}: source {d.source!r} is not a {kind} source of "
                                      "this integration")
         return self
+
+    @property
+    def two_way_destinations(self) -> list:
+        return [d for d in self.destinations
+                if isinstance(d, (PowerSchoolWritebackDestination, GoogleWorkspaceDestination))]
 
     @property
     def csv_destinations(self) -> list[OneRosterCsvDestination]:

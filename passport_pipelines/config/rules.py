@@ -228,14 +228,28 @@ class SourceRules(_Strict):
             validate_rules(entity, rules)
         return v
 
-    @field_validator("requirements")
-    @classmethod
-    def _requirements(cls, v):
-        for key, fields in v.items():
+    def _check_rule_field(self, entity: str, name: str) -> None:
+        """A field a filter or a requirement reads: a canonical column, a custom attribute the
+        mapping makes (``attributes.<entity>``), or an extension field named as ``extension:<name>``."""
+        customs = set(self.attributes.get(entity, {})) - set(entities.columns(entity))
+        if name in customs or extension_key(name) is not None:
+            return
+        try:
+            _check_field(entity, name)
+        except ValueError as exc:
+            named = f"; custom attributes of {entity}: {', '.join(sorted(customs))}" if customs else ""
+            raise ValueError(f"{exc}{named}; or read an extension field as extension:<name>") from None
+
+    @model_validator(mode="after")
+    def _requirement_fields(self) -> "SourceRules":
+        for key, fields in self.requirements.items():
             entity, _ = target_of(key)
             for name in fields:
-                _check_field(entity, name)
-        return v
+                try:
+                    self._check_rule_field(entity, name)
+                except ValueError as exc:
+                    raise ValueError(f"requirements.{key}.{name}: {exc}") from None
+        return self
 
     @model_validator(mode="after")
     def _filter_fields(self) -> "SourceRules":
@@ -251,8 +265,11 @@ class SourceRules(_Strict):
                 if rule.template == "current_terms_only" and kind not in ("calendar", "class"):
                     raise ValueError(f"filters.{kind}: current_terms_only applies to calendar and class")
                 for group in (rule.keep_if, rule.exclude_if):
-                    for name in (group.fields() if group else ()):
-                        _check_field(entity, name)
+                    for name in sorted(group.fields() if group else ()):
+                        try:
+                            self._check_rule_field(entity, name)
+                        except ValueError as exc:
+                            raise ValueError(f"filters.{kind} ({rule.label}): {exc}") from None
         return self
 
     def has_rules(self) -> bool:

@@ -8,6 +8,7 @@ schedule:
   timezone: America/Chicago # IANA name; default UTC
   until: 2027-06-30         # expiry date: no scheduled syncs after it
   school_year_start: "07-01"  # the new school year syncs on this day (null: no such sync)
+  first_day_sync: true      # also at 12:00 am on the school year's first day, as the SIS calendar gives it
   on_new_drop: true         # also sync when a new CSV drop lands (folder or SFTP sources)
 pause:                      # summer: no scheduled or sensor syncs; manual ones need --force
   from: 2026-06-20
@@ -50,6 +51,9 @@ class SyncSchedule(_Strict):
     until: date | None = Field(None, description="no scheduled syncs after this day")
     school_year_start: str | None = Field("07-01", description='"MM-DD": the new school year syncs on this day')
     on_new_drop: bool = Field(False, description="sync when a new CSV drop lands in a folder or SFTP source")
+    first_day_sync: bool = Field(
+        True, description="sync at 12:00 am on each school year's first day as the SIS calendar gives it (the "
+                          "start of its schoolYear session on record); the regular schedule stays as it is")
 
     @field_validator("at", mode="before")
     @classmethod

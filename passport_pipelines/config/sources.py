@@ -147,6 +147,34 @@ class _ApiSource(_Source):
         return self
 
 
+TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+# PowerSchool's co-teaching roles (Roles Administration > Co-Teaching) -> the enrollment role they read as.
+DEFAULT_SECTION_ROLES: dict[str, str | None] = {
+    "Lead Teacher": "teacher", "Co-teacher": "teacher", "Job Share Teacher": "teacher",
+    "Teacher's Aide": None, "Class Observer": None,
+}
+
+
+class CoreFieldsTable(BaseModel):
+    """Custom fields of a PowerSchool core-field or extension table, read through ``/ws/schema/table``:
+    each field lands in the record's ``extensions`` as ``<table>.<field>``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    table: str = Field(description="e.g. studentcorefields, u_def_ext_students")
+    of: Literal["student", "staff", "contact"] = Field(description="whose fields these are")
+    key: str = Field(description="the column holding the record's id: a student's DCID (studentsdcid), a staff "
+                                 "member's users DCID (usersdcid), a contact's person id (personid)")
+    fields: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _names(self) -> "CoreFieldsTable":
+        bad = [n for n in (self.table, self.key, *self.fields) if not TABLE_NAME.match(n)]
+        if bad:
+            raise ValueError(f"not a PowerSchool table or field name: {', '.join(bad)}")
+        return self
+
+
 class PowerSchoolSource(_ApiSource):
     """PowerSchool SIS through a plugin's OAuth client (System > Plugin Management > Data Configuration)."""
 
@@ -154,7 +182,36 @@ class PowerSchoolSource(_ApiSource):
     client_id: str
     client_secret: str
     extensions: list[str] = Field(default_factory=list, description="student extension tables, e.g. u_students_extension")
+    staff_extensions: list[str] = Field(default_factory=list, description="staff extension tables (extensions= on staff)")
+    contact_extensions: list[str] = Field(default_factory=list,
+                                          description="contact extension tables (extensions= on the contacts API)")
+    core_fields: list[CoreFieldsTable] = Field(default_factory=list,
+                                               description="core-field and other tables read with /ws/schema/table")
     school_ids: list[int] | None = Field(None, description="only these schools (PowerSchool school ids); default all")
+    co_teachers: bool = Field(True, description="read every teacher of a section (the SectionTeacher table), not "
+                                                "only the lead teacher")
+    section_roles: dict[str, Literal["teacher", "proctor", "administrator"] | None] = Field(
+        default_factory=lambda: dict(DEFAULT_SECTION_ROLES),
+        description="co-teaching role (RoleDef name) -> enrollment role; null: not read. Merged over the default")
+    contacts: Literal["contact_module", "student_fields"] = Field(
+        "contact_module", description="guardians from the Contacts module, or (\"Do not use the Contact Module\") "
+                                      "from the student record's mother, father and guardian fields")
+    contact_name_format: Literal["last_first", "first_last"] = Field(
+        "last_first", description="how mother/father names are written without a comma: \"Last First\" or "
+                                  "\"First Last\" (a comma always means \"Last, First\")")
+
+    @field_validator("extensions", "staff_extensions", "contact_extensions")
+    @classmethod
+    def _tables(cls, v: list[str]) -> list[str]:
+        bad = [t for t in v if not TABLE_NAME.match(t)]
+        if bad:
+            raise ValueError(f"not a PowerSchool table name: {', '.join(bad)}")
+        return v
+
+    @field_validator("section_roles")
+    @classmethod
+    def _section_roles(cls, v: dict[str, str | None]) -> dict[str, str | None]:
+        return {**DEFAULT_SECTION_ROLES, **v}
 
 
 ONEROSTER_VERSION_PATHS = {"1.1": "/ims/oneroster/v1p1", "1.2": "/ims/oneroster/rostering/v1p2"}

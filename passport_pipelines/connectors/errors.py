@@ -51,11 +51,12 @@ def reason_code(value: object) -> str:
 class ConnectorError(RuntimeError):
     """A source could not be read. ``kind`` says what failed; ``where`` is host + path."""
 
-    def __init__(self, kind: FailureKind, where: str, detail: str = ""):
+    def __init__(self, kind: FailureKind, where: str, detail: str = "", hint: str | None = None):
         self.kind = kind
         self.where = redact(where)
         self.detail = redact(detail)
+        self.hint = redact(hint) if hint else HINTS[kind]  # what to fix; a source kind may know better
         text = f"{self.where}: {kind.replace('_', ' ')}"
         if detail:
             text += f" ({self.detail})"
-        super().__init__(f"{text}: {HINTS[kind]}")
+        super().__init__(f"{text}: {self.hint}")

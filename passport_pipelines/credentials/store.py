@@ -6,6 +6,11 @@ changes: the sealed rows of one source (Parquet from the extract stage) go into
 missing from it are removed, secret and all: a removed password is not kept for history); an
 incremental one only adds and updates. A credential whose keyed digest is unchanged keeps its
 stored ciphertext. If the commit rolls back, so do the credentials.
+
+A credential naming an account no source of the district has (no current user with that sourced id,
+counting this version's own changes) is **not stored**: it is counted and its user id reported
+(``unknown_accounts``, ``unknown_account_ids`` in the ``sso_credentials`` metadata and the sync's
+summary). It is stored by a later sync of the same file once a source brings the account.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from passport_pipelines.store.arrow_connection import ArrowConnection
 from passport_pipelines.store.golden_store import GoldenStore
 
 _T = "sso_credentials"
+UNKNOWN_SAMPLE = 20  # user ids named in the report of credentials left out
 _PK = "district = {d} AND school_year = {y} AND source = {s}"
 
 
@@ -46,6 +52,7 @@ class CredentialsWrite:
         # Indexed like the store's key, so each set-based comparison below is a join, not a scan per row.
         ac.execute(f"CREATE UNIQUE INDEX {incoming}_key ON {incoming} (user_sourced_id, application)")
         d, y, s = ac.ph(1), ac.ph(2), ac.ph(3)
+        unknown = self._leave_out_unknown_accounts(ac, incoming)
         key = (f"{_T}.district = {d} AND {_T}.school_year = {y} AND {_T}.source = {s} "
                f"AND {_T}.user_sourced_id = i.user_sourced_id AND {_T}.application = i.application")
         params = [self.district, self.school_year, self.source]
@@ -73,6 +80,22 @@ class CredentialsWrite:
             [*params, version_id, version_id])
         ac.execute(f"DROP TABLE {incoming}")
         self.counts = {"added": int(added), "updated": int(updated), "deleted": int(deleted)}
+        if unknown:
+            self.counts.update(unknown_accounts=len(unknown), unknown_account_ids=unknown[:UNKNOWN_SAMPLE])
+
+    def _leave_out_unknown_accounts(self, ac: ArrowConnection, incoming: str) -> list[str]:
+        """Credentials naming a person no source of the district has (no current user with that
+        sourced id, after this version's changes) are not stored: deleted from ``incoming``. Returns
+        the user ids left out, sorted (ids only: the report names them, never a login or secret)."""
+        absent = (f"NOT EXISTS (SELECT 1 FROM golden_users AS u WHERE u.district = {ac.ph(1)} "
+                  f"AND u.school_year = {ac.ph(2)} AND u.sourced_id = {incoming}.user_sourced_id "
+                  "AND u.deleted_version IS NULL)")
+        params = [self.district, self.school_year]
+        ids = ac.fetch(f"SELECT DISTINCT user_sourced_id FROM {incoming} WHERE {absent} ORDER BY user_sourced_id",
+                       params).column("user_sourced_id").to_pylist()
+        if ids:
+            ac.execute(f"DELETE FROM {incoming} WHERE {absent}", params)
+        return ids
 
 
 def credential_writes(sources: list[dict], *, district: str, school_year: str) -> list[CredentialsWrite]:

@@ -2,7 +2,11 @@
 
 import dagster as dg
 
+from passport_pipelines.config.approvers import NotAnApprover, require_approver
+from passport_pipelines.config.loader import IntegrationError
 from passport_pipelines.resources.golden_store import GoldenStoreResource
+from passport_pipelines.resources.integrations import IntegrationsResource
+from passport_pipelines.store.decided_by import who_decides
 from passport_pipelines.store.duplicate_review import DuplicateReview, RecordRef, ReviewError
 
 RESOLVE_DUPLICATE = "resolve_duplicate"
@@ -22,11 +26,35 @@ class UndoConfig(dg.Config):
     by: str
 
 
-@dg.op
-def resolve_case(context: dg.OpExecutionContext, config: ResolveConfig, golden_store: GoldenStoreResource) -> int:
-    """Resolve one case of the review queue; the decision is appended to the log."""
+def _who_decides(by: str) -> None:
+    """A forged or blank ``by`` is refused before anything is looked up."""
     try:
-        decision = DuplicateReview(golden_store.store()).resolve(
+        who_decides(by)
+    except ValueError as exc:
+        raise dg.Failure(f"by: {exc}") from None
+
+
+def _check_approver(integrations: IntegrationsResource, district: str, by: str, action: str) -> None:
+    try:
+        require_approver(integrations.load(district), by, action)
+    except (IntegrationError, NotAnApprover) as exc:
+        raise dg.Failure(str(exc)) from None
+
+
+@dg.op
+def resolve_case(context: dg.OpExecutionContext, config: ResolveConfig, golden_store: GoldenStoreResource,
+                 integrations: IntegrationsResource) -> int:
+    """Resolve one case of the review queue; the decision is appended to the log. Only a named
+    approver of the district may, when it has approvers."""
+    _who_decides(config.by)
+    review = DuplicateReview(golden_store.store())
+    try:
+        district = review.case(config.case)["district"]
+    except ReviewError as exc:
+        raise dg.Failure(str(exc)) from None
+    _check_approver(integrations, district, config.by, f"resolve duplicate case {config.case}")
+    try:
+        decision = review.resolve(
             config.case, primary=RecordRef.parse(config.primary), secondary_action=config.secondary,
             take=config.take, by=config.by)
     except ReviewError as exc:
@@ -36,10 +64,19 @@ def resolve_case(context: dg.OpExecutionContext, config: ResolveConfig, golden_s
 
 
 @dg.op
-def undo_decision(context: dg.OpExecutionContext, config: UndoConfig, golden_store: GoldenStoreResource) -> int:
-    """Undo a merge or a resolution; the undo is appended to the log."""
+def undo_decision(context: dg.OpExecutionContext, config: UndoConfig, golden_store: GoldenStoreResource,
+                  integrations: IntegrationsResource) -> int:
+    """Undo a merge or a resolution; the undo is appended to the log. Only a named approver of the
+    district may, when it has approvers."""
+    _who_decides(config.by)
+    review = DuplicateReview(golden_store.store())
     try:
-        undo_id = DuplicateReview(golden_store.store()).undo(config.decision, by=config.by)
+        district = review.decision_district(config.decision)
+    except ReviewError as exc:
+        raise dg.Failure(str(exc)) from None
+    _check_approver(integrations, district, config.by, f"undo duplicate decision {config.decision}")
+    try:
+        undo_id = review.undo(config.decision, by=config.by)
     except ReviewError as exc:
         raise dg.Failure(str(exc)) from None
     context.add_output_metadata({"undone": config.decision, "log_entry": undo_id})

@@ -3,7 +3,11 @@ from a shell. An approval is committed and delivered by the run the ``approval_s
 
 import dagster as dg
 
+from passport_pipelines.config.approvers import NotAnApprover, require_approver
+from passport_pipelines.config.loader import IntegrationError
 from passport_pipelines.resources.golden_store import GoldenStoreResource
+from passport_pipelines.resources.integrations import IntegrationsResource
+from passport_pipelines.store.decided_by import who_decides
 from passport_pipelines.store.sync_holds import DecisionError, SyncHolds
 from passport_pipelines.sync.held_changes import discard
 
@@ -15,10 +19,25 @@ class DecisionConfig(dg.Config):
     district: str
     school_year: str
     version: int  # the held version's number (passport history DISTRICT)
-    by: str  # who decides, e.g. an e-mail address: one line of printable text, at most 254 characters
+    by: str  # who decides, e.g. an e-mail address: one line of printable text, at most 254 characters;
+    # with approvers configured (change_control.approvers, $PASSPORT_APPROVERS), one of them
 
 
-def decide(config: DecisionConfig, store, *, approve: bool):
+def _who_decides(by: str) -> str:
+    """``by`` as the store keeps it, checked before anything else (a forged line is refused first)."""
+    try:
+        return who_decides(by)
+    except ValueError as exc:
+        raise dg.Failure(f"by: {exc}") from None
+
+
+def decide(config: DecisionConfig, store, integrations: IntegrationsResource, *, approve: bool):
+    _who_decides(config.by)
+    try:
+        require_approver(integrations.load(config.district), config.by,
+                         f"{'approve' if approve else 'reject'} version {config.version}")
+    except (IntegrationError, NotAnApprover) as exc:
+        raise dg.Failure(str(exc)) from None
     try:
         version = SyncHolds(store).decide(config.district, config.school_year, config.version, approve=approve,
                                           by=config.by)
@@ -29,20 +48,26 @@ def decide(config: DecisionConfig, store, *, approve: bool):
 
 @dg.op
 def approve_held_sync(context: dg.OpExecutionContext, config: DecisionConfig,
-                      golden_store: GoldenStoreResource) -> int:
-    """Approve a held version; the approval sensor then launches its commit and delivery."""
-    version = decide(config, golden_store.store(), approve=True)
+                      golden_store: GoldenStoreResource, integrations: IntegrationsResource) -> int:
+    """Approve a held version; the approval sensor then launches its commit and delivery. Only a
+    named approver of the district may, when it has approvers."""
+    version = decide(config, golden_store.store(), integrations, approve=True)
     context.add_output_metadata({"version": version.number, "status": version.status, "by": version.decided_by})
     return version.id
 
 
 @dg.op
 def reject_held_sync(context: dg.OpExecutionContext, config: DecisionConfig,
-                     golden_store: GoldenStoreResource) -> int:
-    """Reject a held version: its change set is discarded and the golden store stays as it is."""
+                     golden_store: GoldenStoreResource, integrations: IntegrationsResource) -> int:
+    """Reject a held version: its change set is discarded and the golden store stays as it is. Only a
+    named approver of the district may, when it has approvers."""
     store = golden_store.store()
-    held = SyncHolds(store).find(config.district, config.school_year, config.version).held_changes
-    version = decide(config, store, approve=False)
+    _who_decides(config.by)
+    try:
+        held = SyncHolds(store).find(config.district, config.school_year, config.version).held_changes
+    except DecisionError as exc:
+        raise dg.Failure(str(exc)) from None
+    version = decide(config, store, integrations, approve=False)
     discard(held)
     context.add_output_metadata({"version": version.number, "status": version.status, "by": version.decided_by})
     return version.id

@@ -10,16 +10,14 @@ import duckdb
 
 from passport_pipelines.config.rules import extension_key
 from passport_pipelines.model import entities
+from passport_pipelines.rules.field_values import extension_value_sql
 from passport_pipelines.transforms.data_errors import DataValueError
 from passport_pipelines.transforms.sql_text import ident, lit
 
 
 def _value_sql(expr: str) -> str:
     key = extension_key(expr)
-    if key is None:
-        return f"CAST({ident(expr)} AS VARCHAR)"
-    path = '$."' + key.replace('"', '\\"') + '"'
-    return f"json_extract_string(extensions, {lit(path)})"
+    return f"CAST({ident(expr)} AS VARCHAR)" if key is None else extension_value_sql(key)
 
 
 def attribute_mapping(entity: str, mapping: dict[str, str]) -> list[str]:

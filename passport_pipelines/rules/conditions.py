@@ -1,18 +1,16 @@
-"""Custom filter conditions (field, operator, value; all/any) compiled to SQL predicates."""
+"""Custom filter conditions (field, operator, value; all/any) compiled to SQL predicates. A field is a
+canonical column of the entity or a custom attribute (``rules/field_values.py``)."""
 
 from __future__ import annotations
 
 from passport_pipelines.config.rules import Condition, ConditionGroup
 from passport_pipelines.rules.blank_values import is_blank, not_blank
-from passport_pipelines.transforms.sql_text import ident, lit
+from passport_pipelines.rules.field_values import field_sql
+from passport_pipelines.transforms.sql_text import lit
 
 
-def _text(field: str) -> str:
-    return f"CAST({ident(field)} AS VARCHAR)"
-
-
-def condition_sql(c: Condition) -> str:
-    col, v = _text(c.field), c.value
+def condition_sql(c: Condition, entity: str | None = None) -> str:
+    col, v = field_sql(entity, c.field), c.value
     if c.op == "is_blank":
         return is_blank(col)
     if c.op == "not_blank":
@@ -33,9 +31,10 @@ def condition_sql(c: Condition) -> str:
     return f"({col} {op} {text})"
 
 
-def group_sql(g: ConditionGroup) -> str:
-    """A predicate; a blank field makes a comparison unknown, which counts as not matching."""
+def group_sql(g: ConditionGroup, entity: str | None = None) -> str:
+    """A predicate on rows of ``entity``; a blank field makes a comparison unknown, which counts as
+    not matching."""
     items = g.all if g.all is not None else g.any
     joiner = " AND " if g.all is not None else " OR "
-    parts = [group_sql(x) if isinstance(x, ConditionGroup) else condition_sql(x) for x in items or []]
+    parts = [group_sql(x, entity) if isinstance(x, ConditionGroup) else condition_sql(x, entity) for x in items or []]
     return "(" + joiner.join(f"coalesce({p}, false)" for p in parts) + ")"

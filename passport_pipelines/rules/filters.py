@@ -27,9 +27,9 @@ def as_of_day(rule: FilterRule, school_year: str) -> date:
 def _exclusion(kind: str, rule: FilterRule, school_year: str, sessions: str | None) -> str:
     """The predicate of the rows this rule leaves out (on the entity type's table)."""
     if rule.keep_if is not None:
-        return f"NOT {group_sql(rule.keep_if)}"
+        return f"NOT {group_sql(rule.keep_if, ENTITY_TYPES[kind])}"
     if rule.exclude_if is not None:
-        return group_sql(rule.exclude_if)
+        return group_sql(rule.exclude_if, ENTITY_TYPES[kind])
     t = rule.template
     if t == "active_only":
         inactive = "status <> 'active'"

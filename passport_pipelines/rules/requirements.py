@@ -1,5 +1,5 @@
-"""Data requirements: per entity type and field, rows missing a value are reported (kept) or
-skipped (left out, with what depends on them)."""
+"""Data requirements: per entity type and field (a canonical column or a custom attribute), rows
+missing a value are reported (kept) or skipped (left out, with what depends on them)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import duckdb
 from passport_pipelines.config.rules import target_of
 from passport_pipelines.rules import left_out
 from passport_pipelines.rules.blank_values import is_blank
-from passport_pipelines.transforms.sql_text import ident, lit
+from passport_pipelines.rules.field_values import field_sql
+from passport_pipelines.transforms.sql_text import lit
 
 SAMPLE = 10
 
@@ -32,8 +33,7 @@ def check_requirements(con: duckdb.DuckDBPyConnection, relations: dict[str, str]
         relation = relations[entity]
         scope = f"role IN ({', '.join(lit(r) for r in roles)}) AND " if roles else ""
         for name, rule in fields.items():
-            col = ident(name)
-            missing = f"{scope}{is_blank(f'CAST({col} AS VARCHAR)')} AND {left_out.remaining(entity)}"
+            missing = f"{scope}{is_blank(field_sql(entity, name))} AND {left_out.remaining(entity)}"
             # One scan per requirement: the missing rows' ids, counted, sampled and, to skip, left out.
             con.execute(f"CREATE OR REPLACE TEMP TABLE rules__missing AS "
                         f"SELECT sourced_id FROM {relation} WHERE {missing}")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Iterable
+from datetime import date, datetime, timedelta
+from typing import Iterable, Mapping
 
 from passport_pipelines.config.integration import Integration
-from passport_pipelines.scheduling.due_times import current_school_year, latest_due, school_year_start
+from passport_pipelines.scheduling.due_times import current_school_year, first_day_due, latest_due, school_year_start
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,7 @@ class DueSync:
     district: str
     school_year: str
     due: datetime
-    trigger: str  # "schedule", or "year_start": the first day of a school year
+    trigger: str  # "schedule"; "year_start": school_year_start; "first_day": the SIS calendar's first day
 
     @property
     def run_key(self) -> str:
@@ -23,8 +23,10 @@ class DueSync:
         return f"{self.district}|{self.school_year}|{self.due.isoformat()}"
 
 
-def due_syncs(integration: Integration, now: datetime, window: timedelta) -> list[DueSync]:
-    """The syncs due in (now - window, now]: none while paused or after the schedule's expiry."""
+def due_syncs(integration: Integration, now: datetime, window: timedelta,
+              first_days: Mapping[str, date] | None = None) -> list[DueSync]:
+    """The syncs due in (now - window, now]: none while paused or after the schedule's expiry.
+    ``first_days``: school year -> its first day as the SIS calendar gives it (``first_days.py``)."""
     schedule = integration.schedule
     if integration.paused_on(now.astimezone(schedule.zone).date()) or schedule.expired(now):
         return []
@@ -38,6 +40,11 @@ def due_syncs(integration: Integration, now: datetime, window: timedelta) -> lis
         if in_window(start):
             sync = DueSync(integration.district, year, start, "year_start")
             found[sync.run_key] = sync
+        first = (first_days or {}).get(year)
+        midnight = first_day_due(schedule, first) if first is not None else None
+        if in_window(midnight):
+            sync = DueSync(integration.district, year, midnight, "first_day")
+            found.setdefault(sync.run_key, sync)
     due = latest_due(schedule, now)
     year = current_school_year(integration.school_years, schedule, now)
     if in_window(due) and year is not None:
@@ -46,8 +53,8 @@ def due_syncs(integration: Integration, now: datetime, window: timedelta) -> lis
     return list(found.values())
 
 
-def fleet_due_syncs(integrations: Iterable[Integration], now: datetime,
-                    window: timedelta) -> tuple[list[DueSync], list[str]]:
+def fleet_due_syncs(integrations: Iterable[Integration], now: datetime, window: timedelta,
+                    first_days: Mapping[str, Mapping[str, date]] | None = None) -> tuple[list[DueSync], list[str]]:
     """The due syncs of every district, and a warning for each district whose schedule could not
     be worked out. One district's broken schedule (a date the config should have refused) skips
     that district for the tick; it never stops the others' syncs."""
@@ -55,7 +62,7 @@ def fleet_due_syncs(integrations: Iterable[Integration], now: datetime,
     warnings: list[str] = []
     for integration in integrations:
         try:
-            due.extend(due_syncs(integration, now, window))
+            due.extend(due_syncs(integration, now, window, (first_days or {}).get(integration.district)))
         except Exception as exc:  # noqa: BLE001 -- whatever it is, the rest of the fleet still syncs
             warnings.append(f"{integration.district}: no scheduled sync this tick, its schedule cannot be "
                             f"worked out ({type(exc).__name__}: {exc})")

@@ -6,7 +6,7 @@ list`` and the tests agree on when a district syncs next.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from passport_pipelines.config.schedule import DAYS, SyncSchedule
 
@@ -61,6 +61,12 @@ def school_year_start(schedule: SyncSchedule, school_year: str) -> datetime | No
         return None
     month, day = (int(p) for p in schedule.school_year_start.split("-"))
     return _at(date(int(school_year[:4]), month, day), schedule)
+
+
+def first_day_due(schedule: SyncSchedule, first_day: date) -> datetime | None:
+    """The first-day-of-school sync: 12:00 am (the day's first moment) of ``first_day`` in the
+    schedule's time zone; None when the schedule has it off."""
+    return datetime.combine(first_day, time(0, 0), tzinfo=schedule.zone) if schedule.first_day_sync else None
 
 
 def current_school_year(school_years: list[str], schedule: SyncSchedule, now: datetime) -> str | None:

@@ -176,6 +176,15 @@ class DuplicateReview:
             raise ReviewError(f"no duplicate case {case_id}")
         return dict(row)
 
+    def decision_district(self, decision_id: int) -> str:
+        """The district a logged decision belongs to (who may undo it depends on it)."""
+        d = schema.duplicate_decisions
+        with self.engine.connect() as conn:
+            district = conn.execute(select(d.c.district).where(d.c.id == decision_id)).scalar()
+        if district is None:
+            raise ReviewError(f"no duplicate decision {decision_id}")
+        return district
+
     def decisions(self, district: str, school_year: str | None = None) -> list[dict]:
         d = schema.duplicate_decisions
         query = select(d).where(d.c.district == district)

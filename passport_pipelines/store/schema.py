@@ -196,10 +196,12 @@ golden_lineage = Table(
     Column("lineage", Text, nullable=False),  # JSON: attribute -> SOURCE:SOURCED_ID
 )
 
-# Write-back into PowerSchool (``writeback/``), migration 0006: one row per record a write-back of a
-# version planned for a destination, with what happened to it. ``record_key`` names the record within
-# the write-back (entity, golden id, action, PowerSchool id or "new"); a retry of the same version
-# replaces its row. ``fields`` and ``skipped`` hold field names and rule names only, never values.
+# Write-back into PowerSchool and Google Workspace (``writeback/``), migration 0006: one row per record a
+# write-back of a version planned for a destination, with what happened to it. ``record_key`` names the
+# record within the write-back (entity, golden id, action, target id or "new"); a retry of the same
+# version replaces its row. ``fields`` and ``skipped`` hold field names and rule names only, never values.
+# ``powerschool_id`` is the record's id in the destination's system: a DCID or contactId, or (entity
+# ``account``) a Google user id.
 writeback_results = Table(
     "writeback_results", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -208,10 +210,10 @@ writeback_results = Table(
     Column("school_year", String(9), nullable=False),
     Column("destination", String(64), nullable=False),
     Column("record_key", String(160), nullable=False),
-    Column("entity", String(16), nullable=False),  # student | contact
+    Column("entity", String(16), nullable=False),  # student | contact | account
     Column("golden_id", String(40), nullable=False),
     Column("powerschool_id", String(64)),  # DCID / contactId; for an insert, the id PowerSchool gave it
-    Column("action", String(8), nullable=False),  # INSERT | UPDATE
+    Column("action", String(8), nullable=False),  # INSERT | UPDATE | SUSPEND
     Column("status", String(16), nullable=False),  # sent | failed | skipped
     Column("fields", JSON, nullable=False),  # the fields sent (or meant to be sent)
     Column("skipped", JSON, nullable=False),  # field -> rule, for changes a rule kept out of the request

@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from passport_pipelines.credentials.store import credential_writes
+from passport_pipelines.rules.counts import rule_counts
 from passport_pipelines.store.duplicate_review import findings_writer
 from passport_pipelines.store.golden_store import CommitInfo, GoldenStore, Version
 from passport_pipelines.sync.change_set_seal import verify
@@ -17,6 +18,7 @@ def commit_info(payload: dict, *, district: str, school_year: str, run_id: str |
     """What the version row says about a sync, from the ``roster_changes`` payload."""
     sources = payload["sources"]
     fingerprints = {n["source"]: n["fingerprint"] for n in payload["normalized"]}
+    rules = {n["source"]: rule_counts(n.get("rules") or {}) for n in payload["normalized"]}
     # Imported without deletions: said in the history, and the next sync does not take it as complete.
     skipped = {} if payload["changes"].get("deletions", True) else {"deletions": False}
     return CommitInfo(
@@ -27,7 +29,9 @@ def commit_info(payload: dict, *, district: str, school_year: str, run_id: str |
         filtered={s["source"]: s["filtered"] for s in sources},
         sources={s["source"]: {"type": s.get("source_type", "csv"), "schema": s["schema"], "mode": s["upload_mode"],
                                "files": s["file_modes"], "fingerprint": fingerprints.get(s["source"]),
-                               "cursor": s.get("cursor"), **skipped} for s in sources},
+                               "cursor": s.get("cursor"), **skipped,
+                               **({"rules": rules[s["source"]]} if rules.get(s["source"]) else {})}
+                 for s in sources},
         archive_path=str(sources[0]["archive"]).rsplit("/", 1)[0] if sources else None,
     )
 

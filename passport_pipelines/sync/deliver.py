@@ -101,7 +101,11 @@ def deliver_version(integration: Integration, version: Version, store: GoldenSto
 def _skipped(store: GoldenStore, version: Version, dest: OneRosterCsvDestination, today: date) -> Outcome | None:
     """The outcome of a destination that needs no new file, or None when it needs one."""
     if dest.until is not None and today > dest.until:
-        return Outcome(dest.name, dest.type, "expired", error=f"nothing is delivered after {dest.until}")
+        why = f"nothing is delivered after {dest.until}"
+        # Recorded once per version, so that its history says why this destination got nothing.
+        if not any(d["destination"] == dest.name and d["status"] == "expired" for d in store.deliveries(version.id)):
+            store.record_delivery(version.id, dest.name, dest.type, None, {}, "expired", error=why)
+        return Outcome(dest.name, dest.type, "expired", error=why)
     mine = [d for d in store.deliveries(version.id) if d["destination"] == dest.name and d["status"] in DONE]
     if mine:  # a retry: this destination already has this version
         d = mine[-1]

@@ -13,6 +13,7 @@ import dagster as dg
 from passport_pipelines.notifications.run_failure import first_line, root_cause
 from passport_pipelines.partitions import DISTRICT, SCHOOL_YEAR
 from passport_pipelines.run_tags import (
+    COMMITTED_BY_TAG,
     DISTRICT_TAG,
     SCHOOL_YEAR_TAG,
     STATUS_TAG,
@@ -76,6 +77,21 @@ def partition_of_run(run: dg.DagsterRun) -> tuple[str | None, str | None]:
             tags.get(f"dagster/partition/{SCHOOL_YEAR}") or tags.get(SCHOOL_YEAR_TAG))
 
 
+def _rule_counts(normalized: dict, requirements: dict) -> dict[str, dict]:
+    """Per source, what its integration rules left out and found missing (``rules/counts.py``), from
+    the run's ``normalized_rosters`` metadata and ``data_requirements`` check."""
+    out: dict[str, dict] = {}
+    for key, n in (normalized.get("rows_filtered_by_rule") or {}).items():
+        source, _, rule = key.partition(": ")
+        if n:
+            out.setdefault(source, {}).setdefault("filtered", {})[rule] = n
+    for row in requirements.get("metadata", {}).get("requirements") or []:
+        if row.get("missing"):
+            out.setdefault(row["source"], {}).setdefault("missing", {})[
+                f"{row['entity_type']}.{row['field']} ({row['rule']})"] = row["missing"]
+    return out
+
+
 def summarize_run(instance: dg.DagsterInstance, run_id: str, store: GoldenStore) -> dict:
     """The sync's outcome: version, status, changes, rows left out, deliveries, duplicates, the
     checks that failed with their findings, and step errors."""
@@ -100,6 +116,7 @@ def summarize_run(instance: dg.DagsterInstance, run_id: str, store: GoldenStore)
     for files in (references.get("filtered_by_file") or {}).values():
         for file, n in files.items():
             filtered[file] = filtered.get(file, 0) + n
+    rules = _rule_counts(assets.get("normalized_rosters", {}), checks.get("data_requirements", {}))
     queue = assets.get("duplicate_review_queue", {})
     deliveries = [d for d in store.deliveries(version.id)] if version is not None and status != HELD else []
     return {
@@ -107,12 +124,15 @@ def summarize_run(instance: dg.DagsterInstance, run_id: str, store: GoldenStore)
         "school_year": school_year,
         "run_id": run_id,
         "version": version.number if version else None,
+        "committed_by": version.committed_by if version else run.tags.get(COMMITTED_BY_TAG),
         "status": status,
         "changes": version.changes if version else {},
         "filtered": filtered,
         "deliveries": [d["path"] for d in deliveries if d.get("path") and d["status"] in DONE],
         "duplicates": ({"pending": queue.get("pending", 0), "new_cases": queue.get("new_cases", 0),
                         "merged": queue.get("merged_this_sync", 0)} if queue else {}),
+        "rules": rules,
+        "sso_credentials": assets.get("golden_records", {}).get("sso_credentials") or {},
         "failed_checks": failed_checks,
         "hold_reasons": hold.get("metadata", {}).get("reasons", []) if status == HELD else [],
         "errors": errors,

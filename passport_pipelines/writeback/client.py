@@ -34,7 +34,6 @@ documented one — is PowerSchool failing as a whole: a ``ConnectorError`` for t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from passport_pipelines.connectors.base import plain_or_secret, secret
@@ -45,6 +44,7 @@ from passport_pipelines.connectors.powerschool.client import Collection, PowerSc
 from passport_pipelines.connectors.powerschool.extraction import page_size
 from passport_pipelines.connectors.xml_envelopes import as_list
 from passport_pipelines.writeback.messages import error_text
+from passport_pipelines.writeback.records import RecordResult
 from passport_pipelines.writeback.rules import check_contact_request, check_student_request
 
 STUDENT_PATH = "/ws/v1/student"
@@ -52,13 +52,6 @@ CONTACT_PATH = "/ws/contacts/contact"
 BATCH_SIZE = 100
 _JSON = {"Accept": "application/json", "Content-Type": "application/json"}
 _REFUSED = frozenset({400, 404, 409, 422})
-
-
-@dataclass
-class RecordResult:
-    ok: bool
-    powerschool_id: str | None = None  # the record's id in PowerSchool (a created record's new id)
-    message: str | None = None  # PowerSchool's reason, scrubbed
 
 
 class WritebackClient:

@@ -28,7 +28,10 @@ PEOPLE = ("users", "demographics")
 
 
 def load_golden(con: duckdb.DuckDBPyConnection, store: GoldenStore, integration: Integration, school_year: str,
-                own_source: str) -> None:
+                own_source: str, *, others_only: bool = False) -> None:
+    """The tables above. ``others_only``: golden people built from the other sources' records alone
+    (what the rest of the district says about each person), as a destination that is itself a
+    source (Google Workspace) needs: its own records would otherwise vote on what it should hold."""
     district = integration.district
     keys = {}
     for entity in REFERENCED:
@@ -39,9 +42,11 @@ def load_golden(con: duckdb.DuckDBPyConnection, store: GoldenStore, integration:
     con.register("wb_ignored", ignored)
     sources = [s.name for s in integration.sources]
     for entity in PEOPLE:
-        con.register("current", store.current_records(district, school_year, entity))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE own_{entity} AS SELECT * FROM current "
+        con.register("current_all", store.current_records(district, school_year, entity))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE own_{entity} AS SELECT * FROM current_all "
                     f"WHERE source = {lit(own_source)}")
+        others = f" WHERE source <> {lit(own_source)}" if others_only else ""
+        con.execute(f"CREATE OR REPLACE TEMP VIEW current AS SELECT * FROM current_all{others}")
         relation = "current"
         if entity == "users" and ignored.num_rows:
             con.execute("CREATE OR REPLACE TEMP VIEW current_people AS SELECT * FROM current AS c WHERE NOT EXISTS "
@@ -53,7 +58,8 @@ def load_golden(con: duckdb.DuckDBPyConnection, store: GoldenStore, integration:
         view = golden_people_view(con, entity, view, master_fields=integration.master_fields, sources=sources,
                                   takes=f"takes__{entity}" if takes.num_rows else None)
         con.execute(f"CREATE OR REPLACE TEMP TABLE golden_{entity} AS SELECT * FROM {view}")
-        con.unregister("current")
+        con.execute("DROP VIEW current")
+        con.unregister("current_all")
     con.register("current", store.current_records(district, school_year, "agents"))
     view = delivered_view(con, "agents", "current", keys)
     con.execute(f"CREATE OR REPLACE TEMP TABLE golden_agents AS SELECT user_sourced_id, agent_sourced_id FROM {view}")

@@ -70,7 +70,8 @@ def build_plan(store: GoldenStore, integration: Integration, destination: PowerS
     try:
         load_golden(con, store, integration, school_year, source.name)
         return plan_from_golden(con, getattr(source, "sis_id_prefix", None) or "",
-                                compare_demographics=source.wants("demographics"))
+                                compare_demographics=source.wants("demographics"),
+                                contacts=getattr(source, "contacts", "contact_module") == "contact_module")
     finally:
         con.close()
 
@@ -131,9 +132,12 @@ def _inserts(entity: str, new: str, fields: tuple[tuple[str, str], ...]) -> list
                 FROM {new} WHERE {ident(column)} IS NOT NULL""" for column, field in fields]
 
 
-def plan_from_golden(con: duckdb.DuckDBPyConnection, prefix: str = "", *, compare_demographics: bool = True) -> Plan:
+def plan_from_golden(con: duckdb.DuckDBPyConnection, prefix: str = "", *, compare_demographics: bool = True,
+                     contacts: bool = True) -> Plan:
     """The plan from the tables ``load_golden`` made in ``con``. ``compare_demographics``: whether
-    PowerSchool's demographics were read (else no demographics UPDATE: its values are unknown)."""
+    PowerSchool's demographics were read (else no demographics UPDATE: its values are unknown).
+    ``contacts``: whether the district keeps guardians in PowerSchool's Contact Module (else, with
+    ``contacts: student_fields``, no guardian is written back: the contacts API is not theirs)."""
     _prepare(con, prefix)
     compared = tuple(pair for pair in wf.STUDENT_FIELDS
                      if compare_demographics or not pair[1].startswith("demographics."))
@@ -142,9 +146,11 @@ def plan_from_golden(con: duckdb.DuckDBPyConnection, prefix: str = "", *, compar
         WHERE g.enabled""")
     con.execute("""CREATE OR REPLACE TEMP TABLE wb_new_contacts AS
         SELECT g.* FROM wb_golden_contacts AS g ANTI JOIN wb_own_contacts AS p ON p.golden_id = g.golden_id""")
+    if not contacts:
+        con.execute("DELETE FROM wb_new_contacts")
     parts = [*_updates(wf.STUDENT, "wb_golden_students", "wb_own_students", compared),
              *_inserts(wf.STUDENT, "wb_new_students", wf.STUDENT_FIELDS + wf.STUDENT_INSERT_FIELDS),
-             *_updates(wf.CONTACT, "wb_golden_contacts", "wb_own_contacts", wf.CONTACT_FIELDS),
+             *(_updates(wf.CONTACT, "wb_golden_contacts", "wb_own_contacts", wf.CONTACT_FIELDS) if contacts else []),
              *_inserts(wf.CONTACT, "wb_new_contacts", wf.CONTACT_FIELDS)]
     changes = con.execute(f"""
         SELECT {RECORD_KEY_SQL} AS record_key, entity, golden_id, powerschool_id, action, field, value

@@ -12,7 +12,10 @@ from passport_pipelines.writeback.results import FAILED, SENT, SKIPPED, STATUSES
 
 PROBLEM_ROWS = 20
 _VERB = {("student", "UPDATE"): "students updated", ("student", "INSERT"): "students created",
-         ("contact", "UPDATE"): "contacts updated", ("contact", "INSERT"): "contacts created"}
+         ("contact", "UPDATE"): "contacts updated", ("contact", "INSERT"): "contacts created",
+         ("account", "INSERT"): "accounts created", ("account", "UPDATE"): "accounts updated",
+         ("account", "SUSPEND"): "accounts suspended"}
+_SYSTEM = {"student": "PowerSchool", "contact": "PowerSchool", "account": "Google"}
 
 
 def counts(rows: list[dict]) -> dict:
@@ -50,7 +53,8 @@ def problems(rows: list[dict], limit: int = PROBLEM_ROWS) -> list[dict]:
 
 
 def summary_line(destination: str, rows: list[dict]) -> str:
-    """e.g. ``write-back sis: 3 students updated, 1 students created, 1 contacts created; 1 failed, 2 skipped``."""
+    """e.g. ``write-back sis: 3 students updated, 1 students created, 1 contacts created; 1 failed, 2 skipped``
+    (``accounts created / updated / suspended`` for Google Workspace)."""
     sent = Counter((r["entity"], r["action"]) for r in rows if r["status"] == SENT)
     done = ", ".join(f"{n} {_VERB[k]}" for k, n in sorted(sent.items(), key=lambda kv: _order(kv[0])) if n)
     t = totals(rows)
@@ -73,8 +77,9 @@ def history_lines(store: GoldenStore, version_id: int) -> list[str]:
         lines.append(summary_line(destination, rows))
         for p in problems(rows, limit=5):
             if p["status"] == FAILED:
+                system = _SYSTEM.get(p["entity"], "target")
                 lines.append(f"  failed {p['entity']} {p['action']} {p['golden_id']}"
-                             f"{' (PowerSchool ' + p['powerschool_id'] + ')' if p['powerschool_id'] else ''}, "
+                             f"{f' ({system} ' + p['powerschool_id'] + ')' if p['powerschool_id'] else ''}, "
                              f"attempt {p['attempts']}: {p['reason']}")
     return lines
 

@@ -115,7 +115,7 @@ def check_student_request(record: dict) -> None:
     """The last look at one ``/ws/v1/student`` record before it goes out: the hard rules again, on the
     JSON itself, so that nothing the request builder adds can slip past the guard."""
     action = record.get("action")
-    if "student_username" in record or any("password" in str(k).lower() for k in _keys(record)):
+    if "student_username" in record or any("password" in str(k).lower() for k in all_keys(record)):
         raise ForbiddenChange(f"record {record.get('client_uid')}: a username or password in a {action}")
     if action == UPDATE and "school_enrollment" in record:
         raise ForbiddenChange(f"record {record.get('client_uid')}: school_enrollment in an UPDATE")
@@ -130,15 +130,15 @@ def check_student_request(record: dict) -> None:
 def check_contact_request(body: dict) -> None:
     """The same last look at a contact about to be created or updated: no account or password, no
     blank name."""
-    if any("password" in str(k).lower() or str(k) == "contactAccount" for k in _keys(body)):
+    if any("password" in str(k).lower() or str(k) == "contactAccount" for k in all_keys(body)):
         raise ForbiddenChange("a contact request with an account or a password")
     if any(k in body and not str(body[k] or "").strip() for k in ("firstName", "lastName")):
         raise ForbiddenChange("a contact request with a blank name")
 
 
-def _keys(value) -> list[str]:
+def all_keys(value) -> list[str]:
     if isinstance(value, dict):
-        return [k for key, v in value.items() for k in (key, *_keys(v))]
+        return [k for key, v in value.items() for k in (key, *all_keys(v))]
     if isinstance(value, list):
-        return [k for v in value for k in _keys(v)]
+        return [k for v in value for k in all_keys(v)]
     return []

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Callable
 
 import pyarrow as pa
@@ -27,87 +26,23 @@ from passport_pipelines.config.integration import Integration
 from passport_pipelines.connectors.errors import ConnectorError
 from passport_pipelines.store.golden_store import GoldenStore, Version
 from passport_pipelines.writeback.attempts import decide
-from passport_pipelines.writeback.client import BATCH_SIZE, RecordResult, WritebackClient
+from passport_pipelines.writeback.client import BATCH_SIZE, WritebackClient
 from passport_pipelines.writeback.fields import CONTACT, INSERT, STUDENT, UPDATE
 from passport_pipelines.writeback.plan import build_plan
 from passport_pipelines.writeback.requests import NotSendable, contact_body, student_record
-from passport_pipelines.writeback.results import FAILED, SENT, SKIPPED, WritebackResults
+from passport_pipelines.writeback.records import (
+    MAX_ATTEMPTS,
+    NOT_SENT_YET,
+    WritebackOutcome,
+    answered,
+    changes_by_record,
+    first_rows,
+    not_sendable,
+)
+from passport_pipelines.writeback.results import FAILED, SENT, WritebackResults
 from passport_pipelines.writeback.rules import guard
 
 log = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 3
-NOT_SENT_YET = "not sent yet: the write-back did not finish"
-
-
-@dataclass
-class WritebackOutcome:
-    destination: str
-    rows: list[dict] = field(default_factory=list)  # one per planned record, as recorded
-    unavailable: str | None = None  # why PowerSchool failed as a whole (host, path, kind; no secret)
-    failure_kind: str | None = None
-    requests: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.unavailable is None
-
-
-def _rules_text(skipped: dict[str, str]) -> str:
-    return ", ".join(f"{rule} ({field})" for field, rule in sorted(skipped.items()))
-
-
-def _first_rows(decisions: pa.Table, existing: dict[str, dict]) -> list[dict]:
-    """Each planned record as recorded before anything is sent."""
-    rows = []
-    for d in decisions.to_pylist():
-        skipped = dict(d["skipped"] or [])
-        row = {"record_key": d["record_key"], "entity": d["entity"], "golden_id": d["golden_id"],
-               "powerschool_id": d["powerschool_id"], "action": d["action"], "fields": list(d["fields"] or []),
-               "skipped": skipped, "rule": None, "attempts": int(d["attempts"] or 0), "decision": d["decision"]}
-        decision = d["decision"]
-        if decision == "skip":
-            blocked = d["blocked_rule"]
-            detail = f"{blocked} ({d['blocked_fields'].replace(',', ', ')})" if blocked and d["blocked_fields"] \
-                else blocked
-            row.update(status=SKIPPED, attempts=0, rule=blocked,
-                       message="not sent: " + "; ".join(x for x in (detail, _rules_text(skipped)) if x))
-        elif decision == "keep":
-            row = {**existing[d["record_key"]], "decision": decision}
-        elif decision == "inserted":
-            row.update(status=SKIPPED, attempts=0, powerschool_id=d["prior_powerschool_id"], rule="already_inserted",
-                       message=f"not sent: created as PowerSchool id {d['prior_powerschool_id']} by an earlier "
-                               "write-back; never created twice (linked once PowerSchool's next read has it)")
-        elif decision == "give_up":
-            last = d["prior_message"] or ""
-            row.update(status=FAILED, rule="gave_up", message=last if last.startswith("gave up") else
-                       f"gave up after {row['attempts']} attempts; last: {last}")
-        else:
-            row.update(status=FAILED, message=NOT_SENT_YET)
-        rows.append(row)
-    return rows
-
-
-def _changes_by_record(allowed: pa.Table) -> dict[str, dict[str, str]]:
-    out: dict[str, dict[str, str]] = defaultdict(dict)
-    for key, name, value in zip(*(allowed.column(c).to_pylist() for c in ("record_key", "field", "value"))):
-        out[key][name] = value
-    return out
-
-
-def _answered(row: dict, result: RecordResult) -> list[dict]:
-    row.update(status=SENT if result.ok else FAILED, attempts=row["attempts"] + 1, rule=None,
-               message=None if result.ok else result.message,
-               powerschool_id=result.powerschool_id or row["powerschool_id"])
-    if row["skipped"] and result.ok:
-        row["message"] = "sent without: " + _rules_text(row["skipped"])
-    return [row]
-
-
-def _not_sendable(row: dict, exc: NotSendable) -> list[dict]:
-    row.update(status=exc.status, rule=exc.rule, message=f"not sent: {exc.message}")
-    return [row]
-
 
 class _Writer:
     def __init__(self, client: WritebackClient, results: WritebackResults, version: Version, destination: str,
@@ -130,16 +65,16 @@ class _Writer:
                     record = student_record(str(i), row["action"], row["powerschool_id"],
                                             self.changes[row["record_key"]], schools)
                 except NotSendable as exc:
-                    refused += _not_sendable(row, exc)
+                    refused += not_sendable(row, exc)
                     continue
                 records.append(record)
                 by_uid[str(i)] = row
-            answered = []
+            replies = []
             if records:
                 for uid, result in self.client.post_students(records).items():
                     if uid in by_uid:
-                        answered += _answered(by_uid[uid], result)
-            self._record(refused + answered)
+                        replies += answered(by_uid[uid], result)
+            self._record(refused + replies)
 
     def contacts(self, links: pa.Table) -> None:
         created = {r["golden_id"]: r["powerschool_id"] for r in self.rows
@@ -155,13 +90,13 @@ class _Writer:
             try:
                 body = contact_body(row["action"], changes, sorted(set(students.get(row["golden_id"], []))))
             except NotSendable as exc:
-                self._record(_not_sendable(row, exc))
+                self._record(not_sendable(row, exc))
                 continue
             if row["action"] == UPDATE:
                 result = self.client.update_contact(row["powerschool_id"], body)
             else:
                 result = self.client.create_contact(body)
-            self._record(_answered(row, result))
+            self._record(answered(row, result))
 
 
 def write_back(store: GoldenStore, integration: Integration, destination: PowerSchoolWritebackDestination,
@@ -180,7 +115,7 @@ def write_back(store: GoldenStore, integration: Integration, destination: PowerS
     decisions = decide(plan.changes, guarded, prior, results.inserted(district, year, destination.name), changed,
                        version_id=version.id, max_attempts=max_attempts)
     existing = {r["record_key"]: r for r in results.for_version(version.id, destination.name)}
-    rows = _first_rows(decisions, existing)
+    rows = first_rows(decisions, existing)
     results.replace(version.id, district, year, destination.name, rows)
     outcome = WritebackOutcome(destination.name, rows)
     if not any(r["decision"] == "send" for r in rows):
@@ -188,7 +123,7 @@ def write_back(store: GoldenStore, integration: Integration, destination: PowerS
     client = None
     try:
         client = open_client()
-        writer = _Writer(client, results, version, destination.name, rows, _changes_by_record(guarded.allowed))
+        writer = _Writer(client, results, version, destination.name, rows, changes_by_record(guarded.allowed))
         writer.students(client.schools())
         writer.contacts(plan.links)
     except ConnectorError as exc:

@@ -8,6 +8,8 @@ to), ``iat``/``exp`` (at most an hour apart, not expired, not from the future), 
 signature, unknown service account, unknown subject, stale assertion), 400 ``invalid_scope`` (no
 scope), 401 ``unauthorized_client`` (a scope the admin console has not delegated to the client).
 
+Writes (``users.insert``, ``users.patch``/``update``, ``users.delete``): ``google_directory_writes.py``.
+
 Directory (``GET /admin/directory/v1/users``): bearer tokens, the delegated user must be an
 admin and the token must carry a directory user scope; ``customer`` (``my_customer`` or the
 customer id) or ``domain`` required; ``maxResults`` 1..500 (default 100); ``orderBy`` email,
@@ -34,6 +36,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.fakes.district_data import DistrictData
+from tests.fakes.google_directory_writes import USER_PATH, DirectoryWrites
 from tests.fakes.http_fake import FakeApiServer, FakeRequest, FakeResponse
 
 USERS_PATH = "/admin/directory/v1/users"
@@ -136,6 +139,7 @@ class GoogleWorkspaceFake:
         self._lock = threading.Lock()
         for user in accounts:
             self._users[user["primaryEmail"].lower()] = user
+        self.writes = DirectoryWrites(self)  # users.insert / patch / update / delete
 
     # --- state a test can change between pages -------------------------------------------------
     def add_service_account(self, key: dict, public_key: bytes) -> None:
@@ -169,6 +173,11 @@ class GoogleWorkspaceFake:
             return self.token(request)
         if request.path == USERS_PATH and request.method == "GET":
             return self.list_users(request)
+        if request.path == USERS_PATH and request.method == "POST":
+            return self.writes.insert(request)
+        match = USER_PATH.match(request.path)
+        if match:
+            return self.writes.user(request, match.group(1))
         return FakeResponse(404, "<!DOCTYPE html><title>Error 404 (Not Found)!!1</title><p>The requested URL "
                                  "was not found on this server.", {"Content-Type": "text/html; charset=UTF-8"})
 

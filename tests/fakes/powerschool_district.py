@@ -23,6 +23,15 @@ RACE_CODES = (("americanIndianOrAlaskaNative", "I"), ("asian", "A"), ("blackOrAf
               ("nativeHawaiianOrOtherPacificIslander", "P"), ("white", "W"))
 RELATIONSHIP = {"guardian": "Legal Guardian", "relative": "Grandparent"}
 EXTENSION_TABLE = "u_students_extension"
+STAFF_EXTENSION_TABLE = "u_staff_extension"
+CONTACT_EXTENSION_TABLE = "u_contact_extension"
+
+
+def _extension_data(table: str, fields: dict[str, str]) -> dict:
+    """PowerSchool's ``_extension_data`` of one extension table (one field is an object, not a list)."""
+    items = [{"name": k, "type": "String", "value": v} for k, v in fields.items()]
+    return {"_table_extension": {"recordFound": True, "name": table,
+                                 "_field": items[0] if len(items) == 1 else items}}
 
 
 def canonical_id(kind: str, number: int) -> str:
@@ -167,6 +176,20 @@ class PowerSchoolDistrict:
             core["_extension_data"] = {"_table_extension": {"recordFound": True, "name": EXTENSION_TABLE,
                                                             "_field": fields}}
         return core
+
+    def staff_view(self, record: dict, extensions: set[str]) -> dict:
+        """A staff member as served, with the staff extension table when asked for."""
+        if STAFF_EXTENSION_TABLE not in extensions:
+            return record
+        return {**record, "_extension_data": _extension_data(STAFF_EXTENSION_TABLE, {
+            "badge_number": f"B{record['id']:04d}", "room": f"R{100 + record['id']}"})}
+
+    def contact_view(self, contact: dict, extensions: set[str]) -> dict:
+        """A contact as the contacts API serves it, with the contact extension table when asked for."""
+        if CONTACT_EXTENSION_TABLE not in extensions:
+            return contact
+        return {**contact, "_extension_data": _extension_data(CONTACT_EXTENSION_TABLE, {
+            "preferred_language": "es" if contact["contactId"] % 2 else "en"})}
 
     def _sections(self, classes: list[dict], enrollments: list[dict]) -> None:
         teacher = {e["classSourcedId"]: e["userSourcedId"] for e in enrollments if e["role"] == "teacher"}

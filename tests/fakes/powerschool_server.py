@@ -11,7 +11,9 @@ What it enforces, as PowerSchool documents it:
 - envelopes as PowerSchool serializes them: one record on a page is an OBJECT, not a list; an
   empty page has no inner key; an empty section roster is ``{"section_enrollments": ""}``; a
   staff member's single school affiliation and a student's single race are objects too;
-- expansions and extensions only when asked for;
+- expansions and extensions only when asked for (students, staff, and contacts of the contacts API);
+- database tables through ``/ws/schema/table`` (``powerschool_tables.py``): co-teachers, the student
+  record's parent fields, core-field tables;
 - writes (``POST /ws/v1/student``, ``POST /ws/contacts/contact``, ``PUT /ws/contacts/contact/{id}``)
   with PowerSchool's write rules, per-record results and error shapes, applied to the district so
   that the next read shows them (``powerschool_writes.py``); JSON bodies only (415 otherwise).
@@ -34,6 +36,7 @@ import pyarrow as pa
 from tests.fakes.district_data import DistrictData
 from tests.fakes.http_fake import FakeApiServer, FakeRequest, FakeResponse
 from tests.fakes.powerschool_district import PowerSchoolDistrict, canonical_id
+from tests.fakes.powerschool_tables import PowerSchoolTables
 from tests.fakes.powerschool_writes import PowerSchoolWrites
 
 CLIENT_ID = "ps-plugin-7f3a"
@@ -50,6 +53,7 @@ SCHOOL_PATH = re.compile(r"^/ws/v1/school/(\d+)/(term|course|staff|section|stude
 SECTION_PATH = re.compile(r"^/ws/v1/section/(\d+)/section_enrollment$")
 CONTACTS_PATH = re.compile(r"^/ws/contacts/student/(\d+)$")
 CONTACT_PATH = re.compile(r"^/ws/contacts/contact/(\d+)$")
+TABLE_PATH = re.compile(r"^/ws/schema/table/([A-Za-z0-9_]+)(/count)?$")
 
 
 def _error(status: int, message: str) -> FakeResponse:
@@ -62,8 +66,9 @@ class PowerSchoolFake:
     def __init__(self, district: PowerSchoolDistrict, *, max_page_sizes: dict[str, int] | None = None,
                  forbidden: tuple[str, ...] = (), expire_tokens_after: int | None = None,
                  delete_during_paging: str | None = None, client_id: str = CLIENT_ID,
-                 client_secret: str = CLIENT_SECRET):
+                 client_secret: str = CLIENT_SECRET, forbidden_tables: tuple[str, ...] = ()):
         self.district = district
+        self.tables = PowerSchoolTables(district, forbidden=forbidden_tables)
         self.max_page_sizes = {**MAX_PAGE_SIZES, **(max_page_sizes or {})}
         self.forbidden = forbidden
         self.expire_tokens_after = expire_tokens_after
@@ -159,7 +164,12 @@ class PowerSchoolFake:
             student = int(m.group(1))
             if student not in d.student_ids:
                 return _error(404, f"Student {student} not found")
-            return FakeResponse(200, [d.contacts[c] for c in d.contacts_of_student.get(student, [])])
+            tables = {e.strip().lower() for e in (req.arg("extensions") or "").split(",") if e.strip()}
+            return FakeResponse(200, [d.contact_view(d.contacts[c], tables)
+                                      for c in d.contacts_of_student.get(student, [])])
+        m = TABLE_PATH.match(req.path)
+        if m:
+            return self.tables.handle(req, m.group(1), bool(m.group(2)))
         return _error(404, "Not Found")
 
     def _page(self, req: FakeRequest, resource: str, rows: list[dict], school: int | None = None) -> FakeResponse:
@@ -172,10 +182,12 @@ class PowerSchoolFake:
             return _error(400, "page and pagesize must be positive")
         size = min(size, self.max_page_sizes[resource])  # PowerSchool never serves more than the maximum
         chunk = rows[(page - 1) * size: page * size]
+        tables = {e.strip().lower() for e in (req.arg("extensions") or "").split(",") if e.strip()}
         if resource == "student":
             asked = {e.strip() for e in (req.arg("expansions") or "").split(",") if e.strip()}
-            tables = {e.strip().lower() for e in (req.arg("extensions") or "").split(",") if e.strip()}
             chunk = [self.district.student_view(s, asked, tables) for s in chunk]
+        elif resource == "staff":
+            chunk = [self.district.staff_view(s, tables) for s in chunk]
         self._maybe_delete(resource, school, page, rows)
         plural, singular = ENVELOPES[resource]
         if resource == "section_enrollment" and not chunk:

@@ -41,6 +41,14 @@ class Collection:
     context: dict[str, Any] = field(default_factory=dict)  # raw-table context columns
     records: list[dict] = field(default_factory=list)
     passes: int = 0
+    schema_table: bool = False  # a /ws/schema/table query: {"count": n}, {"record": [...]} envelopes
+
+
+def table_collection(name: str, projection: list[str], page_size: int, **context: Any) -> Collection:
+    """A ``/ws/schema/table/{name}`` query of ``projection`` (PowerSchool requires one), paged like a
+    ``/ws/v1`` collection."""
+    return Collection(f"/ws/schema/table/{name}", "record", "record", page_size,
+                      {"projection": ",".join(projection)}, context, schema_table=True)
 
 
 class PowerSchoolClient:
@@ -68,8 +76,12 @@ class PowerSchoolClient:
         except ValueError:
             raise ConnectorError("bad_response", where(url), "the response is not JSON") from None
 
-    def count(self, path: str, params: dict[str, str] | None = None) -> int:
-        return envelopes.count(self.get(path + "/count", params), where(self.base_url + path + "/count"))
+    def count(self, path: str, params: dict[str, str] | None = None, *, schema_table: bool = False) -> int:
+        url = where(self.base_url + path + "/count")
+        if schema_table:  # a table count takes the query, not the projection
+            return envelopes.table_count(self.get(path + "/count", {k: v for k, v in (params or {}).items()
+                                                                    if k != "projection"}), url)
+        return envelopes.count(self.get(path + "/count", params), url)
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """``fn`` over ``items`` on at most ``max_concurrency`` threads, results in order."""
@@ -83,13 +95,13 @@ class PowerSchoolClient:
         """Read every page of every collection into ``collection.records``, consistently."""
         pending = list(collections)
         while pending:
-            before = self.map(lambda c: self.count(c.path, c.params), pending)
+            before = self.map(lambda c: self.count(c.path, c.params, schema_table=c.schema_table), pending)
             pages = [(c, n) for c, total in zip(pending, before) for n in range(1, math.ceil(total / c.page_size) + 1)]
             fetched = self.map(lambda cp: self._page(cp[0], cp[1]), pages)
             by_collection: dict[int, list[dict]] = {id(c): [] for c in pending}
             for (c, _), rows in zip(pages, fetched):
                 by_collection[id(c)].extend(rows)
-            after = self.map(lambda c: self.count(c.path, c.params), pending)
+            after = self.map(lambda c: self.count(c.path, c.params, schema_table=c.schema_table), pending)
             again = []
             for c, n_before, n_after in zip(pending, before, after):
                 c.records = _unique(by_collection[id(c)])
@@ -103,6 +115,8 @@ class PowerSchoolClient:
     def _page(self, c: Collection, page: int) -> list[dict]:
         params = {**c.params, "page": str(page), "pagesize": str(c.page_size)}
         body = self.get(c.path, params)
+        if c.schema_table:
+            return envelopes.table_records(body, where(self.base_url + c.path))
         return envelopes.records(body, c.plural, c.singular, where(self.base_url + c.path))
 
     def read_unpaged_count(self, c: Collection) -> list[dict]:

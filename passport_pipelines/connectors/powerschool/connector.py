@@ -12,7 +12,11 @@ Endpoints used (all JSON, ``Authorization: Bearer``):
   ``page``/``pagesize``; students with ``expansions=demographics,school_enrollment,contact_info,
   ethnicity_race`` and ``extensions=`` the configured extension tables
 - ``GET /ws/v1/section/{id}/section_enrollment``
-- ``GET /ws/contacts/student/{dcid}`` — a student's contacts (guardians) with relationships
+- ``GET /ws/contacts/student/{dcid}`` — a student's contacts (guardians) with relationships, with
+  ``extensions=`` the configured contact extension tables
+- ``GET /ws/schema/table/{table}`` and ``/count`` — with ``projection`` and ``page``/``pagesize``:
+  ``sectionteacher``, ``roledef``, ``sections``, ``schoolstaff`` (co-teachers), ``students`` (the parent
+  fields, without the Contact Module) and the configured ``core_fields`` tables
 
 Each extract is of the sync's school year: the terms of that year, the sections in them and their
 enrollments (``extraction``). Full pulls only: PowerSchool's ``/ws/v1`` resources have no
@@ -30,7 +34,7 @@ from passport_pipelines.connectors.base import (ConnectionCheck, ExtractRequest,
 from passport_pipelines.connectors.http.transport import where
 from passport_pipelines.connectors.powerschool import envelopes
 from passport_pipelines.connectors.powerschool.client import PowerSchoolClient
-from passport_pipelines.connectors.powerschool.extraction import RAW_TABLES, extract_all
+from passport_pipelines.connectors.powerschool.extraction import RAW_TABLES, extract_all, schema_tables
 from passport_pipelines.connectors.raw_tables import RawTables
 
 
@@ -82,8 +86,17 @@ class PowerSchoolConnector(SourceConnector):
         def schools() -> str:
             return f"{clients[0].count('/ws/v1/district/school')} school(s) readable by the plugin"
 
+        def tables() -> str:
+            # The /ws/schema/table queries a sync makes, each counted: a table the plugin's Data
+            # Configuration does not grant fails here, named, rather than in the middle of a sync.
+            counts = [f"{t} {clients[0].count('/ws/schema/table/' + t, schema_table=True)}" for t in schema_tables(source)]
+            return "rows readable: " + ", ".join(counts)
+
+        steps = [("token", token), ("metadata", metadata), ("schools", schools)]
+        if schema_tables(source):
+            steps.append(("tables", tables))
         try:
-            return run_checks(source, [("token", token), ("metadata", metadata), ("schools", schools)])
+            return run_checks(source, steps)
         finally:
             for client in clients:
                 client.transport.close()

@@ -4,7 +4,17 @@
 2. ``/ws/v1/district/school`` (paged), narrowed to ``school_ids`` when configured;
 3. per school ``/ws/v1/school/{id}/term|course|staff|section|student`` (paged, all at once);
 4. per section ``/ws/v1/section/{id}/section_enrollment``;
-5. per student ``/ws/contacts/student/{dcid}`` (guardians and their relationships).
+5. ``/ws/schema/table`` queries (paged like the rest, ``/count`` first): with ``co_teachers``, every
+   teacher of every section (``sectionteacher``) with the co-teaching roles' names (``roledef``) and the
+   id maps that tie them to ``/ws/v1`` ids (``sections``: id -> dcid, ``schoolstaff``: id -> users_dcid);
+   with ``contacts: student_fields``, the parent fields of the student records (``students``); and each
+   of the source's ``core_fields`` tables;
+6. per student ``/ws/contacts/student/{dcid}`` (guardians and their relationships), unless the source
+   takes guardians from the student record (``contacts: student_fields``, PowerSchool's "Do not use the
+   Contact Module").
+
+Extension tables come with the records they extend: ``extensions=`` on students (``extensions``), staff
+(``staff_extensions``) and contacts (``contact_extensions``).
 
 The extract is of the sync's school year: a school's term resource lists the terms of every year
 the district holds, each with its ``start_year`` (2025 for 2025-2026), and a section names its
@@ -19,7 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from passport_pipelines.connectors.powerschool import envelopes
-from passport_pipelines.connectors.powerschool.client import Collection, PowerSchoolClient
+from passport_pipelines.connectors.powerschool.client import Collection, PowerSchoolClient, table_collection
 from passport_pipelines.connectors.raw_tables import RawTables
 from passport_pipelines.connectors.http.transport import where
 from passport_pipelines.model.school_years import SchoolYear
@@ -42,7 +52,32 @@ RAW_TABLES: dict[str, tuple[str, ...]] = {
     **{name: ("school_id",) for name in SCHOOL_RESOURCES},
     "section_enrollments": ("section_id", "school_id"),
     "contacts": ("student_id",),
+    # /ws/schema/table queries, records as received ({"id", "name", "tables": {table: {...}}})
+    "section_teachers": (),  # SectionTeacher: every teacher of a section, with a co-teaching role
+    "teacher_roles": (),  # RoleDef: the co-teaching roles' names
+    "section_ids": (),  # Sections: internal id -> the DCID /ws/v1 names a section by
+    "schoolstaff_ids": (),  # SchoolStaff: internal id -> the users DCID /ws/v1 names staff by
+    "student_parents": (),  # Students: the parent fields of the student record (no Contact Module)
+    "core_fields": ("table", "of", "key"),  # the core_fields tables of the source
+    # the source's own settings the SQL models read, as the extract ran with them
+    "section_roles": (),
+    "contact_settings": (),
 }
+SECTION_TEACHER_FIELDS = ("id", "sectionid", "teacherid", "roleid", "start_date", "end_date", "allocation",
+                          "priorityorder")
+PARENT_FIELDS = ("dcid", "mother", "father", "guardian_fn", "guardian_mn", "guardian_ln", "guardianemail",
+                 "motherdayphone", "fatherdayphone")
+TABLE_PAGE_SIZE_KEY = "schema_table_query_max_page_size"
+
+
+def schema_tables(source: Any) -> list[str]:
+    """The database tables a sync of the source reads through ``/ws/schema/table``."""
+    names = []
+    if source.wants("enrollments") and source.co_teachers:
+        names += ["sectionteacher", "roledef", "sections", "schoolstaff"]
+    if (source.wants("users") or source.wants("agents")) and source.contacts == "student_fields":
+        names.append("students")
+    return names + [spec.table for spec in source.core_fields if spec.table not in names]
 
 
 def page_size(metadata: dict, key: str, configured: int | None) -> int:
@@ -102,6 +137,8 @@ def extract_all(client: PowerSchoolClient, source: Any, tables: RawTables, schoo
                 params["expansions"] = STUDENT_EXPANSIONS
                 if source.extensions:
                     params["extensions"] = ",".join(source.extensions)
+            if table == "staff" and source.staff_extensions:
+                params["extensions"] = ",".join(source.staff_extensions)
             per_school.append(Collection(f"/ws/v1/school/{school['id']}/{segment}", plural, singular,
                                          page_size(metadata, max_key, source.page_size), params,
                                          {"table": table, "school_id": school["id"]}))
@@ -121,12 +158,35 @@ def extract_all(client: PowerSchoolClient, source: Any, tables: RawTables, schoo
 
         client.map(read_section, sections)
 
-    if contacts:
+    table_size = page_size(metadata, TABLE_PAGE_SIZE_KEY, source.page_size)
+    queries = []
+    if enrollments and source.co_teachers:
+        queries += [table_collection("sectionteacher", list(SECTION_TEACHER_FIELDS), table_size, raw="section_teachers"),
+                    table_collection("roledef", ["id", "name"], table_size, raw="teacher_roles"),
+                    table_collection("sections", ["id", "dcid"], table_size, raw="section_ids"),
+                    table_collection("schoolstaff", ["id", "users_dcid"], table_size, raw="schoolstaff_ids")]
+        tables.table("section_roles").add([{"name": name, "role": role}
+                                           for name, role in sorted(source.section_roles.items())])
+    if contacts and source.contacts == "student_fields":
+        queries.append(table_collection("students", list(PARENT_FIELDS), table_size, raw="student_parents"))
+    for spec in source.core_fields:
+        queries.append(table_collection(spec.table, [spec.key, *spec.fields], table_size, raw="core_fields",
+                                        table=spec.table, of=spec.of, key=spec.key))
+    if queries:
+        client.read_collections(queries)
+        for q in queries:
+            extra = {k: q.context[k] for k in ("table", "of", "key") if k in q.context}
+            tables.table(q.context["raw"]).add(q.records, **extra)
+    tables.table("contact_settings").add([{"contacts": source.contacts,
+                                           "contact_name_format": source.contact_name_format}])
+
+    if contacts and source.contacts == "contact_module":
         students = [s["id"] for c in per_school if c.context["table"] == "students" for s in c.records]
+        params = {"extensions": ",".join(source.contact_extensions)} if source.contact_extensions else None
 
         def read_contacts(dcid: Any) -> None:
             path = f"/ws/contacts/student/{dcid}"
-            found = envelopes.contacts(client.get(path), where(client.base_url + path))
+            found = envelopes.contacts(client.get(path, params), where(client.base_url + path))
             tables.table("contacts").add(found, student_id=dcid)
 
         client.map(read_contacts, students)

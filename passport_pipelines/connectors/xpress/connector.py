@@ -17,7 +17,9 @@ from urllib.parse import urlsplit
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.connectors.base import (ConnectionCheck, ExtractRequest, ExtractResult, SourceConnector,
                                                 plain_or_secret, run_checks, secret)
+from passport_pipelines.connectors.errors import ConnectorError
 from passport_pipelines.connectors.raw_tables import RawTables
+from passport_pipelines.connectors.xpress.api_key_hint import with_api_key_hint
 from passport_pipelines.connectors.xpress.auth import XpressAuth
 from passport_pipelines.connectors.xpress.client import XpressClient
 from passport_pipelines.connectors.xpress.envelopes import OBJECTS
@@ -64,6 +66,12 @@ class XpressConnector(SourceConnector):
         return [o for o in PER_LEA if o in wanted]
 
     def extract(self, request: ExtractRequest) -> ExtractResult:
+        try:
+            return self._extract(request)
+        except ConnectorError as exc:
+            raise with_api_key_hint(exc, request.source) from None
+
+    def _extract(self, request: ExtractRequest) -> ExtractResult:
         source, year = request.source, ending_year(request.school_year)
         objects = self.objects(source)
         started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
@@ -107,13 +115,19 @@ class XpressConnector(SourceConnector):
         state: dict = {}
 
         def token() -> str:
-            state["transport"], state["client"] = self._open(source, "")
-            base = state["client"].auth.base_url()
+            try:
+                state["transport"], state["client"] = self._open(source, "")
+                base = state["client"].auth.base_url()
+            except ConnectorError as exc:
+                raise with_api_key_hint(exc, source) from None
             return f"token from {urlsplit(source.token_url).netloc}; data at {base}"
 
         def leas() -> str:
             client: XpressClient = state["client"]
-            page = client.page("xLeas", 1, 1)
+            try:
+                page = client.page("xLeas", 1, 1)
+            except ConnectorError as exc:
+                raise with_api_key_hint(exc, source) from None
             return f"GET xLeas answered; {page.last or len(page.records)} LEA(s) served"
 
         try:
