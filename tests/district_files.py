@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 from passport_pipelines.synthetic.district import generate_oneroster_district
+from tests.oneroster_packages import GRADEBOOK_COLUMNS, ROSTER_FILES
 
 
 def make_district(folder: Path, students: int = 40, reference_errors: int = 0, seed: int = 7) -> Path:
@@ -33,7 +34,8 @@ def edit_rows(path: Path, edit) -> None:
 
 
 def write_manifest(folder: Path, modes: dict[str, str], version: str = "1.1") -> None:
-    files = ["orgs", "academicSessions", "courses", "classes", "users", "enrollments", "demographics"]
+    """manifest.csv declaring every file of ``version`` (as the CSV bindings ask): ``modes``, else absent."""
+    files = [*ROSTER_FILES[version], *GRADEBOOK_COLUMNS[version]]
     lines = ["propertyName,value", "manifest.version,1.0", f"oneroster.version,{version}"]
     lines += [f"file.{f},{modes.get(f, 'absent')}" for f in files]
     (folder / "manifest.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -146,9 +146,12 @@ def test_file_present_but_not_declared(tmp_path):
     assert "demographics.csv" in f.message and "does not declare file.demographics" in f.message
 
 
-def test_file_neither_present_nor_declared_is_fine(tmp_path):
+def test_file_neither_present_nor_declared_is_read_as_absent_with_a_warning(tmp_path):
     drop = check(tmp_path, rows={"demographics": None}, manifest={"file.demographics": None})
-    assert drop.ok and drop.report.count() == 0
+    assert drop.ok and drop.report.count() == 1
+    f = only(drop, "manifest.file_undeclared")
+    assert where(f) == ("manifest.csv", None, None, None, "warning")
+    assert "file.demographics" in f.message
     assert drop.modes["demographics"] == "absent"
     assert "demographics" not in drop.present
 

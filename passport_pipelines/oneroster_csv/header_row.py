@@ -49,6 +49,9 @@ def header_row(data: bytes | bytearray, limit: int) -> HeaderRow:
 def _split(raw: bytes) -> list[str]:
     if not raw.strip(b"\r\n"):
         return [""]
+    if not raw.endswith((b"\n", b"\r")):
+        # A header-only file without a final line break: the parser reads whole rows only.
+        raw += b"\n"
     table = pacsv.read_csv(
         pa.py_buffer(raw),
         read_options=pacsv.ReadOptions(block_size=max(1 << 16, 2 * len(raw))),

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
 from passport_pipelines.oneroster_csv.limits import KIB, size_text
 from passport_pipelines.oneroster_csv.package import Package
-from passport_pipelines.oneroster_csv.spec import MANIFEST, MODES, NON_ROSTER_FILES, VERSIONS, files_for
+from passport_pipelines.oneroster_csv.spec import MANIFEST, MODES, VERSIONS, files_for
 
 # A manifest is some twenty short lines: anything far bigger is not one, and is not parsed.
 MAX_MANIFEST_SIZE = 64 * KIB
+MANIFEST_VERSION = "1.0"
+# The properties both CSV bindings define besides one ``file.<name>`` per data file of the version.
 KNOWN_PROPERTIES = {"manifest.version", "oneroster.version", "source.systemName", "source.systemCode"}
 
 
@@ -68,13 +70,6 @@ def read_manifest(package: Package, expected_version: str, report: FindingsRepor
             continue
         props[name] = (value, line)
 
-    files = files_for(expected_version)
-    known_files = {f"file.{n}" for n in (*files_for("1.2"), *NON_ROSTER_FILES)}
-    for name, (value, line) in props.items():
-        if name not in KNOWN_PROPERTIES and name not in known_files and not name.startswith("source."):
-            report.add(_err("manifest.unknown_property", f"unknown property {name!r}", line, value))
-            ok = False
-
     version, vline = props.get("oneroster.version", ("", None))
     if version not in VERSIONS:
         report.add(_err("manifest.version", "oneroster.version must be 1.1 or 1.2", vline, version))
@@ -84,13 +79,27 @@ def read_manifest(package: Package, expected_version: str, report: FindingsRepor
                         f"the drop is OneRoster {version} but the source is configured for oneroster-{expected_version}",
                         vline, version))
         return None
-    if "manifest.version" not in props:
-        report.add(_err("manifest.version", "manifest.version is missing (expected 1.0)"))
+    files = files_for(version)
+    for name, (value, line) in props.items():
+        if name in KNOWN_PROPERTIES or (name.startswith("file.") and name[5:] in files):
+            continue
+        report.add(_err("manifest.unknown_property", _unknown_property(name, version), line, value))
         ok = False
+    if "manifest.version" not in props:
+        report.add(_err("manifest.version", f"manifest.version is missing (expected {MANIFEST_VERSION})"))
+        ok = False
+    elif props["manifest.version"][0] != MANIFEST_VERSION:
+        value, line = props["manifest.version"]
+        report.add(_err("manifest.version", f"manifest.version must be {MANIFEST_VERSION}", line, value))
+        ok = False
+    ok = _check_other_files(package, version, report) and ok
 
     manifest = Manifest(version=version)
     for fname in files:
-        # Not declared at all means absent; a file in the drop that is not declared is then reported below.
+        # Not declared at all is read as absent (the bindings want every file declared: a warning); a
+        # file in the drop that is not declared is then reported below.
+        if f"file.{fname}" not in props and not package.has(f"{fname}.csv"):
+            report.add(_undeclared(fname, version))
         value, line = props.get(f"file.{fname}", ("absent", None))
         mode = value.lower()
         if mode not in MODES:
@@ -111,3 +120,39 @@ def read_manifest(package: Package, expected_version: str, report: FindingsRepor
             ok = False
         manifest.modes[fname] = mode
     return manifest if ok else None
+
+
+def _unknown_property(name: str, version: str) -> str:
+    if name.startswith("file."):
+        other = [v for v in VERSIONS if v != version and name[5:] in files_for(v)]
+        if other:
+            return (f"{name} is a OneRoster {other[0]} file, not one of the OneRoster {version} CSV binding's "
+                    "files (is oneroster.version right?)")
+        return f"{name} is not one of the OneRoster {version} CSV binding's files"
+    return (f"unknown property {name!r}: a manifest holds manifest.version, oneroster.version, one file.<name> "
+            "per data file, source.systemName and source.systemCode")
+
+
+def _undeclared(fname: str, version: str) -> Finding:
+    return Finding(MANIFEST, None, None, None, "manifest.file_undeclared", "warning",
+                   f"file.{fname} is not declared; the OneRoster {version} CSV binding wants every file declared "
+                   "(absent, bulk or delta): read as absent")
+
+
+def _check_other_files(package: Package, version: str, report: FindingsReport) -> bool:
+    """CSV files of the drop that are not the version's: a file of the other version is an error (its rows
+    would be lost without a word), any other CSV a warning (it is not read)."""
+    own = {spec.filename.lower() for spec in files_for(version).values()} | {MANIFEST}
+    ok = True
+    for member in sorted(set(package.members) - own):
+        other = [v for v in VERSIONS if v != version
+                 and member in {spec.filename.lower() for spec in files_for(v).values()}]
+        if other:
+            report.add(Finding(member, None, None, None, "package.other_version_file", "error",
+                               f"{member} is a OneRoster {other[0]} file; a OneRoster {version} package has no "
+                               "such file, so its rows would be lost"))
+            ok = False
+        else:
+            report.add(Finding(member, None, None, None, "package.unknown_file", "warning",
+                               f"{member} is not a OneRoster {version} file; it is not read"))
+    return ok

@@ -211,7 +211,7 @@ ROSTER_FILES = {v: _files(v) for v in VERSIONS}
 NON_ROSTER_FILES = (
     "categories", "classResources", "courseResources", "lineItems", "resources", "results",
     "scoreScales", "lineItemLearningObjectiveIds", "lineItemScoreScales", "resultLearningObjectiveIds",
-    "resultScoreScales", "userResources", "learningObjectives",
+    "resultScoreScales", "userResources",
 )
 
 # The files whose demographics are one per user: their sourcedId is the user's.
