@@ -23,6 +23,7 @@ from passport_pipelines.model.frames import to_frame
 from passport_pipelines.oneroster_csv.validation import validate_package
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.transforms.normalize import normalize_drop
+from tests.conformance.exports import assert_conforms
 from tests.conftest import write_integration
 from tests.oneroster_packages import gradebook_rows, write_package
 from tests.sync_harness import approve_held, run_sync
@@ -128,6 +129,7 @@ def test_an_export_that_asks_for_the_gradebook_has_its_files_in_the_versions_col
     shield = PrivacyShield(entities=[*ROSTER, *(["roles"] if version == "1.2" else []), *wanted])
     kept, absent = shield_frames(frames, shield)
     write_oneroster_zip(kept, tmp_path / "out.zip", version, absent=absent)
+    assert_conforms(tmp_path / "out.zip", version)
     members = _members(tmp_path / "out.zip")
     manifest = _manifest(members)
     files = {"categories", "lineItems", "results", "resources", "classResources", "courseResources"}
@@ -155,6 +157,7 @@ def test_an_export_that_does_not_ask_declares_the_gradebook_absent(tmp_path):
     frames = _frames(tmp_path / "pkg", "1.2")
     kept, absent = shield_frames(frames, PrivacyShield())
     write_oneroster_zip(kept, tmp_path / "out.zip", "1.2", absent=absent)
+    assert_conforms(tmp_path / "out.zip", "1.2")
     members = _members(tmp_path / "out.zip")
     manifest = _manifest(members)
     for f in ("categories", "lineItems", "results", "scoreScales", "resources", "userResources"):
@@ -224,6 +227,8 @@ def test_the_gradebook_is_kept_versioned_and_its_changes_detected(tmp_path, stor
     assert ("res-1-stu-1", "updated", "score") in changed
     assert {c[0] for c in changed if c[1] == "deleted"} == {"res-2-stu-1", "res-2-stu-2"}
     assert store.count_records("gradebook", YEAR)["results"] == 2
+    for path in second["deliveries"]:  # both destinations' files, gradebook or not, conform to 1.2
+        assert_conforms(Path(path), "1.2")
     lms, library = (_members(Path(p)) for p in sorted(second["deliveries"]))
     if "results.csv" not in lms:
         lms, library = library, lms

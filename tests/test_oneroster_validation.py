@@ -326,7 +326,10 @@ def test_headers_in_any_case_and_order(tmp_path):
     canonical = ["type", "parentSourcedId", "name", "sourcedId", "identifier", "dateLastModified", "status"]
     renamed = [{h: r.get(c) for h, c in zip(header, canonical)} for r in rows]
     drop = check(tmp_path, files=["orgs"], raw={"orgs.csv": csv_text(header, renamed)})
-    assert drop.ok and drop.report.count() == 0, drop.report.render()
+    assert drop.ok and drop.report.count() == 1, drop.report.render()
+    f = only(drop, "header.layout")  # read, and told: the binding's header is exact
+    assert where(f) == ("orgs.csv", 1, None, None, "warning")
+    assert "out of the binding's order" in f.message and "'TYPE'" in f.message
     orgs = drop.arrow("orgs")
     assert orgs.column_names[:7] == ["sourcedId", "status", "dateLastModified", "name", "type", "identifier",
                                      "parentSourcedId"]
@@ -346,7 +349,8 @@ def test_missing_required_column(tmp_path):
 def test_missing_optional_column_is_fine(tmp_path):
     header = [c for c in header_for("1.1", "users", []) if c not in ("sms", "phone", "password")]
     drop = check(tmp_path, files=["users"], headers={"users": header})
-    assert drop.ok and drop.report.count() == 0
+    assert drop.ok and drop.report.count() == 1
+    assert "optional column(s) sms, phone, password missing" in only(drop, "header.layout").message
     assert column(drop, "users", "phone") == [None] * 4
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import queue
 import tempfile
@@ -30,7 +31,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -39,10 +40,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from passport_pipelines.delivery.formula_guard import TEXT, column_kind, neutralize_array
+from passport_pipelines.delivery import binding_conversions
+from passport_pipelines.delivery.formula_guard import (
+    TEXT,
+    column_kind,
+    neutralize_array,
+)
 from passport_pipelines.delivery.gradebook_layout import CLASS_SCHOOL, GRADEBOOK_LAYOUTS
 from passport_pipelines.model import entities
 from passport_pipelines.oneroster_csv import spec
+
+log = logging.getLogger(__name__)
 
 SYSTEM_NAME = "Passport Data Sync"
 CHUNK_ROWS = 262_144
@@ -147,6 +155,22 @@ for _version, _layout in LAYOUTS.items():
     assert set(_layout) == set(_spec) - set(ABSENT_FILES[_version])
 
 _AGENT_COLUMNS = ("user_sourced_id", "agent_sourced_id", "status")
+
+# Cells the bindings cannot carry as the golden data holds them (``binding_conversions``).
+# (entity, file column) -> the other canonical columns of the same rows the conversion reads.
+_CONVERTED = {("courses", "subjectCodes"): ("subjects",), ("classes", "subjectCodes"): ("subjects",),
+              ("users", "username"): ("email", "sourced_id"), ("demographics", "sex"): ()}
+
+
+def _convert(name: str, arr: pa.Array, others: dict[str, pa.Array], version: str) -> tuple[pa.Array, int]:
+    """The cells of ``name`` as the binding of ``version`` can carry them, and how many changed."""
+    if name == "subjectCodes":
+        return binding_conversions.paired_codes(arr, others["subjects"])
+    if name == "username":
+        return binding_conversions.username_or_fallback(arr, others["email"], others["sourced_id"])
+    if name == "sex" and version == "1.1":
+        return binding_conversions.sex_for_11(arr)
+    return arr, 0
 
 # Bytes that make a CSV cell need quotes (QUOTE_MINIMAL): delimiter, quote char, line ends.
 _NEEDS_QUOTES = np.zeros(256, dtype=bool)
@@ -307,6 +331,7 @@ class _Table:
     org_types: pa.Array | None = None  # roles: the type of each row's org (1.1 administrators become 1.2 ones)
     class_schools: pa.Array | None = None  # line items: their school, else their class's (per input row)
     metadata: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (metadata.<name>, JSON pointers into extensions)
+    converted: dict[str, int] = field(default_factory=dict)  # "entity.column" -> cells the binding made us change
 
 
 def _prepare(df: pd.DataFrame, entity: str, tables: Mapping[str, pd.DataFrame], con) -> _Table:
@@ -501,6 +526,13 @@ def _chunks_with(table: _Table, entity: str, columns: dict[str, str | None], con
                 arr = take(_to_arrow(df[source].iloc[start:stop]))
                 if source in bools:
                     arr = _bool_text(arr)
+                elif (entity, name) in _CONVERTED:
+                    others = {}
+                    for other in _CONVERTED[entity, name]:
+                        others[other] = _as_text(take(_to_arrow(df[other].iloc[start:stop])))
+                    arr, changed = _convert(name, _as_text(arr), others, version)
+                    if changed:
+                        table.converted[f"{entity}.{name}"] = table.converted.get(f"{entity}.{name}", 0) + changed
                 elif entity == "users" and source == "role" and version == "1.1":
                     arr = _map_roles_11(_as_text(arr))
                 elif entity == "roles" and source == "role":
@@ -609,6 +641,9 @@ def _write_file(zf: zipfile.ZipFile, filename: str, entity: str, columns: dict[s
             for body, n in chunks:
                 f.write(body)
                 rows += n
+    for column, changed in table.converted.items():  # counts only: the values may be personal data
+        log.warning("OneRoster %s export: %d %s cell(s) the binding cannot carry as they are were converted "
+                    "(see docs/deliveries.md)", version, changed, column)
     return rows
 
 

@@ -233,6 +233,11 @@ def read_csv_table(package: Package, spec: FileSpec, report: FindingsReport) -> 
             ok = False
     if not ok:
         return None
+    layout = _header_layout(header.names, renamed, spec)
+    if layout:
+        report.add(Finding(fname, 1, None, None, "header.layout", "warning",
+                           f"the header is not the {spec.name} header of the CSV binding ({'; '.join(layout)}); "
+                           "it is read by column name"))
 
     if header.end == len(data):  # a header and nothing else (pyarrow calls that an empty file)
         return _table({n: pa.array([], pa.string()) for n in renamed}, spec, np.zeros(0, np.int64))
@@ -273,6 +278,25 @@ def read_csv_table(package: Package, spec: FileSpec, report: FindingsReport) -> 
         return None
 
     return _table({name: table[name] for name in table.column_names}, spec, lines)
+
+
+def _header_layout(written: list[str], renamed: list[str], spec: FileSpec) -> list[str]:
+    """How a readable header differs from the binding's: every standard column, in order, spelled as
+    the binding spells it, then the extensions. Empty when it is exactly that."""
+    standard = [n for n in renamed if n in spec.names]
+    problems = []
+    missing = [n for n in spec.names if n not in standard]
+    if missing:
+        problems.append(f"optional column(s) {', '.join(missing)} missing")
+    if standard != [n for n in spec.names if n in standard]:
+        problems.append("columns out of the binding's order")
+    respelled = [w for w, n in zip(written, renamed) if n in spec.names and w != n]
+    if respelled:
+        problems.append(f"{', '.join(repr(w) for w in respelled)} spelled otherwise than the binding")
+    last_standard = max((i for i, n in enumerate(renamed) if n in spec.names), default=-1)
+    if any(n.startswith(METADATA_PREFIX) for n in renamed[:last_standard]):
+        problems.append("metadata.* columns before standard ones")
+    return problems
 
 
 def _table(read: dict[str, pa.ChunkedArray | pa.Array], spec: FileSpec, lines: np.ndarray) -> pa.Table:

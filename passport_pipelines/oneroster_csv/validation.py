@@ -19,6 +19,7 @@ import pyarrow as pa
 from passport_pipelines.csv_schemas.registry import CsvSchema, csv_schema
 from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport, withhold_file_text
 from passport_pipelines.oneroster_csv.limits import DEFAULT_LIMITS, PackageLimits
+from passport_pipelines.oneroster_csv.list_pairs import check_list_pairs
 from passport_pipelines.oneroster_csv.package import Package, PackageError
 from passport_pipelines.oneroster_csv.reader import read_csv_table
 from passport_pipelines.oneroster_csv.references import filter_references
@@ -109,6 +110,7 @@ def _validate(path: Path, definition: CsvSchema, *, known_keys: KnownKeys | None
         del table
         check_values(drop.con, name, specs[name], modes[name], report)
         check_keys(drop.con, name, specs[name], report)
+        check_list_pairs(drop.con, name, specs[name], report)
         drop.present.append(name)
     if school_year is not None:
         check_drop_school_year(drop.con, drop.present, modes, school_year, report)
