@@ -17,6 +17,7 @@ from passport_pipelines.delivery.formula_guard import neutralize_array, neutrali
 from passport_pipelines.delivery.oneroster_export import write_oneroster_11_zip
 from passport_pipelines.model import entities
 from passport_pipelines.oneroster_csv import spec
+from tests.conformance.exports import assert_conforms, manifest_of
 
 SPEC_11 = spec.files_for("1.1")
 ROSTER_FILES = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments", "demographics")
@@ -52,7 +53,7 @@ def golden() -> dict[str, pd.DataFrame]:
         "courses": frame("courses", [
             {"sourced_id": "c1", "status": "active", "title": "Algebra I", "course_code": "MA101",
              "grades": "09,10", "org_sourced_id": "s1", "school_year_sourced_id": "y25",
-             "subject_codes": "02052"},
+             "subjects": "Mathematics", "subject_codes": "02052"},
         ]),
         "classes": frame("classes", [
             {"sourced_id": "k1", "status": "active", "title": "Algebra I - P1", "course_sourced_id": "c1",
@@ -393,3 +394,67 @@ def test_exported_phone_and_sms_keep_their_plus_and_other_columns_stay_guarded(t
 def test_neutralize_formulas_leaves_non_text_values_alone():
     out = neutralize_formulas(pd.Series(["=1+1", 3, None, 2.5]))
     assert out.tolist()[0] == "'=1+1" and out.tolist()[1] == 3 and out.tolist()[3] == 2.5
+
+
+# --- conformance to the CSV bindings ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
+@pytest.mark.parametrize("shape", ["full", "empty", "without demographics"])
+def test_every_export_conforms_to_its_binding(tmp_path, version, shape):
+    tables = {"full": golden(), "empty": {}, "without demographics": golden()}[shape]
+    absent = frozenset({"demographics"}) if shape == "without demographics" else frozenset()
+    out = tmp_path / "out.zip"
+    oneroster_export.write_oneroster_zip(tables, out, version, absent=absent)
+    assert_conforms(out, version)
+
+
+def test_a_12_manifest_holds_exactly_the_bindings_properties(tmp_path):
+    out = tmp_path / "out.zip"
+    oneroster_export.write_oneroster_zip(golden(), out, "1.2")
+    names = [name for name, _ in manifest_of(out)]
+    files = ["academicSessions", "categories", "classes", "classResources", "courseResources", "courses",
+             "demographics", "enrollments", "lineItemLearningObjectiveIds", "lineItems", "lineItemScoreScales",
+             "orgs", "resources", "resultLearningObjectiveIds", "results", "resultScoreScales", "roles",
+             "scoreScales", "userProfiles", "userResources", "users"]
+    assert sorted(names) == sorted(["manifest.version", "oneroster.version", "source.systemName",
+                                    *(f"file.{f}" for f in files)])
+    assert "file.learningObjectives" not in names
+
+
+def test_subject_codes_that_do_not_pair_with_the_subjects_are_written_blank(tmp_path):
+    tables = golden()
+    tables["courses"] = frame("courses", [
+        {"sourced_id": f"c{n}", "status": "active", "title": "T", "org_sourced_id": "s1", "subjects": subjects,
+         "subject_codes": codes}
+        for n, (subjects, codes) in enumerate([("Math", "02052"), (None, "02052"), ("Math,Art", "02052"),
+                                               ("Math, Art", "02052,05154"), ("Math", None)])])
+    out, _ = export(tmp_path, tables)
+    courses = read(out, "courses.csv").set_index("sourcedId")
+    assert courses["subjectCodes"].tolist() == ["02052", "", "", "02052,05154", ""]
+    assert courses["subjects"].tolist() == ["Math", "", "Math,Art", "Math, Art", "Math"]  # subjects kept
+    assert_conforms(out, "1.1")
+
+
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
+def test_a_user_without_a_username_is_written_with_email_else_sourced_id(tmp_path, version):
+    tables = golden()
+    users = tables["users"]
+    users.loc[users["sourced_id"] == "u3", ["username", "email"]] = [None, "cy@example.org"]
+    users.loc[users["sourced_id"] == "g2", "username"] = None
+    out = tmp_path / "out.zip"
+    oneroster_export.write_oneroster_zip(tables, out, version)
+    written = read(out, "users.csv").set_index("sourcedId")["username"]
+    assert (written["u1"], written["u3"], written["g2"]) == ("ann", "cy@example.org", "g2")
+    assert_conforms(out, version)
+
+
+def test_sex_values_11_cannot_carry_are_written_blank(tmp_path):
+    tables = golden()
+    tables["demographics"] = frame("demographics", [
+        {"sourced_id": u, "status": "active", "sex": sex}
+        for u, sex in (("u1", "female"), ("u2", "unspecified"), ("u3", "other"), ("g1", "male"))])
+    out, _ = export(tmp_path, tables)
+    assert read(out, "demographics.csv")["sex"].tolist() == ["female", "", "", "male"]
+    assert_conforms(out, "1.1")
+    oneroster_export.write_oneroster_zip(tables, tmp_path / "12.zip", "1.2")
+    assert read(tmp_path / "12.zip", "demographics.csv")["sex"].tolist() == ["female", "unspecified", "other", "male"]
