@@ -178,8 +178,11 @@ def record_lines(data: bytes | bytearray, rows: int) -> np.ndarray | None:
     return data_lines.astype(np.int64)
 
 
-def read_csv_table(package: Package, spec: FileSpec, report: FindingsReport) -> pa.Table | None:
-    """The file as a table of the spec's columns (plus extensions), or None if unreadable."""
+def read_csv_table(package: Package, spec: FileSpec, report: FindingsReport, *,
+                   exact_header: bool = False) -> pa.Table | None:
+    """The file as a table of the spec's columns (plus extensions), or None if unreadable. With
+    ``exact_header`` (a standard that fixes the header: the OneRoster bindings), a header that is
+    readable but not exactly the standard's is a warning."""
     fname = spec.filename
     limits = package.limits
     data = package.read(fname, report)
@@ -233,7 +236,7 @@ def read_csv_table(package: Package, spec: FileSpec, report: FindingsReport) -> 
             ok = False
     if not ok:
         return None
-    layout = _header_layout(header.names, renamed, spec)
+    layout = _header_layout(header.names, renamed, spec) if exact_header else []
     if layout:
         report.add(Finding(fname, 1, None, None, "header.layout", "warning",
                            f"the header is not the {spec.name} header of the CSV binding ({'; '.join(layout)}); "

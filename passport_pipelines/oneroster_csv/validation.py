@@ -100,7 +100,7 @@ def _validate(path: Path, definition: CsvSchema, *, known_keys: KnownKeys | None
     specs = definition.files
 
     for name in [n for n, mode in modes.items() if mode != "absent"]:
-        table = read_csv_table(package, specs[name], report)
+        table = read_csv_table(package, specs[name], report, exact_header=definition.has_manifest)
         if table is None:
             continue
         drop.con.register("_incoming", table)
