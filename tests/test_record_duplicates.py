@@ -7,12 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from passport_pipelines.store.duplicate_review import DuplicateReview, RecordRef
 from passport_pipelines.store.golden_store import GoldenStore
+from tests.conformance.exports import assert_conforms
 from tests.conftest import write_integration
 from tests.oneroster_packages import valid_rows, write_package
 from tests.sync_harness import run_sync
@@ -32,6 +34,8 @@ DOMAINS = {
 
 
 def _members(path: str) -> dict[str, list[dict]]:
+    """The delivered zip's files, once it is checked to conform to the 1.1 binding (merged records too)."""
+    assert_conforms(Path(path), "1.1")
     with zipfile.ZipFile(path) as z:
         return {n: list(csv.DictReader(io.TextIOWrapper(z.open(n), encoding="utf-8"))) for n in z.namelist()}
 

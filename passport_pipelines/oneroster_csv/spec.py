@@ -1,4 +1,4 @@
-"""What a OneRoster 1.1 / 1.2 CSV package must look like (see shared/REFERENCE.md).
+"""What a OneRoster 1.1 / 1.2 CSV package must look like, per the two CSV bindings.
 
 Each file is described column by column: whether it is required, and what kind of value it
 holds. Validation, normalization and export all read this one description.

@@ -1,4 +1,4 @@
-"""Validating a CSV drop end to end (SPEC §7), whatever its schema (``csv_schemas/registry.py``).
+"""Validating a CSV drop end to end, whatever its schema (``csv_schemas/registry.py``).
 
 Order matters: the layout first (a OneRoster manifest, or the fixed files of a Passport
 schema: which files, which modes), then each file's header and values, then duplicate keys,
