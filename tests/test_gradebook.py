@@ -254,3 +254,20 @@ def test_a_student_or_class_the_rules_leave_out_takes_its_gradebook_with_it(tmp_
     tables = canonical_tables(integration, "sis")
     assert tables["line_items"].num_rows == 0 and tables["results"].num_rows == 0
     assert tables["class_resources"].num_rows == 0 and tables["course_resources"].num_rows == 1
+
+
+def test_a_12_gradebook_exported_as_11_leaves_out_what_11_cannot_carry(tmp_path):
+    """1.1 requires a line item's resultValueMin/Max and a result's score; 1.2 does not. Such rows (and the
+    results of a line item left out) are left out of the 1.1 file rather than written invalid."""
+    frames = _frames(tmp_path / "pkg", "1.2")
+    items, results = frames["line_items"], frames["results"]
+    items.loc[items["sourced_id"] == "li-2", "result_value_max"] = None
+    results.loc[results["sourced_id"] == "res-1-stu-2", "score"] = None  # a textScore only
+    kept, absent = shield_frames(frames, PrivacyShield(entities=[*ROSTER, *GRADEBOOK_11]))
+    write_oneroster_zip(kept, tmp_path / "out.zip", "1.1", absent=absent)
+    assert_conforms(tmp_path / "out.zip", "1.1")
+    members = _members(tmp_path / "out.zip")
+    assert [r["sourcedId"] for r in members["lineItems.csv"]] == ["li-1"]
+    assert sorted(r["sourcedId"] for r in members["results.csv"]) == ["res-1-stu-1", "res-neg"]
+    write_oneroster_zip(kept, tmp_path / "12.zip", "1.2", absent=absent)  # 1.2 carries them all
+    assert len(_members(tmp_path / "12.zip")["results.csv"]) == len(results)

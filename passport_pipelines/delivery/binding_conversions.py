@@ -8,6 +8,9 @@ many cells it changed (the export logs the totals; never a value).
   written with their ``email``, else their delivered ``sourcedId``.
 - ``sex`` in 1.1 is ``male`` or ``female``: the 1.2 values ``other`` and ``unspecified`` are written blank
   in 1.1 files (the column is optional).
+- In 1.1, ``lineItems.csv`` requires ``resultValueMin``/``resultValueMax`` and ``results.csv`` a ``score``,
+  which 1.2 gradebooks may lack: such line items (with their results) and results are left out of 1.1
+  files, and counted.
 - A user's 1.2-only role is written as its 1.1 role in 1.1 (``oneroster_export.ROLE_TO_11``), and 1.1's
   ``administrator`` as 1.2's ``districtAdministrator`` or ``siteAdministrator`` in ``roles.csv``.
 """
@@ -54,3 +57,19 @@ def sex_for_11(sexes: pa.Array) -> tuple[pa.Array, int]:
     """1.1 knows male and female only: any other value is written blank."""
     out = pc.if_else(pc.is_in(sexes, value_set=pa.array(SEXES_11)), sexes, _NULL)
     return out, _changed(sexes, out)
+
+
+def _filled(arr: pa.Array) -> pa.Array:
+    return pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(arr), ""), False)
+
+
+def line_items_11(result_value_min: pa.Array, result_value_max: pa.Array) -> pa.Array:
+    """Which line items 1.1 can carry: it requires ``resultValueMin`` and ``resultValueMax`` (1.2 does not)."""
+    return pc.and_(_filled(result_value_min), _filled(result_value_max))
+
+
+def results_11(scores: pa.Array, line_items: pa.Array, line_items_left_out: pa.Array) -> pa.Array:
+    """Which results 1.1 can carry: it requires a ``score`` (a 1.2 result may hold only a ``textScore``),
+    and the result's line item must be delivered."""
+    orphaned = pc.fill_null(pc.is_in(line_items, value_set=line_items_left_out), False)
+    return pc.and_(_filled(scores), pc.invert(orphaned))

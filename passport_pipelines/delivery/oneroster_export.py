@@ -334,10 +334,16 @@ class _Table:
     converted: dict[str, int] = field(default_factory=dict)  # "entity.column" -> cells the binding made us change
 
 
-def _prepare(df: pd.DataFrame, entity: str, tables: Mapping[str, pd.DataFrame], con) -> _Table:
+def _prepare(df: pd.DataFrame, entity: str, tables: Mapping[str, pd.DataFrame], con, version: str) -> _Table:
     status = _to_arrow(df["status"])
     active = pc.fill_null(pc.equal(status, "active"), False).to_numpy(zero_copy_only=False)
     table = _Table(df=df, active=active)
+    carried = _carried_11(df, entity, tables) if version == "1.1" else None
+    if carried is not None:
+        table.active = active & carried
+        if left_out := int((active & ~carried).sum()):
+            table.converted[f"{entity} rows left out"] = left_out
+        active = table.active
     if "extensions" in df.columns:
         table.metadata = _metadata_columns(_to_arrow(df["extensions"]).filter(pa.array(active)), con)
     if entity == "users":
@@ -349,6 +355,27 @@ def _prepare(df: pd.DataFrame, entity: str, tables: Mapping[str, pd.DataFrame], 
         ids, types = _as_text(_to_arrow(orgs["sourced_id"])), _as_text(_to_arrow(orgs["type"]))
         table.org_types = types.take(pc.index_in(_as_text(_to_arrow(df["org_sourced_id"])), value_set=ids))
     return table
+
+
+def _line_items_left_out_11(line_items: pd.DataFrame) -> pa.Array:
+    carried = binding_conversions.line_items_11(_as_text(_to_arrow(line_items["result_value_min"])),
+                                                _as_text(_to_arrow(line_items["result_value_max"])))
+    return _as_text(_to_arrow(line_items["sourced_id"])).filter(pc.invert(carried))
+
+
+def _carried_11(df: pd.DataFrame, entity: str, tables: Mapping[str, pd.DataFrame]) -> np.ndarray | None:
+    """Rows a 1.1 file can carry (``binding_conversions``); None when every row can be."""
+    if entity == "line_items":
+        carried = binding_conversions.line_items_11(_as_text(_to_arrow(df["result_value_min"])),
+                                                    _as_text(_to_arrow(df["result_value_max"])))
+    elif entity == "results":
+        line_items = _present(tables, "line_items")
+        left_out = _line_items_left_out_11(line_items) if line_items is not None else pa.array([], pa.string())
+        carried = binding_conversions.results_11(_as_text(_to_arrow(df["score"])),
+                                                 _as_text(_to_arrow(df["line_item_sourced_id"])), left_out)
+    else:
+        return None
+    return carried.to_numpy(zero_copy_only=False)
 
 
 def _class_schools(line_items: pd.DataFrame, classes: pd.DataFrame | None) -> pa.Array:
@@ -624,7 +651,7 @@ def _write_file(zf: zipfile.ZipFile, filename: str, entity: str, columns: dict[s
     if df is None:
         _write_small(zf, filename, [list(columns)])
         return 0
-    table = _prepare(df, entity, tables, duck)
+    table = _prepare(df, entity, tables, duck, version)
     header = _csv_line([*columns, *(name for name, _ in table.metadata)])
     chunks: Iterator[tuple[memoryview, int]] = _chunks(table, entity, columns, duck, version)
     if len(df) > CHUNK_ROWS:  # overlap building the next chunk with compressing this one
@@ -641,9 +668,9 @@ def _write_file(zf: zipfile.ZipFile, filename: str, entity: str, columns: dict[s
             for body, n in chunks:
                 f.write(body)
                 rows += n
-    for column, changed in table.converted.items():  # counts only: the values may be personal data
-        log.warning("OneRoster %s export: %d %s cell(s) the binding cannot carry as they are were converted "
-                    "(see docs/deliveries.md)", version, changed, column)
+    for what, changed in table.converted.items():  # counts only: the values may be personal data
+        log.warning("OneRoster %s export: %d %s: the binding cannot carry them as they are (see "
+                    "docs/deliveries.md)", version, changed, what if what.endswith("left out") else f"{what} cells")
     return rows
 
 

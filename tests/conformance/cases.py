@@ -12,9 +12,9 @@ drop (``passport validate``, a sync) can be run over the whole list.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from tests.oneroster_packages import (
     COLUMNS,
