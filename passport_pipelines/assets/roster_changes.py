@@ -8,6 +8,7 @@ import dagster as dg
 from passport_pipelines.assets.change_review_metadata import change_review_metadata
 from passport_pipelines.assets.sync_outcome import approval_instructions, tag_outcome
 from passport_pipelines.changes.hold import decide_hold
+from passport_pipelines.sync.row_accounting import merge_accounts
 from passport_pipelines.partitions import partition_of, sync_check, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
@@ -73,7 +74,8 @@ def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: dict, 
     seal(Path(changes.folder), run_id=run_id, archives={s["source"]: s["archive"] for s in normalized_rosters["sources"]})
     on_record = store.count_records(district, school_year)
     payload = {**normalized_rosters, "run_id": run_id, "changes": changes.__dict__, "on_record": on_record}
-    decision = decide_hold(changes.counts, on_record, integration.change_control, preview=is_preview(context.run.tags))
+    decision = decide_hold(changes.counts, on_record, integration.change_control, preview=is_preview(context.run.tags),
+                           accounting=merge_accounts(normalized_rosters.get("accounting") or {}))
     changed = any(any(c.values()) for c in changes.counts.values())
     held = None
     if decision.held:

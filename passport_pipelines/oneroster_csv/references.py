@@ -1,11 +1,14 @@
 """Cross-file references: rows that point at records that do not exist are filtered out.
 
-Filtering is permissive by design (SPEC §7): the offending rows are reported and dropped,
-the rest of the drop goes on. Dropping a class drops its enrollments in turn, so the check
-repeats until nothing more falls out.
+Filtering is permissive by design: the offending rows are reported and dropped, the rest of the
+drop goes on. Dropping a class drops its enrollments in turn, so the check repeats until nothing
+more falls out. Each row left out is remembered with why (``gone__{file}``), so a row that points at
+a row left out before it is reported with that root cause, not as pointing at nothing.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -16,8 +19,30 @@ from passport_pipelines.oneroster_csv.spec import FileSpec
 MAX_ROUNDS = 5
 
 
+@dataclass
+class ReferenceOutcome:
+    """Rows left out per file (``dropped``), and per file and reason (``reasons``): a reason names the
+    column, the file it points at and whether that row does not exist or was itself left out, e.g.
+    ``courseSourcedId -> courses: does not exist`` or ``classSourcedId -> classes: left out``."""
+
+    dropped: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def missing_reason(column: str, target: str) -> str:
+    return f"{column} -> {target}: does not exist"
+
+
+def parent_left_out_reason(column: str, target: str) -> str:
+    return f"{column} -> {target}: left out"
 
 
 def key_relation(target: str, present: set[str], known: set[str], key: str = "sourcedId") -> str | None:
@@ -30,11 +55,33 @@ def key_relation(target: str, present: set[str], known: set[str], key: str = "so
     return " UNION ALL ".join(parts) if parts else None
 
 
+def _bad_rows(con: duckdb.DuckDBPyConnection, name: str, column, keys: str, gone: str) -> None:
+    """``_bad``: the rows of ``name`` whose ``column`` points at an id missing from ``keys``; per row,
+    whether every missing id is a row left out earlier (``gone``), and then which one and why."""
+    c = _q(column.name)
+    refs = (f"SELECT {LINE}, trim(unnest(string_split(or_list({c}), ','))) AS ref FROM {name} WHERE {c} IS NOT NULL"
+            if column.kind == "ids" else f"SELECT {LINE}, {c} AS ref FROM {name} WHERE {c} IS NOT NULL")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _bad AS
+        WITH dangling AS (SELECT u.{LINE}, u.ref FROM ({refs}) AS u ANTI JOIN {keys} AS k ON k.sourcedId = u.ref)
+        SELECT d.{LINE}, any_value(t.{c}) AS value,
+               bool_and(g.sourcedId IS NOT NULL) AS parent_left_out,
+               min(d.ref) FILTER (WHERE g.sourcedId IS NULL) AS missing,
+               min(d.ref) FILTER (WHERE g.sourcedId IS NOT NULL) AS parent,
+               min(g.reason) AS parent_reason
+        FROM dangling AS d
+        JOIN {name} AS t ON t.{LINE} = d.{LINE}
+        LEFT JOIN {gone} AS g ON g.sourcedId = d.ref
+        GROUP BY d.{LINE}""")
+
+
 def filter_references(con: duckdb.DuckDBPyConnection, specs: dict[str, FileSpec], present: set[str],
-                      known: set[str], report: FindingsReport) -> dict[str, int]:
-    """Drop dangling rows from the tables named in ``present`` (in place); rows dropped per file."""
-    dropped: dict[str, int] = {name: 0 for name in present}
+                      known: set[str], report: FindingsReport) -> ReferenceOutcome:
+    """Drop dangling rows from the tables named in ``present`` (in place); what was left out, and why."""
+    outcome = ReferenceOutcome(dropped={name: 0 for name in present})
     targets = {c.references for name in present for c in specs[name].columns if c.references}
+    for target in targets | present:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE gone__{target} (sourcedId VARCHAR, reason VARCHAR)")
     for round_no in range(MAX_ROUNDS):
         first_round = round_no == 0
         changed = False
@@ -49,46 +96,61 @@ def filter_references(con: duckdb.DuckDBPyConnection, specs: dict[str, FileSpec]
         for name in sorted(present):
             spec = specs[name]
             for column in spec.columns:
-                if not column.references:
+                target = column.references
+                if not target:
                     continue
-                keys = key_sets.get(column.references)
+                keys = key_sets.get(target)
                 if keys is None:
                     continue  # the referenced file is neither in this drop nor on record: nothing to check
-                c = _q(column.name)
-                if column.kind == "ids":
-                    # Every id of every list cell against the keys, as one anti-join.
-                    con.execute(f"""
-                        CREATE OR REPLACE TEMP TABLE _bad AS
-                        SELECT t.{LINE}, t.{c} AS value FROM {name} AS t
-                        WHERE t.{LINE} IN (
-                            SELECT u.{LINE} FROM (
-                                SELECT {LINE}, unnest(string_split(or_list({c}), ',')) AS ref FROM {name}
-                                WHERE {c} IS NOT NULL
-                            ) AS u ANTI JOIN {keys} AS k ON k.sourcedId = u.ref)""")
-                else:
-                    con.execute(f"CREATE OR REPLACE TEMP TABLE _bad AS SELECT t.{LINE}, t.{c} AS value FROM {name} AS t "
-                                f"ANTI JOIN {keys} AS k ON k.sourcedId = t.{c} WHERE t.{c} IS NOT NULL")
-                total = con.execute("SELECT count(*) FROM _bad").fetchone()[0]
+                _bad_rows(con, name, column, keys, f"gone__{target}")
+                total, cascaded = con.execute(
+                    "SELECT count(*), count(*) FILTER (WHERE parent_left_out) FROM _bad").fetchone()
                 if not total:
                     continue
-                rows = con.execute(f"SELECT {LINE}, value FROM _bad ORDER BY {LINE} LIMIT 100").fetchall()
+                rows = con.execute(f"SELECT {LINE}, value, parent_left_out, parent, parent_reason FROM _bad "
+                                   f"ORDER BY {LINE} LIMIT 100").fetchall()
                 if column.on_dangling == "warn":
                     if first_round:
                         report.add_many([
                             Finding(spec.filename, line, column.name, value, "reference.unresolved", "warning",
-                                    f"points at {column.references} that do not exist; the link is left out")
-                            for line, value in rows
+                                    f"points at {target} that do not exist; the link is left out")
+                            for line, value, *_ in rows
                         ], total)
                     continue
                 report.add_many([
                     Finding(spec.filename, line, column.name, value, "reference.missing", "filtered",
-                            f"points at {column.references} that do not exist; the row is left out")
-                    for line, value in rows
+                            _message(target, left_out, parent, why))
+                    for line, value, left_out, parent, why in rows
                 ], total)
+                _remember_gone(con, name, spec, column.name, target)
                 con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name} "
                             f"WHERE {LINE} NOT IN (SELECT {LINE} FROM _bad)")
-                dropped[name] += total
+                outcome.dropped[name] += total
+                reasons = outcome.reasons.setdefault(name, {})
+                for reason, n in ((missing_reason(column.name, target), total - cascaded),
+                                  (parent_left_out_reason(column.name, target), cascaded)):
+                    if n:
+                        reasons[reason] = reasons.get(reason, 0) + n
                 changed = True
         if not changed:
             break
-    return dropped
+    return outcome
+
+
+def _message(target: str, parent_left_out: bool, parent: str | None, why: str | None) -> str:
+    if parent_left_out:
+        return f"points at {target} {parent!r}, which was left out ({why}); the row is left out"
+    return f"points at {target} that do not exist; the row is left out"
+
+
+def _remember_gone(con: duckdb.DuckDBPyConnection, name: str, spec: FileSpec, column: str, target: str) -> None:
+    """Record the rows about to be left out with their root cause, for the rows that point at them."""
+    key = _q(spec.key[0])
+    own = _lit(f"its {column} points at {target} ")
+    con.execute(f"""
+        INSERT INTO gone__{name}
+        SELECT t.{key}, CASE WHEN b.parent_left_out
+                             THEN {own} || '''' || b.parent || ''', which was left out: ' || b.parent_reason
+                             ELSE {own} || '''' || b.missing || ''' that do not exist' END
+        FROM {name} AS t JOIN _bad AS b ON b.{LINE} = t.{LINE}
+        WHERE t.{key} IS NOT NULL""")
