@@ -45,14 +45,38 @@ def parent_left_out_reason(column: str, target: str) -> str:
     return f"{column} -> {target}: left out"
 
 
-def key_relation(target: str, present: set[str], known: set[str], key: str = "sourcedId") -> str | None:
-    """SQL that lists the ids a reference to ``target`` (whose key column is ``key``) may point at."""
+def key_relation(target: str, present: set[str], known: set[str], key: str = "sourcedId",
+                 marked: set[str] = frozenset()) -> str | None:
+    """SQL that lists the ids a reference to ``target`` (whose key column is ``key``) may point at:
+    never a row of this drop marked tobedeleted (``marked``: files with such rows), which is not delivered."""
     parts = []
     if target in present:
         parts.append(f"SELECT {_q(key)} AS sourcedId FROM {target}")
     if target in known:
         parts.append(f"SELECT sourcedId FROM known__{target}")
-    return " UNION ALL ".join(parts) if parts else None
+    if not parts:
+        return None
+    union = " UNION ALL ".join(parts)
+    return f"({union}) EXCEPT SELECT sourcedId FROM marked__{target}" if target in marked else union
+
+
+def _mark_tobedeleted(con: duckdb.DuckDBPyConnection, specs: dict[str, FileSpec], files: set[str]) -> set[str]:
+    """Rows of a bulk file marked tobedeleted (or inactive) are not delivered, so nothing of the drop
+    may point at them: they start the list of rows left out, with that reason. (In a delta file such a
+    row deletes a record on record, and the deletion ends what depends on it.) Returns the files that
+    have such rows."""
+    marked = set()
+    for name in sorted(files):
+        spec = specs[name]
+        if "status" not in spec.names or len(spec.key) != 1:
+            continue
+        key = _q(spec.key[0])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE marked__{name} AS SELECT {key} AS sourcedId FROM {name} "
+                    f"WHERE lower(status) IN ('tobedeleted', 'inactive') AND {key} IS NOT NULL")
+        if con.execute(f"SELECT count(*) FROM marked__{name}").fetchone()[0]:
+            con.execute(f"INSERT INTO gone__{name} SELECT sourcedId, 'it is marked tobedeleted' FROM marked__{name}")
+            marked.add(name)
+    return marked
 
 
 def _bad_rows(con: duckdb.DuckDBPyConnection, name: str, column, keys: str, gone: str) -> None:
@@ -76,19 +100,21 @@ def _bad_rows(con: duckdb.DuckDBPyConnection, name: str, column, keys: str, gone
 
 
 def filter_references(con: duckdb.DuckDBPyConnection, specs: dict[str, FileSpec], present: set[str],
-                      known: set[str], report: FindingsReport) -> ReferenceOutcome:
-    """Drop dangling rows from the tables named in ``present`` (in place); what was left out, and why."""
+                      known: set[str], report: FindingsReport, bulk: set[str] = frozenset()) -> ReferenceOutcome:
+    """Drop dangling rows from the tables named in ``present`` (in place); what was left out, and why.
+    ``bulk``: the present files that are complete (bulk mode), whose rows marked tobedeleted offer no id."""
     outcome = ReferenceOutcome(dropped={name: 0 for name in present})
     targets = {c.references for name in present for c in specs[name].columns if c.references}
     for target in targets | present:
         con.execute(f"CREATE OR REPLACE TEMP TABLE gone__{target} (sourcedId VARCHAR, reason VARCHAR)")
+    marked = _mark_tobedeleted(con, specs, present & bulk)
     for round_no in range(MAX_ROUNDS):
         first_round = round_no == 0
         changed = False
         # The ids each referenced file offers, once per round (a round's filtering is seen by the next).
         key_sets = {}
         for target in sorted(targets):
-            keys = key_relation(target, present, known, specs[target].key[0])
+            keys = key_relation(target, present, known, specs[target].key[0], marked)
             if keys is not None:
                 con.execute(f"CREATE OR REPLACE TEMP TABLE keys__{target} AS SELECT DISTINCT sourcedId FROM ({keys}) "
                             "WHERE sourcedId IS NOT NULL")

@@ -125,6 +125,7 @@ def _validate(path: Path, definition: CsvSchema, *, known_keys: KnownKeys | None
             drop.con.execute(f"CREATE OR REPLACE TABLE known__{name} AS SELECT * FROM _known")
             drop.con.unregister("_known")
             known.add(name)
-    outcome = filter_references(drop.con, specs, set(drop.present), known, report)
+    outcome = filter_references(drop.con, specs, set(drop.present), known, report,
+                                bulk={n for n in drop.present if drop.modes.get(n) == "bulk"})
     drop.filtered, drop.left_out = outcome.dropped, outcome.reasons
     return drop
