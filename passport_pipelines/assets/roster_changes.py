@@ -49,7 +49,9 @@ def changes_table(counts: dict[str, dict[str, int]]) -> dg.MetadataValue:
         SYNC_HOLD, asset="roster_changes",
         description="Holds the sync for approval when it is a preview or when an entity's added, updated or "
                     "deleted records exceed the integration's sync hold threshold (default: more than 10% "
-                    "deleted or 75% updated). A held sync is not an error: this check warns, the run ends "
+                    "deleted or 75% updated), or when the drop's references leave out more than its left_out "
+                    "share of an entity's rows read (default 10%; a first sync too), or would empty an entity "
+                    "that has records on record. A held sync is not an error: this check warns, the run ends "
                     "tagged passport/status=held, and golden_records and the deliveries wait for approve_sync "
                     "(or reject_sync); the metadata says what to paste.")],
 )

@@ -11,6 +11,7 @@ from passport_pipelines.cli.sync_command import accounting_lines
 from passport_pipelines.csv_schemas.registry import SCHEMAS
 from passport_pipelines.model.school_years import SchoolYear
 from passport_pipelines.sync.drop_check import FAILS, check_drop
+from passport_pipelines.sync.row_accounting import left_out_by_entity
 
 
 def _school_year(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -42,8 +43,7 @@ def validate(path: Path, schema: str, school_year: str | None, as_json: bool) ->
                        "verdict": checked.verdict, "failed_checks": checked.failed_checks,
                        "hold_reasons": checked.hold_reasons, "rows": drop.rows,
                        "accounting": checked.accounting,
-                       "left_out": {e: {**a["left_out"], **({"tobedeleted": a["tobedeleted"]} if a["tobedeleted"] else {})}
-                                    for e, a in checked.accounting.items() if a["left_out"] or a["tobedeleted"]},
+                       "left_out": left_out_by_entity(checked.accounting),
                        **drop.report.to_dict(),
                        "canonical_schema": {"total": checked.schema.total, "totals_by_rule": checked.schema.totals,
                                             "failures": checked.schema.records[:20]},
@@ -60,7 +60,8 @@ def validate(path: Path, schema: str, school_year: str | None, as_json: bool) ->
                 click.echo(f"  check canonical_schema failed: {checked.schema.total} failure case(s): "
                            + ", ".join(f"{rule} {n}" for rule, n in checked.schema.totals.items()))
                 for r in checked.schema.records[:20]:
-                    click.echo(f"    {r['entity']}.{r['column']}: {r['check']} (value {r['failure_case']}, row {r['index']})")
+                    click.echo(f"    {r['entity']}.{r['column']}: {r['check']} "
+                               f"(value {r['failure_case']}, row {r['index']})")
             if checked.error:
                 click.echo(f"  {checked.error}")
     finally:

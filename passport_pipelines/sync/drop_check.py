@@ -68,7 +68,8 @@ def check_drop(path: Path, schema: str, *, school_year: str | None = None,
     with tempfile.TemporaryDirectory(prefix="passport-validate-") as tmp:
         try:
             with values_withheld("mapping to the canonical model"):
-                outputs = normalize_drop(drop, source=SOURCE, district=SOURCE, school_year=school_year or ANY_SCHOOL_YEAR)
+                outputs = normalize_drop(drop, source=SOURCE, district=SOURCE,
+                                         school_year=school_year or ANY_SCHOOL_YEAR)
                 rows = write_table_set(drop.con, Path(tmp), outputs)
         except DataValueError as exc:
             result.verdict, result.failed_checks, result.error = FAILS, [NORMALIZATION], str(exc)

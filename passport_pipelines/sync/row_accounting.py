@@ -137,6 +137,16 @@ def merge_accounts(per_source: dict[str, dict[str, dict]]) -> dict[str, dict]:
     return dict(sorted(total.items()))
 
 
+def left_out_by_entity(accounting: dict[str, dict]) -> dict[str, dict[str, int]]:
+    """Entity -> reason -> rows not delivered, tobedeleted included: the ``left_out`` of ``--json``."""
+    out = {}
+    for entity, a in accounting.items():
+        reasons = {**a["left_out"], **({"tobedeleted": a["tobedeleted"]} if a["tobedeleted"] else {})}
+        if reasons:
+            out[entity] = reasons
+    return out
+
+
 def reference_left_out(a: dict) -> int:
     """Rows of an entity left out by a reference of the drop (not by the integration rules)."""
     return sum(n for reason, n in a["left_out"].items() if not reason.startswith("rules: "))

@@ -22,7 +22,7 @@ from passport_pipelines.run_tags import (
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.store.sync_holds import SyncHolds
 from passport_pipelines.store.version_status import AWAITING, REJECTED
-from passport_pipelines.sync.row_accounting import merge_accounts
+from passport_pipelines.sync.row_accounting import left_out_by_entity, merge_accounts
 
 HELD = "held"
 PREVIEWED = "previewed: nothing to change"
@@ -153,8 +153,7 @@ def summarize_run(instance: dg.DagsterInstance, run_id: str, store: GoldenStore)
         "filtered": filtered,
         # Every row read, per entity: delivered, or counted with why not (``sync/row_accounting.py``).
         "accounting": accounting,
-        "left_out": {e: {**a["left_out"], **({"tobedeleted": a["tobedeleted"]} if a["tobedeleted"] else {})}
-                     for e, a in accounting.items() if a["left_out"] or a["tobedeleted"]},
+        "left_out": left_out_by_entity(accounting),
         "filtered_by_rule": {e: a["filtered"] for e, a in accounting.items() if a["filtered"]},
         "deliveries": [d["path"] for d in deliveries if d.get("path") and d["status"] in DONE],
         "duplicates": ({"pending": queue.get("pending", 0), "new_cases": queue.get("new_cases", 0),
