@@ -49,6 +49,11 @@ CASES = {
     "a status outside the allowed values": ("1.1", {"cells": {("academicSessions", 1, "status"): "bogus"}}),
     "a class of a missing course": ("1.1", {"extra_rows": _CLASS_OF_A_MISSING_COURSE}),
 }
+# What a district engineer expects of each: the verdict both commands must give.
+VERDICT = {"clean": "ok", "clean 1.2 (roles, user profiles)": "ok", "a dangling enrollment": "held",
+           "courses declared absent": "held", "bulk sessions marked tobedeleted and inactive": "ok",
+           "a term marked tobedeleted that a class uses": "held", "a status outside the allowed values": "fails",
+           "a class of a missing course": "held"}
 SYNC_VERDICT = {"successfully in production": "ok", "held": "held", "failed validation": "fails"}
 
 
@@ -78,6 +83,7 @@ def test_validate_reaches_the_sync_verdict_and_counts(case, tmp_path, passport_h
     folder, schema = _drop(tmp_path, case)
     checked = check_drop(folder, schema, school_year="2025-2026")
     checked.drop.con.close()
+    assert checked.verdict == VERDICT[case], checked.hold_reasons
     _integrate(tmp_path, folder, schema)
     with dg.instance_for_test() as instance:
         summary = run_sync(instance, "lakeside")
@@ -205,3 +211,20 @@ def test_an_entity_emptied_by_references_is_held_whatever_the_share(tmp_path, pa
     assert second["hold_reasons"] == [
         "classes: every row read (1) is left out by references, and 1 are on record: the sync would empty it",
         "enrollments: every row read (3) is left out by references, and 3 are on record: the sync would empty it"]
+
+
+def test_rows_the_integration_rules_leave_out_are_counted_by_rule(tmp_path, passport_home, sqlite_store):
+    folder = write_package(tmp_path / "drop", cells={("users", 2, "enabledUser"): "false"})  # stu-2
+    write_integration(tmp_path / "integrations", "lakeside", [{
+        "name": "sis", "type": "csv", "path": str(folder), "schema": "oneroster-1.1", "mode": "full",
+        "filters": {"student": [{"template": "active_only"}]}}])
+    with dg.instance_for_test() as instance:
+        summary = run_sync(instance, "lakeside")
+    assert summary["status"] == "successfully in production", summary["errors"]
+    accounting = summary["accounting"]
+    assert unaccounted(accounting) == {}
+    assert accounting["users"] == {"read": 4, "delivered": 3, "tobedeleted": 0,
+                                   "filtered": {"student: active_only": 1}, "left_out": {}}
+    assert accounting["enrollments"]["left_out"] == {"rules: depends on a row the rules left out": 1}
+    assert summary["filtered_by_rule"] == {"users": {"student: active_only": 1}}
+    assert summary["changes"]["users"]["added"] == 3
