@@ -8,6 +8,7 @@ import dagster as dg
 from passport_pipelines.assets.change_review_metadata import change_review_metadata
 from passport_pipelines.assets.sync_outcome import approval_instructions, tag_outcome
 from passport_pipelines.changes.hold import decide_hold
+from passport_pipelines.sync.row_accounting import merge_accounts
 from passport_pipelines.partitions import partition_of, sync_check, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
@@ -48,7 +49,9 @@ def changes_table(counts: dict[str, dict[str, int]]) -> dg.MetadataValue:
         SYNC_HOLD, asset="roster_changes",
         description="Holds the sync for approval when it is a preview or when an entity's added, updated or "
                     "deleted records exceed the integration's sync hold threshold (default: more than 10% "
-                    "deleted or 75% updated). A held sync is not an error: this check warns, the run ends "
+                    "deleted or 75% updated), or when the drop's references leave out more than its left_out "
+                    "share of an entity's rows read (default 10%; a first sync too), or would empty an entity "
+                    "that has records on record. A held sync is not an error: this check warns, the run ends "
                     "tagged passport/status=held, and golden_records and the deliveries wait for approve_sync "
                     "(or reject_sync); the metadata says what to paste.")],
 )
@@ -73,7 +76,8 @@ def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: dict, 
     seal(Path(changes.folder), run_id=run_id, archives={s["source"]: s["archive"] for s in normalized_rosters["sources"]})
     on_record = store.count_records(district, school_year)
     payload = {**normalized_rosters, "run_id": run_id, "changes": changes.__dict__, "on_record": on_record}
-    decision = decide_hold(changes.counts, on_record, integration.change_control, preview=is_preview(context.run.tags))
+    decision = decide_hold(changes.counts, on_record, integration.change_control, preview=is_preview(context.run.tags),
+                           accounting=merge_accounts(normalized_rosters.get("accounting") or {}))
     changed = any(any(c.values()) for c in changes.counts.values())
     held = None
     if decision.held:

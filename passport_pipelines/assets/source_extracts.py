@@ -31,7 +31,9 @@ REFERENCES_RESOLVE = "references_resolve"
         ),
         sync_check(
             REFERENCES_RESOLVE, asset="source_extracts",
-            description="Rows pointing at records that do not exist; they are left out and the rest goes on.",
+            description="Rows pointing at records that do not exist, or at rows left out before them (named, "
+                        "with why); they are left out and the rest goes on. Counts per file and reason in "
+                        "filtered_by_file and normalized_rosters' rows_accounted.",
         ),
     ],
 )

@@ -1,9 +1,11 @@
-"""The hold decision: does this change set wait for a person's approval? (SPEC §10)
+"""The hold decision: does this change set wait for a person's approval?
 
-A sync is held when it is a preview, or when any entity's added, updated or deleted records
-exceed the integration's sync hold threshold. A sync that changes nothing is never held: there
-is nothing to approve. The decision carries the numbers per entity, for the check's metadata
-and for the person who approves or rejects it.
+A sync is held when it is a preview, when any entity's added, updated or deleted records exceed
+the integration's sync hold threshold, or when the drop's references leave out more of an entity's
+rows than the threshold's ``left_out`` share (an entity emptied that way, where records are on
+record, is always held). A sync that changes nothing is never held: there is nothing to approve.
+The decision carries the numbers per entity, for the check's metadata and for the person who
+approves or rejects it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from passport_pipelines.config.change_control import CHANGES, ChangeControl
+from passport_pipelines.sync.row_accounting import reference_left_out
 
 
 @dataclass(frozen=True)
@@ -30,11 +33,37 @@ def _share(n: int, on_record: int) -> float | None:
     return round(100.0 * n / on_record, 2) if on_record else None
 
 
+def left_out_reasons(accounting: dict[str, dict], on_record: dict[str, int], control: ChangeControl) -> list[str]:
+    """Why the rows the drop's references leave out hold the sync, one line per entity (``accounting``:
+    the district's, ``sync/row_accounting.py``). The same lines for ``passport validate``, which
+    knows nothing on record."""
+    reasons = []
+    for entity, a in accounting.items():
+        n, read = reference_left_out(a), a["read"]
+        if not n or not read:
+            continue
+        before = on_record.get(entity, 0)
+        if not a["delivered"] and before:
+            reasons.append(f"{entity}: every row read ({read:,}) is left out by references, and {before:,} are "
+                           "on record: the sync would empty it")
+            continue
+        limit = control.limit(entity, "left_out")
+        share = round(100.0 * n / read, 2)
+        if limit is None:
+            continue
+        if limit.count is not None and n > limit.count:
+            reasons.append(f"{entity}: {n:,} of {read:,} rows read left out by references, more than {limit.count:,}")
+        elif limit.percent is not None and share > limit.percent:
+            reasons.append(f"{entity}: {n:,} of {read:,} rows read left out by references ({share:.1f}%), "
+                           f"more than {limit.percent:g}%")
+    return reasons
+
+
 def decide_hold(counts: dict[str, dict[str, int]], on_record: dict[str, int], control: ChangeControl, *,
-                preview: bool = False) -> HoldDecision:
+                preview: bool = False, accounting: dict[str, dict] | None = None) -> HoldDecision:
     """``counts``: entity -> added/updated/deleted of this sync; ``on_record``: entity -> records
     current before it. ``preview``: the run asked to be held (the integration's own ``preview``
-    setting holds too)."""
+    setting holds too). ``accounting``: the district's rows read, delivered and left out, per entity."""
     reasons, rows = [], []
     changed = False
     for entity, c in counts.items():
@@ -56,6 +85,7 @@ def decide_hold(counts: dict[str, dict[str, int]], on_record: dict[str, int], co
             elif limit.percent is not None and share is not None and share > limit.percent:
                 reasons.append(f"{entity}: {n:,} of {before:,} {change} ({share:.1f}%), more than {limit.percent:g}%")
         rows.append(row)
+    reasons += left_out_reasons(accounting or {}, on_record, control)
     wants_preview = preview or control.preview
     if wants_preview and changed:
         reasons.insert(0, "preview: every change waits for approval" if control.preview and not preview

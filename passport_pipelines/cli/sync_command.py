@@ -140,14 +140,27 @@ def check_findings(check: dict) -> tuple[int, list[str]]:
     return int(total), lines
 
 
+def accounting_lines(rows: dict[str, dict]) -> list[str]:
+    """Per entity with rows not delivered: rows read, delivered, and each reason with its count."""
+    lines = []
+    for entity, a in rows.items():
+        reasons = {**({"tobedeleted": a["tobedeleted"]} if a["tobedeleted"] else {}),
+                   **{f"filtered {rule}": n for rule, n in a["filtered"].items()},
+                   **{f"left out {reason}": n for reason, n in a["left_out"].items()}}
+        if reasons:
+            lines.append(f"rows {entity}: {a['read']:,} read, {a['delivered']:,} delivered; "
+                         + ", ".join(f"{reason} {n:,}" for reason, n in reasons.items()))
+    return lines
+
+
 def _print_summary(s: dict, home: str) -> None:
     click.echo(f"{s['district']} {s['school_year']}: {s['status']}" + (f" (version {s['version']})" if s["version"] else ""))
     for entity, c in s["changes"].items():
         if any(c.values()):
             click.echo(f"  {entity:18} +{c['added']:<7} ~{c['updated']:<7} -{c['deleted']}")
-    if s["filtered"]:
-        click.echo("  rows left out (dangling references): "
-                   + ", ".join(f"{f} {n}" for f, n in s["filtered"].items()))
+    for line in accounting_lines(s.get("accounting") or {}):
+        click.echo(f"  {line}")
+    if s["filtered"] and not s["failed_checks"]:
         refs = s["checks"].get("references_resolve", {}).get("metadata", {})
         for row in (refs.get("findings") or [])[:5]:
             click.echo(f"    {row['file']}:{row['line']} {row['column']}={row['value']!r}: {row['message']}")
@@ -161,6 +174,10 @@ def _print_summary(s: dict, home: str) -> None:
     if s["status"] == "held":
         for reason in s["hold_reasons"]:
             click.echo(f"  held: {reason}")
+        if any("left out by references" in r for r in s["hold_reasons"]):
+            click.echo("  HELD: rows of this drop point at records that do not exist and would vanish from "
+                       "the district's data; nothing is committed or delivered until someone approves "
+                       "(fix the drop, or approve if it is meant)", err=True)
         click.echo(f"  review:  passport changes {s['district']} {s['version']} --school-year {s['school_year']}")
         click.echo(f"  approve: passport approve {s['district']} {s['version']} --school-year {s['school_year']} "
                    "--by EMAIL   (or reject; in the UI: the approve_sync / reject_sync jobs)")
@@ -173,6 +190,9 @@ def _print_summary(s: dict, home: str) -> None:
     for name in s["failed_checks"]:
         total, lines = check_findings(s["checks"][name])
         click.echo(f"  check {name} failed: {total} finding(s)", err=True)
+        totals = (s.get("failures") or {}).get(name, {}).get("totals_by_rule") or {}
+        if totals:
+            click.echo("    by rule: " + ", ".join(f"{rule} {n}" for rule, n in totals.items()), err=True)
         for line in lines[:20]:
             click.echo(f"    {line}", err=True)
     for err in s["errors"]:

@@ -7,9 +7,11 @@ from pathlib import Path
 import click
 
 from passport_pipelines.cli.output import emit_json
+from passport_pipelines.cli.sync_command import accounting_lines
 from passport_pipelines.csv_schemas.registry import SCHEMAS
 from passport_pipelines.model.school_years import SchoolYear
-from passport_pipelines.oneroster_csv.validation import validate_package
+from passport_pipelines.sync.drop_check import FAILS, check_drop
+from passport_pipelines.sync.row_accounting import left_out_by_entity
 
 
 def _school_year(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -29,14 +31,40 @@ def _school_year(ctx: click.Context, param: click.Parameter, value: str | None) 
                    "another year's fails, as the sync refuses it. Not checked when not given.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def validate(path: Path, schema: str, school_year: str | None, as_json: bool) -> None:
-    """Validate the CSV folder or zip at PATH against its schema; exit 1 if the drop would fail."""
-    drop = validate_package(path, schema, school_year=school_year)
-    if as_json:
-        emit_json({"path": str(path), "schema": schema, "school_year": school_year, "ok": drop.ok, "rows": drop.rows,
-                   "filtered": {k: v for k, v in drop.filtered.items() if v}, **drop.report.to_dict()})
-    else:
-        for_year = f", school year {school_year}" if school_year else ""
-        click.echo(f"{path} ({schema}{for_year}): {'OK' if drop.ok else 'FAILS'}")
-        click.echo(drop.report.render())
-    if not drop.ok:
+    """Check the CSV folder or zip at PATH as a first sync of it would, without writing anything:
+    validation, references, the mapping into the canonical model and its schema, and the rows each
+    entity would deliver or leave out. The verdict is the sync's: FAILS (exit 1), HELD (the sync would
+    wait for approval: rows are left out by references beyond the sync hold threshold; exit 0) or OK."""
+    checked = check_drop(path, schema, school_year=school_year)
+    drop = checked.drop
+    try:
+        if as_json:
+            emit_json({"path": str(path), "schema": schema, "school_year": school_year, "ok": checked.verdict != FAILS,
+                       "verdict": checked.verdict, "failed_checks": checked.failed_checks,
+                       "hold_reasons": checked.hold_reasons, "rows": drop.rows,
+                       "accounting": checked.accounting,
+                       "left_out": left_out_by_entity(checked.accounting),
+                       **drop.report.to_dict(),
+                       "canonical_schema": {"total": checked.schema.total, "totals_by_rule": checked.schema.totals,
+                                            "failures": checked.schema.records[:20]},
+                       **({"error": checked.error} if checked.error else {})})
+        else:
+            for_year = f", school year {school_year}" if school_year else ""
+            click.echo(f"{path} ({schema}{for_year}): {checked.verdict.upper() if checked.verdict != 'ok' else 'OK'}")
+            click.echo(drop.report.render())
+            for line in accounting_lines(checked.accounting):
+                click.echo(f"  {line}")
+            for reason in checked.hold_reasons:
+                click.echo(f"  a sync would be held: {reason}")
+            if checked.schema.total:
+                click.echo(f"  check canonical_schema failed: {checked.schema.total} failure case(s): "
+                           + ", ".join(f"{rule} {n}" for rule, n in checked.schema.totals.items()))
+                for r in checked.schema.records[:20]:
+                    click.echo(f"    {r['entity']}.{r['column']}: {r['check']} "
+                               f"(value {r['failure_case']}, row {r['index']})")
+            if checked.error:
+                click.echo(f"  {checked.error}")
+    finally:
+        drop.con.close()
+    if checked.verdict == FAILS:
         raise SystemExit(1)

@@ -5,7 +5,7 @@ change_control:
   preview: false            # true: every sync that changes something waits for approval
   deletions: true           # false: import without deletions (records missing from a drop stay)
   sync_hold:                # per entity ("*" for every entity); a limit is "10%", 500, or both
-    "*": {deleted: "10%", updated: "75%"}
+    "*": {deleted: "10%", updated: "75%", left_out: "10%"}
     users: {deleted: {percent: 5, count: 200}}
   approvers: [registrar@lakeside.org, data.lead@lakeside.org]   # only they approve, reject, resolve
 ```
@@ -13,7 +13,11 @@ change_control:
 Limits given for one entity keep the defaults for the others; `"*": {}` turns the defaults off.
 A limit is exceeded when the change is *more than* it: 10% lets exactly a tenth of the users go.
 A share is of the records on record before the sync; a first sync (nothing on record) is held by
-counts only.
+counts only. ``left_out`` is the share (or count) of an entity's rows read that the drop's own
+references leave out (a class pointing at a course that does not exist, and what points at it): its
+default, 10%, holds even where "*" does not name it (``left_out: "100%"`` turns it off); it holds a
+first sync too. An entity a sync would deliver empty, every row left out by references, where records
+are on record, is always held.
 
 ``approvers``: who may approve or reject a held sync and resolve duplicates for the district
 (``config/approvers.py``; without it, the fleet's default list, else anyone).
@@ -68,9 +72,11 @@ class EntityLimits(_Strict):
     added: Limit | None = None
     updated: Limit | None = None
     deleted: Limit | None = None
+    left_out: Limit | None = None  # rows read that the drop's references leave out (a share of rows read)
 
 
-DEFAULT_HOLD = {"*": EntityLimits(updated=Limit(percent=75), deleted=Limit(percent=10))}
+DEFAULT_LEFT_OUT = Limit(percent=10)
+DEFAULT_HOLD = {"*": EntityLimits(updated=Limit(percent=75), deleted=Limit(percent=10), left_out=DEFAULT_LEFT_OUT)}
 
 
 class ChangeControl(_Strict):
@@ -98,10 +104,12 @@ class ChangeControl(_Strict):
         # Limits for one entity add to the defaults; `"*": {}` turns the defaults off.
         return {**DEFAULT_HOLD, **value}
 
-    def limit(self, entity: str, change: Literal["added", "updated", "deleted"]) -> Limit | None:
-        """The entity's own limit for this kind of change, else the "*" one."""
+    def limit(self, entity: str, change: Literal["added", "updated", "deleted", "left_out"]) -> Limit | None:
+        """The entity's own limit for this kind of change, else the "*" one (for ``left_out``, else
+        the default: rows vanishing by reference are held unless a limit says otherwise)."""
         own = self.sync_hold.get(entity)
         if own is not None and getattr(own, change) is not None:
             return getattr(own, change)
         default = self.sync_hold.get("*")
-        return getattr(default, change) if default is not None else None
+        limit = getattr(default, change) if default is not None else None
+        return DEFAULT_LEFT_OUT if limit is None and change == "left_out" else limit

@@ -87,11 +87,17 @@ def _duckdb_executable(schema: pa.DataFrameSchema) -> bool:
 
 
 def check_parquet(con: duckdb.DuckDBPyConnection, path: Path, model: type[pa.DataFrameModel],
-                  limit: int = 100) -> tuple[int, list[FailureCase]]:
-    """How many failure cases the table at ``path`` has against ``model``, and the first ``limit``."""
+                  limit: int = 100, totals: dict[str, int] | None = None) -> tuple[int, list[FailureCase]]:
+    """How many failure cases the table at ``path`` has against ``model``, and the first ``limit``.
+    ``totals``, when given, receives the failure cases per ``column: check``."""
     schema = model.to_schema()
     if not _duckdb_executable(schema):
-        return _with_pandera(con, path, model, limit)
+        total, found = _with_pandera(con, path, model, limit)
+        if totals is not None and found:  # pandera's own run: per-check totals of the cases it kept
+            for case in found:
+                key = f"{case.column or '-'}: {case.check}"
+                totals[key] = totals.get(key, 0) + 1
+        return total, found
     relation = f"read_parquet({_literal(str(path))}, file_row_number = true)"
     described = {r[0]: r[1] for r in con.execute(
         f"DESCRIBE SELECT * EXCLUDE (file_row_number) FROM {relation}").fetchall()}
@@ -104,6 +110,10 @@ def check_parquet(con: duckdb.DuckDBPyConnection, path: Path, model: type[pa.Dat
     if schema.strict:
         cases += [FailureCase(None, "column_in_schema", extra, None) for extra in described if extra not in schema.columns]
     if cases:  # the columns themselves are wrong: the row checks would not mean much
+        if totals is not None:
+            for case in cases:
+                key = f"{case.column or '-'}: {case.check}"
+                totals[key] = totals.get(key, 0) + 1
         return len(cases), cases[:limit]
     conditions = _conditions(schema)
     if not conditions:
@@ -118,6 +128,10 @@ def check_parquet(con: duckdb.DuckDBPyConnection, path: Path, model: type[pa.Dat
         counts = con.execute(f"SELECT {', '.join(f'count(*) FILTER (WHERE {cond})' for _, _, cond in conditions)} "
                              f"FROM {relation}").fetchone()
     total = int(sum(counts))
+    if totals is not None:
+        for (name, check, _), n in zip(conditions, counts):
+            if n:
+                totals[f"{name}: {check}"] = totals.get(f"{name}: {check}", 0) + int(n)
     for i, ((name, check, cond), n) in enumerate(zip(conditions, counts)):
         if not n or len(cases) >= limit:
             continue

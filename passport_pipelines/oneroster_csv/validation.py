@@ -39,6 +39,8 @@ class ValidatedDrop:
     present: list[str] = field(default_factory=list)  # files with rows to use, in the connection
     rows: dict[str, int] = field(default_factory=dict)  # rows read per file
     filtered: dict[str, int] = field(default_factory=dict)  # rows dropped per file
+    # Rows dropped per file and reason (``references.py``), e.g. {"classes": {"courseSourcedId -> courses: ...": 3}}
+    left_out: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -125,5 +127,7 @@ def _validate(path: Path, definition: CsvSchema, *, known_keys: KnownKeys | None
             drop.con.execute(f"CREATE OR REPLACE TABLE known__{name} AS SELECT * FROM _known")
             drop.con.unregister("_known")
             known.add(name)
-    drop.filtered = filter_references(drop.con, specs, set(drop.present), known, report)
+    outcome = filter_references(drop.con, specs, set(drop.present), known, report,
+                                bulk={n for n in drop.present if drop.modes.get(n) == "bulk"})
+    drop.filtered, drop.left_out = outcome.dropped, outcome.reasons
     return drop

@@ -41,16 +41,7 @@ def rules_for(column: Column, mode: str) -> list[Rule]:
     if column.required:
         rules.append(Rule("value.required", "error", "{c} IS NULL", f"{column.name} is required"))
     if column.name == "status":
-        if mode == "delta":
-            rules.append(Rule("delta.status", "error", "{c} IS NULL",
-                              "a delta file needs status active or tobedeleted on every row"))
-            rules.append(Rule("value.status_inactive", "warning", "lower({c}) = 'inactive'",
-                              "OneRoster 1.0 status 'inactive' is read as tobedeleted"))
-            rules.append(Rule("value.enum", "error", "lower({c}) NOT IN ('active', 'tobedeleted', 'inactive')",
-                              "status must be active or tobedeleted"))
-        else:
-            rules.append(Rule("bulk.status", "warning", "{c} IS NOT NULL",
-                              "status should be blank in a bulk file; every row of a bulk file is active"))
+        rules.extend(status_rules(mode))
         return rules
     if column.name == "dateLastModified":
         if mode == "delta":
@@ -97,6 +88,28 @@ def rules_for(column: Column, mode: str) -> list[Rule]:
     elif kind == "year":
         rules.append(Rule("value.year", "error", r"NOT regexp_full_match({c}, '\d{4}')",
                           "schoolYear must be the four-digit ending year, e.g. 2026"))
+    return rules
+
+
+def status_rules(mode: str) -> list[Rule]:
+    """A row's status, the same in validate and sync. A delta row says active or tobedeleted. A bulk
+    row should leave it blank (every row of a complete file is a record to deliver); a bulk row marked
+    ``tobedeleted`` (or OneRoster 1.0's ``inactive``, read the same way) is not delivered: it is counted
+    as tobedeleted, and deletes the record when it is on record. Any other status fails the drop."""
+    rules: list[Rule] = []
+    if mode == "delta":
+        rules.append(Rule("delta.status", "error", "{c} IS NULL",
+                          "a delta file needs status active or tobedeleted on every row"))
+        rules.append(Rule("value.status_inactive", "warning", "lower({c}) = 'inactive'",
+                          "OneRoster 1.0 status 'inactive' is read as tobedeleted"))
+    else:
+        rules.append(Rule("bulk.status", "warning", "lower({c}) = 'active'",
+                          "status should be blank in a bulk file; an active row is delivered"))
+        rules.append(Rule("bulk.tobedeleted", "warning", "lower({c}) IN ('tobedeleted', 'inactive')",
+                          "a bulk row marked tobedeleted (or inactive) is not delivered: it is counted as "
+                          "tobedeleted, and deletes the record if it is on record"))
+    rules.append(Rule("value.enum", "error", "lower({c}) NOT IN ('active', 'tobedeleted', 'inactive')",
+                      "status must be active or tobedeleted" + ("" if mode == "delta" else " (or blank)")))
     return rules
 
 

@@ -59,6 +59,8 @@ class SourceExtract:
     requests: int = 0
     retries: int = 0
     school_year_scope: str = ""  # how an API extract was restricted to the sync's school year, or why not
+    # Rows left out by references, per file and reason (``oneroster_csv/references.py``).
+    left_out: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -199,6 +201,7 @@ def _keep(drop: ValidatedDrop, source: CsvFolderSource | SftpSource, definition:
     extract = SourceExtract(
         source=source.name, schema=source.schema_, upload_mode=source.mode, folder=str(folder), archive=str(archive),
         file_modes=drop.modes, rows=drop.rows, filtered={k: v for k, v in drop.filtered.items() if v}, ok=drop.ok,
+        left_out=drop.left_out,
         fingerprint=fingerprint if drop.ok and "delta" not in drop.modes.values() else None, kind=definition.kind,
     )
     if drop.ok:

@@ -27,6 +27,7 @@ from passport_pipelines.oneroster_csv.findings import FindingsReport
 from passport_pipelines.oneroster_csv.validation import ValidatedDrop
 from passport_pipelines.rules.apply import RulesReport, apply_rules
 from passport_pipelines.sync.extract import SourceExtract
+from passport_pipelines.sync.row_accounting import count_tobedeleted
 from passport_pipelines.transforms.data_errors import values_withheld
 from passport_pipelines.transforms.engine import connect
 from passport_pipelines.transforms.normalize import entity_modes, normalize_drop
@@ -45,6 +46,7 @@ class NormalizedSource:
     fingerprint: str | None = None
     reused: bool = False
     rules: dict = field(default_factory=dict)  # what the source's integration rules did (RulesReport)
+    tobedeleted: dict[str, int] = field(default_factory=dict)  # rows marked tobedeleted, per entity
 
 
 def _rules_fingerprint(integration: Integration | None, source_name: str) -> object:
@@ -110,7 +112,7 @@ def _normalize_source(extract: SourceExtract, *, district: str, school_year: str
     finally:
         con.close()
     result = NormalizedSource(extract.source, extract.upload_mode, str(folder), modes, rows, fingerprint,
-                              rules=report.as_dict())
+                              rules=report.as_dict(), tobedeleted=count_tobedeleted(folder, list(rows)))
     if fingerprint:
         write_stamp(folder, {"fingerprint": fingerprint, "normalized": result.__dict__})
         publish(STAGE, district, school_year, extract.source, fingerprint, folder)

@@ -22,6 +22,7 @@ from passport_pipelines.run_tags import (
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.store.sync_holds import SyncHolds
 from passport_pipelines.store.version_status import AWAITING, REJECTED
+from passport_pipelines.sync.row_accounting import left_out_by_entity, merge_accounts
 
 HELD = "held"
 PREVIEWED = "previewed: nothing to change"
@@ -92,6 +93,27 @@ def _rule_counts(normalized: dict, requirements: dict) -> dict[str, dict]:
     return out
 
 
+FIRST_FINDINGS = 20
+
+
+def check_failures(check: dict) -> dict:
+    """A failed check's total, totals per rule and first findings (file, line, column, rule, message,
+    value with personal data masked), whatever the check: file findings (validation) or failure
+    cases of the canonical schema (``file`` is then the source and canonical table, ``line`` the row)."""
+    meta = check.get("metadata", {})
+    findings = [{"file": r["file"], "line": r["line"], "column": r["column"], "rule": r["rule"],
+                 "message": r["message"], "value": r.get("value")}  # masked by the check that found it
+                for r in meta.get("findings") or []]
+    findings += [{"file": f"{r['source']} {r['entity']}", "line": r["index"], "column": r["column"],
+                  "rule": r["check"], "message": f"{r['entity']}.{r['column']} fails {r['check']}",
+                  "value": r["failure_case"]}
+                 for r in meta.get("failures") or []]
+    total = next((meta[k] for k in ("total", "failure_cases", "rows_missing_a_required_field") if k in meta),
+                 len(findings))
+    return {"total": int(total), "totals_by_rule": meta.get("totals_by_rule") or {},
+            "findings": findings[:FIRST_FINDINGS]}
+
+
 def summarize_run(instance: dg.DagsterInstance, run_id: str, store: GoldenStore) -> dict:
     """The sync's outcome: version, status, changes, rows left out, deliveries, duplicates, the
     checks that failed with their findings, and step errors."""
@@ -117,6 +139,7 @@ def summarize_run(instance: dg.DagsterInstance, run_id: str, store: GoldenStore)
         for file, n in files.items():
             filtered[file] = filtered.get(file, 0) + n
     rules = _rule_counts(assets.get("normalized_rosters", {}), checks.get("data_requirements", {}))
+    accounting = merge_accounts(assets.get("normalized_rosters", {}).get("rows_accounted") or {})
     queue = assets.get("duplicate_review_queue", {})
     deliveries = [d for d in store.deliveries(version.id)] if version is not None and status != HELD else []
     return {
@@ -128,12 +151,17 @@ def summarize_run(instance: dg.DagsterInstance, run_id: str, store: GoldenStore)
         "status": status,
         "changes": version.changes if version else {},
         "filtered": filtered,
+        # Every row read, per entity: delivered, or counted with why not (``sync/row_accounting.py``).
+        "accounting": accounting,
+        "left_out": left_out_by_entity(accounting),
+        "filtered_by_rule": {e: a["filtered"] for e, a in accounting.items() if a["filtered"]},
         "deliveries": [d["path"] for d in deliveries if d.get("path") and d["status"] in DONE],
         "duplicates": ({"pending": queue.get("pending", 0), "new_cases": queue.get("new_cases", 0),
                         "merged": queue.get("merged_this_sync", 0)} if queue else {}),
         "rules": rules,
         "sso_credentials": assets.get("golden_records", {}).get("sso_credentials") or {},
         "failed_checks": failed_checks,
+        "failures": {name: check_failures(checks[name]) for name in failed_checks},
         "hold_reasons": hold.get("metadata", {}).get("reasons", []) if status == HELD else [],
         "errors": errors,
         "checks": checks,
