@@ -68,7 +68,9 @@ def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: dict, 
     changes = compute_changes(normalized, district=district, school_year=school_year, run_id=run_id, store=store,
                               reconciliation=integration.reconciliation,
                               source_order=[s.name for s in integration.sources],
-                              deletions=integration.change_control.deletions and not skips_deletions(context.run.tags))
+                              deletions=integration.change_control.deletions and not skips_deletions(context.run.tags),
+                              district_schools={s.name: [d.id for d in integration.schools]
+                                                for s in integration.sources if s.schools is not None})
     # The commit checks this seal: it commits this run's change set of this run's drops, or nothing.
     seal(Path(changes.folder), run_id=run_id, archives={s["source"]: s["archive"] for s in normalized_rosters["sources"]})
     on_record = store.count_records(district, school_year)

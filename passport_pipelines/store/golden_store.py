@@ -336,6 +336,9 @@ class GoldenStore:
             if rebuild:
                 ac.execute(f"CREATE INDEX {_qi('ix_' + table + '_golden_id')} ON {table} (golden_id)")
             m = old.num_rows
+            # The golden id too: a district school on record under its source's own golden id moves
+            # to the district school's (``compute_entity_changes``); any other keeps the one on record.
+            content = [*content, "golden_id"]
             sets = ", ".join(f"{_qi(c)} = {ac.ph(i)}" for i, c in enumerate(content, start=1))
             k = len(content)
             ac.execute_many(

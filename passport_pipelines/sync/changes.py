@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+
 from passport_pipelines.artifacts.layout import stage_dir
 from passport_pipelines.artifacts.table_sets import load_table_set, write_table_set
 from passport_pipelines.changes.changeset import (
@@ -52,10 +54,13 @@ class RosterChanges:
 
 def compute_changes(normalized: list[NormalizedSource], *, district: str, school_year: str, run_id: str,
                     store: GoldenStore, reconciliation: Reconciliation | None = None,
-                    source_order: list[str] | None = None, deletions: bool = True) -> RosterChanges:
+                    source_order: list[str] | None = None, deletions: bool = True,
+                    district_schools: dict[str, list[str]] | None = None) -> RosterChanges:
     """The change set of every source; then, with ``reconciliation``, the duplicate people among
     the records it adds or changes (``source_order`` ranks sources for the golden id a merge keeps).
-    ``deletions=False``: import without deletions (neither missing nor marked-deleted records go)."""
+    ``deletions=False``: import without deletions (neither missing nor marked-deleted records go).
+    ``district_schools``: source -> the district school ids its schools mapping gives its schools;
+    each is one golden school, whatever the number of sources mapped to it."""
     base = store.latest_version(district, school_year)
     root = stage_dir("roster_changes", district, school_year, run_id)
     totals: dict[str, dict[str, int]] = {e: {"added": 0, "updated": 0, "deleted": 0} for e in entities.ENTITIES}
@@ -72,11 +77,13 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
                 # Registered, not copied: DuckDB scans the Arrow table in place.
                 con.register(f"stored__{entity}", store.stored_keys(district, school_year, entity, [source.source]))
                 stored[entity] = f"stored__{entity}"
+            shared = _register_district_schools(con, source.source, (district_schools or {}).get(source.source))
             for entity in entities.ENTITIES:
                 mode = source.entity_modes.get(entity, "absent")
                 compute_entity_changes(
                     con, entity, incoming[entity], stored[entity], district=district,
                     deletes_missing=(mode == "bulk" and source.upload_mode == "full" and deletions),
+                    district_schools=shared if entity == "orgs" else None,
                 )
                 if not deletions:
                     con.execute(f"DELETE FROM deletes__{entity}")  # records marked tobedeleted stay too
@@ -113,6 +120,15 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
         search_record_duplicates(changes, [Path(f) for f in folders], reconciliation,
                                  source_order or [s.source for s in normalized], district, school_year, store)
     return changes
+
+
+def _register_district_schools(con, source: str, ids: list[str] | None) -> str | None:
+    """``district_schools(source, sourced_id)``: the source's keys that are district schools."""
+    if ids is None:
+        return None
+    con.register("district_schools", pa.table({"source": pa.array([source] * len(ids), pa.string()),
+                                               "sourced_id": pa.array(ids, pa.string())}))
+    return "district_schools"
 
 
 def _find_duplicates(changes: RosterChanges, folders: list[Path], reconciliation: Reconciliation,
