@@ -8,6 +8,7 @@ import dagster as dg
 from passport_pipelines.assets.change_review_metadata import change_review_metadata
 from passport_pipelines.assets.sync_outcome import approval_instructions, tag_outcome
 from passport_pipelines.changes.hold import decide_hold
+from passport_pipelines.config.source_identity import identities
 from passport_pipelines.partitions import partition_of, sync_check, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
@@ -46,7 +47,9 @@ def changes_table(counts: dict[str, dict[str, int]]) -> dg.MetadataValue:
     partitions_def=sync_partitions, group_name="roster_sync", kinds={"duckdb"},
     check_specs=[sync_check(
         SYNC_HOLD, asset="roster_changes",
-        description="Holds the sync for approval when it is a preview or when an entity's added, updated or "
+        description="Holds the sync for approval when it is a preview, when a source's identity settings "
+                    "(name, type, sis_id_prefix, schools mapping) changed since the last version (its approval "
+                    "re-keys the source's records), or when an entity's added, updated or "
                     "deleted records exceed the integration's sync hold threshold (default: more than 10% "
                     "deleted or 75% updated). A held sync is not an error: this check warns, the run ends "
                     "tagged passport/status=held, and golden_records and the deliveries wait for approve_sync "
@@ -70,12 +73,16 @@ def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: dict, 
                               source_order=[s.name for s in integration.sources],
                               deletions=integration.change_control.deletions and not skips_deletions(context.run.tags),
                               district_schools={s.name: [d.id for d in integration.schools]
-                                                for s in integration.sources if s.schools is not None})
+                                                for s in integration.sources if s.schools is not None},
+                              identities=identities(integration), district_school_list=integration.schools)
     # The commit checks this seal: it commits this run's change set of this run's drops, or nothing.
     seal(Path(changes.folder), run_id=run_id, archives={s["source"]: s["archive"] for s in normalized_rosters["sources"]})
     on_record = store.count_records(district, school_year)
-    payload = {**normalized_rosters, "run_id": run_id, "changes": changes.__dict__, "on_record": on_record}
-    decision = decide_hold(changes.counts, on_record, integration.change_control, preview=is_preview(context.run.tags))
+    # Each source's identity settings, recorded with the version: what the next sync compares.
+    payload = {**normalized_rosters, "run_id": run_id, "changes": changes.__dict__, "on_record": on_record,
+               "identities": {n: i.as_dict() for n, i in identities(integration).items()}}
+    decision = decide_hold(changes.counts, on_record, integration.change_control, preview=is_preview(context.run.tags),
+                           identity=[c["reason"] for c in changes.identity_changes])
     changed = any(any(c.values()) for c in changes.counts.values())
     held = None
     if decision.held:

@@ -49,7 +49,7 @@ def district_school_golden_id(district: str, school_id: str) -> str:
 @dataclass
 class EntityChanges:
     """``upserts``: canonical columns + golden_id + change (added|restored|updated) + changed_fields.
-    ``deletes``: source, sourced_id, golden_id, reason (tobedeleted|missing|cascade)."""
+    ``deletes``: source, sourced_id, golden_id, reason (tobedeleted|missing|cascade|rekeyed)."""
 
     upserts: pa.Table
     deletes: pa.Table
@@ -116,7 +116,8 @@ def compute_entity_changes(con: duckdb.DuckDBPyConnection, entity: str, incoming
         shared_join = (f"LEFT JOIN {district_schools} AS ds ON ds.source = i.source AND ds.sourced_id = i.sourced_id "
                        "AND i.type = 'school'")
         moved = f"(ds.sourced_id IS NOT NULL AND s.golden_id = {own} AND s.golden_id <> {shared})"
-        golden = f"CASE WHEN ds.sourced_id IS NOT NULL AND (s.golden_id IS NULL OR {moved}) THEN {shared} ELSE {golden} END"
+        golden = (f"CASE WHEN ds.sourced_id IS NOT NULL AND (s.golden_id IS NULL OR {moved}) THEN {shared} "
+                  f"ELSE {golden} END")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE upserts__{entity} AS
         SELECT {cols},
@@ -144,6 +145,19 @@ def compute_entity_changes(con: duckdb.DuckDBPyConnection, entity: str, incoming
         FROM {incoming} AS i JOIN {stored} AS s ON s.source = i.source AND s.sourced_id = i.sourced_id
         WHERE i.status = 'tobedeleted' AND s.active
         {missing}
+    """)
+
+
+def carry_golden_ids(con: duckdb.DuckDBPyConnection, entity: str, carried: str, *, district: str) -> None:
+    """Records re-keyed after a change of their source's identity (``changes/rekey.py``) keep the golden
+    id of their old key: a new key takes it where the record arrived with a golden id of its own (not
+    one a district school shares)."""
+    district_lit = "'" + district.replace("'", "''") + "'"
+    own = _golden_id_sql(district_lit, entity, "u.source", "u.sourced_id")
+    con.execute(f"""
+        UPDATE upserts__{entity} AS u SET golden_id = c.golden_id
+        FROM {carried} AS c
+        WHERE c.source = u.source AND c.sourced_id = u.sourced_id AND u.change = 'added' AND u.golden_id = {own}
     """)
 
 

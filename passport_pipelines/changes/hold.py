@@ -2,7 +2,8 @@
 
 A sync is held when it is a preview, or when any entity's added, updated or deleted records
 exceed the integration's sync hold threshold. A sync that changes nothing is never held: there
-is nothing to approve. The decision carries the numbers per entity, for the check's metadata
+is nothing to approve; except when a source's identity settings changed, which always waits.
+The decision carries the numbers per entity, for the check's metadata
 and for the person who approves or rejects it.
 """
 
@@ -31,10 +32,11 @@ def _share(n: int, on_record: int) -> float | None:
 
 
 def decide_hold(counts: dict[str, dict[str, int]], on_record: dict[str, int], control: ChangeControl, *,
-                preview: bool = False) -> HoldDecision:
+                preview: bool = False, identity: list[str] = ()) -> HoldDecision:
     """``counts``: entity -> added/updated/deleted of this sync; ``on_record``: entity -> records
     current before it. ``preview``: the run asked to be held (the integration's own ``preview``
-    setting holds too)."""
+    setting holds too). ``identity``: one reason per source whose identity settings changed
+    (``changes/identity.py``): such a sync is always held, whatever it changes."""
     reasons, rows = [], []
     changed = False
     for entity, c in counts.items():
@@ -60,4 +62,6 @@ def decide_hold(counts: dict[str, dict[str, int]], on_record: dict[str, int], co
     if wants_preview and changed:
         reasons.insert(0, "preview: every change waits for approval" if control.preview and not preview
                        else "preview requested for this sync")
-    return HoldDecision(held=changed and bool(reasons), preview=wants_preview, reasons=reasons, entities=rows)
+    reasons[:0] = list(identity)
+    return HoldDecision(held=bool(identity) or (changed and bool(reasons)), preview=wants_preview, reasons=reasons,
+                        entities=rows)
