@@ -32,6 +32,7 @@ _HOLD_SCHEMA = dg.TableSchema(columns=[
     dg.TableColumn("entity", "string"), dg.TableColumn("on_record", "int"),
     *[c for change in ("added", "updated", "deleted")
       for c in (dg.TableColumn(change, "int"), dg.TableColumn(f"{change}_percent", "float"))],
+    dg.TableColumn("rekeyed", "int"),
 ])
 CHANGES_SCHEMA = dg.TableSchema(columns=[
     dg.TableColumn("entity", "string"), dg.TableColumn("added", "int"),
@@ -82,7 +83,7 @@ def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: dict, 
     payload = {**normalized_rosters, "run_id": run_id, "changes": changes.__dict__, "on_record": on_record,
                "identities": {n: i.as_dict() for n, i in identities(integration).items()}}
     decision = decide_hold(changes.counts, on_record, integration.change_control, preview=is_preview(context.run.tags),
-                           identity=[c["reason"] for c in changes.identity_changes])
+                           identity=[c["reason"] for c in changes.identity_changes], rekeyed=changes.rekeyed)
     changed = any(any(c.values()) for c in changes.counts.values())
     held = None
     if decision.held:

@@ -20,7 +20,8 @@ class HoldDecision:
     preview: bool
     # Why, one line each, e.g. "users: 612 of 1,020 deleted (60.0%), more than 10%".
     reasons: list[str] = field(default_factory=list)
-    # Per entity with records on record or changes: on_record, added, updated, deleted, and their shares.
+    # Per entity with records on record or changes: on_record, added, updated, deleted (less those
+    # re-keyed), their shares, and rekeyed (when any).
     entities: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -32,11 +33,14 @@ def _share(n: int, on_record: int) -> float | None:
 
 
 def decide_hold(counts: dict[str, dict[str, int]], on_record: dict[str, int], control: ChangeControl, *,
-                preview: bool = False, identity: list[str] = ()) -> HoldDecision:
+                preview: bool = False, identity: list[str] = (), rekeyed: dict[str, int] | None = None
+                ) -> HoldDecision:
     """``counts``: entity -> added/updated/deleted of this sync; ``on_record``: entity -> records
     current before it. ``preview``: the run asked to be held (the integration's own ``preview``
     setting holds too). ``identity``: one reason per source whose identity settings changed
-    (``changes/identity.py``): such a sync is always held, whatever it changes."""
+    (``changes/identity.py``): such a sync is always held, whatever it changes. ``rekeyed``: per entity,
+    the records it re-keys (deleted under an old key, added under a new one): moved, not added nor
+    deleted, as far as the threshold is concerned."""
     reasons, rows = [], []
     changed = False
     for entity, c in counts.items():
@@ -45,8 +49,11 @@ def decide_hold(counts: dict[str, dict[str, int]], on_record: dict[str, int], co
             continue
         changed = changed or any(c.values())
         row = {"entity": entity, "on_record": before}
+        moved = (rekeyed or {}).get(entity, 0)
+        if moved:
+            row["rekeyed"] = moved
         for change in CHANGES:
-            n = c.get(change, 0)
+            n = c.get(change, 0) - (moved if change in ("added", "deleted") else 0)
             share = _share(n, before)
             row[change] = n
             row[f"{change}_percent"] = share

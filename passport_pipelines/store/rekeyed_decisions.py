@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from passport_pipelines.model import entities
 from passport_pipelines.store.arrow_connection import ArrowConnection
+from passport_pipelines.store.duplicate_review import RECORD_KEY_SEPARATOR
 
 # The tables and the sides of a pair they name records by.
 _SIDES = (("duplicate_cases", ("left", "right")), ("duplicate_decisions", ("primary", "secondary")))
@@ -47,3 +49,27 @@ def rekey_writer(folders: list[Path], *, district: str, school_year: str):
                         f"AND EXISTS (SELECT 1 {match})", [district, school_year, entity])
             ac.execute("DROP TABLE rekeyed_records")
     return write
+
+
+def rekeyed_pairs(known: pa.Table, moved: pa.Table | None) -> pa.Table:
+    """The pairs a sync must not offer again (``DuplicateReview.known_pairs``), also under the new keys
+    of the records this sync re-keys: its own search already sees those."""
+    if moved is None or not known.num_rows:
+        return known
+    con = duckdb.connect()
+    try:
+        con.register("known", known)
+        con.register("moved", moved)
+        sep = f"chr({ord(RECORD_KEY_SEPARATOR)})"
+        return con.execute(f"""
+            WITH m AS (SELECT old_source || {sep} || old_sourced_id AS old_key, source || {sep} || sourced_id AS new_key
+                       FROM moved),
+                 carried AS (SELECT coalesce(ml.new_key, k.left_key) AS l, coalesce(mr.new_key, k.right_key) AS r
+                             FROM known AS k LEFT JOIN m AS ml ON ml.old_key = k.left_key
+                             LEFT JOIN m AS mr ON mr.old_key = k.right_key)
+            SELECT left_key, right_key FROM known
+            UNION
+            SELECT least(l, r) AS left_key, greatest(l, r) AS right_key FROM carried
+            ORDER BY left_key, right_key""").to_arrow_table()
+    finally:
+        con.close()

@@ -34,6 +34,7 @@ from passport_pipelines.store.duplicate_review import (
     write_findings_files,
 )
 from passport_pipelines.store.golden_store import GoldenStore
+from passport_pipelines.store.rekeyed_decisions import rekeyed_maps, rekeyed_pairs
 from passport_pipelines.sync.normalize import NormalizedSource
 from passport_pipelines.sync.rekeyed_source import RekeyedSource
 from passport_pipelines.transforms.engine import connect
@@ -56,6 +57,8 @@ class RosterChanges:
     # Sources whose identity settings changed since the last version (``changes/identity.py``):
     # source, previous, current, settings and the reason the sync is held for.
     identity_changes: list[dict] = field(default_factory=list)
+    # Per entity, records those sources' re-key deletes under an old key and adds under a new one.
+    rekeyed: dict[str, int] = field(default_factory=dict)
 
 
 def compute_changes(normalized: list[NormalizedSource], *, district: str, school_year: str, run_id: str,
@@ -79,6 +82,7 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
         return RosterChanges(str(root), base.id, totals, [s.source for s in normalized], unchanged=True,
                              deletions=deletions)
     rekeying = {c.current.name: c for c in moved if c.rekeys}
+    moved_records: dict[str, int] = {}
     folders = []
     for source in normalized:
         con = connect()
@@ -107,6 +111,8 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
                     con.execute(f"DELETE FROM deletes__{entity}")  # records marked tobedeleted stay too
             cascade_deletes(con, stored)
             rekey_maps = rekeyed.after_cascades() if rekeyed else {}
+            for entity, n in (rekeyed.moved if rekeyed else {}).items():
+                moved_records[entity] = moved_records.get(entity, 0) + n
             for entity in entities.ENTITIES:
                 updated = con.execute(
                     f"SELECT source, sourced_id FROM upserts__{entity} WHERE change = 'updated'").to_arrow_table()
@@ -133,7 +139,8 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
             con.close()
     changes = RosterChanges(str(root), base.id if base else None, totals, [s.source for s in normalized],
                             deletions=deletions,
-                            identity_changes=[{**c.as_dict(), "reason": c.reason()} for c in moved])
+                            identity_changes=[{**c.as_dict(), "reason": c.reason()} for c in moved],
+                            rekeyed={e: n for e, n in moved_records.items() if n})
     if reconciliation is not None and reconciliation.domains_for("users"):
         _find_duplicates(changes, [Path(f) for f in folders], reconciliation,
                          source_order or [s.source for s in normalized], district, school_year, store)
@@ -162,7 +169,8 @@ def _find_duplicates(changes: RosterChanges, folders: list[Path], reconciliation
     try:
         people = sync_people(con, store, district=district, school_year=school_year, change_folders=folders,
                              attributes=attributes, base_version_id=changes.base_version_id)
-        known = DuplicateReview(store).known_pairs(district, school_year)
+        known = rekeyed_pairs(DuplicateReview(store).known_pairs(district, school_year),
+                              rekeyed_maps(folders).get("users"))
         findings = find_sync_duplicates(con, people, reconciliation, known, source_order)
     finally:
         con.close()

@@ -82,8 +82,11 @@ class RekeyedSource:
         carry_golden_ids(self.con, entity, f"carried__{entity}", district=self.district)
 
     def after_cascades(self) -> dict[str, str]:
-        """The old keys deleted; the relations of old key -> new key, to write beside the change set."""
+        """The old keys deleted; the relations of old key -> new key, to write beside the change set.
+        ``moved``: per entity, the records deleted under one key and added under another (not
+        deletions nor additions in the hold threshold's eyes)."""
         out = {}
+        self.moved: dict[str, int] = {}
         for entity in entities.ENTITIES:
             self.con.execute(f"""INSERT INTO deletes__{entity}
                 SELECT c.old_source, c.old_sourced_id, c.golden_id, 'rekeyed' FROM carried__{entity} AS c
@@ -92,4 +95,6 @@ class RekeyedSource:
                 SELECT c.old_source, c.old_sourced_id, c.source, c.sourced_id FROM carried__{entity} AS c
                 WHERE c.sourced_id IS NOT NULL AND {_MOVED}""")
             out[f"rekeyed__{entity}"] = f"rekeyed__{entity}"
+            self.moved[entity] = self.con.execute(f"""SELECT count(*) FROM rekeyed__{entity} AS r
+                SEMI JOIN upserts__{entity} AS u ON u.source = r.source AND u.sourced_id = r.sourced_id""").fetchone()[0]
         return out
