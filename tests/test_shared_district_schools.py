@@ -10,9 +10,13 @@ import zipfile
 
 import dagster as dg
 import pytest
+from sqlalchemy import select, update
 
+from passport_pipelines.changes.changeset import own_golden_id
+from passport_pipelines.store import schema
+from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration
-from tests.district_files import make_district
+from tests.district_files import edit_rows, make_district
 from tests.sync_harness import run_sync
 
 pytestmark = pytest.mark.slow
@@ -64,3 +68,31 @@ def test_two_sources_mapped_to_one_district_school_deliver_it_once(tmp_path, pas
 
 def _non_school_ids(orgs: list[dict]) -> set[str]:
     return {o["sourcedId"] for o in orgs if o["type"] != "school"}
+
+
+def test_copies_of_a_school_on_record_under_their_own_golden_ids_become_one(tmp_path, passport_home, sqlite_store):
+    """A district whose two sources' copies of a school were kept apart before (each source's own golden
+    id): its next sync moves them to the first source's, which was delivered already."""
+    sis = make_district(tmp_path / "sis", students=10, seed=3)
+    extra = make_district(tmp_path / "extra", students=8, seed=9)
+    write_integration(tmp_path / "integrations", "lakeside", [
+        {"name": "sis", "type": "csv", "path": str(sis), "schools": "auto"},
+        {"name": "extra", "type": "csv", "path": str(extra), "sis_id_prefix": "x-", "schools": "auto"},
+    ], schools=SCHOOLS)
+    with dg.instance_for_test() as instance:
+        assert run_sync(instance, "lakeside")["status"] == "successfully in production"
+        store = GoldenStore(sqlite_store)
+        orgs = schema.golden_tables["orgs"]
+        with store.engine.begin() as conn:  # as syncs before shared schools left them
+            for row in conn.execute(select(orgs.c.source, orgs.c.sourced_id).where(orgs.c.type == "school")).all():
+                conn.execute(update(orgs).where(orgs.c.source == row.source, orgs.c.sourced_id == row.sourced_id)
+                             .values(golden_id=own_golden_id("lakeside", "orgs", row.source, row.sourced_id)))
+        edit_rows(extra / "users.csv", lambda rs: [{**r, "givenName": "Changed"} if i == 0 else r
+                                                   for i, r in enumerate(rs)])
+        summary = run_sync(instance, "lakeside")
+        assert summary["status"] == "successfully in production", summary["errors"]
+    schools = [o for o in _delivered(summary["deliveries"][0], "orgs.csv") if o["type"] == "school"]
+    assert sorted(o["sourcedId"] for o in schools) == sorted(own_golden_id("lakeside", "orgs", "sis", s["id"])
+                                                             for s in SCHOOLS)
+    users = _delivered(summary["deliveries"][0], "users.csv")
+    assert {s for u in users for s in u["orgSourcedIds"].split(",")} >= {o["sourcedId"] for o in schools}

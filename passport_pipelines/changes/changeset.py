@@ -101,18 +101,17 @@ def compute_entity_changes(con: duckdb.DuckDBPyConnection, entity: str, incoming
     ``incoming``: canonical rows of the sources being synced. ``stored``: keys on record for
     those sources (source, sourced_id, golden_id, content_hash, active, plus the reference
     columns cascades need). ``deletes_missing``: the incoming rows are complete sets per source.
-    ``district_schools`` (orgs only): a relation ``(source, sourced_id)`` of the schools that a
-    source's ``schools`` mapping made district schools; they take the district school's golden
-    id (``district_school_golden_id``), shared by every source. One on record under its source's
-    own golden id (from before schools were shared) moves to the shared one; a school a reviewer
-    linked to another golden id keeps that.
+    ``district_schools`` (orgs only): a relation ``(source, sourced_id, golden_id)`` of the schools
+    that a source's ``schools`` mapping made district schools, with the golden id every source's copy
+    of the school takes (``reconciliation/district_schools.py``). A copy on record under its source's
+    own golden id (from before schools were shared) moves to it; one a reviewer linked elsewhere stays.
     """
     district_lit = "'" + district.replace("'", "''") + "'"
     cols = ", ".join(f"i.{_q(c)}" for c in entities.columns(entity))
     own = _golden_id_sql(district_lit, entity, "i.source", "i.sourced_id")
     golden, shared_join, moved = f"coalesce(s.golden_id, {own})", "", "false"
     if district_schools is not None:
-        shared = _golden_id_sql(district_lit, "orgs", f"'{DISTRICT_SCHOOL}'", "i.sourced_id")
+        shared = "ds.golden_id"
         shared_join = (f"LEFT JOIN {district_schools} AS ds ON ds.source = i.source AND ds.sourced_id = i.sourced_id "
                        "AND i.type = 'school'")
         moved = f"(ds.sourced_id IS NOT NULL AND s.golden_id = {own} AND s.golden_id <> {shared})"

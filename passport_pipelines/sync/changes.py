@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
+import pyarrow.compute as pc
 
 from passport_pipelines.artifacts.layout import stage_dir
 from passport_pipelines.artifacts.table_sets import load_table_set, write_table_set
@@ -22,6 +22,7 @@ from passport_pipelines.config.reconciliation import Reconciliation
 from passport_pipelines.config.source_identity import SourceIdentity
 from passport_pipelines.model import entities
 from passport_pipelines.reconciliation import people_cache
+from passport_pipelines.reconciliation.district_schools import district_school_golden_ids
 from passport_pipelines.reconciliation.record_duplicates import search_record_duplicates, searched_entities
 from passport_pipelines.reconciliation.sync_duplicates import (
     attributes_needed,
@@ -83,6 +84,10 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
                              deletions=deletions)
     rekeying = {c.current.name: c for c in moved if c.rekeys}
     moved_records: dict[str, int] = {}
+    school_ids = district_school_golden_ids(store, district=district, school_year=school_year,
+                                            mapped=district_schools or {},
+                                            source_order=source_order or [s.source for s in normalized],
+                                            aliases={c.previous.name: c.current.name for c in moved})
     folders = []
     for source in normalized:
         con = connect()
@@ -96,7 +101,11 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
                 # Registered, not copied: DuckDB scans the Arrow table in place.
                 con.register(f"stored__{entity}", store.stored_keys(district, school_year, entity, [source.source]))
                 stored[entity] = rekeyed.stored(entity, f"stored__{entity}") if rekeyed else f"stored__{entity}"
-            shared = _register_district_schools(con, source.source, (district_schools or {}).get(source.source))
+            shared = None
+            if source.source in (district_schools or {}):
+                con.register("district_schools", school_ids.filter(pc.equal(school_ids.column("source"),
+                                                                            source.source)))
+                shared = "district_schools"
             for entity in entities.ENTITIES:
                 mode = source.entity_modes.get(entity, "absent")
                 complete = mode == "bulk" and source.upload_mode == "full" and deletions
@@ -148,15 +157,6 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
         search_record_duplicates(changes, [Path(f) for f in folders], reconciliation,
                                  source_order or [s.source for s in normalized], district, school_year, store)
     return changes
-
-
-def _register_district_schools(con, source: str, ids: list[str] | None) -> str | None:
-    """``district_schools(source, sourced_id)``: the source's keys that are district schools."""
-    if ids is None:
-        return None
-    con.register("district_schools", pa.table({"source": pa.array([source] * len(ids), pa.string()),
-                                               "sourced_id": pa.array(ids, pa.string())}))
-    return "district_schools"
 
 
 def _find_duplicates(changes: RosterChanges, folders: list[Path], reconciliation: Reconciliation,
