@@ -76,3 +76,16 @@ def test_bad_limits_are_named(raw, message):
     with pytest.raises(ValidationError) as caught:
         ChangeControl.model_validate(raw)
     assert message in str(caught.value)
+
+
+def test_a_change_of_identity_settings_holds_and_its_moved_records_are_neither_added_nor_deleted():
+    control = ChangeControl()
+    reason = "source sis: sis_id_prefix changed (none -> 'ps-'): approving re-keys its records"
+    nothing = decide_hold(_counts(), ON_RECORD, control, identity=[reason])
+    assert nothing.held and nothing.reasons == [reason]  # held even when no record changes (a new type alone)
+    # 1,000 users moved to new keys, 101 of them not resent by a complete drop: only those count as deleted.
+    moved = decide_hold(_counts(users=(900, 0, 1000)), ON_RECORD, control, identity=[reason], rekeyed={"users": 899})
+    assert moved.reasons == [reason, "users: 101 of 1,000 deleted (10.1%), more than 10%"]
+    row = next(r for r in moved.entities if r["entity"] == "users")
+    assert (row["added"], row["deleted"], row["rekeyed"]) == (1, 101, 899)
+    assert not decide_hold(_counts(users=(900, 0, 1000)), ON_RECORD, control, rekeyed={"users": 900}).held

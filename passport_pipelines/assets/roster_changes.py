@@ -8,6 +8,7 @@ import dagster as dg
 from passport_pipelines.assets.change_review_metadata import change_review_metadata
 from passport_pipelines.assets.sync_outcome import approval_instructions, tag_outcome
 from passport_pipelines.changes.hold import decide_hold
+from passport_pipelines.config.source_identity import identities
 from passport_pipelines.sync.row_accounting import merge_accounts
 from passport_pipelines.partitions import partition_of, sync_check, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
@@ -32,6 +33,7 @@ _HOLD_SCHEMA = dg.TableSchema(columns=[
     dg.TableColumn("entity", "string"), dg.TableColumn("on_record", "int"),
     *[c for change in ("added", "updated", "deleted")
       for c in (dg.TableColumn(change, "int"), dg.TableColumn(f"{change}_percent", "float"))],
+    dg.TableColumn("rekeyed", "int"),
 ])
 CHANGES_SCHEMA = dg.TableSchema(columns=[
     dg.TableColumn("entity", "string"), dg.TableColumn("added", "int"),
@@ -47,7 +49,9 @@ def changes_table(counts: dict[str, dict[str, int]]) -> dg.MetadataValue:
     partitions_def=sync_partitions, group_name="roster_sync", kinds={"duckdb"},
     check_specs=[sync_check(
         SYNC_HOLD, asset="roster_changes",
-        description="Holds the sync for approval when it is a preview or when an entity's added, updated or "
+        description="Holds the sync for approval when it is a preview, when a source's identity settings "
+                    "(name, type, sis_id_prefix, schools mapping) changed since the last version (its approval "
+                    "re-keys the source's records), or when an entity's added, updated or "
                     "deleted records exceed the integration's sync hold threshold (default: more than 10% "
                     "deleted or 75% updated), or when the drop's references leave out more than its left_out "
                     "share of an entity's rows read (default 10%; a first sync too), or would empty an entity "
@@ -71,13 +75,19 @@ def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: dict, 
     changes = compute_changes(normalized, district=district, school_year=school_year, run_id=run_id, store=store,
                               reconciliation=integration.reconciliation,
                               source_order=[s.name for s in integration.sources],
-                              deletions=integration.change_control.deletions and not skips_deletions(context.run.tags))
+                              deletions=integration.change_control.deletions and not skips_deletions(context.run.tags),
+                              district_schools={s.name: [d.id for d in integration.schools]
+                                                for s in integration.sources if s.schools is not None},
+                              identities=identities(integration), district_school_list=integration.schools)
     # The commit checks this seal: it commits this run's change set of this run's drops, or nothing.
     seal(Path(changes.folder), run_id=run_id, archives={s["source"]: s["archive"] for s in normalized_rosters["sources"]})
     on_record = store.count_records(district, school_year)
-    payload = {**normalized_rosters, "run_id": run_id, "changes": changes.__dict__, "on_record": on_record}
+    # Each source's identity settings, recorded with the version: what the next sync compares.
+    payload = {**normalized_rosters, "run_id": run_id, "changes": changes.__dict__, "on_record": on_record,
+               "identities": {n: i.as_dict() for n, i in identities(integration).items()}}
     decision = decide_hold(changes.counts, on_record, integration.change_control, preview=is_preview(context.run.tags),
-                           accounting=merge_accounts(normalized_rosters.get("accounting") or {}))
+                           accounting=merge_accounts(normalized_rosters.get("accounting") or {}),
+                           identity=[c["reason"] for c in changes.identity_changes], rekeyed=changes.rekeyed)
     changed = any(any(c.values()) for c in changes.counts.values())
     held = None
     if decision.held:

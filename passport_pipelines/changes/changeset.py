@@ -28,6 +28,12 @@ GOLDEN_PREFIX = {
 }
 
 
+# Stands for the source in the golden id of a district school: every source mapped to the school
+# shares it, so it is one golden school whatever the number of sources (no source may be named so:
+# source names are letters, digits, ``_`` and ``-``).
+DISTRICT_SCHOOL = "district school"
+
+
 def own_golden_id(district: str, entity: str, source: str, sourced_id: str) -> str:
     """The golden id a record gets when it first arrives (the SQL in ``compute_entity_changes``):
     what a record split off a merged person takes back."""
@@ -35,10 +41,15 @@ def own_golden_id(district: str, entity: str, source: str, sourced_id: str) -> s
     return f"{GOLDEN_PREFIX[entity]}-{digest[:24]}"
 
 
+def district_school_golden_id(district: str, school_id: str) -> str:
+    """The golden id of a district school (the district's ``schools:`` id): one for every source."""
+    return own_golden_id(district, "orgs", DISTRICT_SCHOOL, school_id)
+
+
 @dataclass
 class EntityChanges:
     """``upserts``: canonical columns + golden_id + change (added|restored|updated) + changed_fields.
-    ``deletes``: source, sourced_id, golden_id, reason (tobedeleted|missing|cascade)."""
+    ``deletes``: source, sourced_id, golden_id, reason (tobedeleted|missing|cascade|rekeyed)."""
 
     upserts: pa.Table
     deletes: pa.Table
@@ -78,28 +89,47 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _golden_id_sql(district_lit: str, entity: str, source: str, sourced_id: str) -> str:
+    return (f"'{GOLDEN_PREFIX[entity]}-' || substr(md5({district_lit} || '|{entity}|' || {source} || '|' || "
+            f"{sourced_id}), 1, 24)")
+
+
 def compute_entity_changes(con: duckdb.DuckDBPyConnection, entity: str, incoming: str, stored: str,
-                           *, district: str, deletes_missing: bool) -> None:
+                           *, district: str, deletes_missing: bool, district_schools: str | None = None) -> None:
     """Creates temp tables ``upserts__{entity}`` and ``deletes__{entity}`` in ``con``.
 
     ``incoming``: canonical rows of the sources being synced. ``stored``: keys on record for
     those sources (source, sourced_id, golden_id, content_hash, active, plus the reference
     columns cascades need). ``deletes_missing``: the incoming rows are complete sets per source.
+    ``district_schools`` (orgs only): a relation ``(source, sourced_id, golden_id)`` of the schools
+    that a source's ``schools`` mapping made district schools, with the golden id every source's copy
+    of the school takes (``reconciliation/district_schools.py``). A copy on record under its source's
+    own golden id (from before schools were shared) moves to it; one a reviewer linked elsewhere stays.
     """
-    prefix = GOLDEN_PREFIX[entity]
     district_lit = "'" + district.replace("'", "''") + "'"
     cols = ", ".join(f"i.{_q(c)}" for c in entities.columns(entity))
+    own = _golden_id_sql(district_lit, entity, "i.source", "i.sourced_id")
+    golden, shared_join, moved = f"coalesce(s.golden_id, {own})", "", "false"
+    if district_schools is not None:
+        shared = "ds.golden_id"
+        shared_join = (f"LEFT JOIN {district_schools} AS ds ON ds.source = i.source AND ds.sourced_id = i.sourced_id "
+                       "AND i.type = 'school'")
+        moved = f"(ds.sourced_id IS NOT NULL AND s.golden_id = {own} AND s.golden_id <> {shared})"
+        golden = (f"CASE WHEN ds.sourced_id IS NOT NULL AND (s.golden_id IS NULL OR {moved}) THEN {shared} "
+                  f"ELSE {golden} END")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE upserts__{entity} AS
         SELECT {cols},
-               coalesce(s.golden_id, '{prefix}-' || substr(md5({district_lit} || '|{entity}|' || i.source || '|' || i.sourced_id), 1, 24)) AS golden_id,
+               {golden} AS golden_id,
                CASE WHEN s.sourced_id IS NULL THEN 'added'
                     WHEN NOT s.active THEN 'restored'
                     ELSE 'updated' END AS change,
-               CAST(NULL AS VARCHAR) AS changed_fields
+               CASE WHEN {moved} AND s.content_hash = i.content_hash THEN 'golden_id' END AS changed_fields
         FROM {incoming} AS i
         LEFT JOIN {stored} AS s ON s.source = i.source AND s.sourced_id = i.sourced_id
-        WHERE i.status = 'active' AND (s.sourced_id IS NULL OR NOT s.active OR s.content_hash <> i.content_hash)
+        {shared_join}
+        WHERE i.status = 'active' AND (s.sourced_id IS NULL OR NOT s.active OR s.content_hash <> i.content_hash
+                                       OR {moved})
         ORDER BY i.source, i.sourced_id  -- key order: the store's B-tree takes sorted inserts far faster
     """)
     missing = (f"""
@@ -117,6 +147,19 @@ def compute_entity_changes(con: duckdb.DuckDBPyConnection, entity: str, incoming
     """)
 
 
+def carry_golden_ids(con: duckdb.DuckDBPyConnection, entity: str, carried: str, *, district: str) -> None:
+    """Records re-keyed after a change of their source's identity (``changes/rekey.py``) keep the golden
+    id of their old key: a new key takes it where the record arrived with a golden id of its own (not
+    one a district school shares)."""
+    district_lit = "'" + district.replace("'", "''") + "'"
+    own = _golden_id_sql(district_lit, entity, "u.source", "u.sourced_id")
+    con.execute(f"""
+        UPDATE upserts__{entity} AS u SET golden_id = c.golden_id
+        FROM {carried} AS c
+        WHERE c.source = u.source AND c.sourced_id = u.sourced_id AND u.change = 'added' AND u.golden_id = {own}
+    """)
+
+
 def add_changed_fields(con: duckdb.DuckDBPyConnection, entity: str, previous: str) -> None:
     """Name the fields that differ for updated rows, given their ``previous`` stored values."""
     content = entities.content_columns(entity)
@@ -124,7 +167,8 @@ def add_changed_fields(con: duckdb.DuckDBPyConnection, entity: str, previous: st
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE upserts__{entity} AS
         SELECT u.* EXCLUDE (changed_fields),
-               CASE WHEN u.change = 'updated' THEN nullif(concat_ws(',', {names}), '') END AS changed_fields
+               CASE WHEN u.change = 'updated' THEN nullif(concat_ws(',', u.changed_fields, {names}), '')
+               END AS changed_fields
         FROM upserts__{entity} AS u
         LEFT JOIN {previous} AS p ON p.source = u.source AND p.sourced_id = u.sourced_id
     """)

@@ -1,11 +1,11 @@
 """The hold decision: does this change set wait for a person's approval?
 
 A sync is held when it is a preview, when any entity's added, updated or deleted records exceed
-the integration's sync hold threshold, or when the drop's references leave out more of an entity's
+the integration's sync hold threshold, when the drop's references leave out more of an entity's
 rows than the threshold's ``left_out`` share (an entity emptied that way, where records are on
-record, is always held). A sync that changes nothing is never held: there is nothing to approve.
-The decision carries the numbers per entity, for the check's metadata and for the person who
-approves or rejects it.
+record, is always held), or when a source's identity settings changed (always, whatever it changes).
+Otherwise a sync that changes nothing is never held: there is nothing to approve. The decision
+carries the numbers per entity, for the check's metadata and for the person who approves or rejects it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ class HoldDecision:
     preview: bool
     # Why, one line each, e.g. "users: 612 of 1,020 deleted (60.0%), more than 10%".
     reasons: list[str] = field(default_factory=list)
-    # Per entity with records on record or changes: on_record, added, updated, deleted, and their shares.
+    # Per entity with records on record or changes: on_record, added, updated, deleted (less those
+    # re-keyed), their shares, and rekeyed (when any).
     entities: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -60,10 +61,15 @@ def left_out_reasons(accounting: dict[str, dict], on_record: dict[str, int], con
 
 
 def decide_hold(counts: dict[str, dict[str, int]], on_record: dict[str, int], control: ChangeControl, *,
-                preview: bool = False, accounting: dict[str, dict] | None = None) -> HoldDecision:
+                preview: bool = False, accounting: dict[str, dict] | None = None, identity: list[str] = (),
+                rekeyed: dict[str, int] | None = None) -> HoldDecision:
     """``counts``: entity -> added/updated/deleted of this sync; ``on_record``: entity -> records
     current before it. ``preview``: the run asked to be held (the integration's own ``preview``
-    setting holds too). ``accounting``: the district's rows read, delivered and left out, per entity."""
+    setting holds too). ``accounting``: the district's rows read, delivered and left out, per entity.
+    ``identity``: one reason per source whose identity settings changed (``changes/identity.py``): such
+    a sync is always held, whatever it changes. ``rekeyed``: per entity, the records it re-keys (deleted
+    under an old key, added under a new one): moved, not added nor deleted, as far as the threshold is
+    concerned."""
     reasons, rows = [], []
     changed = False
     for entity, c in counts.items():
@@ -72,8 +78,11 @@ def decide_hold(counts: dict[str, dict[str, int]], on_record: dict[str, int], co
             continue
         changed = changed or any(c.values())
         row = {"entity": entity, "on_record": before}
+        moved = (rekeyed or {}).get(entity, 0)
+        if moved:
+            row["rekeyed"] = moved
         for change in CHANGES:
-            n = c.get(change, 0)
+            n = c.get(change, 0) - (moved if change in ("added", "deleted") else 0)
             share = _share(n, before)
             row[change] = n
             row[f"{change}_percent"] = share
@@ -90,4 +99,6 @@ def decide_hold(counts: dict[str, dict[str, int]], on_record: dict[str, int], co
     if wants_preview and changed:
         reasons.insert(0, "preview: every change waits for approval" if control.preview and not preview
                        else "preview requested for this sync")
-    return HoldDecision(held=changed and bool(reasons), preview=wants_preview, reasons=reasons, entities=rows)
+    reasons[:0] = list(identity)
+    return HoldDecision(held=bool(identity) or (changed and bool(reasons)), preview=wants_preview, reasons=reasons,
+                        entities=rows)

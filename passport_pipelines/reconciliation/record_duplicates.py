@@ -53,6 +53,7 @@ from passport_pipelines.store.duplicate_review import (
     write_findings_files,
 )
 from passport_pipelines.store.golden_store import GoldenStore
+from passport_pipelines.store.rekeyed_decisions import rekeyed_maps, rekeyed_pairs
 from passport_pipelines.transforms.engine import connect
 from passport_pipelines.transforms.sql_text import ident, lit
 
@@ -331,7 +332,9 @@ def search_record_duplicates(changes: "RosterChanges", folders: list[Path], reco
     ``__duplicates/<entity>/`` for the commit to apply; their counts join the run's ``duplicates``."""
     started = time.perf_counter()
     review = DuplicateReview(store)
-    known = {e: review.known_pairs(district, school_year, entity=e) for e in searched_entities(reconciliation)}
+    moved = rekeyed_maps(folders)  # records a change of their source's identity re-keys
+    known = {e: rekeyed_pairs(review.known_pairs(district, school_year, entity=e), moved.get(e))
+             for e in searched_entities(reconciliation)}
     con = connect()
     try:
         found = find_record_duplicates(con, store, district=district, school_year=school_year, change_folders=folders,

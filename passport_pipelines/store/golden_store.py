@@ -161,14 +161,16 @@ class GoldenStore:
             return ac.fetch(sql, [district, school_year], self._schema(entity, cols))
 
     def current_records(self, district: str, school_year: str, entity: str,
-                        columns: Sequence[str] | None = None) -> pa.Table:
+                        columns: Sequence[str] | None = None, *, source: str | None = None) -> pa.Table:
         """The committed, not deleted records of an entity, with golden ids: what is delivered.
-        ``columns``: only these (of ``golden_id`` and the canonical columns)."""
+        ``columns``: only these (of ``golden_id`` and the canonical columns); ``source``: only its records."""
         cols = list(columns) if columns is not None else ["golden_id", *entities.columns(entity)]
         with ArrowConnection(self.url) as ac:
             sql = (f"SELECT {self._select(entity, cols)} FROM {schema.golden_table_name(entity)} "
-                   f"WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} AND deleted_version IS NULL")
-            return ac.fetch(sql, [district, school_year], self._schema(entity, cols))
+                   f"WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} AND deleted_version IS NULL"
+                   + (f" AND source = {ac.ph(3)}" if source is not None else ""))
+            return ac.fetch(sql, [district, school_year, *([source] if source is not None else [])],
+                            self._schema(entity, cols))
 
     def current_keys(self, district: str, school_year: str, entity: str, *, merged: bool = False) -> pa.Table:
         """(source, sourced_id, golden_id) of the committed, not deleted records of an entity.
@@ -336,6 +338,9 @@ class GoldenStore:
             if rebuild:
                 ac.execute(f"CREATE INDEX {_qi('ix_' + table + '_golden_id')} ON {table} (golden_id)")
             m = old.num_rows
+            # The golden id too: a district school on record under its source's own golden id moves
+            # to the district school's (``compute_entity_changes``); any other keeps the one on record.
+            content = [*content, "golden_id"]
             sets = ", ".join(f"{_qi(c)} = {ac.ph(i)}" for i, c in enumerate(content, start=1))
             k = len(content)
             ac.execute_many(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import pyarrow.compute as pc
 
 from passport_pipelines.artifacts.layout import stage_dir
 from passport_pipelines.artifacts.table_sets import load_table_set, write_table_set
@@ -15,9 +17,12 @@ from passport_pipelines.changes.changeset import (
     cascade_deletes,
     compute_entity_changes,
 )
+from passport_pipelines.changes.identity import identity_changes
 from passport_pipelines.config.reconciliation import Reconciliation
+from passport_pipelines.config.source_identity import SourceIdentity
 from passport_pipelines.model import entities
 from passport_pipelines.reconciliation import people_cache
+from passport_pipelines.reconciliation.district_schools import district_school_golden_ids
 from passport_pipelines.reconciliation.record_duplicates import search_record_duplicates, searched_entities
 from passport_pipelines.reconciliation.sync_duplicates import (
     attributes_needed,
@@ -30,7 +35,9 @@ from passport_pipelines.store.duplicate_review import (
     write_findings_files,
 )
 from passport_pipelines.store.golden_store import GoldenStore
+from passport_pipelines.store.rekeyed_decisions import rekeyed_maps, rekeyed_pairs
 from passport_pipelines.sync.normalize import NormalizedSource
+from passport_pipelines.sync.rekeyed_source import RekeyedSource
 from passport_pipelines.transforms.engine import connect
 
 
@@ -48,39 +55,73 @@ class RosterChanges:
     duplicates_folder: str | None = None
     # False: imported without deletions; nothing was deleted, whatever the drop left out.
     deletions: bool = True
+    # Sources whose identity settings changed since the last version (``changes/identity.py``):
+    # source, previous, current, settings and the reason the sync is held for.
+    identity_changes: list[dict] = field(default_factory=list)
+    # Per entity, records those sources' re-key deletes under an old key and adds under a new one.
+    rekeyed: dict[str, int] = field(default_factory=dict)
 
 
 def compute_changes(normalized: list[NormalizedSource], *, district: str, school_year: str, run_id: str,
                     store: GoldenStore, reconciliation: Reconciliation | None = None,
-                    source_order: list[str] | None = None, deletions: bool = True) -> RosterChanges:
+                    source_order: list[str] | None = None, deletions: bool = True,
+                    district_schools: dict[str, list[str]] | None = None,
+                    identities: dict[str, SourceIdentity] | None = None,
+                    district_school_list: list | None = None) -> RosterChanges:
     """The change set of every source; then, with ``reconciliation``, the duplicate people among
     the records it adds or changes (``source_order`` ranks sources for the golden id a merge keeps).
-    ``deletions=False``: import without deletions (neither missing nor marked-deleted records go)."""
+    ``deletions=False``: import without deletions (neither missing nor marked-deleted records go).
+    ``district_schools``: source -> the district school ids its schools mapping gives its schools;
+    each is one golden school, whatever the number of sources mapped to it. ``identities``: each
+    configured source's identity settings; a source whose settings differ from those the last version
+    recorded is re-keyed (``sync/rekeyed_source.py``; ``district_school_list``: the district's schools)."""
     base = store.latest_version(district, school_year)
     root = stage_dir("roster_changes", district, school_year, run_id)
     totals: dict[str, dict[str, int]] = {e: {"added": 0, "updated": 0, "deleted": 0} for e in entities.ENTITIES}
-    if base and _same_input_as(base.sources, normalized):
+    moved = identity_changes(base.sources if base else None, identities or {})
+    if base and not moved and _same_input_as(base.sources, normalized):
         return RosterChanges(str(root), base.id, totals, [s.source for s in normalized], unchanged=True,
                              deletions=deletions)
+    rekeying = {c.current.name: c for c in moved if c.rekeys}
+    moved_records: dict[str, int] = {}
+    school_ids = district_school_golden_ids(store, district=district, school_year=school_year,
+                                            mapped=district_schools or {},
+                                            source_order=source_order or [s.source for s in normalized],
+                                            aliases={c.previous.name: c.current.name for c in moved})
     folders = []
     for source in normalized:
         con = connect()
         try:
             incoming = load_table_set(con, Path(source.folder), prefix="incoming__")
+            rekeyed = (RekeyedSource(con, rekeying[source.source], store, district=district, school_year=school_year,
+                                     district_schools=district_school_list or [])
+                       if source.source in rekeying else None)
             stored: dict[str, str] = {}
             for entity in entities.ENTITIES:
                 # Registered, not copied: DuckDB scans the Arrow table in place.
                 con.register(f"stored__{entity}", store.stored_keys(district, school_year, entity, [source.source]))
-                stored[entity] = f"stored__{entity}"
+                stored[entity] = rekeyed.stored(entity, f"stored__{entity}") if rekeyed else f"stored__{entity}"
+            shared = None
+            if source.source in (district_schools or {}):
+                con.register("district_schools", school_ids.filter(pc.equal(school_ids.column("source"),
+                                                                            source.source)))
+                shared = "district_schools"
             for entity in entities.ENTITIES:
                 mode = source.entity_modes.get(entity, "absent")
+                complete = mode == "bulk" and source.upload_mode == "full" and deletions
                 compute_entity_changes(
-                    con, entity, incoming[entity], stored[entity], district=district,
-                    deletes_missing=(mode == "bulk" and source.upload_mode == "full" and deletions),
+                    con, entity, rekeyed.incoming(entity, incoming[entity], complete=complete) if rekeyed
+                    else incoming[entity], stored[entity], district=district, deletes_missing=complete,
+                    district_schools=shared if entity == "orgs" else None,
                 )
+                if rekeyed:
+                    rekeyed.after_changes(entity)
                 if not deletions:
                     con.execute(f"DELETE FROM deletes__{entity}")  # records marked tobedeleted stay too
             cascade_deletes(con, stored)
+            rekey_maps = rekeyed.after_cascades() if rekeyed else {}
+            for entity, n in (rekeyed.moved if rekeyed else {}).items():
+                moved_records[entity] = moved_records.get(entity, 0) + n
             for entity in entities.ENTITIES:
                 updated = con.execute(
                     f"SELECT source, sourced_id FROM upserts__{entity} WHERE change = 'updated'").to_arrow_table()
@@ -92,6 +133,7 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
             for entity in entities.ENTITIES:
                 relations[f"upserts__{entity}"] = f"upserts__{entity}"
                 relations[f"deletes__{entity}"] = f"deletes__{entity}"
+            relations.update(rekey_maps)
             folder = root / source.source
             write_table_set(con, folder, relations)
             folders.append(str(folder))
@@ -105,7 +147,9 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
         finally:
             con.close()
     changes = RosterChanges(str(root), base.id if base else None, totals, [s.source for s in normalized],
-                             deletions=deletions)
+                            deletions=deletions,
+                            identity_changes=[{**c.as_dict(), "reason": c.reason()} for c in moved],
+                            rekeyed={e: n for e, n in moved_records.items() if n})
     if reconciliation is not None and reconciliation.domains_for("users"):
         _find_duplicates(changes, [Path(f) for f in folders], reconciliation,
                          source_order or [s.source for s in normalized], district, school_year, store)
@@ -125,7 +169,8 @@ def _find_duplicates(changes: RosterChanges, folders: list[Path], reconciliation
     try:
         people = sync_people(con, store, district=district, school_year=school_year, change_folders=folders,
                              attributes=attributes, base_version_id=changes.base_version_id)
-        known = DuplicateReview(store).known_pairs(district, school_year)
+        known = rekeyed_pairs(DuplicateReview(store).known_pairs(district, school_year),
+                              rekeyed_maps(folders).get("users"))
         findings = find_sync_duplicates(con, people, reconciliation, known, source_order)
     finally:
         con.close()

@@ -9,6 +9,7 @@ from passport_pipelines.credentials.store import credential_writes
 from passport_pipelines.rules.counts import rule_counts
 from passport_pipelines.store.duplicate_review import findings_writer
 from passport_pipelines.store.golden_store import CommitInfo, GoldenStore, Version
+from passport_pipelines.store.rekeyed_decisions import rekey_writer
 from passport_pipelines.sync.change_set_seal import verify
 from passport_pipelines.sync.changes import RosterChanges, load_change_set
 
@@ -21,6 +22,8 @@ def commit_info(payload: dict, *, district: str, school_year: str, run_id: str |
     rules = {n["source"]: rule_counts(n.get("rules") or {}) for n in payload["normalized"]}
     # Imported without deletions: said in the history, and the next sync does not take it as complete.
     skipped = {} if payload["changes"].get("deletions", True) else {"deletions": False}
+    # Its identity settings: the next sync re-keys the source if they changed (``changes/identity.py``).
+    identities = payload.get("identities") or {}
     return CommitInfo(
         district=district, school_year=school_year, run_id=run_id,
         mode="+".join(sorted({s["upload_mode"] for s in sources})), committed_by=committed_by,
@@ -30,6 +33,7 @@ def commit_info(payload: dict, *, district: str, school_year: str, run_id: str |
         sources={s["source"]: {"type": s.get("source_type", "csv"), "schema": s["schema"], "mode": s["upload_mode"],
                                "files": s["file_modes"], "fingerprint": fingerprints.get(s["source"]),
                                "cursor": s.get("cursor"), **skipped,
+                               **({"identity": identities[s["source"]]} if s["source"] in identities else {}),
                                **({"rules": rules[s["source"]]} if rules.get(s["source"]) else {})}
                  for s in sources},
         archive_path=str(sources[0]["archive"]).rsplit("/", 1)[0] if sources else None,
@@ -38,8 +42,9 @@ def commit_info(payload: dict, *, district: str, school_year: str, run_id: str |
 
 def commit_sync(payload: dict, info: CommitInfo, store: GoldenStore, *,
                 approved_version_id: int | None = None) -> tuple[Version, dict]:
-    """Commit a sync's change set, with what lands in the same transaction: SSO credentials, and
-    the duplicate people it found. Returns the version and the credential counts (never a secret).
+    """Commit a sync's change set, with what lands in the same transaction: SSO credentials, the
+    duplicate decisions of re-keyed records moved to their new keys, and the duplicate people it found.
+    Returns the version and the credential counts (never a secret).
     ``approved_version_id``: the held version this payload was stashed for, now approved."""
     changes = RosterChanges(**payload["changes"])
     # Nothing is written unless the change set is the one this sync computed from the drops it archived.
@@ -49,6 +54,9 @@ def commit_sync(payload: dict, info: CommitInfo, store: GoldenStore, *,
     duplicates = [findings_writer(Path(changes.duplicates_folder), district=info.district,
                                   school_year=info.school_year, committed_by=info.committed_by)
                   ] if changes.duplicates_folder else []
-    version = store.commit(load_change_set(changes), info, also=[*credentials, *duplicates],
+    # Before this sync's own findings: they name records by their new keys already.
+    rekeyed = [rekey_writer([Path(changes.folder) / s for s in changes.sources], district=info.district,
+                            school_year=info.school_year)] if changes.identity_changes else []
+    version = store.commit(load_change_set(changes), info, also=[*credentials, *rekeyed, *duplicates],
                            approved_version_id=approved_version_id)
     return version, {w.source: w.counts for w in credentials}
