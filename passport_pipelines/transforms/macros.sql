@@ -6,10 +6,15 @@ CREATE OR REPLACE MACRO or_date(x) AS
   strftime(try_strptime(x, ['%Y-%m-%d', '%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%dT%H:%M:%S.%fZ',
                             '%Y-%m-%dT%H:%M:%SZ', '%m/%d/%Y']), '%Y-%m-%d');
 
--- UTC timestamps as OneRoster writes them: 2025-08-01T12:00:00.000Z.
+-- UTC timestamps as OneRoster writes them: 2025-08-01T12:00:00.000Z. ISO 8601 allows an offset instead
+-- of Z (2025-08-01T08:00:00-04:00): such a value is read as the UTC instant it names. (COALESCE tries the
+-- offset forms only on the rows the common ones left unread.)
 CREATE OR REPLACE MACRO or_timestamp(x) AS
-  strftime(try_strptime(x, ['%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%f',
-                            '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d']), '%Y-%m-%dT%H:%M:%S.%gZ');
+  coalesce(
+    strftime(try_strptime(x, ['%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%f',
+                              '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S', '%Y-%m-%d']), '%Y-%m-%dT%H:%M:%S.%gZ'),
+    strftime(timezone('UTC', try_strptime(x, ['%Y-%m-%dT%H:%M:%S%z', '%Y-%m-%dT%H:%M:%S.%f%z'])),
+             '%Y-%m-%dT%H:%M:%S.%gZ'));
 
 CREATE OR REPLACE MACRO or_bool(x) AS
   CASE lower(x) WHEN 'true' THEN true WHEN 'false' THEN false ELSE NULL END;
