@@ -142,8 +142,9 @@ def find_duplicates(records: pa.Table | pd.DataFrame | PreparedRecords, domains:
     counts = {d.name: {"merge": int((merge & (priority == k)).sum()), "review": int((~merge & (priority == k)).sum())}
               for k, d in enumerate(domains)}
     clock.lap("explain")
+    learned = {m.domain.name: m.model.describe() for m in matches if m.model is not None}
     return LinkageResult(pairs, cluster_table, counts, candidates=len(candidates),
-                         oversized_blocks=candidates.oversized_blocks, seconds=clock.seconds)
+                         oversized_blocks=candidates.oversized_blocks, seconds=clock.seconds, weights=learned)
 
 
 def _pairs_table(keys: pa.Array, matches, left, right, score, merge, reason) -> pa.Table:
@@ -152,7 +153,8 @@ def _pairs_table(keys: pa.Array, matches, left, right, score, merge, reason) -> 
     domain = np.concatenate([np.full(len(m), m.domain.name, dtype=object) for m in matches])
     resolution = np.concatenate([np.full(len(m), m.domain.resolution, dtype=object) for m in matches])
     agreed = pa.concat_arrays([explanations.agreed(m.domain.attributes, m.attribute_scores) for m in matches])
-    scores = pa.concat_arrays([explanations.scores_json(m.domain.attributes, m.attribute_scores) for m in matches])
+    scores = pa.concat_arrays([explanations.scores_json(m.domain.attributes, m.attribute_scores, m.attribute_weights)
+                               for m in matches])
     table = pa.table({
         "left_key": keys.take(left), "right_key": keys.take(right),
         "domain": pa.array(domain, pa.string()), "resolution": pa.array(resolution, pa.string()),

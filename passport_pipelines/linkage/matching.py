@@ -7,6 +7,11 @@ satisfies and is not offered to the later ones.
   falls short, the names are also compared crosswise (given against family): records with the two
   names swapped are a common entry error, and the better of the two readings counts (reported as
   ``names_swapped``). A tolerance of 1e-9 absorbs floating-point noise at the threshold.
+- ``fuzzy`` with ``missing: unknown``: an attribute blank on either record is unknown and left out of
+  the score (its similarity is NaN in the explanation); at least ``domain.min_compared`` attributes must
+  be non-blank on both. The score is the mean similarity of the attributes compared, or, with
+  ``weights: learned``, the match probability of the district's fitted model (``match_weights.py``),
+  whose per-attribute weights the pair's explanation carries.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from passport_pipelines.config.reconciliation import MatchDomain
 from passport_pipelines.linkage.attribute_kinds import kind_of
 from passport_pipelines.linkage.encoding import BLANK, shared_vocabulary
 from passport_pipelines.linkage.indexing import Candidates
+from passport_pipelines.linkage.match_weights import MatchWeights, fit, levels
 from passport_pipelines.linkage.records import PreparedRecords
 from passport_pipelines.linkage.similarity import TOLERANCE, similarity
 
@@ -36,6 +42,8 @@ class DomainMatches:
     score: np.ndarray  # combined score (1 for exact domains)
     attribute_scores: np.ndarray  # pairs x domain.attributes
     names_swapped: np.ndarray  # bool: given and family name matched crosswise
+    attribute_weights: np.ndarray | None = None  # pairs x domain.attributes, learned weights only
+    model: MatchWeights | None = None  # the learned model (weights: learned)
 
     def __len__(self) -> int:
         return len(self.left)
@@ -102,6 +110,51 @@ def _fuzzy(records: PreparedRecords, domain: MatchDomain, left: np.ndarray, righ
     return ok, scores[ok], total[ok] / m, swapped[ok]
 
 
+def _compared(records: PreparedRecords, domain: MatchDomain, left: np.ndarray, right: np.ndarray):
+    """Similarity of every attribute of every pair (NaN where blank on either record), with given and
+    family names read crosswise where that reads better; and which pairs had their names swapped."""
+    attrs = domain.attributes
+    sims = np.full((len(left), len(attrs)), np.nan)
+    for k, name in enumerate(attrs):
+        attribute = records.attributes[name]
+        cl, cr = attribute.codes[left], attribute.codes[right]
+        present = (cl != BLANK) & (cr != BLANK)
+        sims[present, k] = similarity(attribute, cl[present], cr[present])
+    swapped = np.zeros(len(left), dtype=bool)
+    if GIVEN in attrs and FAMILY in attrs:
+        gi, fi = attrs.index(GIVEN), attrs.index(FAMILY)
+        g, f = shared_vocabulary(records.attributes[GIVEN], records.attributes[FAMILY])
+        straight = sims[:, gi] + sims[:, fi]
+        # Only pairs with all four names and short of full agreement can read better crosswise.
+        rows = np.flatnonzero(~np.isnan(straight) & (straight < 2 - TOLERANCE))
+        sl, sr = left[rows], right[rows]
+        cross_given = similarity(g, g.codes[sl], f.codes[sr])
+        cross_family = similarity(g, f.codes[sl], g.codes[sr])
+        better = cross_given + cross_family > straight[rows]
+        rows = rows[better]
+        sims[rows, gi], sims[rows, fi] = cross_given[better], cross_family[better]
+        swapped[rows] = True
+    return sims, swapped
+
+
+def _tolerant(records: PreparedRecords, domain: MatchDomain, left: np.ndarray, right: np.ndarray):
+    """(matching rows, attribute similarities, score, names swapped, attribute weights, model) of the
+    pairs of a ``missing: unknown`` domain."""
+    sims, swapped = _compared(records, domain, left, right)
+    enough = np.flatnonzero((~np.isnan(sims)).sum(axis=1) >= domain.min_compared)
+    sims, swapped = sims[enough], swapped[enough]
+    if domain.weights == "learned":
+        pair_levels = levels(sims)
+        model = fit(domain.attributes, pair_levels)
+        score = model.probability(pair_levels)
+        ok = np.flatnonzero(score >= domain.threshold - TOLERANCE)
+        return enough[ok], sims[ok], score[ok], swapped[ok], model.pair_weights(pair_levels[ok]), model
+    with np.errstate(invalid="ignore"):
+        score = np.nanmean(sims, axis=1) if sims.shape[1] else np.zeros(len(sims))
+    ok = np.flatnonzero(score >= domain.threshold - TOLERANCE)
+    return enough[ok], sims[ok], score[ok], swapped[ok], None, None
+
+
 def match_domains(records: PreparedRecords, domains: list[MatchDomain], candidates: Candidates) -> list[DomainMatches]:
     """Each domain's matches among the candidate pairs, first domain first."""
     remaining = np.ones(len(candidates), dtype=bool)
@@ -114,6 +167,12 @@ def match_domains(records: PreparedRecords, domains: list[MatchDomain], candidat
             ok = _exact(records, domain, left, right)
             idx, left, right = idx[ok], left[ok], right[ok]
             scores, mean, swapped = np.ones((len(idx), m)), np.ones(len(idx)), np.zeros(len(idx), dtype=bool)
+        elif domain.missing == "unknown" or domain.weights == "learned":
+            ok, scores, mean, swapped, weights, model = _tolerant(records, domain, left, right)
+            idx, left, right = idx[ok], left[ok], right[ok]
+            remaining[idx] = False
+            out.append(DomainMatches(domain, priority, left, right, mean, scores, swapped, weights, model))
+            continue
         else:
             present = _present(records, domain, left, right)
             idx, left, right = idx[present], left[present], right[present]
