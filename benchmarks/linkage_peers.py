@@ -44,7 +44,6 @@ import threading
 import time
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 import psutil
 
@@ -100,10 +99,8 @@ def _ours_domains(data: DataSet):
 
     if data.district:
         attributes = ["given_name", "family_name", "birth_date", "email", "state_id"]
-        return [*DEFAULT_PERSON_DOMAINS,
-                MatchDomain(name="name_and_birth_date", attributes=["given_name", "family_name", "birth_date"]),
-                MatchDomain(name="person", attributes=attributes, match="fuzzy", threshold=THRESHOLD,
-                            missing="unknown", weights="learned")]
+        return [*DEFAULT_PERSON_DOMAINS, MatchDomain(name="person", attributes=attributes, match="fuzzy",
+                                                     threshold=THRESHOLD, missing="unknown", weights="learned")]
     attributes = ["given_name", "family_name", "birth_date", "state_id", "street_number", "address_1", "address_2",
                   "suburb", "postcode", "state"]
     return [MatchDomain(name="person", attributes=attributes, match="fuzzy", threshold=THRESHOLD,

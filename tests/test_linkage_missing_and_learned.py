@@ -128,7 +128,6 @@ def test_levels_and_a_fitted_model_separate_matches_from_others():
 def test_learned_weights_are_in_every_pair_explanation_and_twins_are_never_merged():
     district = generate(3000, seed=11)
     domains = [*DEFAULT_PERSON_DOMAINS,
-               MatchDomain(name="name_and_birth_date", attributes=["given_name", "family_name", "birth_date"]),
                MatchDomain(name="person", attributes=["given_name", "family_name", "birth_date", "email", "state_id"],
                            match="fuzzy", threshold=0.9, missing="unknown", weights="learned")]
     result = find_duplicates(district.records, domains)

@@ -17,7 +17,12 @@ plain probability (0.9: nine chances in ten that the two records are one person)
 
 Both ``m`` and ``u`` are fitted on the candidate pairs (the population being classified, as
 recordlinkage's ECM classifier does), with pseudo-counts toward typical values so that a district with
-a handful of pairs gets typical weights rather than extreme ones. Pairs are grouped by their pattern of
+a handful of pairs gets typical weights rather than extreme ones. Candidates are not random pairs:
+blocking pairs records that agree exactly on two attributes, so among candidates exact agreement looks
+common, also between different people. Each attribute's final ``m`` and ``u`` are therefore counted
+on the candidates that two *other* attributes made candidates. Fitting ``u`` on random pairs instead
+(as splink does) fails on school data: siblings share a family name, an address and a guardian's
+e-mail, and the fit takes households for people. Pairs are grouped by their pattern of
 levels first: a million pairs have a few hundred distinct patterns, so every iteration runs over the
 patterns, not over the pairs.
 """
@@ -38,6 +43,10 @@ UNKNOWN = -1
 _M_PRIOR = np.array([0.03, 0.03, 0.06, 0.88])
 _U_PRIOR = np.array([0.80, 0.10, 0.05, 0.05])
 _PSEUDO_PAIRS = 10.0
+# Records of one person rarely differ entirely on an attribute. Without this bound the fit can take
+# another real structure of school data for "one person": households (siblings share family name,
+# address and guardian e-mail), which always differ on given name and birth date.
+_M_DIFFERENT_MAX = 0.1
 _LAMBDA_START = 0.1
 _ITERATIONS = 200
 _CONVERGED = 1e-7
@@ -94,38 +103,80 @@ def _patterns(pair_levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return distinct, counts.astype(np.float64)
 
 
-def _level_counts(distinct: np.ndarray, weight: np.ndarray, attributes: int) -> np.ndarray:
-    """Per attribute and level: the summed ``weight`` of the patterns at that level (unknown left out)."""
+def _unblocked(distinct: np.ndarray) -> np.ndarray:
+    """Per pattern and attribute: whether the pattern tells about the attribute without the bias of
+    blocking, i.e. at least two *other* attributes are exact (the pair would be a candidate whatever
+    the attribute says). Blocking pairs records that agree exactly on some attributes; counting every
+    candidate would make exact agreement look common among different people (exact names would weigh
+    little) and among matches."""
+    exact = distinct == 3
+    return exact.sum(axis=1, keepdims=True) - exact >= 2
+
+
+def _level_counts(distinct: np.ndarray, weight: np.ndarray, attributes: int,
+                  usable: np.ndarray | None = None) -> np.ndarray:
+    """Per attribute and level: the summed ``weight`` of the patterns at that level (unknown left out,
+    and patterns not ``usable`` for the attribute)."""
     out = np.zeros((attributes, len(LEVELS)))
     for a in range(attributes):
         known = distinct[:, a] != UNKNOWN
+        if usable is not None:
+            known &= usable[:, a]
         out[a] = np.bincount(distinct[known, a], weights=weight[known], minlength=len(LEVELS))
     return out
 
 
+def _posterior(m: np.ndarray, u: np.ndarray, share: float, distinct: np.ndarray) -> np.ndarray:
+    """E step: each pattern's probability of being a match."""
+    rows = np.arange(len(m))
+    log_m = np.concatenate([np.log(m), np.zeros((len(m), 1))], axis=1)[rows, distinct].sum(axis=1)
+    log_u = np.concatenate([np.log(u), np.zeros((len(u), 1))], axis=1)[rows, distinct].sum(axis=1)
+    odds = np.log(share / (1 - share)) + log_m - log_u
+    return 1.0 / (1.0 + np.exp(-np.clip(odds, -700, 700)))
+
+
+def _capped(m: np.ndarray) -> np.ndarray:
+    """``m`` with the share of ``different`` at most ``_M_DIFFERENT_MAX``, the rest scaled up to match."""
+    over = m[:, 0] > _M_DIFFERENT_MAX
+    if over.any():
+        m = m.copy()
+        rest = m[over, 1:]
+        m[over, 1:] = rest / rest.sum(axis=1, keepdims=True) * (1 - _M_DIFFERENT_MAX)
+        m[over, 0] = _M_DIFFERENT_MAX
+    return m
+
+
+def _m_step(distinct: np.ndarray, counts: np.ndarray, posterior: np.ndarray, usable: np.ndarray | None):
+    """M step: ``m``, ``u`` and the share of matches from the patterns' posteriors (with pseudo-counts)."""
+    n_attr = distinct.shape[1]
+    as_match, as_other = posterior * counts, (1 - posterior) * counts
+    m = _level_counts(distinct, as_match, n_attr, usable) + _PSEUDO_PAIRS * _M_PRIOR
+    u = _level_counts(distinct, as_other, n_attr, usable) + _PSEUDO_PAIRS * _U_PRIOR
+    m = _capped(np.maximum(m / m.sum(axis=1, keepdims=True), _FLOOR))
+    u = np.maximum(u / u.sum(axis=1, keepdims=True), _FLOOR)
+    share = float(np.clip((as_match.sum() + 1) / (counts.sum() + 2), _FLOOR, 1 - _FLOOR))
+    return m, u, share
+
+
 def fit(attributes: list[str] | tuple[str, ...], pair_levels: np.ndarray) -> MatchWeights:
-    """Fit ``m``, ``u`` and the share of matches to the candidate pairs' levels (pairs x attributes)."""
+    """Fit ``m``, ``u`` and the share of matches to the candidate pairs' levels (pairs x attributes).
+
+    EM over all candidate pairs classifies them; then, with three attributes or more, a last M step
+    re-estimates each attribute's ``m`` and ``u`` from the pairs that would be candidates whatever that
+    attribute says (``_unblocked``), which is what the weights are."""
     n_attr = len(attributes)
     distinct, counts = _patterns(pair_levels)
     m = np.tile(_M_PRIOR, (n_attr, 1))
     u = np.tile(_U_PRIOR, (n_attr, 1))
     share = _LAMBDA_START
-    total = counts.sum()
-    rows = np.arange(n_attr)
-    for _ in range(_ITERATIONS if total else 0):
-        log_m = np.concatenate([np.log(m), np.zeros((n_attr, 1))], axis=1)[rows, distinct].sum(axis=1)
-        log_u = np.concatenate([np.log(u), np.zeros((n_attr, 1))], axis=1)[rows, distinct].sum(axis=1)
-        odds = np.log(share / (1 - share)) + log_m - log_u
-        posterior = 1.0 / (1.0 + np.exp(-np.clip(odds, -700, 700)))
-        as_match = posterior * counts
-        as_other = (1 - posterior) * counts
-        new_m = _level_counts(distinct, as_match, n_attr) + _PSEUDO_PAIRS * _M_PRIOR
-        new_u = _level_counts(distinct, as_other, n_attr) + _PSEUDO_PAIRS * _U_PRIOR
-        new_m = np.maximum(new_m / new_m.sum(axis=1, keepdims=True), _FLOOR)
-        new_u = np.maximum(new_u / new_u.sum(axis=1, keepdims=True), _FLOOR)
-        new_share = float(np.clip((as_match.sum() + 1) / (total + 2), _FLOOR, 1 - _FLOOR))
+    if counts.sum() == 0:
+        return MatchWeights(tuple(attributes), m, u, share, 0)
+    for _ in range(_ITERATIONS):
+        new_m, new_u, new_share = _m_step(distinct, counts, _posterior(m, u, share, distinct), None)
         change = max(np.abs(new_m - m).max(), np.abs(new_u - u).max(), abs(new_share - share))
         m, u, share = new_m, new_u, new_share
         if change < _CONVERGED:
             break
-    return MatchWeights(tuple(attributes), m, u, share, int(total))
+    if n_attr >= 3:
+        m, u, _ = _m_step(distinct, counts, _posterior(m, u, share, distinct), _unblocked(distinct))
+    return MatchWeights(tuple(attributes), m, u, share, int(counts.sum()))
