@@ -188,3 +188,27 @@ def test_one_learned_domain_finds_febrl3_duplicates():
     tp = len(found & truth)
     precision, recall = tp / len(found), tp / len(truth)
     assert 2 * precision * recall / (precision + recall) >= 0.998
+
+
+def test_a_large_district_fits_on_a_sample_and_scores_every_pair(monkeypatch):
+    """Past ``FIT_SAMPLE`` candidate pairs the weights are fitted on a seeded sample and every pair is
+    scored with them, cheapest attributes first (pairs that cannot reach the threshold are dropped
+    before their names are compared): the same duplicates are found, twins still never merged."""
+    from passport_pipelines.linkage import matching
+
+    district = generate(3000, seed=11)
+    domains = [*DEFAULT_PERSON_DOMAINS,
+               MatchDomain(name="person", attributes=["given_name", "family_name", "birth_date", "email", "state_id"],
+                           match="fuzzy", threshold=0.9, missing="unknown", weights="learned")]
+    whole = find_duplicates(district.records, domains)
+    monkeypatch.setattr(matching, "FIT_SAMPLE", 300)
+    sampled = find_duplicates(district.records, domains)
+    assert sampled.candidates > 300
+    found, found_whole = set(pairs(sampled)), set(pairs(whole))
+    assert len(found ^ found_whole) <= 0.02 * len(found_whole)
+    assert len(found & district.duplicate_pairs) / len(district.duplicate_pairs) >= 0.97
+    cluster_of = dict(zip(sampled.clusters["record_key"].to_pylist(), sampled.clusters["cluster_key"].to_pylist()))
+    assert not [t for t in district.twin_pairs if t[0] in cluster_of and cluster_of[t[0]] == cluster_of.get(t[1])]
+    for p in sampled.pairs.to_pylist():
+        if p["domain"] == "person":
+            assert p["score"] >= 0.9 and all("weight" in e for e in json.loads(p["scores"]).values())

@@ -110,16 +110,11 @@ def _fuzzy(records: PreparedRecords, domain: MatchDomain, left: np.ndarray, righ
     return ok, scores[ok], total[ok] / m, swapped[ok]
 
 
-def _compared(records: PreparedRecords, domain: MatchDomain, left: np.ndarray, right: np.ndarray):
-    """Similarity of every attribute of every pair (NaN where blank on either record), with given and
-    family names read crosswise where that reads better; and which pairs had their names swapped."""
+def _names_crosswise(records: PreparedRecords, domain: MatchDomain, left: np.ndarray, right: np.ndarray,
+                     sims: np.ndarray) -> np.ndarray:
+    """Reads given and family names crosswise where that reads better (``sims`` updated in place);
+    which pairs had their names swapped."""
     attrs = domain.attributes
-    sims = np.full((len(left), len(attrs)), np.nan)
-    for k, name in enumerate(attrs):
-        attribute = records.attributes[name]
-        cl, cr = attribute.codes[left], attribute.codes[right]
-        present = (cl != BLANK) & (cr != BLANK)
-        sims[present, k] = similarity(attribute, cl[present], cr[present])
     swapped = np.zeros(len(left), dtype=bool)
     if GIVEN in attrs and FAMILY in attrs:
         gi, fi = attrs.index(GIVEN), attrs.index(FAMILY)
@@ -134,25 +129,83 @@ def _compared(records: PreparedRecords, domain: MatchDomain, left: np.ndarray, r
         rows = rows[better]
         sims[rows, gi], sims[rows, fi] = cross_given[better], cross_family[better]
         swapped[rows] = True
-    return sims, swapped
+    return swapped
+
+
+def _similarity_or_nan(records: PreparedRecords, name: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    attribute = records.attributes[name]
+    cl, cr = attribute.codes[left], attribute.codes[right]
+    present = (cl != BLANK) & (cr != BLANK)
+    out = np.full(len(left), np.nan)
+    out[present] = similarity(attribute, cl[present], cr[present])
+    return out
+
+
+def _compared(records: PreparedRecords, domain: MatchDomain, left: np.ndarray, right: np.ndarray):
+    """Similarity of every attribute of every pair (NaN where blank on either record), names read
+    crosswise where that reads better; and which pairs had their names swapped."""
+    sims = np.column_stack([_similarity_or_nan(records, a, left, right) for a in domain.attributes]) \
+        if domain.attributes else np.zeros((len(left), 0))
+    return sims, _names_crosswise(records, domain, left, right, sims)
+
+
+# Candidate pairs the learned weights are fitted on: what the fit needs is the patterns of levels, and
+# half a million pairs show them all; a larger district's pairs are sampled (seeded: reproducible).
+FIT_SAMPLE = 500_000
+
+
+def _scored(records: PreparedRecords, domain: MatchDomain, left: np.ndarray, right: np.ndarray,
+            model: MatchWeights):
+    """(rows that can reach the threshold, their similarities, names swapped): attributes scored
+    cheapest first, names last; after each, pairs that could not reach the threshold even if every
+    attribute still to come were at its best level are dropped, so names are scored for few pairs."""
+    attrs = domain.attributes
+    table = np.concatenate([model.weights, np.zeros((len(attrs), 1))], axis=1)  # column -1: unknown
+    best = np.maximum(model.weights.max(axis=1), 0.0)
+    share = model.match_share
+    needed = np.log2(min(domain.threshold, 1 - 1e-12) / (1 - min(domain.threshold, 1 - 1e-12))) - 1e-6
+    total = np.full(len(left), np.log2(share / (1 - share)))
+    to_come = best.sum()
+    alive = np.arange(len(left))
+    sims = np.full((len(left), len(attrs)), np.nan)
+    names = [k for k, a in enumerate(attrs) if a in (GIVEN, FAMILY)]
+    for k in sorted((k for k in range(len(attrs)) if k not in names), key=lambda k: (_COST[kind_of(attrs[k])], k)):
+        s = _similarity_or_nan(records, attrs[k], left[alive], right[alive])
+        sims[alive, k] = s
+        total[alive] += table[k, levels(s[:, None])[:, 0]]
+        to_come -= best[k]
+        alive = alive[total[alive] + to_come >= needed]
+    for k in names:
+        sims[alive, k] = _similarity_or_nan(records, attrs[k], left[alive], right[alive])
+    part = sims[alive]
+    swapped = _names_crosswise(records, domain, left[alive], right[alive], part)
+    return alive, part, swapped
 
 
 def _tolerant(records: PreparedRecords, domain: MatchDomain, left: np.ndarray, right: np.ndarray):
     """(matching rows, attribute similarities, score, names swapped, attribute weights, model) of the
-    pairs of a ``missing: unknown`` domain."""
-    sims, swapped = _compared(records, domain, left, right)
-    enough = np.flatnonzero((~np.isnan(sims)).sum(axis=1) >= domain.min_compared)
-    sims, swapped = sims[enough], swapped[enough]
+    pairs of a ``missing: unknown`` or ``weights: learned`` domain."""
+    if domain.weights == "learned" and len(left) > FIT_SAMPLE:
+        sample = np.sort(np.random.default_rng(0).choice(len(left), FIT_SAMPLE, replace=False))
+        fitted, _ = _compared(records, domain, left[sample], right[sample])
+        fitted = fitted[(~np.isnan(fitted)).sum(axis=1) >= domain.min_compared]
+        model = fit(domain.attributes, levels(fitted))
+        rows, sims, swapped = _scored(records, domain, left, right, model)
+    else:
+        sims, swapped = _compared(records, domain, left, right)
+        rows, model = np.arange(len(left)), None
+    enough = (~np.isnan(sims)).sum(axis=1) >= domain.min_compared
+    rows, sims, swapped = rows[enough], sims[enough], swapped[enough]
     if domain.weights == "learned":
         pair_levels = levels(sims)
-        model = fit(domain.attributes, pair_levels)
+        model = model or fit(domain.attributes, pair_levels)
         score = model.probability(pair_levels)
         ok = np.flatnonzero(score >= domain.threshold - TOLERANCE)
-        return enough[ok], sims[ok], score[ok], swapped[ok], model.pair_weights(pair_levels[ok]), model
+        return rows[ok], sims[ok], score[ok], swapped[ok], model.pair_weights(pair_levels[ok]), model
     with np.errstate(invalid="ignore"):
         score = np.nanmean(sims, axis=1) if sims.shape[1] else np.zeros(len(sims))
     ok = np.flatnonzero(score >= domain.threshold - TOLERANCE)
-    return enough[ok], sims[ok], score[ok], swapped[ok], None, None
+    return rows[ok], sims[ok], score[ok], swapped[ok], None, None
 
 
 def match_domains(records: PreparedRecords, domains: list[MatchDomain], candidates: Candidates) -> list[DomainMatches]:
