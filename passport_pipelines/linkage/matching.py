@@ -150,8 +150,8 @@ def _compared(records: PreparedRecords, domain: MatchDomain, left: np.ndarray, r
 
 
 # Candidate pairs the learned weights are fitted on: what the fit needs is the patterns of levels, and
-# half a million pairs show them all; a larger district's pairs are sampled (seeded: reproducible).
-FIT_SAMPLE = 500_000
+# 200,000 pairs show them all; a larger district's pairs are sampled (seeded: reproducible).
+FIT_SAMPLE = 200_000
 
 
 def _scored(records: PreparedRecords, domain: MatchDomain, left: np.ndarray, right: np.ndarray,
