@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from passport_pipelines.config.reconciliation import DEFAULT_PERSON_DOMAINS, MatchDomain, Reconciliation
 from passport_pipelines.linkage import find_duplicates
+from passport_pipelines.linkage.attribute_kinds import kind_of
 from passport_pipelines.linkage.guards import TWIN_REASON
 from passport_pipelines.linkage.match_weights import LEVELS, fit, levels
 from passport_pipelines.synthetic.people import generate
@@ -113,6 +114,8 @@ def test_a_blank_is_not_a_disagreement_but_a_difference_is():
 def test_levels_and_a_fitted_model_separate_matches_from_others():
     sims = np.array([[1.0, 0.9, np.nan], [0.75, 0.2, 1.0]])
     assert levels(sims).tolist() == [[3, 2, -1], [1, 0, 3]]
+    # Names (Jaro-Winkler) have higher cut-offs: 0.9 is only "similar" for a name, "close" for a code.
+    assert levels(np.array([[0.9, 0.9, 0.8]]), [True, False, True]).tolist() == [[1, 2, 0]]
     rng = np.random.default_rng(1)
     # 300 pairs of one person (mostly exact) among 3,000 of two people (mostly different), 3 attributes.
     matches = np.where(rng.random((300, 3)) < 0.9, 3, rng.integers(0, 3, (300, 3)))
@@ -146,7 +149,7 @@ def test_learned_weights_are_in_every_pair_explanation_and_twins_are_never_merge
             if e["similarity"] is None:
                 assert e["weight"] == 0  # unknown weighs nothing
             else:
-                level = LEVELS[int(levels(np.array([[e["similarity"]]]))[0, 0])]
+                level = LEVELS[int(levels(np.array([[e["similarity"]]]), [kind_of(attribute) == "name"])[0, 0])]
                 assert e["weight"] == pytest.approx(learned[attribute][level], abs=0.011)
         assert 0.9 <= p["score"] <= 1.0  # a match probability, at least the threshold
     # The twin guard: no twin pair ends up in one cluster.

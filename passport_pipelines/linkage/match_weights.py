@@ -3,8 +3,8 @@ model, fitted by expectation maximisation over the candidate pairs of a domain.
 
 Each attribute's similarity (``similarity.py``) falls into a level:
 
-- ``exact`` (1), ``close`` (>= 0.88: one typo in a name, a code or an e-mail), ``similar`` (>= 0.7: a
-  mistyped birth date scores 0.8), ``different``;
+- ``exact`` (1), ``close`` (>= 0.88: one typo in a code or an e-mail; names >= 0.92), ``similar``
+  (>= 0.7: a mistyped birth date scores 0.8; names >= 0.85), ``different``;
 - ``unknown`` when either record leaves the attribute blank. It weighs 0: a blank is neither agreement
   nor disagreement.
 
@@ -37,6 +37,7 @@ from passport_pipelines.linkage.similarity import TOLERANCE
 
 LEVELS = ("different", "similar", "close", "exact")  # level k; -1 is unknown
 CLOSE, SIMILAR = 0.88, 0.7
+NAME_CLOSE, NAME_SIMILAR = 0.92, 0.85  # Jaro-Winkler: "jon"/"john" 0.93, a typo in a long name ~0.95
 UNKNOWN = -1
 # Typical shares of each level among pairs of one person (m) and of two people (u), and how many pairs'
 # worth of evidence they count for.
@@ -53,12 +54,18 @@ _CONVERGED = 1e-7
 _FLOOR = 1e-6  # no level is impossible: a weight stays finite
 
 
-def levels(similarities: np.ndarray) -> np.ndarray:
-    """Level of each similarity (pairs x attributes; NaN = blank on a side) as int8, unknown = -1."""
+def levels(similarities: np.ndarray, names: np.ndarray | None = None) -> np.ndarray:
+    """Level of each similarity (pairs x attributes; NaN = blank on a side) as int8, unknown = -1.
+    ``names``: per attribute, whether it is a name (Jaro-Winkler, which scores two different names
+    higher than Levenshtein scores two different codes, so names get higher cut-offs)."""
+    names = np.zeros(similarities.shape[1], dtype=bool) if names is None else np.asarray(names, dtype=bool)
+    close = np.where(names, NAME_CLOSE, CLOSE)
+    similar = np.where(names, NAME_SIMILAR, SIMILAR)
     out = np.zeros(similarities.shape, dtype=np.int8)
-    out[similarities >= SIMILAR - TOLERANCE] = 1
-    out[similarities >= CLOSE - TOLERANCE] = 2
-    out[similarities >= 1 - TOLERANCE] = 3
+    with np.errstate(invalid="ignore"):
+        out[similarities >= similar - TOLERANCE] = 1
+        out[similarities >= close - TOLERANCE] = 2
+        out[similarities >= 1 - TOLERANCE] = 3
     out[np.isnan(similarities)] = UNKNOWN
     return out
 

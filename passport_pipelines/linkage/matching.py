@@ -172,7 +172,7 @@ def _scored(records: PreparedRecords, domain: MatchDomain, left: np.ndarray, rig
     for k in sorted((k for k in range(len(attrs)) if k not in names), key=lambda k: (_COST[kind_of(attrs[k])], k)):
         s = _similarity_or_nan(records, attrs[k], left[alive], right[alive])
         sims[alive, k] = s
-        total[alive] += table[k, levels(s[:, None])[:, 0]]
+        total[alive] += table[k, levels(s[:, None], [kind_of(attrs[k]) == "name"])[:, 0]]
         to_come -= best[k]
         alive = alive[total[alive] + to_come >= needed]
     for k in names:
@@ -182,6 +182,10 @@ def _scored(records: PreparedRecords, domain: MatchDomain, left: np.ndarray, rig
     return alive, part, swapped
 
 
+def _names(domain: MatchDomain) -> list[bool]:
+    return [kind_of(a) == "name" for a in domain.attributes]
+
+
 def _tolerant(records: PreparedRecords, domain: MatchDomain, left: np.ndarray, right: np.ndarray):
     """(matching rows, attribute similarities, score, names swapped, attribute weights, model) of the
     pairs of a ``missing: unknown`` or ``weights: learned`` domain."""
@@ -189,7 +193,7 @@ def _tolerant(records: PreparedRecords, domain: MatchDomain, left: np.ndarray, r
         sample = np.sort(np.random.default_rng(0).choice(len(left), FIT_SAMPLE, replace=False))
         fitted, _ = _compared(records, domain, left[sample], right[sample])
         fitted = fitted[(~np.isnan(fitted)).sum(axis=1) >= domain.min_compared]
-        model = fit(domain.attributes, levels(fitted))
+        model = fit(domain.attributes, levels(fitted, _names(domain)))
         rows, sims, swapped = _scored(records, domain, left, right, model)
     else:
         sims, swapped = _compared(records, domain, left, right)
@@ -197,7 +201,7 @@ def _tolerant(records: PreparedRecords, domain: MatchDomain, left: np.ndarray, r
     enough = (~np.isnan(sims)).sum(axis=1) >= domain.min_compared
     rows, sims, swapped = rows[enough], sims[enough], swapped[enough]
     if domain.weights == "learned":
-        pair_levels = levels(sims)
+        pair_levels = levels(sims, _names(domain))
         model = model or fit(domain.attributes, pair_levels)
         score = model.probability(pair_levels)
         ok = np.flatnonzero(score >= domain.threshold - TOLERANCE)
