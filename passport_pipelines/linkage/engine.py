@@ -3,7 +3,8 @@ person records. No Dagster, no database.
 
 Steps: prepare (check, sort by record_key, normalize and encode the attributes) -> blocking keys per
 pass (``blocking.py``) -> candidate pairs with recordlinkage's Block index (``indexing.py``) ->
-domains in priority order (``matching.py``) -> twin guard (``guards.py``) -> clusters and the cluster
+domains in priority order (``matching.py``; match weights fitted for ``weights: learned`` domains,
+``match_weights.py``) -> twin guard (``guards.py``) -> clusters and the cluster
 guard (``clustering.py``) -> explained pairs (``explanations.py``).
 
 Records may also come prepared already, in any order (kept from the last run and revised,
