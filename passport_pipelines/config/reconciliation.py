@@ -68,12 +68,21 @@ class MatchDomain(_Strict):
     """One domain of uniqueness: records whose ``attributes`` match are the same person."""
 
     name: str = Field(description="how the domain is named in pair explanations and counts")
-    attributes: list[str] = Field(description="person attributes that must all match (all non-blank)")
+    attributes: list[str] = Field(description="person attributes compared (all non-blank on both records, unless "
+                                              "missing: unknown)")
     match: Literal["exact", "fuzzy"] = Field("exact", description="exact: equal after normalization; fuzzy: mean "
                                                                   "similarity of the attributes >= threshold")
     threshold: float | None = Field(None, description="fuzzy only: 0 < threshold <= 1")
     resolution: Literal["unattended", "manual"] = Field("unattended", description="unattended: merged "
                                                         "automatically; manual: sent to the review queue")
+    missing: Literal["required", "unknown"] = Field(
+        "required", description="fuzzy only. required: every attribute must be non-blank on both records; "
+                                "unknown: a blank attribute neither agrees nor disagrees (at least half of the "
+                                "attributes, rounded up, must be non-blank on both)")
+    weights: Literal["equal", "learned"] = Field(
+        "equal", description="fuzzy only. equal: the score is the mean similarity; learned: match weights are "
+                             "learned from the district's own records and the score is the probability that the "
+                             "two records are one person (the threshold is that probability)")
 
     @field_validator("name")
     @classmethod
@@ -102,7 +111,19 @@ class MatchDomain(_Strict):
             raise ValueError(f"domain {self.name}: match: fuzzy needs a threshold, 0 < threshold <= 1 (e.g. 0.9)")
         elif not 0 < self.threshold <= 1:
             raise ValueError(f"domain {self.name}: threshold must be > 0 and <= 1, got {self.threshold}")
+        if self.match == "exact" and (self.missing != "required" or self.weights != "equal"):
+            raise ValueError(f"domain {self.name}: missing and weights apply to match: fuzzy only (an exact domain "
+                             "needs every attribute, equal on both records)")
+        if self.weights == "learned" and len(self.attributes) < 2:
+            raise ValueError(f"domain {self.name}: weights: learned needs at least two attributes to weigh")
         return self
+
+    @property
+    def min_compared(self) -> int:
+        """How many of the attributes must be non-blank on both records of a pair."""
+        if self.missing == "required":
+            return len(self.attributes)
+        return max(1, -(-len(self.attributes) // 2))
 
 
 # SPEC §8: "Default for people: first name + last name + email."

@@ -8,6 +8,7 @@ clusters of merged records. A pure library: tables in, tables out.
     result.pairs     # left_key, right_key, domain, resolution, decision, score, agreed, scores, reason
     result.clusters  # record_key, cluster_key
     result.counts    # {domain: {"merge": n, "review": n}}
+    result.weights   # {domain: {attribute: {level: weight}}} for domains with weights: learned
 
 See docs/reconciliation.md.
 """

@@ -18,6 +18,10 @@ candidate pairs are the union over all passes of all domains.
   * name pair: when A holds given_name and family_name, the two names as an unordered pair (plus the
     others in full), for records with given and family name swapped;
   * with a single attribute: its coarse form, and its last three characters (an error at the start).
+- ``fuzzy`` domain with ``missing: unknown`` (any attribute may be blank on a side): with three
+  attributes or more, every two of them in full (a duplicate is found when any two attributes are
+  intact, whatever is blank or mistyped in the others), and the name pair alone; with one or two, the
+  passes above plus each attribute alone in full.
 
 Coarse forms: names, codes and text their first three characters; dates the year; e-mails the local
 part; categories the value itself.
@@ -91,6 +95,14 @@ def passes_for(domain: MatchDomain) -> list[BlockingPass]:
         if kind_of(a) in ("name", "code", "text"):
             out.append(BlockingPass((Feature("suffix", (a,)),)))
         return out
+    if domain.missing == "unknown":
+        return _tolerant_passes(domain)
+    return _complete_passes(domain)
+
+
+def _complete_passes(domain: MatchDomain) -> list[BlockingPass]:
+    """Passes of a fuzzy domain that needs every attribute (see the module docstring)."""
+    attrs = tuple(domain.attributes)
     out = []
     for left_out in attrs:
         out += _left_out(domain, left_out, _full(*(a for a in attrs if a != left_out)))
@@ -99,6 +111,18 @@ def passes_for(domain: MatchDomain) -> list[BlockingPass]:
     out.append(BlockingPass(tuple(Feature("coarse", (a,)) for a in attrs)))
     if set(NAME_PAIR) <= set(attrs):
         out.append(BlockingPass((Feature("name_pair", NAME_PAIR),) + _full(*(a for a in attrs if a not in NAME_PAIR))))
+    return out
+
+
+def _tolerant_passes(domain: MatchDomain) -> list[BlockingPass]:
+    """Passes of a fuzzy domain where blanks are unknown (see the module docstring)."""
+    attrs = tuple(domain.attributes)
+    if len(attrs) <= 2:
+        complete = _complete_passes(domain) if len(attrs) == 2 else []
+        return complete + [BlockingPass(_full(a)) for a in attrs]
+    out = [BlockingPass(_full(a, b)) for a, b in combinations(attrs, 2)]
+    if set(NAME_PAIR) <= set(attrs):
+        out.append(BlockingPass((Feature("name_pair", NAME_PAIR),)))
     return out
 
 

@@ -3,7 +3,8 @@ person records. No Dagster, no database.
 
 Steps: prepare (check, sort by record_key, normalize and encode the attributes) -> blocking keys per
 pass (``blocking.py``) -> candidate pairs with recordlinkage's Block index (``indexing.py``) ->
-domains in priority order (``matching.py``) -> twin guard (``guards.py``) -> clusters and the cluster
+domains in priority order (``matching.py``; match weights fitted for ``weights: learned`` domains,
+``match_weights.py``) -> twin guard (``guards.py``) -> clusters and the cluster
 guard (``clustering.py``) -> explained pairs (``explanations.py``).
 
 Records may also come prepared already, in any order (kept from the last run and revised,
@@ -142,8 +143,9 @@ def find_duplicates(records: pa.Table | pd.DataFrame | PreparedRecords, domains:
     counts = {d.name: {"merge": int((merge & (priority == k)).sum()), "review": int((~merge & (priority == k)).sum())}
               for k, d in enumerate(domains)}
     clock.lap("explain")
+    learned = {m.domain.name: m.model.describe() for m in matches if m.model is not None}
     return LinkageResult(pairs, cluster_table, counts, candidates=len(candidates),
-                         oversized_blocks=candidates.oversized_blocks, seconds=clock.seconds)
+                         oversized_blocks=candidates.oversized_blocks, seconds=clock.seconds, weights=learned)
 
 
 def _pairs_table(keys: pa.Array, matches, left, right, score, merge, reason) -> pa.Table:
@@ -152,7 +154,8 @@ def _pairs_table(keys: pa.Array, matches, left, right, score, merge, reason) -> 
     domain = np.concatenate([np.full(len(m), m.domain.name, dtype=object) for m in matches])
     resolution = np.concatenate([np.full(len(m), m.domain.resolution, dtype=object) for m in matches])
     agreed = pa.concat_arrays([explanations.agreed(m.domain.attributes, m.attribute_scores) for m in matches])
-    scores = pa.concat_arrays([explanations.scores_json(m.domain.attributes, m.attribute_scores) for m in matches])
+    scores = pa.concat_arrays([explanations.scores_json(m.domain.attributes, m.attribute_scores, m.attribute_weights)
+                               for m in matches])
     table = pa.table({
         "left_key": keys.take(left), "right_key": keys.take(right),
         "domain": pa.array(domain, pa.string()), "resolution": pa.array(resolution, pa.string()),

@@ -20,18 +20,31 @@ SWAPPED = "given_name and family_name swapped"
 
 
 def agreed(attributes: list[str], scores: np.ndarray) -> pa.Array:
-    """list<string> per pair: the attributes equal after normalization (score 1)."""
-    equal = scores >= 1.0
+    """list<string> per pair: the attributes equal after normalization (score 1); a blank agrees with
+    nothing (its score is NaN)."""
+    with np.errstate(invalid="ignore"):
+        equal = scores >= 1.0
     names = np.broadcast_to(np.asarray(attributes, dtype=object), equal.shape)[equal]
     offsets = np.concatenate([[0], np.cumsum(equal.sum(axis=1))]).astype(np.int32)
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(names, pa.string()))
 
 
-def scores_json(attributes: list[str], scores: np.ndarray) -> pa.Array:
-    """JSON text per pair: {"attribute": score rounded to 3 decimals, ...}."""
+def _number(values: np.ndarray, decimals: int) -> pa.Array:
+    """Numbers as JSON text; NaN (an attribute blank on a side: unknown) as null."""
+    text = pc.cast(pc.round(pa.array(values, pa.float64(), from_pandas=True), decimals), pa.string())
+    return pc.fill_null(text, "null")
+
+
+def scores_json(attributes: list[str], scores: np.ndarray, weights: np.ndarray | None = None) -> pa.Array:
+    """JSON text per pair: {"attribute": similarity rounded to 3 decimals, ...}; null for an attribute
+    blank on either record. With learned weights: {"attribute": {"similarity": s, "weight": w}, ...},
+    w the attribute's match weight (log2 m/u, 2 decimals; 0 when unknown)."""
     parts = []
     for k, name in enumerate(attributes):
-        number = pc.cast(pc.round(pa.array(scores[:, k], pa.float64()), 3), pa.string())
+        number = _number(scores[:, k], 3)
+        if weights is not None:
+            number = pc.binary_join_element_wise('{"similarity": ', number, ', "weight": ',
+                                                 _number(weights[:, k], 2), "}", "")
         parts.append(pc.binary_join_element_wise(f"{json.dumps(name)}: ", number, ""))
     if not parts:
         return pa.array([], pa.string())

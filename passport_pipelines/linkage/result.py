@@ -12,9 +12,12 @@ PAIRS_SCHEMA = pa.schema([
     pa.field("domain", pa.string(), nullable=False),  # the first domain the pair satisfies
     pa.field("resolution", pa.string(), nullable=False),  # the domain's: unattended | manual
     pa.field("decision", pa.string(), nullable=False),  # merge | review
-    pa.field("score", pa.float64(), nullable=False),  # 1 for exact domains, the mean similarity for fuzzy
+    # 1 for exact domains, the mean similarity for fuzzy, the match probability for learned weights
+    pa.field("score", pa.float64(), nullable=False),
     pa.field("agreed", pa.list_(pa.string()), nullable=False),  # attributes equal after normalization
-    pa.field("scores", pa.string(), nullable=False),  # JSON: attribute -> similarity (3 decimals)
+    # JSON: attribute -> similarity (3 decimals, null when blank on a side), or with learned weights
+    # attribute -> {"similarity": s, "weight": w}
+    pa.field("scores", pa.string(), nullable=False),
     pa.field("reason", pa.string(), nullable=False),  # why merged or held; names attributes, never values
 ])
 
@@ -35,6 +38,8 @@ class LinkageResult:
     candidates: int = 0  # candidate pairs compared (after blocking)
     oversized_blocks: int = 0  # blocking keys left out for being shared by too many records
     seconds: dict[str, float] = field(default_factory=dict)  # time per step
+    # Per domain with learned weights: {attribute: {level: weight}} (log2 m/u) as fitted on this run.
+    weights: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
     @property
     def merges(self) -> int:
