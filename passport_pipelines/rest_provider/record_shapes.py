@@ -201,7 +201,7 @@ def _user_shapes(base: str, have: set[str]) -> list[Shape]:
               "FROM agents GROUP BY user_sourced_id) AS a ON a.uid = o.sourced_id") if "agents" in have else \
         "LEFT JOIN (SELECT NULL::VARCHAR AS uid, NULL::VARCHAR[] AS ids) AS a ON false"
     source = f"users AS o LEFT JOIN ({roles}) AS r ON r.uid = o.sourced_id {agents}"
-    user_ids = ("list_transform(regexp_extract_all(coalesce(o.user_ids, ''), '\\{{([^}}]*)\\}}', 1), "
+    user_ids = ("list_transform(regexp_extract_all(coalesce(o.user_ids, ''), '\\{([^}]*)\\}', 1), "
                 "x -> json_object('type', trim(split_part(x, ':', 1)), 'identifier', "
                 "trim(substr(x, strpos(x, ':') + 1))))")
     fields = (
