@@ -17,6 +17,7 @@ from passport_pipelines.delivery.privacy_shield import shield_frames
 from passport_pipelines.model import entities
 from passport_pipelines.rest_provider.app import Provider
 from passport_pipelines.rest_provider.query_params import MAX_LIMIT
+from passport_pipelines.rest_provider.warmer import warm_once
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration
 from tests.district_files import make_district, read_rows, write_rows
@@ -55,7 +56,7 @@ class App:
 
     def get(self, path: str, district: str | None = None, year: str | None = None, **params) -> httpx.Response:
         return httpx.get(f"{self.url}/{district or self.district}/{year or self.year}{ROOT}/{path}", params=params,
-                         headers={"Authorization": f"Bearer {self.token}"})
+                         headers={"Authorization": f"Bearer {self.token}"}, timeout=120)
 
     def crawl(self, path: str, **params) -> list[dict]:
         out, offset = [], 0
@@ -87,6 +88,7 @@ def lakeside(tmp_path, store_url, monkeypatch):
         assert summary["status"] == "successfully in production", summary["errors"]
         store = GoldenStore(store_url)
         provider = Provider(store, snapshot_root=tmp_path / "snapshots")
+        assert len(warm_once(provider.snapshots)) == 1  # as `passport serve` builds them, before any request
         with serving(provider) as url:
             yield {"url": url, "store": store, "provider": provider, "instance": instance, "drop": drop,
                    "tmp": tmp_path, "monkeypatch": monkeypatch,
@@ -246,6 +248,7 @@ def test_date_last_modified_filters_return_changes_and_deletions(lakeside):
         write_rows(drop / name, header, [r for r in rows if r[column] != gone_id])
     second = run_sync(lakeside["instance"], "lakeside")
     assert second["version"] == 2 and second["status"] == "successfully in production", second["errors"]
+    assert lms.get("users", limit=1).headers["X-Passport-Version"] == "2"  # built by the first request after it
 
     changed = lms.get("users", filter=f"dateLastModified>'{since}'").json()["users"]
     [deleted] = [u for u in changed if u["status"] == "tobedeleted"]

@@ -30,7 +30,9 @@ def _q(name: str) -> str:
 
 
 def record_sql(shape: Shape, fields: list[str] | None) -> str:
-    names = fields or selectable(shape)
+    if not fields:
+        return "j_record"
+    names = fields
     parts = [f"'\"{n}\":' || {_q('j_' + n)}" for n in names]
     return "'{' || concat_ws(',', " + ", ".join(parts) + ") || '}'"
 

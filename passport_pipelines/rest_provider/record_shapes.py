@@ -35,6 +35,14 @@ class Shape:
     source: str  # SQL FROM (the frames as views; ``o`` the entity's own)
     fields: tuple[Field, ...]
     links: dict[str, str] = field(default_factory=dict)  # k_<name> -> SQL
+    # A collection that is a part of another (schools of orgs, students of users): its records are that
+    # collection's, chosen by ``where`` over its snapshot table, rather than computed again.
+    part_of: str | None = None
+    where: str | None = None
+
+    def part(self, collection: str, where: str) -> "Shape":
+        return Shape(collection, self.key, self.single, self.entity, self.source, self.fields, self.links,
+                     self.collection, where)
 
 
 def _text(col: str) -> str:
@@ -85,8 +93,8 @@ def shapes(base: str, have: set[str]) -> list[Shape]:
         )
         source = ("orgs AS o LEFT JOIN (SELECT parent_sourced_id AS pid, list(sourced_id ORDER BY sourced_id) AS ids "
                   "FROM orgs GROUP BY parent_sourced_id) AS c ON c.pid = o.sourced_id")
-        out.append(Shape("orgs", "orgs", "org", "orgs", source, org_fields))
-        out.append(Shape("schools", "orgs", "org", "orgs", source + " WHERE o.type = 'school'", org_fields))
+        orgs = Shape("orgs", "orgs", "org", "orgs", source, org_fields)
+        out += [orgs, orgs.part("schools", "\"v_type\" = 'school'")]
     if "academic_sessions" in have:
         session_fields = (
             *_common(),
@@ -103,12 +111,10 @@ def shapes(base: str, have: set[str]) -> list[Shape]:
         source = ("academic_sessions AS o LEFT JOIN (SELECT parent_sourced_id AS pid, "
                   "list(sourced_id ORDER BY sourced_id) AS ids FROM academic_sessions GROUP BY parent_sourced_id) "
                   "AS c ON c.pid = o.sourced_id")
-        out.append(Shape("academicSessions", "academicSessions", "academicSession", "academic_sessions", source,
-                         session_fields))
-        out.append(Shape("terms", "academicSessions", "academicSession", "academic_sessions",
-                         source + " WHERE o.type IN ('term', 'semester')", session_fields))
-        out.append(Shape("gradingPeriods", "academicSessions", "academicSession", "academic_sessions",
-                         source + " WHERE o.type = 'gradingPeriod'", session_fields))
+        sessions = Shape("academicSessions", "academicSessions", "academicSession", "academic_sessions", source,
+                         session_fields)
+        out += [sessions, sessions.part("terms", "\"v_type\" IN ('term', 'semester')"),
+                sessions.part("gradingPeriods", "\"v_type\" = 'gradingPeriod'")]
     if "courses" in have:
         out.append(Shape("courses", "courses", "course", "courses", "courses AS o", (
             *_common(),
@@ -226,7 +232,5 @@ def _user_shapes(base: str, have: set[str]) -> list[Shape]:
         Field("grades", _list("grades")),
         _meta(),
     )
-    links = {"orgs": "coalesce(r.orgs, [])"}
-    return [Shape("users", "users", "user", "users", source, fields, links),
-            Shape("students", "users", "user", "users", source + " WHERE o.role = 'student'", fields, links),
-            Shape("teachers", "users", "user", "users", source + " WHERE o.role = 'teacher'", fields, links)]
+    users = Shape("users", "users", "user", "users", source, fields, {"orgs": "coalesce(r.orgs, [])", "role": "o.role"})
+    return [users, users.part("students", "\"k_role\" = 'student'"), users.part("teachers", "\"k_role\" = 'teacher'")]

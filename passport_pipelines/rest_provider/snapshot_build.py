@@ -70,14 +70,23 @@ def build_snapshot(path: Path, frames: dict[str, pd.DataFrame], *, base: str, co
 
 def _collection_table(con: duckdb.DuckDBPyConnection, shape: Shape, stamp: str, has_prev: bool) -> None:
     fields = [f for f in shape.fields if f.name != "sourcedId"]
-    json_cols = [f'{f.json} AS "j_{f.name}"' for f in fields if f.in_json]
-    value_cols = [f'{f.value} AS "v_{f.name}"' for f in fields if f.value is not None]
-    link_cols = [f'{sql} AS "k_{name}"' for name, sql in shape.links.items()]
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE body AS SELECT o.sourced_id AS "sourcedId",
-        {', '.join([*json_cols, *value_cols, *link_cols])} FROM {shape.source}""")
-    content = ", ".join(f'coalesce("j_{f.name}", chr(0))' for f in fields if f.in_json)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE body_hashed AS SELECT *, md5(concat_ws(chr(31), {content})) "
-                "AS content FROM body")
+    in_json = [f for f in fields if f.in_json]
+    if shape.part_of is not None:
+        # The snapshot's own table, not the frame of the same name (a temporary view, found first).
+        db = con.execute("SELECT current_database()").fetchone()[0]
+        # The records are the whole collection's, already built: chosen, not computed again.
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE body AS SELECT * EXCLUDE (rank, status, "dateLastModified",
+            "j_sourcedId", "j_status", "j_dateLastModified", j_record) FROM "{db}"."{shape.part_of}"
+            WHERE status = 'active' AND {shape.where}""")
+    else:
+        json_cols = [f'{f.json} AS "j_{f.name}"' for f in in_json]
+        value_cols = [f'{f.value} AS "v_{f.name}"' for f in fields if f.value is not None]
+        link_cols = [f'{sql} AS "k_{name}"' for name, sql in shape.links.items()]
+        # ``content``: a 64-bit hash of the record's fields, enough to tell a change from the previous snapshot.
+        content = ", ".join(f'"j_{f.name}"' for f in in_json)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE body AS SELECT *, hash({content}) AS content FROM (
+            SELECT o.sourced_id AS "sourcedId", {', '.join([*json_cols, *value_cols, *link_cols])}
+            FROM {shape.source})""")
     table = f'"{shape.collection}"'
     if has_prev:
         # Unchanged records keep their date; the records the app no longer reads are gone as of now,
@@ -86,19 +95,23 @@ def _collection_table(con: duckdb.DuckDBPyConnection, shape: Shape, stamp: str, 
             SELECT b.*, 'active' AS status,
                    CASE WHEN p.status = 'active' AND p.content = b.content THEN p."dateLastModified"
                         ELSE '{stamp}' END AS "dateLastModified"
-            FROM body_hashed AS b LEFT JOIN prev.{table} AS p ON p."sourcedId" = b."sourcedId"
+            FROM body AS b LEFT JOIN prev.{table} AS p ON p."sourcedId" = b."sourcedId"
             UNION ALL BY NAME
             SELECT p."sourcedId", 'tobedeleted' AS status,
                    CASE WHEN p.status = 'tobedeleted' THEN p."dateLastModified" ELSE '{stamp}' END
                        AS "dateLastModified"
-            FROM prev.{table} AS p ANTI JOIN body_hashed AS b ON b."sourcedId" = p."sourcedId" """
+            FROM prev.{table} AS p ANTI JOIN body AS b ON b."sourcedId" = p."sourcedId" """
     else:
-        rows = f"SELECT *, 'active' AS status, '{stamp}' AS \"dateLastModified\" FROM body_hashed"
-    con.execute(f"""CREATE TABLE {table} AS
+        rows = f"SELECT *, 'active' AS status, '{stamp}' AS \"dateLastModified\" FROM body"
+    head = ["'\"sourcedId\":' || \"j_sourcedId\"", "'\"status\":' || \"j_status\"",
+            "'\"dateLastModified\":' || \"j_dateLastModified\""]
+    parts = head + [f"'\"{f.name}\":' || \"j_{f.name}\"" for f in in_json]
+    record = "'{' || concat_ws(',', " + ", ".join(parts) + ") || '}'"
+    # ``j_record``: the whole record, what a page without ``fields`` reads (one column, not one per field).
+    con.execute(f"""CREATE TABLE {table} AS SELECT *, {record} AS j_record FROM (
         SELECT CASE WHEN status = 'active' THEN row_number() OVER (PARTITION BY status ORDER BY "sourcedId") END
                    AS rank, *,
                to_json("sourcedId")::VARCHAR AS "j_sourcedId", to_json(status)::VARCHAR AS "j_status",
                to_json("dateLastModified")::VARCHAR AS "j_dateLastModified"
-        FROM ({rows}) ORDER BY status <> 'active', "sourcedId" """)
+        FROM ({rows})) ORDER BY rank NULLS LAST, "sourcedId" """)
     con.execute("DROP TABLE body")
-    con.execute("DROP TABLE body_hashed")
