@@ -73,7 +73,8 @@ def history(district: str, school_year: str | None, as_json: bool) -> None:
         for line in history_lines(store, v.id):
             click.echo(f"{'':18}{line}")
     # What the apps reading the REST provider read (passport serve), per client and school year.
-    for line in usage_lines([u for u in usage_of(store, district) if not school_year or u["school_year"] == school_year]):
+    usage = [u for u in usage_of(store, district) if not school_year or u["school_year"] == school_year]
+    for line in usage_lines(usage):
         click.echo(line)
 
 

@@ -65,6 +65,7 @@ class Provider:
         self.integrations_dir = integrations_dir
         self._integrations: dict[str, tuple[float, Integration | None]] = {}
         self._totals: dict[tuple[Path, str], int] = {}
+        self._collections: dict[Path, set[str]] = {}
         self._lock = threading.Lock()
 
     def integration(self, district: str) -> Integration | None:
@@ -177,8 +178,11 @@ class Provider:
         number, path = self.snapshots.current(integration, dest, school_year)
         con = self.snapshots.connection(path)
         try:
-            served = set(con.execute("SELECT value FROM snapshot_meta WHERE key = 'collections'").fetchone()[0]
-                         .split(","))
+            served = self._collections.get(path)
+            if served is None:
+                served = set(con.execute("SELECT value FROM snapshot_meta WHERE key = 'collections'").fetchone()[0]
+                             .split(","))
+                self._collections[path] = served
             for needed in (target.collection, *target.reads, *(p for p, _ in target.parents)):
                 if needed not in served:
                     raise forbidden(f"{needed} is not shared with this client (its privacy shield)")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from passport_pipelines.rest_provider.query_params import CollectionQuery, selectable
+from passport_pipelines.rest_provider.query_params import CollectionQuery
 from passport_pipelines.rest_provider.record_shapes import Shape
 
 _OPS = {"=": "=", "!=": "IS DISTINCT FROM", ">": ">", ">=": ">=", "<": "<", "<=": "<="}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -21,6 +22,8 @@ from passport_pipelines.rest_provider.snapshot_build import build_snapshot
 from passport_pipelines.store.golden_store import GoldenStore, Version
 
 API_ROOT = "/ims/oneroster/rostering/v1p2"
+# How long the version in production is taken as known: a newly delivered version is served within this.
+VERSION_TTL_SECONDS = 2.0
 _FILE = re.compile(r"^v(\d+)\.duckdb$")
 
 
@@ -38,6 +41,7 @@ class Snapshots:
         self._locks: dict[tuple, threading.Lock] = {}
         self._guard = threading.Lock()
         self._open: dict[Path, duckdb.DuckDBPyConnection] = {}
+        self._served: dict[tuple[str, str], tuple[float, object]] = {}
 
     def folder(self, district: str, school_year: str, client_id: str) -> Path:
         return self.root / district / school_year / client_id
@@ -54,7 +58,13 @@ class Snapshots:
 
     def current(self, integration: Integration, dest: OneRosterApiDestination, school_year: str) -> tuple[int, Path]:
         """The snapshot of the version in production for this app: built now if it is missing."""
-        served = served_version(self.store, integration.district, school_year)
+        key, now = (integration.district, school_year), time.monotonic()
+        cached = self._served.get(key)
+        if cached is not None and now - cached[0] < VERSION_TTL_SECONDS:
+            served = cached[1]
+        else:
+            served = served_version(self.store, integration.district, school_year)
+            self._served[key] = (now, served)
         if served.in_production is None:
             raise NotServable(f"{integration.district} {school_year} has no version in production yet")
         number = served.in_production.number
