@@ -33,6 +33,8 @@ def serve(host: str, port: int, public_prefix: str) -> None:
     warmer.start()
     click.echo(f"OneRoster 1.2 REST provider on http://{host}:{port} (tokens: POST /oauth2/token)", err=True)
     try:
-        uvicorn.run(create_app(provider), host=host, port=port, proxy_headers=True, log_level="warning")
+        # No access log: a query string can carry names (filter=givenName='...'); usage is counted instead.
+        uvicorn.run(create_app(provider), host=host, port=port, proxy_headers=True, log_level="warning",
+                    access_log=False)
     finally:
         warmer.stop()
