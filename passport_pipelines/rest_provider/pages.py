@@ -30,10 +30,10 @@ def _q(name: str) -> str:
 
 
 def record_sql(shape: Shape, fields: list[str] | None) -> str:
+    """The JSON of a record: whole, or only ``fields`` (checked names), picked out of the whole one."""
     if not fields:
         return "j_record"
-    names = fields
-    parts = [f"'\"{n}\":' || {_q('j_' + n)}" for n in names]
+    parts = [f"'\"{n}\":' || json_extract(j_record, '$.\"{n}\"')::VARCHAR" for n in fields]
     return "'{' || concat_ws(',', " + ", ".join(parts) + ") || '}'"
 
 

@@ -1,10 +1,9 @@
 """The OneRoster 1.2 JSON of each rostering collection, built in DuckDB from the shielded delivered frames.
 
-Each collection becomes a table with one row per record: ``sourcedId``, a JSON fragment per field
-(``j_<field>``: the field's value as JSON text, NULL when the record has none, so the field is left out),
-the scalar values the ``filter`` and ``sort`` parameters read (``v_<field>``, text), and the link columns
-the nested endpoints read (``k_<name>``). A response assembles its records from the fragments of the
-fields asked for, in SQL. References are ``{"href", "sourcedId", "type"}``; lists (grades, subjects...)
+Each collection becomes a table with one row per record: ``sourcedId``, the record's JSON (each field's
+value as JSON text, a field without a value left out), the scalar values the ``filter`` and ``sort``
+parameters read (``v_<field>``, text), and the link columns the nested endpoints read (``k_<name>``).
+References are ``{"href", "sourcedId", "type"}``; lists (grades, subjects...)
 are JSON arrays; a 1.2 user states its orgs as ``roles`` and ``primaryOrg``, no ``role`` of its own.
 Withheld attributes are NULL in the shielded frames, so they are left out here too.
 """

@@ -1,6 +1,6 @@
 """Materializing what one app may read of one version: a DuckDB file with a table per collection.
 
-Each table holds the collection's records as JSON fragments (``record_shapes``), ordered by ``sourcedId``
+Each table holds the collection's records as JSON (``record_shapes``), ordered by ``sourcedId``
 with a ``rank`` column (1, 2, ... over the active records): a page of ``limit``/``offset`` is the rank
 range ``offset+1 .. offset+limit``, read through DuckDB's min-max index of the sorted column, so the
 thousandth page costs what the first does.
@@ -15,6 +15,7 @@ The first snapshot of an app dates every record at its version's commit.
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,6 +24,8 @@ import pandas as pd
 import pyarrow as pa
 
 from passport_pipelines.rest_provider.record_shapes import Shape, shapes
+
+MEMORY_LIMIT = os.environ.get("PASSPORT_API_SNAPSHOT_MEMORY", "3GB")
 
 
 def iso_millis(moment: datetime) -> str:
@@ -38,7 +41,11 @@ def build_snapshot(path: Path, frames: dict[str, pd.DataFrame], *, base: str, co
     partial.unlink(missing_ok=True)
     stamp = iso_millis(committed_at)
     con = duckdb.connect(str(partial))
+    spill = path.parent / ".spill"
     try:
+        # A million students' records as JSON are gigabytes: bounded, the rest goes to disk.
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        con.execute(f"SET temp_directory = '{spill}'")
         for entity, frame in frames.items():
             con.register(entity, pa.Table.from_pandas(frame, preserve_index=False))
         prev_tables: set[str] = set()
@@ -64,28 +71,33 @@ def build_snapshot(path: Path, frames: dict[str, pd.DataFrame], *, base: str, co
         con.execute("CHECKPOINT")
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     os.replace(partial, path)
     Path(str(partial) + ".wal").unlink(missing_ok=True)
 
 
 def _collection_table(con: duckdb.DuckDBPyConnection, shape: Shape, stamp: str, has_prev: bool) -> None:
     fields = [f for f in shape.fields if f.name != "sourcedId"]
-    in_json = [f for f in fields if f.in_json]
     if shape.part_of is not None:
         # The snapshot's own table, not the frame of the same name (a temporary view, found first).
         db = con.execute("SELECT current_database()").fetchone()[0]
         # The records are the whole collection's, already built: chosen, not computed again.
+        # Its members are the stored record less the head it starts with (sourcedId, status, date).
+        head = """length('{"sourcedId":' || to_json("sourcedId") || ',"status":"active","dateLastModified":'
+                  || to_json("dateLastModified"))"""
         con.execute(f"""CREATE OR REPLACE TEMP TABLE body AS SELECT * EXCLUDE (rank, status, "dateLastModified",
-            "j_sourcedId", "j_status", "j_dateLastModified", j_record) FROM "{db}"."{shape.part_of}"
-            WHERE status = 'active' AND {shape.where}""")
+            j_record), CASE WHEN length(j_record) > {head} + 1 THEN substr(j_record, {head} + 2,
+            length(j_record) - {head} - 2) ELSE '' END AS j_body
+            FROM "{db}"."{shape.part_of}" WHERE status = 'active' AND {shape.where}""")
     else:
-        json_cols = [f'{f.json} AS "j_{f.name}"' for f in in_json]
+        # ``j_body``: the record's fields as JSON members, one text per record (a field without a value
+        # is left out); ``content``: its 64-bit hash, enough to tell a change from the previous snapshot.
+        members = ", ".join(f"'\"{f.name}\":' || ({f.json})" for f in fields if f.in_json)
         value_cols = [f'{f.value} AS "v_{f.name}"' for f in fields if f.value is not None]
         link_cols = [f'{sql} AS "k_{name}"' for name, sql in shape.links.items()]
-        # ``content``: a 64-bit hash of the record's fields, enough to tell a change from the previous snapshot.
-        content = ", ".join(f'"j_{f.name}"' for f in in_json)
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE body AS SELECT *, hash({content}) AS content FROM (
-            SELECT o.sourced_id AS "sourcedId", {', '.join([*json_cols, *value_cols, *link_cols])}
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE body AS SELECT *, hash(j_body) AS content FROM (
+            SELECT o.sourced_id AS "sourcedId", concat_ws(',', {members}) AS j_body,
+                   {', '.join([*value_cols, *link_cols])}
             FROM {shape.source})""")
     table = f'"{shape.collection}"'
     if has_prev:
@@ -103,15 +115,12 @@ def _collection_table(con: duckdb.DuckDBPyConnection, shape: Shape, stamp: str, 
             FROM prev.{table} AS p ANTI JOIN body AS b ON b."sourcedId" = p."sourcedId" """
     else:
         rows = f"SELECT *, 'active' AS status, '{stamp}' AS \"dateLastModified\" FROM body"
-    head = ["'\"sourcedId\":' || \"j_sourcedId\"", "'\"status\":' || \"j_status\"",
-            "'\"dateLastModified\":' || \"j_dateLastModified\""]
-    parts = head + [f"'\"{f.name}\":' || \"j_{f.name}\"" for f in in_json]
-    record = "'{' || concat_ws(',', " + ", ".join(parts) + ") || '}'"
-    # ``j_record``: the whole record, what a page without ``fields`` reads (one column, not one per field).
-    con.execute(f"""CREATE TABLE {table} AS SELECT *, {record} AS j_record FROM (
-        SELECT CASE WHEN status = 'active' THEN row_number() OVER (PARTITION BY status ORDER BY "sourcedId") END
-                   AS rank, *,
-               to_json("sourcedId")::VARCHAR AS "j_sourcedId", to_json(status)::VARCHAR AS "j_status",
-               to_json("dateLastModified")::VARCHAR AS "j_dateLastModified"
-        FROM ({rows})) ORDER BY rank NULLS LAST, "sourcedId" """)
+    # ``j_record``: the whole record, what a page reads (``fields`` picks members out of it).
+    con.execute(f"""CREATE TABLE {table} AS SELECT * EXCLUDE (j_body),
+            '{{"sourcedId":' || to_json("sourcedId") || ',"status":' || to_json(status) || ',"dateLastModified":'
+            || to_json("dateLastModified") || CASE WHEN j_body <> '' THEN ',' || j_body ELSE '' END || '}}'
+            AS j_record
+        FROM (SELECT CASE WHEN status = 'active' THEN row_number() OVER (PARTITION BY status ORDER BY "sourcedId")
+                     END AS rank, * FROM ({rows}))
+        ORDER BY rank NULLS LAST, "sourcedId" """)
     con.execute("DROP TABLE body")
