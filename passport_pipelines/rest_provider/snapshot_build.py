@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from passport_pipelines.rest_provider.record_shapes import Shape, shapes
 
-MEMORY_LIMIT = os.environ.get("PASSPORT_API_SNAPSHOT_MEMORY", "3GB")
+MEMORY_LIMIT = os.environ.get("PASSPORT_API_SNAPSHOT_MEMORY", "6GB")
 
 
 def iso_millis(moment: datetime) -> str:
@@ -46,6 +46,8 @@ def build_snapshot(path: Path, frames: dict[str, pd.DataFrame], *, base: str, co
         # A million students' records as JSON are gigabytes: bounded, the rest goes to disk.
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         con.execute(f"SET temp_directory = '{spill}'")
+        # Row order is set where it matters (ORDER BY of each table); elsewhere DuckDB may stream and spill.
+        con.execute("SET preserve_insertion_order = false")
         for entity, frame in frames.items():
             con.register(entity, pa.Table.from_pandas(frame, preserve_index=False))
         prev_tables: set[str] = set()
@@ -85,7 +87,7 @@ def _collection_table(con: duckdb.DuckDBPyConnection, shape: Shape, stamp: str, 
         # Its members are the stored record less the head it starts with (sourcedId, status, date).
         head = """length('{"sourcedId":' || to_json("sourcedId") || ',"status":"active","dateLastModified":'
                   || to_json("dateLastModified"))"""
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE body AS SELECT * EXCLUDE (rank, status, "dateLastModified",
+        con.execute(f"""CREATE OR REPLACE TABLE body AS SELECT * EXCLUDE (rank, status, "dateLastModified",
             j_record), CASE WHEN length(j_record) > {head} + 1 THEN substr(j_record, {head} + 2,
             length(j_record) - {head} - 2) ELSE '' END AS j_body
             FROM "{db}"."{shape.part_of}" WHERE status = 'active' AND {shape.where}""")
@@ -95,7 +97,7 @@ def _collection_table(con: duckdb.DuckDBPyConnection, shape: Shape, stamp: str, 
         members = ", ".join(f"'\"{f.name}\":' || ({f.json})" for f in fields if f.in_json)
         value_cols = [f'{f.value} AS "v_{f.name}"' for f in fields if f.value is not None]
         link_cols = [f'{sql} AS "k_{name}"' for name, sql in shape.links.items()]
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE body AS SELECT *, hash(j_body) AS content FROM (
+        con.execute(f"""CREATE OR REPLACE TABLE body AS SELECT *, hash(j_body) AS content FROM (
             SELECT o.sourced_id AS "sourcedId", concat_ws(',', {members}) AS j_body,
                    {', '.join([*value_cols, *link_cols])}
             FROM {shape.source})""")
@@ -115,7 +117,9 @@ def _collection_table(con: duckdb.DuckDBPyConnection, shape: Shape, stamp: str, 
             FROM prev.{table} AS p ANTI JOIN body AS b ON b."sourcedId" = p."sourcedId" """
     else:
         rows = f"SELECT *, 'active' AS status, '{stamp}' AS \"dateLastModified\" FROM body"
-    # ``j_record``: the whole record, what a page reads (``fields`` picks members out of it).
+    # ``j_record``: the whole record, what a page reads (``fields`` picks members out of it). Stored in
+    # rank order, so that a rank range is a few adjacent row groups.
+    con.execute("SET preserve_insertion_order = true")
     con.execute(f"""CREATE TABLE {table} AS SELECT * EXCLUDE (j_body),
             '{{"sourcedId":' || to_json("sourcedId") || ',"status":' || to_json(status) || ',"dateLastModified":'
             || to_json("dateLastModified") || CASE WHEN j_body <> '' THEN ',' || j_body ELSE '' END || '}}'
@@ -123,4 +127,5 @@ def _collection_table(con: duckdb.DuckDBPyConnection, shape: Shape, stamp: str, 
         FROM (SELECT CASE WHEN status = 'active' THEN row_number() OVER (PARTITION BY status ORDER BY "sourcedId")
                      END AS rank, * FROM ({rows}))
         ORDER BY rank NULLS LAST, "sourcedId" """)
+    con.execute("SET preserve_insertion_order = false")
     con.execute("DROP TABLE body")
