@@ -195,8 +195,8 @@ def _user_shapes(base: str, have: set[str]) -> list[Shape]:
         roles = (f"SELECT user_sourced_id AS uid, list_transform(list_sort(list({{'k': {key}, 'v': json_object("
                  f"'roleType', role_type, 'role', role, 'org', json_object('href', '{base}/orgs/' || org_sourced_id, "
                  "'sourcedId', org_sourced_id, 'type', 'org'), 'beginDate', begin_date, 'endDate', end_date)})), "
-                 f"x -> x.v) AS r, list_sort(list(org_sourced_id)) AS orgs, arg_min(org_sourced_id, {key}) AS primary_org "
-                 "FROM roles GROUP BY user_sourced_id")
+                 "x -> x.v) AS r, list_sort(list(org_sourced_id)) AS orgs, "
+                 f"arg_min(org_sourced_id, {key}) AS primary_org FROM roles GROUP BY user_sourced_id")
     else:
         roles = ("SELECT sourced_id AS uid, list_transform(list_filter(string_split(coalesce(org_sourced_ids, ''), "
                  "','), x -> x <> ''), (x, i) -> json_object('roleType', CASE WHEN i = 1 THEN 'primary' ELSE "
