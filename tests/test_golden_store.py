@@ -66,10 +66,10 @@ def test_migrations_create_the_schema_once(store_url):
     GoldenStore(store_url)  # a second open finds the schema up to date
     names = set(sa.inspect(store.engine).get_table_names())
     assert {"versions", "record_changes", "deliveries", "sso_credentials", "duplicate_cases", "duplicate_decisions",
-            "alembic_version"} <= names
+            "alembic_version", "api_clients", "api_usage"} <= names
     assert {f"golden_{e}" for e in entities.ENTITIES} <= names
     with store.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0010"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0014"
 
 
 def test_commit_then_update_then_delete(store_url):

@@ -9,7 +9,9 @@ import click
 
 from passport_pipelines import settings
 from passport_pipelines.artifacts.folder_zip import write_folder_zip
+from passport_pipelines.cli.api_clients_command import usage_lines
 from passport_pipelines.cli.output import emit_json, fail
+from passport_pipelines.rest_provider.usage import usage_of
 from passport_pipelines.rules.counts import rule_lines
 from passport_pipelines.store.golden_store import GoldenStore, Version
 from passport_pipelines.store.sync_holds import DecisionError, SyncHolds
@@ -42,7 +44,8 @@ def history(district: str, school_year: str | None, as_json: bool) -> None:
     if as_json:
         emit_json({"district": district, "versions": [
             {**v.as_dict(), "deliveries": [_delivery(d) for d in store.deliveries(v.id)],
-             "writeback": history_json(store, v.id)} for v in versions]})
+             "writeback": history_json(store, v.id)} for v in versions],
+            "api_usage": usage_of(store, district)})
         return
     if not versions:
         click.echo(f"no versions for {district}")
@@ -69,6 +72,10 @@ def history(district: str, school_year: str | None, as_json: bool) -> None:
                        f"{d['path'] or ''} [{detail}]")
         for line in history_lines(store, v.id):
             click.echo(f"{'':18}{line}")
+    # What the apps reading the REST provider read (passport serve), per client and school year.
+    usage = [u for u in usage_of(store, district) if not school_year or u["school_year"] == school_year]
+    for line in usage_lines(usage):
+        click.echo(line)
 
 
 @click.command("download")

@@ -8,6 +8,7 @@ import click
 
 from passport_pipelines import settings
 from passport_pipelines.artifacts.disk_space import disk_full_message, is_disk_full
+from passport_pipelines.cli.api_clients_command import api_clients
 from passport_pipelines.cli.approval_commands import approve, reject
 from passport_pipelines.cli.changes_command import changes
 from passport_pipelines.cli.connection_command import test_connection
@@ -15,6 +16,7 @@ from passport_pipelines.cli.duplicates_command import duplicates
 from passport_pipelines.cli.history_command import download, history
 from passport_pipelines.cli.integrations_commands import integrations
 from passport_pipelines.cli.output import fail
+from passport_pipelines.cli.serve_command import serve
 from passport_pipelines.cli.sync_command import sync
 from passport_pipelines.cli.templates_command import templates
 from passport_pipelines.cli.ui_command import ui
@@ -61,3 +63,5 @@ cli.add_command(approve)
 cli.add_command(reject)
 cli.add_command(download)
 cli.add_command(ui)
+cli.add_command(serve)
+cli.add_command(api_clients)

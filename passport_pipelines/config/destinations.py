@@ -1,5 +1,6 @@
 """Where a district's golden data goes (SPEC §11): OneRoster CSV exports to a folder or SFTP server,
-each behind its own privacy shield, and write-back into PowerSchool.
+each behind its own privacy shield, apps reading the OneRoster REST provider (behind theirs), and
+write-back into PowerSchool and Google Workspace.
 
 ```yaml
 destinations:
@@ -26,6 +27,12 @@ destinations:
     source: google_workspace      # the google source whose connection and accounts are used
     email: {student: "{username}@students.lakeside.org", "*": "{given_name}.{family_name}@lakeside.org"}
     org_units: {student: "/Students/{school}", "*": /Staff}
+  - name: learnwell
+    type: oneroster-1.2-api       # an app reading `passport serve` (docs/rest-api.md)
+    client_id: learnwell-lakeside # its secret: `passport api-clients add lakeside learnwell`
+    scopes: [roster-core.readonly]            # default: all three rostering scopes
+    school_years: [2025-2026]     # default: every school year of the district
+    shield: {schools: [lakeside-hs]}          # the same shield as a file export
 ```
 """
 
@@ -270,7 +277,37 @@ class GoogleWorkspaceDestination(_Strict):
         return sorted(out)
 
 
-WRITEBACK_TYPES = {"powerschool-writeback": "writeback", "google-workspace": "google"}
+API_SCOPES = ("roster-core.readonly", "roster.readonly", "roster-demographics.readonly")
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{2,127}$"
+
+
+class OneRosterApiDestination(_Strict):
+    """An app reading the district's golden rosters from the OneRoster 1.2 REST provider (``passport serve``),
+    as one OAuth 2.0 client: what it reads passes the same privacy shield as a file export to it."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    type: Literal["oneroster-1.2-api"]
+    client_id: str = Field(pattern=CLIENT_ID_PATTERN, description="the app's OAuth client id (unique across "
+                                                                  "districts); its secret is set with "
+                                                                  "`passport api-clients add`")
+    scopes: list[Literal[API_SCOPES]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(API_SCOPES), min_length=1,
+        description="the OneRoster 1.2 rostering scopes the app may be granted")
+    school_years: list[str] | None = Field(None, description="the school years it may read (default: all)")
+    until: date | None = Field(None, description="nothing is served after this day")
+    shield: PrivacyShield = Field(default_factory=PrivacyShield)
+
+    @field_validator("shield")
+    @classmethod
+    def _rostering_only(cls, v: PrivacyShield) -> PrivacyShield:
+        gradebook = [e for e in v.entities or () if e in GRADEBOOK_SHIELDED]
+        if gradebook:
+            raise ValueError(f"shield.entities: {', '.join(gradebook)}: the REST provider serves the rostering "
+                             "service only")
+        return v
+
+
+WRITEBACK_TYPES = {"powerschool-writeback": "writeback", "google-workspace": "google", "oneroster-1.2-api": "api"}
 
 
 def _kind(value) -> str:
@@ -280,6 +317,7 @@ def _kind(value) -> str:
 
 Destination = Annotated[Union[Annotated[OneRosterCsvDestination, Tag("csv")],
                               Annotated[PowerSchoolWritebackDestination, Tag("writeback")],
-                              Annotated[GoogleWorkspaceDestination, Tag("google")]],
+                              Annotated[GoogleWorkspaceDestination, Tag("google")],
+                              Annotated[OneRosterApiDestination, Tag("api")]],
                         Discriminator(_kind)]
 TwoWayDestination = Union[PowerSchoolWritebackDestination, GoogleWorkspaceDestination]

@@ -16,6 +16,7 @@ from passport_pipelines.config.change_control import ChangeControl
 from passport_pipelines.config.destinations import (
     Destination,
     GoogleWorkspaceDestination,
+    OneRosterApiDestination,
     OneRosterCsvDestination,
     PowerSchoolWritebackDestination,
 )
@@ -143,12 +144,22 @@ class Integration(_Strict):
                 if d.source not in {s.name for s in self.sources if s.type == kind}:
                     raise ValueError(f"destination {d.name}: source {d.source!r} is not a {kind} source of "
                                      "this integration")
+            if isinstance(d, OneRosterApiDestination):
+                unlisted = sorted(set(d.school_years or ()) - set(self.school_years))
+                if unlisted:
+                    raise ValueError(f"destination {d.name}: school_years {', '.join(unlisted)} not among the "
+                                     f"district's school_years ({', '.join(self.school_years)})")
+        _refuse_repeats("api client id", [d.client_id for d in self.api_destinations])
         return self
 
     @property
     def two_way_destinations(self) -> list:
         return [d for d in self.destinations
                 if isinstance(d, (PowerSchoolWritebackDestination, GoogleWorkspaceDestination))]
+
+    @property
+    def api_destinations(self) -> list[OneRosterApiDestination]:
+        return [d for d in self.destinations if isinstance(d, OneRosterApiDestination)]
 
     @property
     def csv_destinations(self) -> list[OneRosterCsvDestination]:

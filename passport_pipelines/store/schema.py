@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -236,4 +238,31 @@ sync_notifications = Table(
     Column("school_year", String(9), nullable=False),
     Column("claimed_by", String(64), nullable=False),  # cli | sensor
     Column("claimed_at", DateTime(timezone=True), nullable=False),
+)
+
+# The apps that read the OneRoster REST provider (``rest_provider``): the secret only as its hash;
+# ``generation`` grows at each rotation, so tokens issued before it are refused.
+api_clients = Table(
+    "api_clients", metadata,
+    Column("client_id", String(128), primary_key=True),
+    Column("district", String(64), nullable=False),
+    Column("destination", String(64), nullable=False),
+    Column("secret_hash", String(255), nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("rotated_at", DateTime(timezone=True), nullable=False),
+)
+
+# What each app read, per day: requests answered, records served, requests refused.
+api_usage = Table(
+    "api_usage", metadata,
+    Column("client_id", String(128), nullable=False),
+    Column("district", String(64), nullable=False),
+    Column("school_year", String(9), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("requests", BigInteger, nullable=False),
+    Column("records", BigInteger, nullable=False),
+    Column("refused", BigInteger, nullable=False),
+    Column("last_request_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("client_id", "district", "school_year", "day", name="pk_api_usage"),
 )
