@@ -138,8 +138,16 @@ def _tail(log: Path, lines: int = 40) -> str:
 
 
 def _failures(instance: dg.DagsterInstance, run_id: str) -> list[str]:
-    kinds = {DagsterEventType.RUN_FAILURE, DagsterEventType.STEP_FAILURE, DagsterEventType.ENGINE_EVENT}
-    return [e.message or "" for e in instance.all_logs(run_id) if e.dagster_event_type in kinds][-5:]
+    """The failure events of a run, with the error each carries (the step's exception, not just "failed")."""
+    kinds = {DagsterEventType.RUN_FAILURE, DagsterEventType.STEP_FAILURE}
+    found = []
+    for entry in instance.all_logs(run_id):
+        if entry.dagster_event_type not in kinds:
+            continue
+        data = entry.dagster_event.event_specific_data
+        error = getattr(data, "error", None)
+        found.append(f"{entry.step_key or 'run'}: {entry.message} {error.to_string()[-1500:] if error else ''}")
+    return found[-3:]
 
 
 def _launched_at(instance: dg.DagsterInstance, run_id: str) -> float:

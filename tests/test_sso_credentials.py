@@ -215,7 +215,10 @@ def test_test_connection_checks_the_files_and_the_key(tmp_path, passport_home, m
 def _plain_copies(*roots: Path) -> list[Path]:
     """Every file named like the drop's plain-text file under ``roots`` (the archive keeps only
     credentials.encrypted.csv)."""
-    return [p for root in roots if root.exists() for p in root.rglob("credentials.csv")]
+    # os.walk, not rglob: the sync creates and removes its working folders while this looks, and a
+    # folder gone between listing and entering it is skipped rather than raised.
+    return [Path(folder) / "credentials.csv" for root in roots for folder, _, files in os.walk(root)
+            if "credentials.csv" in files]
 
 
 @pytest.mark.slow

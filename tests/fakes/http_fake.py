@@ -39,6 +39,7 @@ class FakeRequest:
     headers: dict[str, str]  # lower-cased names
     body: bytes
     url: str  # as the client addressed it: http://host:port/path?query
+    received_at: float = field(default_factory=time.monotonic)  # when the server read it (monotonic clock)
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
