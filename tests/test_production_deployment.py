@@ -170,6 +170,11 @@ def test_two_syncs_of_one_district_never_overlap_on_postgres(production_home, tm
         instance.add_dynamic_partitions(district_partitions.name, ["lakeside", "hillcrest"])
         instance.add_dynamic_partitions(school_year_partitions.name, [YEAR])
         GoldenStore(store_url)  # migrate the store once, before runs open it side by side
+        # Each pool created once before the runs, as the README's production steps do: Dagster creates a
+        # pool's row on its first claim, and two runs making that first claim at once on PostgreSQL collide
+        # (UniqueViolation on concurrency_limits), failing one of them. Created at the file's default_limit.
+        for kind in KIND_LABELS:
+            assert instance.event_log_storage.initialize_concurrency_limit_to_default(pool_name(kind))
 
         runs = {"lakeside-1": str(uuid.uuid4()), "lakeside-2": str(uuid.uuid4()), "hillcrest": str(uuid.uuid4())}
         launches = [_launch(name.split("-")[0], run_id) for name, run_id in runs.items()]
