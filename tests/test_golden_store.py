@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from passport_pipelines.changes.changeset import ChangeSet, EntityChanges
 from passport_pipelines.model import entities
+from passport_pipelines.store import schema
 from passport_pipelines.store.golden_store import (
     CommitFailedError,
     CommitInfo,
@@ -69,7 +70,20 @@ def test_migrations_create_the_schema_once(store_url):
             "alembic_version", "api_clients", "api_usage"} <= names
     assert {f"golden_{e}" for e in entities.ENTITIES} <= names
     with store.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0014"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0015"
+
+
+def test_golden_id_indexes_only_where_records_are_read_by_golden_id(store_url):
+    """The migrations leave exactly the indexes the schema declares: a golden id index on the tables a
+    person's or a merged record's golden id is looked up in, none on the others (upkeep at every commit)."""
+    store = GoldenStore(store_url)
+    inspector = sa.inspect(store.engine)
+    for entity in entities.ENTITIES:
+        found = {i["name"] for i in inspector.get_indexes(schema.golden_table_name(entity))}
+        declared = {i.name for i in schema.golden_tables[entity].indexes}
+        assert found == declared, entity
+    assert schema.golden_id_index("users") in {i["name"] for i in inspector.get_indexes("golden_users")}
+    assert not inspector.get_indexes("golden_enrollments")
 
 
 def test_commit_then_update_then_delete(store_url):

@@ -174,14 +174,18 @@ def add_changed_fields(con: duckdb.DuckDBPyConnection, entity: str, previous: st
     """)
 
 
-def cascade_deletes(con: duckdb.DuckDBPyConnection, stored: dict[str, str]) -> None:
-    """Deleting a user or class ends what points at it: enrollments, roles, demographics, guardian links."""
+def cascade_deletes(con: duckdb.DuckDBPyConnection, stored: dict[str, str],
+                    before: Callable[[str], None] | None = None) -> None:
+    """Deleting a user or class ends what points at it: enrollments, roles, demographics, guardian links.
+    ``before(child)`` is called before a deletion reaches ``child``'s records (its keys may be loaded then)."""
     for parent, dependents in entities.CASCADES.items():
-        if parent not in stored:
+        if parent not in stored or not con.execute(f"SELECT count(*) FROM deletes__{parent}").fetchone()[0]:
             continue
         for child, column in dependents:
             if child not in stored:
                 continue
+            if before is not None:
+                before(child)
             con.execute(f"""
                 INSERT INTO deletes__{child}
                 SELECT s.source, s.sourced_id, s.golden_id, 'cascade'

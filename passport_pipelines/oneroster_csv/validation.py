@@ -120,7 +120,10 @@ def _validate(path: Path, definition: CsvSchema, *, known_keys: KnownKeys | None
         return drop
 
     known: set[str] = set()
-    for name in specs:
+    # Only the ids a present file may point at: a delta of users reads the orgs on record, never the
+    # millions of enrollments nothing in it refers to.
+    referenced = {c.references for name in drop.present for c in specs[name].columns if c.references}
+    for name in sorted(referenced & set(specs)):
         ids = known_keys(name, drop.modes.get(name, "absent")) if known_keys else None
         if ids is not None:
             drop.con.register("_known", pa.table({"sourcedId": ids}))

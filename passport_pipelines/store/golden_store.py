@@ -130,11 +130,15 @@ class GoldenStore:
         return ", ".join(f"CAST({prefix}{_qi(c)} AS INTEGER) AS {_qi(c)}" if c in bools else f"{prefix}{_qi(c)}"
                          for c in names)
 
-    def stored_keys(self, district: str, school_year: str, entity: str, sources: list[str]) -> pa.Table:
-        """Keys on record for these sources: what change detection compares against."""
+    def stored_keys(self, district: str, school_year: str, entity: str, sources: list[str], *,
+                    none: bool = False) -> pa.Table:
+        """Keys on record for these sources: what change detection compares against. ``none``: no
+        rows, only the columns (for a caller that reads them later only if it needs them)."""
         refs = sorted({col for parent, deps in entities.CASCADES.items() for child, col in deps
                        if child == entity and col != "sourced_id"})
         names = ["source", "sourced_id", "golden_id", "content_hash", "active", *refs]
+        if none:
+            return self._schema(entity, names).empty_table()
         with ArrowConnection(self.url) as ac:
             sql = (f"SELECT source, sourced_id, golden_id, content_hash, "
                    f"CASE WHEN deleted_version IS NULL THEN 1 ELSE 0 END AS active{''.join(', ' + r for r in refs)} "
@@ -324,9 +328,10 @@ class GoldenStore:
             n = new.num_rows
             # A big load is faster into a table without its random-order golden_id index, which is
             # then rebuilt once, sorted. Inside the transaction, so a failure restores it too.
-            rebuild = n >= REBUILD_INDEX_ROWS
+            index = schema.golden_id_index(entity)
+            rebuild = index is not None and n >= REBUILD_INDEX_ROWS
             if rebuild:
-                ac.execute(f"DROP INDEX {_qi('ix_' + table + '_golden_id')}")
+                ac.execute(f"DROP INDEX {_qi(index)}")
             ac.ingest(table, pa.table({
                 "district": const_array(info.district, n), "school_year": const_array(info.school_year, n),
                 **{c: new.column(c) for c in canon},
@@ -336,7 +341,7 @@ class GoldenStore:
             }))
             del new
             if rebuild:
-                ac.execute(f"CREATE INDEX {_qi('ix_' + table + '_golden_id')} ON {table} (golden_id)")
+                ac.execute(f"CREATE INDEX {_qi(index)} ON {table} (golden_id)")
             m = old.num_rows
             # The golden id too: a district school on record under its source's own golden id moves
             # to the district school's (``compute_entity_changes``); any other keeps the one on record.

@@ -93,6 +93,16 @@ def golden_table_name(entity: str) -> str:
     return f"golden_{entity}"
 
 
+# The golden tables read by golden id (a person's records, merges and their undoing, the records a
+# domain of uniqueness gathers); on the others an index on it would only slow every commit.
+GOLDEN_ID_INDEXED = ("users", "orgs", "academic_sessions", "courses", "classes")
+
+
+def golden_id_index(entity: str) -> str | None:
+    """The name of the entity's golden id index, or None when its table has none."""
+    return f"ix_{golden_table_name(entity)}_golden_id" if entity in GOLDEN_ID_INDEXED else None
+
+
 def _golden_table(entity: str) -> Table:
     cols = [
         Column("district", String(64), primary_key=True),
@@ -109,8 +119,8 @@ def _golden_table(entity: str) -> Table:
         if name in KEY:
             continue
         cols.append(Column(name, Boolean if name in bools else Text))
-    return Table(golden_table_name(entity), metadata, *cols,
-                 Index(f"ix_{golden_table_name(entity)}_golden_id", "golden_id"))
+    index = golden_id_index(entity)
+    return Table(golden_table_name(entity), metadata, *cols, *([Index(index, "golden_id")] if index else []))
 
 
 golden_tables: dict[str, Table] = {entity: _golden_table(entity) for entity in entities.ENTITIES}

@@ -97,9 +97,16 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
                                      district_schools=district_school_list or [])
                        if source.source in rekeying else None)
             stored: dict[str, str] = {}
+            unread: set[str] = set()
             for entity in entities.ENTITIES:
+                # A file the drop does not have changes nothing of its own: its keys on record are read
+                # only if a deletion cascades into them (an incremental drop of users reads no enrollments).
+                absent = source.entity_modes.get(entity, "absent") == "absent" and rekeyed is None
                 # Registered, not copied: DuckDB scans the Arrow table in place.
-                con.register(f"stored__{entity}", store.stored_keys(district, school_year, entity, [source.source]))
+                con.register(f"stored__{entity}", store.stored_keys(district, school_year, entity, [source.source],
+                                                                    none=absent))
+                if absent:
+                    unread.add(entity)
                 stored[entity] = rekeyed.stored(entity, f"stored__{entity}") if rekeyed else f"stored__{entity}"
             shared = None
             if source.source in (district_schools or {}):
@@ -118,7 +125,14 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
                     rekeyed.after_changes(entity)
                 if not deletions:
                     con.execute(f"DELETE FROM deletes__{entity}")  # records marked tobedeleted stay too
-            cascade_deletes(con, stored)
+
+            def read_keys(entity: str) -> None:
+                if entity in unread:
+                    con.register(f"stored__{entity}", store.stored_keys(district, school_year, entity,
+                                                                        [source.source]))
+                    unread.discard(entity)
+
+            cascade_deletes(con, stored, before=read_keys)
             rekey_maps = rekeyed.after_cascades() if rekeyed else {}
             for entity, n in (rekeyed.moved if rekeyed else {}).items():
                 moved_records[entity] = moved_records.get(entity, 0) + n
