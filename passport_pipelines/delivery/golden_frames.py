@@ -21,6 +21,7 @@ from passport_pipelines.reconciliation.golden_people import PERSON_ENTITIES, gol
 from passport_pipelines.reconciliation.review_effects import ReviewEffects, review_effects
 from passport_pipelines.store.golden_store import GoldenStore, Version
 from passport_pipelines.transforms.engine import connect
+from passport_pipelines.transforms.sql_text import lit
 
 # Columns that only say where a record came from: never delivered.
 UNEXPORTED_COLUMNS = ("content_hash", "district", "school_year", "source", "date_last_modified")
@@ -33,6 +34,19 @@ class GoldenFrames:
     frames: dict[str, pd.DataFrame]
     lineage: pa.Table | None  # attribute lineage of merged people (users)
     org_keys: pa.Table  # source, sourced_id, golden_id of the orgs: what a shield's school list may name
+
+
+# Columns that are the same on every record of a delivery, or never delivered: not read from the store
+# (at a million students they are a fifth of what the read moves), only stood in for in the view.
+_STANDINS = ("district", "school_year", "content_hash")
+
+
+def _register_current(con, store: GoldenStore, version: Version, entity: str) -> None:
+    """``current``: the committed, not deleted records of the entity, with golden ids."""
+    read = [c for c in ("golden_id", *entities.columns(entity)) if c not in _STANDINS]
+    con.register("current_read", store.current_records(version.district, version.school_year, entity, read))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW current AS SELECT *, {lit(version.district)} AS district, "
+                f"{lit(version.school_year)} AS school_year, CAST(NULL AS VARCHAR) AS content_hash FROM current_read")
 
 
 def _people_only(con, entity: str, effects: ReviewEffects) -> str:
@@ -78,14 +92,14 @@ def golden_frames(integration: Integration, version: Version, store: GoldenStore
         for entity in entities.ENTITIES:
             # One entity's full rows at a time; DuckDB scans the Arrow table in place. Columns the
             # export never writes are left behind, so a district's frames stay within budget.
-            con.register("current", store.current_records(version.district, version.school_year, entity))
+            _register_current(con, store, version, entity)
             view = delivered_view(con, entity, _people_only(con, entity, effects), keys)
             if entity in MERGED_ENTITIES:
                 view, found = _one_row_per_person(con, entity, view, effects, integration)
                 lineage = found if found is not None else lineage
             frames[entity] = to_frame(con.execute(f"SELECT * EXCLUDE ({', '.join(UNEXPORTED_COLUMNS)}) FROM {view}")
                                       .to_arrow_table())
-            con.unregister("current")
+            con.unregister("current_read")
             pa.default_memory_pool().release_unused()
     finally:
         con.close()
