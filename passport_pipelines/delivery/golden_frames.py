@@ -8,17 +8,31 @@ own privacy shield (``privacy_shield.py``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.reconciliation import RECORD_ENTITIES
 from passport_pipelines.delivery.delivered_ids import REFERENCED, delivered_view
+from passport_pipelines.delivery.golden_snapshots import (
+    REVIEWED,
+    latest_snapshot,
+    register_current,
+)
 from passport_pipelines.model import entities
 from passport_pipelines.model.frames import to_frame
-from passport_pipelines.reconciliation.golden_people import PERSON_ENTITIES, golden_people_view, lineage_rows
-from passport_pipelines.reconciliation.review_effects import ReviewEffects, review_effects
+from passport_pipelines.reconciliation.golden_people import (
+    PERSON_ENTITIES,
+    golden_people_view,
+    lineage_rows,
+)
+from passport_pipelines.reconciliation.review_effects import (
+    ReviewEffects,
+    review_effects,
+)
 from passport_pipelines.store.golden_store import GoldenStore, Version
 from passport_pipelines.transforms.engine import connect
 from passport_pipelines.transforms.sql_text import lit
@@ -41,12 +55,28 @@ class GoldenFrames:
 _STANDINS = ("district", "school_year", "content_hash")
 
 
-def _register_current(con, store: GoldenStore, version: Version, entity: str) -> None:
-    """``current``: the committed, not deleted records of the entity, with golden ids."""
+def _register_current(con, store: GoldenStore, version: Version, entity: str, snapshot: Path | None) -> None:
+    """``current``: the committed, not deleted records of the entity, with golden ids: from the latest
+    version's snapshot (``golden_snapshots.py``) when it has every current record, else from the store."""
+    if snapshot is not None:
+        register_current(con, store, snapshot, version, entity, "current")
+        if entity not in REVIEWED or not con.execute(
+                "SELECT count(*) FROM current__keys AS k ANTI JOIN current AS c "
+                "ON c.source = k.source AND c.sourced_id = k.sourced_id").fetchone()[0]:
+            return
     read = [c for c in ("golden_id", *entities.columns(entity)) if c not in _STANDINS]
     con.register("current_read", store.current_records(version.district, version.school_year, entity, read))
     con.execute(f"CREATE OR REPLACE TEMP VIEW current AS SELECT *, {lit(version.district)} AS district, "
                 f"{lit(version.school_year)} AS school_year, CAST(NULL AS VARCHAR) AS content_hash FROM current_read")
+
+
+def _release_current(con) -> None:
+    con.execute("DROP VIEW IF EXISTS current")
+    for name in ("current_read", "current__keys"):
+        try:
+            con.unregister(name)
+        except duckdb.Error:
+            pass  # not registered for this entity
 
 
 def _people_only(con, entity: str, effects: ReviewEffects) -> str:
@@ -88,18 +118,19 @@ def golden_frames(integration: Integration, version: Version, store: GoldenStore
             if entity == "orgs":
                 org_keys = table
         effects = review_effects(store, version.district, version.school_year)
+        snapshot = latest_snapshot(store, version.district, version.school_year)
         frames, lineage = {}, None
         for entity in entities.ENTITIES:
             # One entity's full rows at a time; DuckDB scans the Arrow table in place. Columns the
             # export never writes are left behind, so a district's frames stay within budget.
-            _register_current(con, store, version, entity)
+            _register_current(con, store, version, entity, snapshot)
             view = delivered_view(con, entity, _people_only(con, entity, effects), keys)
             if entity in MERGED_ENTITIES:
                 view, found = _one_row_per_person(con, entity, view, effects, integration)
                 lineage = found if found is not None else lineage
             frames[entity] = to_frame(con.execute(f"SELECT * EXCLUDE ({', '.join(UNEXPORTED_COLUMNS)}) FROM {view}")
                                       .to_arrow_table())
-            con.unregister("current_read")
+            _release_current(con)
             pa.default_memory_pool().release_unused()
     finally:
         con.close()

@@ -176,6 +176,16 @@ class GoldenStore:
             return ac.fetch(sql, [district, school_year, *([source] if source is not None else [])],
                             self._schema(entity, cols))
 
+    def all_records(self, district: str, school_year: str, entity: str, columns: Sequence[str]) -> pa.Table:
+        """Every record of the entity, deleted or not: ``source``, ``sourced_id``, ``golden_id``,
+        ``deleted_version`` and ``columns`` (canonical, not district or school year)."""
+        cols = ["source", "sourced_id", "golden_id", *columns]
+        with ArrowConnection(self.url) as ac:
+            sql = (f"SELECT {self._select(entity, cols)}, deleted_version FROM {schema.golden_table_name(entity)} "
+                   f"WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)}")
+            return ac.fetch(sql, [district, school_year],
+                            self._schema(entity, cols).append(pa.field("deleted_version", pa.int32())))
+
     def current_keys(self, district: str, school_year: str, entity: str, *, merged: bool = False) -> pa.Table:
         """(source, sourced_id, golden_id) of the committed, not deleted records of an entity.
         ``merged``: also deleted records that share a golden id with a current one (a duplicate a

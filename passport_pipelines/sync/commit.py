@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from pathlib import Path
 
 from passport_pipelines.credentials.store import credential_writes
+from passport_pipelines.delivery.golden_snapshots import write_snapshot
 from passport_pipelines.rules.counts import rule_counts
 from passport_pipelines.store.duplicate_review import findings_writer
 from passport_pipelines.store.golden_store import CommitInfo, GoldenStore, Version
 from passport_pipelines.store.rekeyed_decisions import rekey_writer
 from passport_pipelines.sync.change_set_seal import verify
 from passport_pipelines.sync.changes import RosterChanges, load_change_set
+
+log = logging.getLogger(__name__)
 
 
 def commit_info(payload: dict, *, district: str, school_year: str, run_id: str | None,
@@ -59,4 +63,21 @@ def commit_sync(payload: dict, info: CommitInfo, store: GoldenStore, *,
                             school_year=info.school_year)] if changes.identity_changes else []
     version = store.commit(load_change_set(changes), info, also=[*credentials, *rekeyed, *duplicates],
                            approved_version_id=approved_version_id)
+    _snapshot(store, version, changes)
     return version, {w.source: w.counts for w in credentials}
+
+
+def _snapshot(store: GoldenStore, version: Version, changes: RosterChanges) -> None:
+    """The version's columnar snapshot, for its deliveries. The commit has happened whatever becomes of
+    this: without a snapshot a delivery reads the store instead (``delivery/golden_snapshots.py``)."""
+    def files(kind: str, entity: str) -> list[Path]:
+        return [Path(changes.folder) / source / f"{kind}__{entity}.parquet" for source in changes.sources]
+
+    counts = {} if changes.unchanged else changes.counts
+    upserts = {e: files("upserts", e) for e, c in counts.items() if c.get("added", 0) + c.get("updated", 0)}
+    deletes = {e: files("deletes", e) for e, c in counts.items() if c.get("deleted", 0)}
+    try:
+        write_snapshot(store, version, changes.base_version_id, upserts, deletes)
+    except Exception as exc:  # noqa: BLE001 - the committed version stands; only the shortcut is missing
+        log.warning("%s %s version %s: no snapshot for delivery (%s); deliveries read the golden store",
+                    version.district, version.school_year, version.number, type(exc).__name__)
