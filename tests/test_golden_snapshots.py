@@ -10,12 +10,17 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-import pyarrow as pa
+import pyarrow.csv as pcsv
 import pytest
 
 from passport_pipelines.config.loader import load_integration
 from passport_pipelines.delivery.golden_frames import golden_frames
-from passport_pipelines.delivery.golden_snapshots import latest_snapshot, snapshot_dir
+from passport_pipelines.delivery.golden_snapshots import (
+    SnapshotBuild,
+    latest_snapshot,
+    partition_dir,
+    snapshot_dir,
+)
 from passport_pipelines.store.arrow_connection import ArrowConnection
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration
@@ -97,6 +102,23 @@ def test_a_delivery_from_the_snapshot_is_what_the_store_holds(tmp_path, passport
         assert third["status"] == "successfully in production", third["errors"]
         assert snapshot_dir(store.latest_version("lakeside", YEAR)).is_dir()
         _same_as_the_store(tmp_path, store)
+    # Each commit keeps its own snapshot and the one before (a reader may still be on it), nothing half-built.
+    assert sorted(p.name for p in partition_dir("lakeside", YEAR).iterdir()) == sorted(
+        p.name for p in (snapshot_dir(v) for v in store.versions("lakeside", YEAR)[-2:]) if p.is_dir())
+    store.dispose()
+
+
+def test_a_commit_that_fails_leaves_no_snapshot(tmp_path, passport_home, store_url):
+    drop = make_district(tmp_path / "drop", students=10)
+    write_integration(tmp_path / "integrations", "lakeside", [
+        {"name": "sis", "type": "csv", "path": str(drop), "schema": "oneroster-1.1"}])
+    store = GoldenStore(store_url)
+    with dg.instance_for_test() as instance:
+        assert run_sync(instance, "lakeside")["status"] == "successfully in production"
+    before = sorted(partition_dir("lakeside", YEAR).iterdir())
+    build = SnapshotBuild(store, "lakeside", YEAR, store.latest_version("lakeside", YEAR).id, {}, {})
+    build.discard()  # what commit_sync does when the store's commit raises
+    assert sorted(partition_dir("lakeside", YEAR).iterdir()) == before
     store.dispose()
 
 
@@ -114,5 +136,5 @@ def test_a_snapshot_of_another_store_is_never_read(tmp_path, passport_home, stor
     assert latest_snapshot(store, "lakeside", YEAR) is None
     integration = load_integration(tmp_path / "integrations" / "lakeside.yaml")
     frames = golden_frames(integration, version, store).frames  # read from the store
-    assert len(frames["users"]) == pa.csv.read_csv(drop / "users.csv").num_rows
+    assert len(frames["users"]) == pcsv.read_csv(drop / "users.csv").num_rows
     store.dispose()

@@ -1,14 +1,16 @@
 """Columnar snapshots of the golden records: what a delivery reads instead of the store's SQL tables.
 
 Reading every committed row back out of SQL was the largest part of a delivery (15 s at a million
-students on SQLite, more on PostgreSQL). After each commit, the version's snapshot is written: one
-Parquet file per entity with every record on record (deleted ones too, flagged), built from the
-previous version's snapshot plus the change set just committed. An entity the version did not change
-keeps the previous file (a hard link), so a sync that changed only users rewrites only users.
+students on SQLite, more on PostgreSQL). Each commit comes with its version's snapshot: one Parquet
+file per entity with every record on record (deleted ones too, flagged), built from the previous
+version's snapshot plus the change set being committed, in a background thread while the store
+commits. An entity the version did not change keeps the previous file (a hard link), so a sync that
+changed only users rewrites only users.
 
 Per partition, in ``$PASSPORT_HOME/golden_snapshots/<district>/<year>/v<version id>-<run id>/``.
 The run id in the name ties a snapshot to the one store that committed it: a snapshot is used only
-when it belongs to the partition's latest committed version, as the store itself says.
+when it belongs to the partition's latest committed version, as the store itself says. It gets that
+name only once the commit succeeded; until then it is a hidden folder, removed if the commit fails.
 
 What a snapshot can and cannot stand for:
 
@@ -27,12 +29,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+import uuid
 from pathlib import Path
 
 import duckdb
 
 from passport_pipelines import settings
-from passport_pipelines.artifacts.staged_folder import staged_folder
 from passport_pipelines.config.reconciliation import RECORD_ENTITIES
 from passport_pipelines.model import entities
 from passport_pipelines.store.golden_store import GoldenStore, Version
@@ -41,7 +44,6 @@ from passport_pipelines.transforms.sql_text import ident, lit
 
 # Entities whose golden ids and deletions a duplicate decision changes outside a commit.
 REVIEWED = ("users", *RECORD_ENTITIES)
-KEY = ("source", "sourced_id")
 
 
 def content_columns(entity: str) -> list[str]:
@@ -67,40 +69,94 @@ def latest_snapshot(store: GoldenStore, district: str, school_year: str) -> Path
     return folder if folder is not None and folder.is_dir() else None
 
 
-def write_snapshot(store: GoldenStore, version: Version, base_version_id: int | None,
-                   upserts: dict[str, list[Path]], deletes: dict[str, list[Path]]) -> Path | None:
-    """Write the snapshot of a just-committed ``version``: the snapshot of ``base_version_id`` (or, when
-    there is none, the store as it was before) with ``upserts`` and ``deletes`` (the change set's
-    Parquet files per entity) applied. Returns its folder; keeps the previous one for readers still
-    on it and removes older ones."""
-    target = snapshot_dir(version)
-    if target is None:
-        return None
-    base = store.version(base_version_id) if base_version_id else None
-    previous = snapshot_dir(base) if base else None
-    if previous is not None and not previous.is_dir():
-        previous = None
-    con = connect()
-    try:
-        with staged_folder(target) as staging:
+class SnapshotBuild:
+    """The snapshot of the version a commit is about to write. It applies the change set (``upserts``
+    and ``deletes``: its Parquet files per entity) to the snapshot of ``base_version_id``, in a
+    background thread started here, while the store commits: a first sync's commit is bound by one SQL
+    writer, and the other core writes the Parquet. It is written into a hidden folder that ``finish``
+    names after the committed version and ``discard`` removes. With no snapshot to start from (but a
+    version before), it is built by ``finish``, after the commit, from the store."""
+
+    def __init__(self, store: GoldenStore, district: str, school_year: str, base_version_id: int | None,
+                 upserts: dict[str, list[Path]], deletes: dict[str, list[Path]]):
+        self.store, self.district, self.school_year = store, district, school_year
+        self.upserts, self.deletes = upserts, deletes
+        base = store.version(base_version_id) if base_version_id else None
+        previous = snapshot_dir(base) if base else None
+        self.previous = previous if previous is not None and previous.is_dir() else None
+        self.from_store = base is not None and self.previous is None
+        self.staging = partition_dir(district, school_year) / f".building-{uuid.uuid4().hex[:12]}"
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if not self.from_store:
+            self._thread = threading.Thread(target=self._run, name="passport-golden-snapshot", daemon=True)
+            self._thread.start()
+
+    def finish(self, version: Version) -> Path | None:
+        """Name the snapshot after the committed ``version`` and remove older ones; raises (leaving
+        nothing behind) if it could not be built."""
+        target = snapshot_dir(version)
+        try:
+            if self._thread is not None:
+                self._thread.join()
+            elif target is not None:
+                self._build()
+            if self._error is not None:
+                raise self._error
+            if target is None:
+                return None
+            if target.exists():
+                shutil.rmtree(target)
+            self.staging.rename(target)
+        finally:
+            self.discard()
+        _remove_older(target, keep=self.previous)
+        return target
+
+    def discard(self) -> None:
+        """Wait for the build and remove what it wrote (the commit failed, or finish is done with it)."""
+        if self._thread is not None:
+            self._thread.join()
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _run(self) -> None:
+        try:
+            self._build()
+        except BaseException as exc:  # handed to finish()
+            self._error = exc
+
+    def _build(self) -> None:
+        self.staging.mkdir(parents=True, exist_ok=True)
+        con = connect()
+        try:
             for entity in entities.ENTITIES:
-                out = staging / f"{entity}.parquet"
-                ups, dels = upserts.get(entity, []), deletes.get(entity, [])
-                if previous is not None and not ups and not dels:
-                    _link(previous / f"{entity}.parquet", out)
+                out = self.staging / f"{entity}.parquet"
+                ups, dels = self.upserts.get(entity, []), self.deletes.get(entity, [])
+                if self.previous is not None and not ups and not dels:
+                    _link(self.previous / f"{entity}.parquet", out)
                     continue
-                before = _before(con, store, version, entity, previous, fresh=base is None)
-                _apply(con, entity, before, ups, dels, version.id, out)
-    finally:
-        con.close()
-    _remove_older(target, keep=previous)
-    return target
+                _apply(con, entity, self._before(con, entity), ups, dels, out)
+        finally:
+            con.close()
+
+    def _before(self, con: duckdb.DuckDBPyConnection, entity: str) -> str | None:
+        """A relation of the entity's records before this version, or None when there were none."""
+        if self.previous is not None:
+            return f"read_parquet({lit(str(self.previous / f'{entity}.parquet'))})"
+        if not self.from_store:
+            return None
+        # Read after the commit, so it is this version's state already; the change set applies over it
+        # as a no-op (its upserts are what the rows hold, its deletions are marked).
+        records = self.store.all_records(self.district, self.school_year, entity, content_columns(entity))
+        con.register(f"before__{entity}", records)
+        return f"(SELECT * EXCLUDE (deleted_version), deleted_version IS NOT NULL AS deleted FROM before__{entity})"
 
 
 def register_current(con: duckdb.DuckDBPyConnection, store: GoldenStore, folder: Path, version: Version,
                      entity: str, view: str) -> None:
     """``view``: the entity's current records from the snapshot in ``folder``, with golden ids, every
-    canonical column (district and school year as constants), as the store would give them."""
+    canonical column (district and school year as constants), as the store would give them. For a
+    reviewed entity the store's current keys are registered as ``<view>__keys``."""
     cols = content_columns(entity)
     path = lit(str(folder / f"{entity}.parquet"))
     picked = ", ".join(f"s.{ident(c)}" for c in cols)
@@ -112,49 +168,37 @@ def register_current(con: duckdb.DuckDBPyConnection, store: GoldenStore, folder:
                     "ON s.source = k.source AND s.sourced_id = k.sourced_id")
     else:
         con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT s.golden_id, s.source, s.sourced_id, {picked}, "
-                    f"{constants} FROM read_parquet({path}) AS s WHERE s.deleted_version IS NULL")
-
-
-def _before(con: duckdb.DuckDBPyConnection, store: GoldenStore, version: Version, entity: str,
-            previous: Path | None, *, fresh: bool) -> str | None:
-    """A relation of the entity's records before this version, or None when there were none."""
-    if previous is not None:
-        return f"read_parquet({lit(str(previous / f'{entity}.parquet'))})"
-    if fresh:
-        return None
-    # No snapshot to build on: the store, read once, minus nothing (the commit already happened, so
-    # what it holds is this version's state; the change set is applied over it harmlessly).
-    con.register(f"before__{entity}", store.all_records(version.district, version.school_year, entity,
-                                                        content_columns(entity)))
-    return f"before__{entity}"
+                    f"{constants} FROM read_parquet({path}) AS s WHERE NOT s.deleted")
 
 
 def _apply(con: duckdb.DuckDBPyConnection, entity: str, before: str | None, ups: list[Path], dels: list[Path],
-           version_id: int, out: Path) -> None:
+           out: Path) -> None:
+    """Write ``out``: the records of ``before`` with the change set applied (``deleted``: marked deleted)."""
     cols = content_columns(entity)
     listed = ", ".join(ident(c) for c in cols)
     parts = []
     if ups:
-        parts.append(f"SELECT source, sourced_id, golden_id, CAST(NULL AS INTEGER) AS deleted_version, {listed} "
+        parts.append(f"SELECT source, sourced_id, golden_id, false AS deleted, {listed} "
                      f"FROM read_parquet([{_files(ups)}], union_by_name = true)")
     if before is not None:
-        deleted = "b.deleted_version"
-        joins = ""
+        deleted, joins = "b.deleted", ""
         if dels:
             joins = (f"LEFT JOIN (SELECT DISTINCT source, sourced_id FROM read_parquet([{_files(dels)}], "
                      "union_by_name = true)) AS d ON d.source = b.source AND d.sourced_id = b.sourced_id")
-            deleted = f"CASE WHEN d.sourced_id IS NOT NULL THEN {int(version_id)} ELSE b.deleted_version END"
+            deleted = "b.deleted OR d.sourced_id IS NOT NULL"
         anti = (f"WHERE NOT EXISTS (SELECT 1 FROM read_parquet([{_files(ups)}], union_by_name = true) AS u "
                 "WHERE u.source = b.source AND u.sourced_id = b.sourced_id)") if ups else ""
         picked = ", ".join(f"b.{ident(c)}" for c in cols)
-        parts.append(f"SELECT b.source, b.sourced_id, b.golden_id, CAST({deleted} AS INTEGER) AS deleted_version, "
-                     f"{picked} FROM {before} AS b {joins} {anti}")
+        parts.append(f"SELECT b.source, b.sourced_id, b.golden_id, ({deleted}) AS deleted, {picked} "
+                     f"FROM {before} AS b {joins} {anti}")
     if not parts:  # nothing before and nothing added: an empty file with the columns
-        parts.append(f"SELECT '' AS source, '' AS sourced_id, '' AS golden_id, CAST(NULL AS INTEGER) "
-                     f"AS deleted_version, {', '.join(_typed_null(entity, c) for c in cols)} WHERE false")
-    # In key order: the file reads back in a stable order, so an unchanged district exports the same bytes.
-    con.execute(f"COPY (SELECT * FROM ({' UNION ALL BY NAME '.join(parts)}) ORDER BY source, sourced_id) "
-                f"TO {lit(str(out))} (FORMAT parquet, COMPRESSION zstd)")
+        parts.append(f"SELECT '' AS source, '' AS sourced_id, '' AS golden_id, false AS deleted, "
+                     f"{', '.join(_typed_null(entity, c) for c in cols)} WHERE false")
+    # Merged with what came before, in key order again, so the file reads back in a stable order. A first
+    # sync's upserts are in key order per source already, and are streamed as they are.
+    order = " ORDER BY source, sourced_id" if before is not None else ""
+    con.execute(f"COPY (SELECT * FROM ({' UNION ALL BY NAME '.join(parts)}){order}) "
+                f"TO {lit(str(out))} (FORMAT parquet, COMPRESSION snappy)")
 
 
 def _typed_null(entity: str, column: str) -> str:
@@ -174,6 +218,8 @@ def _link(source: Path, target: Path) -> None:
 
 
 def _remove_older(current: Path, keep: Path | None) -> None:
+    """Older snapshots, and what a build killed midway left (one sync of a partition at a time: no other
+    build of it is running)."""
     for folder in current.parent.iterdir():
-        if folder.name.startswith("v") and folder not in (current, keep):
+        if folder.name.startswith(("v", ".building-")) and folder not in (current, keep):
             shutil.rmtree(folder, ignore_errors=True)

@@ -333,8 +333,11 @@ class GoldenStore:
         upserts = ec.upserts
         if upserts.num_rows:
             change = upserts.column("change")
-            new = upserts.filter(pc.equal(change, "added"))
-            old = upserts.filter(pc.not_equal(change, "added"))
+            if pc.all(pc.equal(change, "added")).as_py():  # a first sync: no copy of every row to split them
+                new, old = upserts, upserts.slice(0, 0)
+            else:
+                new = upserts.filter(pc.equal(change, "added"))
+                old = upserts.filter(pc.not_equal(change, "added"))
             n = new.num_rows
             # A big load is faster into a table without its random-order golden_id index, which is
             # then rebuilt once, sorted. Inside the transaction, so a failure restores it too.

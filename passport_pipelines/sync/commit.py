@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from passport_pipelines.credentials.store import credential_writes
-from passport_pipelines.delivery.golden_snapshots import write_snapshot
+from passport_pipelines.delivery.golden_snapshots import SnapshotBuild
 from passport_pipelines.rules.counts import rule_counts
 from passport_pipelines.store.duplicate_review import findings_writer
 from passport_pipelines.store.golden_store import CommitInfo, GoldenStore, Version
@@ -61,23 +61,28 @@ def commit_sync(payload: dict, info: CommitInfo, store: GoldenStore, *,
     # Before this sync's own findings: they name records by their new keys already.
     rekeyed = [rekey_writer([Path(changes.folder) / s for s in changes.sources], district=info.district,
                             school_year=info.school_year)] if changes.identity_changes else []
-    version = store.commit(load_change_set(changes), info, also=[*credentials, *rekeyed, *duplicates],
-                           approved_version_id=approved_version_id)
-    _snapshot(store, version, changes)
+    build = _snapshot_build(store, info, changes)
+    try:
+        version = store.commit(load_change_set(changes), info, also=[*credentials, *rekeyed, *duplicates],
+                               approved_version_id=approved_version_id)
+    except BaseException:
+        build.discard()
+        raise
+    try:
+        build.finish(version)
+    except Exception as exc:  # noqa: BLE001 - the committed version stands; only the shortcut is missing
+        log.warning("%s %s version %s: no snapshot for delivery (%s); deliveries read the golden store",
+                    version.district, version.school_year, version.number, type(exc).__name__)
     return version, {w.source: w.counts for w in credentials}
 
 
-def _snapshot(store: GoldenStore, version: Version, changes: RosterChanges) -> None:
-    """The version's columnar snapshot, for its deliveries. The commit has happened whatever becomes of
-    this: without a snapshot a delivery reads the store instead (``delivery/golden_snapshots.py``)."""
+def _snapshot_build(store: GoldenStore, info: CommitInfo, changes: RosterChanges) -> SnapshotBuild:
+    """The version's columnar snapshot for its deliveries (``delivery/golden_snapshots.py``), built while
+    the store commits. Without one a delivery reads the store instead."""
     def files(kind: str, entity: str) -> list[Path]:
         return [Path(changes.folder) / source / f"{kind}__{entity}.parquet" for source in changes.sources]
 
     counts = {} if changes.unchanged else changes.counts
     upserts = {e: files("upserts", e) for e, c in counts.items() if c.get("added", 0) + c.get("updated", 0)}
     deletes = {e: files("deletes", e) for e, c in counts.items() if c.get("deleted", 0)}
-    try:
-        write_snapshot(store, version, changes.base_version_id, upserts, deletes)
-    except Exception as exc:  # noqa: BLE001 - the committed version stands; only the shortcut is missing
-        log.warning("%s %s version %s: no snapshot for delivery (%s); deliveries read the golden store",
-                    version.district, version.school_year, version.number, type(exc).__name__)
+    return SnapshotBuild(store, info.district, info.school_year, changes.base_version_id, upserts, deletes)
