@@ -19,6 +19,7 @@ from passport_pipelines.delivery.golden_snapshots import (
     SnapshotBuild,
     latest_snapshot,
     partition_dir,
+    record_counts,
     snapshot_dir,
 )
 from passport_pipelines.store.arrow_connection import ArrowConnection
@@ -50,6 +51,7 @@ def _same_as_the_store(tmp_path: Path, store: GoldenStore) -> dict[str, pd.DataF
     finally:
         shutil.move(aside, folder)
     assert set(from_snapshot) == set(from_store)
+    assert record_counts(store, "lakeside", YEAR) == store.count_records("lakeside", YEAR)
     for entity, frame in from_store.items():
         pd.testing.assert_frame_equal(_sorted(from_snapshot[entity]), _sorted(frame), obj=entity)
     return from_snapshot

@@ -9,7 +9,7 @@ from passport_pipelines.assets.change_review_metadata import change_review_metad
 from passport_pipelines.assets.sync_outcome import approval_instructions, tag_outcome
 from passport_pipelines.changes.hold import decide_hold
 from passport_pipelines.config.source_identity import identities
-from passport_pipelines.sync.row_accounting import merge_accounts
+from passport_pipelines.delivery.golden_snapshots import record_counts
 from passport_pipelines.partitions import partition_of, sync_check, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
@@ -26,6 +26,7 @@ from passport_pipelines.sync.changes import compute_changes
 from passport_pipelines.sync.commit import commit_info
 from passport_pipelines.sync.held_changes import stash
 from passport_pipelines.sync.normalize import NormalizedSource
+from passport_pipelines.sync.row_accounting import merge_accounts
 
 SYNC_HOLD = "sync_hold"
 
@@ -81,7 +82,7 @@ def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: dict, 
                               identities=identities(integration), district_school_list=integration.schools)
     # The commit checks this seal: it commits this run's change set of this run's drops, or nothing.
     seal(Path(changes.folder), run_id=run_id, archives={s["source"]: s["archive"] for s in normalized_rosters["sources"]})
-    on_record = store.count_records(district, school_year)
+    on_record = record_counts(store, district, school_year)
     # Each source's identity settings, recorded with the version: what the next sync compares.
     payload = {**normalized_rosters, "run_id": run_id, "changes": changes.__dict__, "on_record": on_record,
                "identities": {n: i.as_dict() for n, i in identities(integration).items()}}

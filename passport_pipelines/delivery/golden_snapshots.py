@@ -69,6 +69,24 @@ def latest_snapshot(store: GoldenStore, district: str, school_year: str) -> Path
     return folder if folder is not None and folder.is_dir() else None
 
 
+def record_counts(store: GoldenStore, district: str, school_year: str) -> dict[str, int]:
+    """Current records per entity, as ``GoldenStore.count_records`` counts them, from the latest snapshot
+    where it can (counting 7 M enrollments in SQL took seconds of every sync)."""
+    folder = latest_snapshot(store, district, school_year)
+    if folder is None:
+        return store.count_records(district, school_year)
+    counts = store.count_records(district, school_year, only=REVIEWED)
+    con = connect()
+    try:
+        for entity in entities.ENTITIES:
+            if entity not in REVIEWED:
+                path = lit(str(folder / f"{entity}.parquet"))
+                counts[entity] = con.execute(f"SELECT count(*) FROM read_parquet({path}) WHERE NOT deleted").fetchone()[0]
+    finally:
+        con.close()
+    return {e: counts[e] for e in entities.ENTITIES}
+
+
 class SnapshotBuild:
     """The snapshot of the version a commit is about to write. It applies the change set (``upserts``
     and ``deletes``: its Parquet files per entity) to the snapshot of ``base_version_id``, in a

@@ -200,10 +200,13 @@ class GoldenStore:
             params = [district, school_year] * (2 if merged else 1)
             return ac.fetch(sql, params, pa.schema([(n, pa.string()) for n in names]))
 
-    def count_records(self, district: str, school_year: str) -> dict[str, int]:
+    def count_records(self, district: str, school_year: str, only: Sequence[str] | None = None) -> dict[str, int]:
+        """Current (not deleted) records per entity (``only``: of these entities)."""
         out = {}
         with self.engine.connect() as conn:
             for entity, table in schema.golden_tables.items():
+                if only is not None and entity not in only:
+                    continue
                 out[entity] = conn.execute(
                     select(func.count()).select_from(table).where(
                         table.c.district == district, table.c.school_year == school_year,
