@@ -229,7 +229,8 @@ def load_change_set(changes: RosterChanges) -> ChangeSet:
                     listing = ", ".join(f"'{str(f).replace(chr(39), chr(39) * 2)}'" for f in files)
                     # In key order: the store's primary key index then grows at its end instead of
                     # everywhere at once (4-5x faster inserts into SQLite at a million records). One
-                    # source's upserts were written in key order already (``compute_entity_changes``).
+                    # source's upserts were written in key order already (``compute_entity_changes``;
+                    # naming an update's changed fields may move a few, which costs only speed).
                     ordered = kind == "upserts" and len(files) == 1
                     parts[kind] = con.execute(f"SELECT * FROM read_parquet([{listing}])"
                                               + ("" if ordered else " ORDER BY source, sourced_id")).to_arrow_table()
