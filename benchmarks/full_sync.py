@@ -21,11 +21,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import yaml
 
+SAMPLER: "MemorySampler | None" = None
+PEAKS: dict[str, dict[str, float]] = {}  # run id -> stage -> peak RSS (GB) while the stage ran
 STAGES = ["source_extracts", "normalized_rosters", "roster_changes", "golden_records", "duplicate_review_queue",
           "oneroster_exports"]
 
@@ -43,7 +46,8 @@ def plain_read_seconds(drop: Path) -> tuple[float, int]:
     return float(seconds), int(rows)
 
 
-def stage_seconds(instance, run_id: str) -> dict[str, float]:
+def stage_windows(instance, run_id: str) -> dict[str, tuple[float, float]]:
+    """(start, end) of each stage's step, from the run's event log."""
     starts, ends = {}, {}
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
@@ -53,7 +57,32 @@ def stage_seconds(instance, run_id: str) -> dict[str, float]:
             starts[event.step_key] = entry.timestamp
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
             ends[event.step_key] = entry.timestamp
-    return {s: ends[s] - starts[s] for s in STAGES if s in starts and s in ends}
+    return {s: (starts[s], ends[s]) for s in STAGES if s in starts and s in ends}
+
+
+class MemorySampler:
+    """Resident memory of this process, sampled every 0.1 s (wall-clock stamped), to give each stage its
+    own peak: the run's steps all run in this process."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._page = os.sysconf("SC_PAGE_SIZE")
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            with open("/proc/self/statm") as f:
+                self.samples.append((time.time(), int(f.read().split()[1]) * self._page))
+
+    def peak_gb(self, start: float, end: float) -> float:
+        inside = [rss for t, rss in self.samples if start <= t <= end]
+        return round(max(inside, default=0) / 1e9, 2)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def change_users(drop: Path, percent: float) -> int:
@@ -135,7 +164,11 @@ def run(district: str, instance):
     total = time.perf_counter() - started
     assert result.success
     del dg
-    return total, stage_seconds(instance, result.run_id), result
+    windows = stage_windows(instance, result.run_id)
+    seconds = {s: end - start for s, (start, end) in windows.items()}
+    if SAMPLER is not None:
+        PEAKS[result.run_id] = {s: SAMPLER.peak_gb(start, end) for s, (start, end) in windows.items()}
+    return total, seconds, result
 
 
 def _detection(meta: dict) -> str:
@@ -198,8 +231,11 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as dagster_home:
             os.environ["DAGSTER_HOME"] = dagster_home
             Path(dagster_home, "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+            global SAMPLER
+            SAMPLER = MemorySampler() if Path("/proc/self/statm").exists() else None
             with dg.DagsterInstance.get() as instance:
-                first_s, first_stages, _ = run("bench", instance)
+                first_s, first_stages, first_result = run("bench", instance)
+                first_peaks = PEAKS.get(first_result.run_id, {})
                 first_duplicates = duplicates_metadata(instance)
                 peak_first = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
                 again_s, again_stages, _ = run("bench", instance)
@@ -216,11 +252,14 @@ def main() -> int:
                     changed_s, changed_stages, _ = run("bench", instance)
                     changed_duplicates = duplicates_metadata(instance)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+        if SAMPLER is not None:
+            SAMPLER.stop()
 
         report = {
             "students": args.students, "rows": rows, "csv_mb": round(size_mb, 1),
             "plain_read_s": round(read_s, 2),
             "full_sync_s": round(first_s, 2), "full_sync_stages_s": {k: round(v, 2) for k, v in first_stages.items()},
+            "full_sync_stage_peak_rss_gb": first_peaks,
             "full_sync_rows_per_s": round(rows / first_s),
             "full_sync_vs_plain_read": round(first_s / read_s, 1),
             "unchanged_resync_s": round(again_s, 2),
@@ -242,7 +281,8 @@ def main() -> int:
             print(f"plain pyarrow.csv read: {read_s:.2f}s")
             print(f"full sync: {first_s:.2f}s ({rows / first_s:,.0f} rows/s), {first_s / read_s:.1f}x the plain read")
             for stage, s in first_stages.items():
-                print(f"  {stage:20} {s:8.2f}s")
+                peak_gb = f"   peak {first_peaks[stage]:.2f} GB" if stage in first_peaks else ""
+                print(f"  {stage:20} {s:8.2f}s{peak_gb}")
             print(f"unchanged re-sync: {again_s:.2f}s ({again_s / first_s:.0%} of the first sync)")
             for stage, s in again_stages.items():
                 print(f"  {stage:20} {s:8.2f}s")
