@@ -70,8 +70,12 @@ def _register_current(con, store: GoldenStore, version: Version, entity: str, sn
                 f"{lit(version.school_year)} AS school_year, CAST(NULL AS VARCHAR) AS content_hash FROM current_read")
 
 
-def _release_current(con) -> None:
+def _release_current(con, entity: str) -> None:
+    """Drop what the entity's frame was built from: the next entity's starts from an empty connection
+    (at a million students the people's working tables alone were most of a gigabyte)."""
     con.execute("DROP VIEW IF EXISTS current")
+    for table in (f"records__{entity}", f"merged__{entity}", f"golden_people__{entity}", "merged__lineage"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     for name in ("current_read", "current__keys"):
         try:
             con.unregister(name)
@@ -130,7 +134,7 @@ def golden_frames(integration: Integration, version: Version, store: GoldenStore
                 lineage = found if found is not None else lineage
             frames[entity] = to_frame(con.execute(f"SELECT * EXCLUDE ({', '.join(UNEXPORTED_COLUMNS)}) FROM {view}")
                                       .to_arrow_table())
-            _release_current(con)
+            _release_current(con, entity)
             pa.default_memory_pool().release_unused()
     finally:
         con.close()

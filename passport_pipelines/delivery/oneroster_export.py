@@ -208,6 +208,10 @@ def write_oneroster_zip(tables: Mapping[str, pd.DataFrame], out_path: Path, vers
                 for file_name, (entity, columns) in layout.items():
                     counts[specs[file_name].filename] = _write_file(zf, specs[file_name].filename, entity, columns,
                                                                     tables, duck, version)
+                    # DuckDB keeps what a file's queries allocated until its connection closes (the users'
+                    # agent ids: hundreds of megabytes at a million students): not for the next file.
+                    duck.close()
+                    pa.default_memory_pool().release_unused()
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(tmp, out_path)
