@@ -131,13 +131,13 @@ class GoldenStore:
                          for c in names)
 
     def stored_keys(self, district: str, school_year: str, entity: str, sources: list[str], *,
-                    none: bool = False) -> pa.Table:
-        """Keys on record for these sources: what change detection compares against. ``none``: no
+                    empty: bool = False) -> pa.Table:
+        """Keys on record for these sources: what change detection compares against. ``empty``: no
         rows, only the columns (for a caller that reads them later only if it needs them)."""
         refs = sorted({col for parent, deps in entities.CASCADES.items() for child, col in deps
                        if child == entity and col != "sourced_id"})
         names = ["source", "sourced_id", "golden_id", "content_hash", "active", *refs]
-        if none:
+        if empty:
             return self._schema(entity, names).empty_table()
         with ArrowConnection(self.url) as ac:
             sql = (f"SELECT source, sourced_id, golden_id, content_hash, "

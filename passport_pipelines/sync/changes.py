@@ -104,7 +104,7 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
                 absent = source.entity_modes.get(entity, "absent") == "absent" and rekeyed is None
                 # Registered, not copied: DuckDB scans the Arrow table in place.
                 con.register(f"stored__{entity}", store.stored_keys(district, school_year, entity, [source.source],
-                                                                    none=absent))
+                                                                    empty=absent))
                 if absent:
                     unread.add(entity)
                 stored[entity] = rekeyed.stored(entity, f"stored__{entity}") if rekeyed else f"stored__{entity}"
