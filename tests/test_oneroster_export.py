@@ -314,6 +314,25 @@ def test_arrow_backed_frames_export_the_same_bytes(tmp_path):
         assert raw(arrow, f"{name}.csv") == raw(plain, f"{name}.csv"), name
 
 
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
+def test_a_released_export_writes_the_same_files_and_lets_each_table_go_once_written(tmp_path, version):
+    """The last destination of a delivery hands its frames over: each is dropped once no file left to write
+    reads it (the users file, the costliest to build, comes last), and the package is byte for byte the one
+    an export that keeps its frames writes."""
+    kept, given = golden(), golden()
+    counts = oneroster_export.write_oneroster_zip(kept, tmp_path / "kept.zip", version)
+    assert oneroster_export.write_oneroster_zip(given, tmp_path / "released.zip", version, release=True) == counts
+    assert list(counts) == [SPEC_11[f].filename if version == "1.1" else f"{f}.csv"
+                            for f in oneroster_export.LAYOUTS[version] if f"{f}.csv" in counts]
+    assert set(given) == {"users", "agents"}  # what the users file, written last, reads
+    assert set(kept) == set(golden())
+    with zipfile.ZipFile(tmp_path / "released.zip") as z:
+        assert z.namelist()[-1] == "users.csv"
+        names = z.namelist()
+    for name in names:
+        assert raw(tmp_path / "released.zip", name) == raw(tmp_path / "kept.zip", name), name
+
+
 def test_missing_required_column_fails_without_touching_out_path(tmp_path):
     out = tmp_path / "oneroster.zip"
     out.write_bytes(b"previous export")

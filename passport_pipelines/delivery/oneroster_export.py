@@ -178,7 +178,7 @@ _NEEDS_QUOTES[[ord(","), ord('"'), ord("\r"), ord("\n")]] = True
 
 
 def write_oneroster_zip(tables: Mapping[str, pd.DataFrame], out_path: Path, version: str = "1.1", *,
-                        absent: frozenset[str] = frozenset()) -> dict[str, int]:
+                        absent: frozenset[str] = frozenset(), release: bool = False) -> dict[str, int]:
     """Write a OneRoster ``version`` bulk package of the active rows of ``tables`` to the zip ``out_path``.
 
     Returns the number of data rows written per file (``{"orgs.csv": 12, ...}``). A rostering table missing
@@ -188,6 +188,10 @@ def write_oneroster_zip(tables: Mapping[str, pd.DataFrame], out_path: Path, vers
     by a privacy shield) are left out and declared absent.
     Raises ``ValueError`` when a given table lacks a column the export needs; ``out_path`` is then left
     untouched.
+
+    With ``release``, ``tables`` (a dict the caller holds no other reference to) is emptied as the export
+    goes: each table is dropped once the last file that reads it is written, so that a large district's
+    frames are not all held while its users file, the costliest to write, is built.
     """
     if version not in LAYOUTS:
         raise ValueError(f"OneRoster {version!r} is not one of {', '.join(VERSIONS)}")
@@ -205,9 +209,13 @@ def write_oneroster_zip(tables: Mapping[str, pd.DataFrame], out_path: Path, vers
         with os.fdopen(fd, "wb") as raw:
             with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
                 _write_small(zf, spec.MANIFEST, _manifest_rows(version, layout))
-                for file_name, (entity, columns) in layout.items():
-                    counts[specs[file_name].filename] = _write_file(zf, specs[file_name].filename, entity, columns,
-                                                                    tables, duck, version)
+                order = _write_order(layout)
+                for i, file_name in enumerate(order):
+                    if release:
+                        _release(tables, {t for f in order[i:] for t in _reads(layout[f][0])})
+                    entity, columns = layout[file_name]
+                    counts[file_name] = _write_file(zf, specs[file_name].filename, entity, columns,
+                                                    tables, duck, version)
                     # DuckDB keeps what a file's queries allocated until its connection closes (the users'
                     # agent ids: hundreds of megabytes at a million students): not for the next file.
                     duck.close()
@@ -220,7 +228,27 @@ def write_oneroster_zip(tables: Mapping[str, pd.DataFrame], out_path: Path, vers
         raise
     finally:
         duck.close()
-    return counts
+    return {specs[f].filename: counts[f] for f in layout}
+
+
+# The tables a file's rows are built from besides its own (agents' ids on users, org types on 1.2 roles,
+# class schools on line items, 1.1's left-out line items on results).
+_ALSO_READS = {"users": ("agents",), "roles": ("orgs",), "line_items": ("classes",), "results": ("line_items",)}
+
+
+def _reads(entity: str) -> tuple[str, ...]:
+    return (entity, *_ALSO_READS.get(entity, ()))
+
+
+def _release(tables: dict[str, pd.DataFrame], needed: set[str]) -> None:
+    for name in [t for t in tables if t not in needed]:
+        del tables[name]
+
+
+def _write_order(layout: dict) -> list[str]:
+    """The files in the layout's order, users last: building the users file takes the most working memory
+    (agent ids, metadata columns), so with ``release`` every other table is gone by then."""
+    return sorted(layout, key=lambda f: layout[f][0] == "users")
 
 
 def write_oneroster_11_zip(tables: Mapping[str, pd.DataFrame], out_path: Path) -> dict[str, int]:

@@ -86,7 +86,8 @@ def deliver_version(integration: Integration, version: Version, store: GoldenSto
         if golden.lineage is not None:
             DuplicateReview(store).replace_lineage(version.district, version.school_year, version.id,
                                                    golden.lineage)
-        outcomes += [_deliver_one(integration, version, store, dest, golden) for dest in pending]
+        outcomes += [_deliver_one(integration, version, store, dest, golden, last=dest is pending[-1])
+                     for dest in pending]
     failed = [o for o in outcomes if o.status == "failed"]
     have = {d["destination"] for d in store.deliveries(version.id) if d["status"] in DONE}
     complete = all(d.name in have or (d.until is not None and today > d.until) for d in integration.csv_destinations)
@@ -143,13 +144,19 @@ def _decided_after(decided: datetime | None, delivered: datetime) -> bool:
 
 
 def _deliver_one(integration: Integration, version: Version, store: GoldenStore, dest: OneRosterCsvDestination,
-                 golden: GoldenFrames) -> Outcome:
+                 golden: GoldenFrames, *, last: bool) -> Outcome:
+    """One destination's file. The ``last`` destination to be written is the frames' last reader: it takes
+    them over, and the export lets each go once written (a million students' frames are 3 GB)."""
     path = export_path(integration, dest, version)
     where = str(path)
     try:
-        frames, absent = shield_frames(golden.frames, dest.shield, org_keys=golden.org_keys)
+        given = golden.frames
+        if last:
+            golden.frames = {}
+        frames, absent = shield_frames(given, dest.shield, org_keys=golden.org_keys)
+        del given
         path.parent.mkdir(parents=True, exist_ok=True)
-        rows = write_oneroster_zip(frames, path, dest.version, absent=absent)
+        rows = write_oneroster_zip(frames, path, dest.version, absent=absent, release=last)
         checksum = file_checksum(path)
         if dest.sftp is not None:
             where = upload_sftp(path, dest.sftp, integration)
