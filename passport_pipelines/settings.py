@@ -1,4 +1,4 @@
-"""Where the hub keeps its state, read from the environment (SPEC §4.4).
+"""Where the hub keeps its state, read from the environment.
 
 Every path is resolved when asked for, not at import, so tests and the CLI can point
 ``PASSPORT_HOME`` somewhere else before they touch anything.
@@ -36,7 +36,7 @@ def artifacts_dir() -> Path:
 
 
 def transforms_dir() -> Path:
-    # The SQL models live beside the package (SPEC §4.1); a district may point at its own copy.
+    # The SQL models live beside the package; a district may point at its own copy.
     return Path(os.environ.get("PASSPORT_TRANSFORMS_DIR", str(REPO_ROOT / "dbt_like_transforms"))).resolve()
 
 

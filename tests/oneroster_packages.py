@@ -1,7 +1,7 @@
 """Tiny, valid OneRoster 1.1 / 1.2 CSV packages for tests, with any part overridable.
 
-The columns are written out here from shared/REFERENCE.md rather than taken from the code's
-spec, so a test fails if the spec drifts from the standard.
+The columns are written out here from the OneRoster 1.1 / 1.2 CSV standard rather than taken from
+the code's spec, so a test fails if the spec drifts from the standard.
 
     from tests.oneroster_packages import valid_rows, write_package, zip_package
 

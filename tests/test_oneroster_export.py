@@ -14,7 +14,7 @@ import pytest
 
 from passport_pipelines.delivery import oneroster_export
 from passport_pipelines.delivery.formula_guard import neutralize_array, neutralize_formulas
-from passport_pipelines.delivery.oneroster_export import write_oneroster_11_zip
+from passport_pipelines.delivery.oneroster_export import write_oneroster_zip
 from passport_pipelines.model import entities
 from passport_pipelines.oneroster_csv import spec
 from tests.conformance.exports import assert_conforms, manifest_of
@@ -106,7 +106,7 @@ def golden() -> dict[str, pd.DataFrame]:
 
 def export(tmp_path: Path, tables: dict[str, pd.DataFrame]) -> tuple[Path, dict[str, int]]:
     out = tmp_path / "oneroster.zip"
-    counts = write_oneroster_11_zip(tables, out)
+    counts = write_oneroster_zip(tables, out, "1.1")
     return out, counts
 
 
@@ -339,7 +339,7 @@ def test_missing_required_column_fails_without_touching_out_path(tmp_path):
     tables = golden()
     tables["enrollments"] = tables["enrollments"].drop(columns=["user_sourced_id"])
     with pytest.raises(ValueError, match="enrollments: missing column.*user_sourced_id"):
-        write_oneroster_11_zip(tables, out)
+        write_oneroster_zip(tables, out, "1.1")
     assert out.read_bytes() == b"previous export"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["oneroster.zip"]
 
@@ -349,11 +349,11 @@ def test_failure_mid_export_leaves_no_partial_zip(tmp_path):
     tables["users"].loc[0, "extensions"] = "{not json"  # fails after manifest and orgs are written
     out = tmp_path / "oneroster.zip"
     with pytest.raises(Exception):
-        write_oneroster_11_zip(tables, out)
+        write_oneroster_zip(tables, out, "1.1")
     assert list(tmp_path.iterdir()) == []
     out.write_bytes(b"previous export")  # and a previous delivery survives a failed one intact
     with pytest.raises(Exception):
-        write_oneroster_11_zip(tables, out)
+        write_oneroster_zip(tables, out, "1.1")
     assert out.read_bytes() == b"previous export"
     assert [p.name for p in tmp_path.iterdir()] == ["oneroster.zip"]
 
@@ -361,14 +361,14 @@ def test_failure_mid_export_leaves_no_partial_zip(tmp_path):
 def test_unwritable_destination_leaves_nothing(tmp_path):
     out = tmp_path / "missing-folder" / "oneroster.zip"
     with pytest.raises(OSError):
-        write_oneroster_11_zip(golden(), out)
+        write_oneroster_zip(golden(), out, "1.1")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_export_overwrites_previous_zip_atomically(tmp_path):
     out = tmp_path / "oneroster.zip"
     out.write_bytes(b"previous export")
-    write_oneroster_11_zip(golden(), out)
+    write_oneroster_zip(golden(), out, "1.1")
     assert zipfile.is_zipfile(out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["oneroster.zip"]
 

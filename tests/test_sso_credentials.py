@@ -13,9 +13,10 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 
-from passport_pipelines.credentials.cipher import KEY_ENV, PREVIOUS_KEY_ENV, CredentialsKeyError, current_key
-from passport_pipelines.credentials.store import credentials_for
+from passport_pipelines.credentials.cipher import (KEY_ENV, PREVIOUS_KEY_ENV, CredentialsKeyError, associated_data,
+                                                   current_key, decrypt, reading_keys)
 from passport_pipelines.oneroster_csv.validation import validate_package
+from passport_pipelines.store import schema
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration
 from tests.csv_drops import CREDENTIALS, write_basic_identity, write_credentials
@@ -27,6 +28,23 @@ PASSWORDS = [c["password"] for c in CREDENTIALS]
 
 def _key() -> str:
     return base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
+def credentials_for(store: GoldenStore, district: str, school_year: str, application: str) -> list[dict]:
+    """The application's credentials, decrypted: user, login, password, url, source; raises
+    ``CredentialsKeyError`` (naming the variables) when the keys in the environment cannot read them."""
+    keys = reading_keys()
+    t = schema.sso_credentials
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(t.c.source, t.c.user_sourced_id, t.c.login, t.c.password_ciphertext, t.c.key_id, t.c.url)
+            .where(t.c.district == district, t.c.school_year == school_year, t.c.application == application)
+            .order_by(t.c.user_sourced_id, t.c.source)
+        ).all()
+    return [{"source": r.source, "user_sourced_id": r.user_sourced_id, "login": r.login, "url": r.url,
+             "password": decrypt(keys, r.key_id, r.password_ciphertext,
+                                 associated_data(district, school_year, r.user_sourced_id, application))}
+            for r in rows]
 
 
 def test_findings_name_the_row_but_never_the_password(tmp_path):

@@ -1,4 +1,4 @@
-"""What a sync changes against the last committed version, per entity (SPEC §10).
+"""What a sync changes against the last committed version, per entity.
 
 Computed in DuckDB from the incoming canonical rows and the keys and hashes on record:
 added (new keys, or keys deleted earlier that came back), updated (content hash differs;

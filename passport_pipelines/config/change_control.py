@@ -1,4 +1,4 @@
-"""Change control in the integration file: preview, and the sync hold threshold (SPEC §10).
+"""Change control in the integration file: preview, and the sync hold threshold.
 
 ```yaml
 change_control:

@@ -1,4 +1,4 @@
-"""Where a district's golden data goes (SPEC §11): OneRoster CSV exports to a folder or SFTP server,
+"""Where a district's golden data goes: OneRoster CSV exports to a folder or SFTP server,
 each behind its own privacy shield, apps reading the OneRoster REST provider (behind theirs), and
 write-back into PowerSchool and Google Workspace.
 

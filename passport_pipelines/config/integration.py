@@ -1,4 +1,4 @@
-"""The shape of one district's integration file (SPEC §8), as pydantic models.
+"""The shape of one district's integration file, as pydantic models.
 
 Only what the pipeline uses today is accepted; unknown keys are errors so that a typo never
 silently changes a sync.

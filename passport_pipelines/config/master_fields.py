@@ -1,4 +1,4 @@
-"""Master fields (SPEC §8, §9): which source's value a golden record takes, per entity and attribute.
+"""Master fields: which source's value a golden record takes, per entity and attribute.
 
 When one person is known from several records (two sources, or twice in one), each attribute of the
 golden record comes from the first source in the attribute's list that has a value; among records

@@ -1,4 +1,4 @@
-"""Where a district hears about its syncs (SPEC §8): finished, held and failed, by webhook or e-mail.
+"""Where a district hears about its syncs: finished, held and failed, by webhook or e-mail.
 
 ```yaml
 notifications:

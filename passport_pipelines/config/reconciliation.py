@@ -1,4 +1,4 @@
-"""Reconciliation settings of an integration (SPEC §9): the domains of uniqueness that say when two
+"""Reconciliation settings of an integration: the domains of uniqueness that say when two
 person records are the same person, and the attributes that tell people apart; and when two records
 of an org, academic session, course or class from different sources are one (``RECORD_ENTITIES``).
 
@@ -126,7 +126,7 @@ class MatchDomain(_Strict):
         return max(1, -(-len(self.attributes) // 2))
 
 
-# SPEC §8: "Default for people: first name + last name + email."
+# The default for people: first name + last name + e-mail.
 DEFAULT_PERSON_DOMAINS: tuple[MatchDomain, ...] = (
     MatchDomain(name="name_and_email", attributes=["given_name", "family_name", "email"]),
 )

@@ -1,4 +1,4 @@
-"""Integration rules of one source (SPEC §8): what a district configures between "connected" and
+"""Integration rules of one source: what a district configures between "connected" and
 "in production". Applied, in this order, to the source's canonical tables after its SQL models:
 
 1. ``attributes``: per entity, canonical fields or named custom attributes taken from another
@@ -37,8 +37,6 @@ ENTITY_TYPES: dict[str, str] = {"student": "users", "teacher": "users", "admin":
 EntityType = Literal["student", "contact", "teacher", "course", "class", "calendar", "admin"]
 GRADE_ORDER = ("IT", "PR", "PK", "TK", "KG", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12",
                "13", "PS", "UG", "Other")
-OPERATORS = ("eq", "ne", "in", "not_in", "contains", "starts_with", "ends_with", "matches", "is_blank", "not_blank",
-             "gt", "ge", "lt", "le")
 GRADE_ENTITIES = {"student", "course", "class"}
 SCHOOL_ENTITIES = {"student", "teacher", "admin", "contact", "course", "class"}
 PERSON_FIELDS = ("username", "email", "given_name", "family_name")

@@ -1,4 +1,4 @@
-"""When a district syncs unattended (SPEC §8), and when it does not.
+"""When a district syncs unattended, and when it does not.
 
 ```yaml
 schedule:

@@ -1,4 +1,4 @@
-"""The source kinds an integration can read from (SPEC §6), one pydantic model each.
+"""The source kinds an integration can read from, one pydantic model each.
 
 Connection settings are plain values; credentials are ``env:VAR`` references that are resolved
 only when a connector uses them. ``entities`` says which canonical entities a source feeds.

@@ -1,4 +1,4 @@
-"""Transformation rules of an integration file (SPEC §8), as pydantic models.
+"""Transformation rules of an integration file, as pydantic models.
 
 One rule changes one canonical field with one or more operations, always in this order
 (whatever the order of the keys in the file):

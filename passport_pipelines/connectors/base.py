@@ -1,4 +1,4 @@
-"""The one interface every source connector implements (SPEC §6).
+"""The one interface every source connector implements.
 
 A connector is a Dagster ``ConfigurableResource``: its own fields are operational limits shared by
 every district that uses the kind (retries, time bounds); the connection itself (URL, client id,

@@ -15,7 +15,6 @@ CONNECTORS: dict[str, str] = {
     "xpress": "passport_pipelines.connectors.xpress.connector:XpressConnector",
     "google": "passport_pipelines.connectors.google_workspace.connector:GoogleWorkspaceConnector",
 }
-DROP_TYPES = ("csv", "sftp")
 
 
 def resource_key(source_type: str) -> str:

@@ -1,4 +1,4 @@
-"""SSO credentials in the golden store: written with the version that brings them, read back for delivery.
+"""SSO credentials in the golden store: written with the version that brings them.
 
 ``CredentialsWrite`` runs inside ``GoldenStore.commit``'s transaction, after the roster
 changes: the sealed rows of one source (Parquet from the extract stage) go into
@@ -19,14 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from sqlalchemy import select
 
-from passport_pipelines.credentials.cipher import associated_data, decrypt, reading_keys
 from passport_pipelines.credentials.schema import SCHEMA
 from passport_pipelines.credentials.seal import SEALED_COLUMNS, TABLE
-from passport_pipelines.store import schema
 from passport_pipelines.store.arrow_connection import ArrowConnection
-from passport_pipelines.store.golden_store import GoldenStore
 
 _T = "sso_credentials"
 UNKNOWN_SAMPLE = 20  # user ids named in the report of credentials left out
@@ -103,20 +99,3 @@ def credential_writes(sources: list[dict], *, district: str, school_year: str) -
     return [CredentialsWrite(district, school_year, s["source"], s["folder"], s["upload_mode"])
             for s in sources if s.get("schema") == SCHEMA and s.get("ok")]
 
-
-def credentials_for(store: GoldenStore, district: str, school_year: str, application: str) -> list[dict]:
-    """The application's credentials, decrypted: user, login, password, url, source. For delivery
-    to a password vault; raises ``CredentialsKeyError`` (naming the variables) when the keys in
-    the environment cannot read them."""
-    keys = reading_keys()
-    t = schema.sso_credentials
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(t.c.source, t.c.user_sourced_id, t.c.login, t.c.password_ciphertext, t.c.key_id, t.c.url)
-            .where(t.c.district == district, t.c.school_year == school_year, t.c.application == application)
-            .order_by(t.c.user_sourced_id, t.c.source)
-        ).all()
-    return [{"source": r.source, "user_sourced_id": r.user_sourced_id, "login": r.login, "url": r.url,
-             "password": decrypt(keys, r.key_id, r.password_ciphertext,
-                                 associated_data(district, school_year, r.user_sourced_id, application))}
-            for r in rows]

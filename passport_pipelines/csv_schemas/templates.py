@@ -1,4 +1,4 @@
-"""Downloadable templates (SPEC §7): a zip of header-only CSVs plus README.md, the column guide.
+"""Downloadable templates: a zip of header-only CSVs plus README.md, the column guide.
 
 OneRoster templates come with a manifest.csv declaring each file ``bulk``, rostering, gradebook and
 resources alike (so the empty template is itself a valid, if empty, package).

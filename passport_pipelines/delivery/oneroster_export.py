@@ -251,11 +251,6 @@ def _write_order(layout: dict) -> list[str]:
     return sorted(layout, key=lambda f: layout[f][0] == "users")
 
 
-def write_oneroster_11_zip(tables: Mapping[str, pd.DataFrame], out_path: Path) -> dict[str, int]:
-    """A OneRoster 1.1 package (``write_oneroster_zip`` with version 1.1)."""
-    return write_oneroster_zip(tables, out_path, "1.1")
-
-
 # --- inputs ----------------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""The privacy shield: what one destination may see of the delivered golden data (SPEC §11).
+"""The privacy shield: what one destination may see of the delivered golden data.
 
 Applied in DuckDB to the delivered frames (golden ids already in place), per destination:
 

@@ -1,4 +1,4 @@
-"""Duplicate detection for person records (SPEC §9): domains of uniqueness applied in priority
+"""Duplicate detection for person records: domains of uniqueness applied in priority
 order, blocking with recordlinkage, vectorized similarity with rapidfuzz, the twin guard, and
 clusters of merged records. A pure library: tables in, tables out.
 

@@ -1,4 +1,4 @@
-"""``find_duplicates``: the duplicate-detection engine (SPEC §9), a pure function over a table of
+"""``find_duplicates``: the duplicate-detection engine, a pure function over a table of
 person records. No Dagster, no database.
 
 Steps: prepare (check, sort by record_key, normalize and encode the attributes) -> blocking keys per

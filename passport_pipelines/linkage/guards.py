@@ -1,4 +1,4 @@
-"""The twin guard (SPEC §9): twins, siblings sharing a guardian's e-mail and recycled ids are real
+"""The twin guard: twins, siblings sharing a guardian's e-mail and recycled ids are real
 in school data, so some pairs are never merged unattended, whatever domain found them.
 
 A pair is held for review when

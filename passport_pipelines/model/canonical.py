@@ -1,4 +1,4 @@
-"""The canonical roster model (SPEC §5), aligned with OneRoster 1.2.
+"""The canonical roster model, aligned with OneRoster 1.2.
 
 These pandera ``DataFrameModel`` classes are the single definition of the model: the SQL
 models in ``dbt_like_transforms/`` must produce exactly these columns, the golden store's

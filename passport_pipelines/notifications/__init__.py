@@ -1,4 +1,4 @@
-"""Notifications of finished, held and failed syncs (SPEC §8, §10): what a district's webhooks and
+"""Notifications of finished, held and failed syncs: what a district's webhooks and
 mailboxes receive.
 
 ``message`` builds the JSON body from the run and its version (ids and counts only),

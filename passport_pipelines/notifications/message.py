@@ -2,7 +2,7 @@
 
 It carries ids and counts only (district, school year, version, run, per-entity change counts, why a
 sync was held, which step failed): a webhook receiver or a mailbox is outside the hub, so no student
-data and no secret may ever be part of it (SPEC §12).
+data and no secret may ever be part of it.
 
 ```json
 {"event": "held", "district": "lakeside", "school_year": "2025-2026", "version": 2, "status": "held",

@@ -214,9 +214,6 @@ NON_ROSTER_FILES = (
     "resultScoreScales", "userResources",
 )
 
-# The files whose demographics are one per user: their sourcedId is the user's.
-SCHEMA_VERSIONS = {"oneroster-1.1": "1.1", "oneroster-1.2": "1.2"}
-
 
 def files_for(version: str) -> dict[str, FileSpec]:
     return ROSTER_FILES[version]

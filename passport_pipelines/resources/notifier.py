@@ -1,4 +1,4 @@
-"""Delivers sync notifications to a district's webhooks and mailboxes (SPEC §8).
+"""Delivers sync notifications to a district's webhooks and mailboxes.
 
 SMTP settings are the environment's, not a district's: ``PASSPORT_SMTP_HOST``, ``PASSPORT_SMTP_PORT``,
 ``PASSPORT_SMTP_USER``, ``PASSPORT_SMTP_PASSWORD``, ``PASSPORT_SMTP_STARTTLS``, ``PASSPORT_SMTP_FROM``.

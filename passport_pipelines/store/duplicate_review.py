@@ -7,7 +7,8 @@ its entity). People resolve cases and undo
 decisions through ``DuplicateReview``; each call is one transaction that appends to the log and applies
 the decision to the golden records, so the next delivery shows it and the next sync respects it.
 
-SPEC §9 semantics of the secondary record of a resolved case:
+What a resolution does to the secondary record of its case (``--secondary`` in
+docs/configuration.md#reconciliation-domains-of-uniqueness):
 
 - ``delete``: its record is marked deleted now, and takes the primary's golden id so that what still
   points at it (enrollments) reaches the primary; a later sync that still has it brings it back, as

@@ -84,8 +84,6 @@ deliveries = Table(
     Index("ix_deliveries_version", "version_id"),
 )
 
-# Columns every golden table has besides the canonical content.
-GOLDEN_EXTRA = ("golden_id", "first_version", "last_version", "deleted_version")
 KEY = ("district", "school_year", "source", "sourced_id")
 
 

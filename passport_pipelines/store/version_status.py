@@ -1,4 +1,4 @@
-"""The statuses of a version (SPEC §10), and which of them hold committed records.
+"""The statuses of a version, and which of them hold committed records.
 
 held -> approved -> pending propagation -> successfully in production | propagation failed
 held -> rejected (by a person, or superseded by a later sync of the same district and year)

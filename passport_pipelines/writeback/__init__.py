@@ -1,4 +1,4 @@
-"""Two-way sync with PowerSchool (SPEC §11): golden values written back into the SIS.
+"""Two-way sync with PowerSchool: golden values written back into the SIS.
 
 One module per step, in the order a write-back runs (``run.write_back``):
 

@@ -1,4 +1,4 @@
-"""The guard: PowerSchool's write rules, enforced on the plan before anything is sent (SPEC §11).
+"""The guard: PowerSchool's write rules, enforced on the plan before anything is sent.
 
 Field rules remove one change from its record's request; the change is recorded as ``skipped``
 with the rule's name, and never sent:

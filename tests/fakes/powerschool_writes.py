@@ -1,5 +1,5 @@
 """PowerSchool's write endpoints as the fake serves them, over a ``PowerSchoolDistrict``, enforcing the
-rules PowerSchool documents (shared/REFERENCE.md, "Write-back") and applying what it accepts, so that
+rules PowerSchool documents (docs/writeback.md#the-rules-enforced-before-sending) and applying what it accepts, so that
 the next read shows it.
 
 ``POST /ws/v1/student`` — ``{"students": {"student": [...]}}`` (one record may be an object), each with

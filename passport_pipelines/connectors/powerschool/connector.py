@@ -1,4 +1,4 @@
-"""The PowerSchool SIS connector (SPEC §6): a plugin's OAuth client reads the district through
+"""The PowerSchool SIS connector: a plugin's OAuth client reads the district through
 PowerSchool's REST API; the SQL models in ``dbt_like_transforms/powerschool`` map it.
 
 Endpoints used (all JSON, ``Authorization: Bearer``):
