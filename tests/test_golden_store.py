@@ -100,6 +100,22 @@ def test_commit_then_update_then_delete(store_url):
     assert {(k["sourced_id"], k["active"]) for k in keys} == {("u1", True), ("u2", False)}
 
 
+def test_stored_keys_of_named_records_only(store_url):
+    """A delta file's change set reads the keys of the records it names, not the whole table on record:
+    the same rows, deleted ones too (a delta may restore them), and nothing for a key never on record."""
+    store = GoldenStore(store_url)
+    v1 = store.commit(ChangeSet({"users": EntityChanges(_users(["u1", "u2", "u3"]), _no_deletes())}), _info(None))
+    store.commit(ChangeSet({"users": EntityChanges(_users([]), pa.table({
+        "source": ["sis"], "sourced_id": ["u2"], "golden_id": ["usr-u2"], "reason": ["missing"]}))}), _info(v1.id))
+    named = pa.table({"source": ["sis", "sis", "sis"], "sourced_id": ["u2", "u3", "u9"]})
+    every = store.stored_keys("lakeside", "2025-2026", "users", ["sis"])
+    only = store.stored_keys("lakeside", "2025-2026", "users", ["sis"], only=named)
+    assert only.schema == every.schema
+    assert sorted(only.to_pylist(), key=lambda k: k["sourced_id"]) == \
+        sorted((k for k in every.to_pylist() if k["sourced_id"] in {"u2", "u3"}), key=lambda k: k["sourced_id"])
+    assert {(k["sourced_id"], k["active"]) for k in only.to_pylist()} == {("u2", False), ("u3", True)}
+
+
 def test_a_failing_commit_rolls_back_everything(store_url):
     store = GoldenStore(store_url)
     store.commit(ChangeSet({"users": EntityChanges(_users(["u1"]), _no_deletes())}), _info(None))

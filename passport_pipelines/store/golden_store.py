@@ -131,19 +131,28 @@ class GoldenStore:
                          for c in names)
 
     def stored_keys(self, district: str, school_year: str, entity: str, sources: list[str], *,
-                    empty: bool = False) -> pa.Table:
+                    empty: bool = False, only: pa.Table | None = None) -> pa.Table:
         """Keys on record for these sources: what change detection compares against. ``empty``: no
-        rows, only the columns (for a caller that reads them later only if it needs them)."""
+        rows, only the columns (for a caller that reads them later only if it needs them). ``only``:
+        just the records of these (source, sourced_id) keys (a delta file's rows, against a million on
+        record)."""
         refs = sorted({col for parent, deps in entities.CASCADES.items() for child, col in deps
                        if child == entity and col != "sourced_id"})
         names = ["source", "sourced_id", "golden_id", "content_hash", "active", *refs]
         if empty:
             return self._schema(entity, names).empty_table()
+        columns = (f"t.source, t.sourced_id, t.golden_id, t.content_hash, "
+                   f"CASE WHEN t.deleted_version IS NULL THEN 1 ELSE 0 END AS active{''.join(', t.' + r for r in refs)}")
         with ArrowConnection(self.url) as ac:
-            sql = (f"SELECT source, sourced_id, golden_id, content_hash, "
-                   f"CASE WHEN deleted_version IS NULL THEN 1 ELSE 0 END AS active{''.join(', ' + r for r in refs)} "
-                   f"FROM {schema.golden_table_name(entity)} WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} "
-                   f"AND source IN ({ac.placeholders(len(sources), 3)})")
+            table, where = f"{schema.golden_table_name(entity)} AS t", ""
+            if only is not None:
+                ac.ingest("wanted_keys", only.select(["source", "sourced_id"]), temporary=True)
+                # As in stored_rows: the wanted keys drive the loop, each a primary-key lookup (SQLite keeps
+                # a CROSS JOIN's order as written; PostgreSQL plans it as any join).
+                table = f"wanted_keys AS w CROSS JOIN {table}"
+                where = " AND t.source = w.source AND t.sourced_id = w.sourced_id"
+            sql = (f"SELECT {columns} FROM {table} WHERE t.district = {ac.ph(1)} AND t.school_year = {ac.ph(2)} "
+                   f"AND t.source IN ({ac.placeholders(len(sources), 3)}){where}")
             return ac.fetch(sql, [district, school_year, *sources], self._schema(entity, names))
 
     def stored_rows(self, district: str, school_year: str, entity: str, keys: pa.Table, *,

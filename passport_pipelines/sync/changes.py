@@ -99,13 +99,18 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
             stored: dict[str, str] = {}
             unread: set[str] = set()
             for entity in entities.ENTITIES:
-                # A file the drop does not have changes nothing of its own: its keys on record are read
-                # only if a deletion cascades into them (an incremental drop of users reads no enrollments).
-                absent = source.entity_modes.get(entity, "absent") == "absent" and rekeyed is None
+                mode = source.entity_modes.get(entity, "absent")
+                # A file the drop does not have changes nothing of its own, and a file that is not a complete
+                # set (a delta) changes only the records it names: the rest of their keys on record are read
+                # only if a deletion cascades into them (a delta of users reads no enrollments, and only the
+                # users it holds).
+                absent = mode == "absent" and rekeyed is None
+                named = (None if absent or rekeyed is not None or _complete(source, mode, deletions)
+                         else con.execute(f"SELECT DISTINCT source, sourced_id FROM {incoming[entity]}").to_arrow_table())
                 # Registered, not copied: DuckDB scans the Arrow table in place.
                 con.register(f"stored__{entity}", store.stored_keys(district, school_year, entity, [source.source],
-                                                                    empty=absent))
-                if absent:
+                                                                    empty=absent, only=named))
+                if absent or named is not None:
                     unread.add(entity)
                 stored[entity] = rekeyed.stored(entity, f"stored__{entity}") if rekeyed else f"stored__{entity}"
             shared = None
@@ -115,7 +120,7 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
                 shared = "district_schools"
             for entity in entities.ENTITIES:
                 mode = source.entity_modes.get(entity, "absent")
-                complete = mode == "bulk" and source.upload_mode == "full" and deletions
+                complete = _complete(source, mode, deletions)
                 compute_entity_changes(
                     con, entity, rekeyed.incoming(entity, incoming[entity], complete=complete) if rekeyed
                     else incoming[entity], stored[entity], district=district, deletes_missing=complete,
@@ -171,6 +176,11 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
         search_record_duplicates(changes, [Path(f) for f in folders], reconciliation,
                                  source_order or [s.source for s in normalized], district, school_year, store)
     return changes
+
+
+def _complete(source: NormalizedSource, mode: str, deletions: bool) -> bool:
+    """Whether the source's rows of an entity are the whole set: a record on record they lack is deleted."""
+    return mode == "bulk" and source.upload_mode == "full" and deletions
 
 
 def _find_duplicates(changes: RosterChanges, folders: list[Path], reconciliation: Reconciliation,
