@@ -5,10 +5,10 @@ from __future__ import annotations
 import dagster as dg
 
 from passport_pipelines.assets.api_extracts import api_extracts
-from passport_pipelines.assets.duplicate_review_queue import duplicate_review_queue
+from passport_pipelines.assets.duplicate_review_queue import duplicate_review_queue, review_queue_growth
 from passport_pipelines.assets.golden_records import golden_records
 from passport_pipelines.assets.integration_settings import integration_settings
-from passport_pipelines.assets.normalized_rosters import normalized_rosters
+from passport_pipelines.assets.normalized_rosters import normalized_rosters, normalized_rosters_checks
 from passport_pipelines.assets.oneroster_exports import build_oneroster_exports
 from passport_pipelines.assets.roster_changes import roster_changes
 from passport_pipelines.assets.sis_writeback import sis_writeback
@@ -54,13 +54,15 @@ def build_defs(destinations: list[str] | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[integration_settings, *api_extracts, source_extracts, normalized_rosters, roster_changes, golden_records,
                 duplicate_review_queue, build_oneroster_exports(names), sis_writeback],
+        # Checks that can be executed on their own; the others are computed by their asset (check_specs).
+        asset_checks=[*normalized_rosters_checks, review_queue_growth],
         jobs=[roster_sync_job, preview_sync_job, commit_approved_sync_job, retry_deliveries_job, approve_sync_job,
               reject_sync_job, test_connection_job, resolve_duplicate_job, undo_duplicate_decision_job],
         schedules=[district_syncs],
         sensors=[integration_registry, approval_sensor, new_drops, notify_finished_syncs, notify_failed_syncs,
                  abandoned_sync_runs],
         resources={"golden_store": GoldenStoreResource(), "integrations": integrations,
-                   "notifier": NotifierResource(), "io_manager": RunHandoffIOManager(), **default_connectors()},
+                   "notifier": NotifierResource.from_environment(), "io_manager": RunHandoffIOManager(), **default_connectors()},
         # A sync is a chain of steps over one district's files: run them in the run's own process.
         # A process per step would import the code location again for each of them (a UI-launched
         # run took 140 s where `passport sync` took 12); DuckDB uses the cores inside each step.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from passport_pipelines.assets.groups import SYNC_GROUP
 from passport_pipelines.run_tags import PREVIEW_TAG
 
 ROSTER_SYNC = "roster_sync"
@@ -12,7 +13,8 @@ PREVIEW_SYNC = "preview_sync"
 COMMIT_APPROVED_SYNC = "commit_approved_sync"
 RETRY_DELIVERIES = "retry_deliveries"
 
-_SYNC = dg.AssetSelection.groups("roster_sync")
+# The group with every asset of a sync, and their checks.
+_SYNC = dg.AssetSelection.groups(SYNC_GROUP)
 
 roster_sync_job = dg.define_asset_job(
     ROSTER_SYNC, selection=_SYNC,

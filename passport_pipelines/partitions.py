@@ -10,6 +10,7 @@ its runs are refused by the ``integration_settings`` asset, before anything is r
 from __future__ import annotations
 
 import warnings
+from typing import Callable
 
 import dagster as dg
 
@@ -51,3 +52,16 @@ def sync_check(name: str, *, asset: str, description: str, blocking: bool = Fals
         warnings.filterwarnings("ignore", category=dg.PreviewWarning)
         return dg.AssetCheckSpec(name, asset=asset, description=description, blocking=blocking,
                                  partitions_def=sync_partitions)
+
+
+def sync_asset_check(*, asset: str | dg.AssetsDefinition, name: str, description: str, blocking: bool = False,
+                     **kwargs) -> Callable[[Callable[..., dg.AssetCheckResult]], dg.AssetChecksDefinition]:
+    """``@dg.asset_check`` for a check of its own (it can be executed alone, from the asset's Checks
+    tab), recorded on the district × school year partition as ``sync_check`` does; ``kwargs`` go to
+    ``dg.asset_check`` (``additional_ins``, ...)."""
+    def decorate(fn: Callable[..., dg.AssetCheckResult]) -> dg.AssetChecksDefinition:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+            return dg.asset_check(asset=asset, name=name, description=description, blocking=blocking,
+                                  partitions_def=sync_partitions, **kwargs)(fn)
+    return decorate

@@ -95,3 +95,23 @@ def test_each_destination_named_in_the_integration_files_is_its_own_asset(tmp_pa
     job = location.resolve_job_def("roster_sync")
     assert {dg.AssetKey(["destinations", "lms"]), dg.AssetKey("oneroster_exports")} <= set(job.asset_layer.selected_asset_keys)
     assert location.resolve_job_def("retry_deliveries") is not None
+
+
+def test_every_asset_has_the_sync_group_an_owner_a_stage_and_a_kind():
+    from passport_pipelines.assets.groups import OWNERS, STAGE_TAG, STAGES, SYNC_GROUP
+    from passport_pipelines.definitions import build_defs
+
+    location = build_defs(destinations=["lms"])
+    graph = location.resolve_asset_graph()
+    keys = graph.get_all_asset_keys()
+    assert dg.AssetKey(["destinations", "lms"]) in keys
+    for key in keys:
+        node = graph.get(key)
+        assert node.group_name == SYNC_GROUP, key
+        assert list(node.owners) == list(OWNERS), key
+        assert node.tags.get(STAGE_TAG) in STAGES, key
+        assert any(tag.startswith("dagster/kind/") for tag in node.tags), key
+    # The checks that can be executed alone are steps of their own in the sync, still recorded per partition.
+    steps = {n.name for n in location.resolve_job_def("roster_sync").graph.node_defs}
+    separate = {k.name for k in graph.asset_check_keys if f"{k.asset_key.to_python_identifier()}_{k.name}" in steps}
+    assert separate == {"canonical_schema", "sessions_in_school_year", "data_requirements", "review_queue_growth"}

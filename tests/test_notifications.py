@@ -65,17 +65,18 @@ def smtp_server(tmp_path_factory):
 
 
 @pytest.fixture
-def mailbox(smtp_server, monkeypatch) -> Path:
-    """The SMTP sink, emptied, and the PASSPORT_SMTP_* variables pointing at it."""
+def mailbox(smtp_server) -> Path:
+    """The SMTP sink, emptied."""
     for old in smtp_server.folder.glob("*.json"):
         old.unlink()
-    monkeypatch.setenv("PASSPORT_SMTP_HOST", smtp_server.host)
-    monkeypatch.setenv("PASSPORT_SMTP_PORT", str(smtp_server.port))
-    monkeypatch.setenv("PASSPORT_SMTP_FROM", SENDER)
-    monkeypatch.delenv("PASSPORT_SMTP_USER", raising=False)
-    monkeypatch.delenv("PASSPORT_SMTP_PASSWORD", raising=False)
-    monkeypatch.delenv("PASSPORT_SMTP_STARTTLS", raising=False)
     return smtp_server.folder
+
+
+@pytest.fixture
+def notifier(smtp_server) -> NotifierResource:
+    """The notifier, sending through the SMTP sink."""
+    return NotifierResource(smtp_host=smtp_server.host, smtp_port=str(smtp_server.port), sender=SENDER,
+                            webhook_backoff_seconds=0.05)
 
 
 # ------------------------------------------------------------------ a district with notifications
@@ -106,9 +107,10 @@ def district(tmp_path, sqlite_store, webhook, mailbox, monkeypatch) -> Path:
     return folder
 
 
-def _resources() -> dict:
+def _resources(notifier: NotifierResource | None = None) -> dict:
+    """The sensors' resources; without ``notifier``, one that sends webhooks only (no SMTP host)."""
     return {"golden_store": GoldenStoreResource(), "integrations": IntegrationsResource(),
-            "notifier": NotifierResource(webhook_backoff_seconds=0.05)}
+            "notifier": notifier or NotifierResource(webhook_backoff_seconds=0.05)}
 
 
 def _last_event(instance: dg.DagsterInstance, run_id: str, event_type: dg.DagsterEventType) -> dg.DagsterEvent:
@@ -117,19 +119,19 @@ def _last_event(instance: dg.DagsterInstance, run_id: str, event_type: dg.Dagste
     return records[-1].event_log_entry.dagster_event
 
 
-def _notify_finished(instance: dg.DagsterInstance, run_id: str) -> None:
+def _notify_finished(instance: dg.DagsterInstance, run_id: str, notifier: NotifierResource | None = None) -> None:
     event = _last_event(instance, run_id, dg.DagsterEventType.RUN_SUCCESS)
     with dg.build_run_status_sensor_context(
             sensor_name=notify_finished_syncs.name, dagster_instance=instance,
-            dagster_run=instance.get_run_by_id(run_id), dagster_event=event, resources=_resources()) as ctx:
+            dagster_run=instance.get_run_by_id(run_id), dagster_event=event, resources=_resources(notifier)) as ctx:
         assert notify_finished_syncs(ctx) is None
 
 
-def _notify_failed(instance: dg.DagsterInstance, run_id: str) -> None:
+def _notify_failed(instance: dg.DagsterInstance, run_id: str, notifier: NotifierResource | None = None) -> None:
     event = _last_event(instance, run_id, dg.DagsterEventType.RUN_FAILURE)
     with dg.build_run_status_sensor_context(
             sensor_name=notify_failed_syncs.name, dagster_instance=instance,
-            dagster_run=instance.get_run_by_id(run_id), dagster_event=event, resources=_resources()) as ctx:
+            dagster_run=instance.get_run_by_id(run_id), dagster_event=event, resources=_resources(notifier)) as ctx:
         assert notify_failed_syncs(ctx.for_run_failure()) is None
 
 
@@ -161,15 +163,16 @@ def _assert_signed(request: dict) -> None:
 # ------------------------------------------------------------------ whole syncs
 
 @pytest.mark.slow
-def test_a_finished_sync_posts_a_signed_webhook_and_mails_the_data_team(district, webhook, mailbox, tmp_path):
+def test_a_finished_sync_posts_a_signed_webhook_and_mails_the_data_team(district, webhook, mailbox, notifier,
+                                                                       tmp_path):
     students = _students(district)
     with dg.instance_for_test() as instance:
         summary = run_sync(instance, "lakeside")
         assert summary["status"] == "successfully in production", summary["errors"]
-        _notify_finished(instance, summary["run_id"])
+        _notify_finished(instance, summary["run_id"], notifier)
         # A district whose integration file is gone by the time the sensor looks: skipped, not an error.
         (tmp_path / "integrations" / "lakeside.yaml").rename(tmp_path / "lakeside.yaml.removed")
-        _notify_finished(instance, summary["run_id"])
+        _notify_finished(instance, summary["run_id"], notifier)
 
     [request] = webhook.requests
     assert (request["method"], request["path"]) == ("POST", "/hooks/passport")
@@ -208,7 +211,7 @@ def test_a_finished_sync_posts_a_signed_webhook_and_mails_the_data_team(district
 
 
 @pytest.mark.slow
-def test_held_approved_and_failed_syncs(district, webhook, mailbox):
+def test_held_approved_and_failed_syncs(district, webhook, mailbox, notifier):
     store = GoldenStore(GoldenStoreResource().store().url)
     with dg.instance_for_test() as instance:
         assert run_sync(instance, "lakeside")["status"] == "successfully in production"
@@ -218,7 +221,7 @@ def test_held_approved_and_failed_syncs(district, webhook, mailbox):
         held = run_sync(instance, "lakeside")
         assert held["status"] == "held" and held["version"] == 2
         assert instance.get_run_by_id(held["run_id"]).status == dg.DagsterRunStatus.SUCCESS
-        _notify_finished(instance, held["run_id"])
+        _notify_finished(instance, held["run_id"], notifier)
 
         [request] = webhook.requests
         assert request["headers"]["x-passport-event"] == "held"
@@ -239,7 +242,7 @@ def test_held_approved_and_failed_syncs(district, webhook, mailbox):
 
         # From here on the failure sensor is evaluated as the daemon does, tick by tick: the first
         # tick only places its cursor after the events so far.
-        ticks = dg.build_sensor_context(instance=instance, resources=_resources())
+        ticks = dg.build_sensor_context(instance=instance, resources=_resources(notifier))
         first = notify_failed_syncs.evaluate_tick(ticks)
         assert first.skip_message and first.skip_message.startswith("Initiating")
         ticks.update_cursor(first.cursor)
@@ -250,7 +253,7 @@ def test_held_approved_and_failed_syncs(district, webhook, mailbox):
             instance=instance, partition_key=sync_partition_key("lakeside", YEAR), raise_on_error=False,
             tags={APPROVED_VERSION_TAG: str(approved.number), COMMITTED_BY_TAG: REGISTRAR, DISTRICT_TAG: "lakeside"})
         assert commit.success
-        _notify_finished(instance, commit.run_id)
+        _notify_finished(instance, commit.run_id, notifier)
         body = webhook.json_bodies()[-1]
         assert (body["event"], body["version"], body["status"]) == ("finished", 2, "successfully in production")
         assert (body["job"], body["run_id"], body["started_by"]) == ("commit_approved_sync", commit.run_id, REGISTRAR)
@@ -310,10 +313,12 @@ def test_a_webhook_answering_500_is_retried_until_it_takes_the_message(tmp_path,
     assert json.loads(webhook.requests[0]["body"]) == MESSAGE
 
 
-def test_a_failing_target_does_not_stop_the_others_and_errors_name_only_the_host(tmp_path, webhook, mailbox):
+def test_a_failing_target_does_not_stop_the_others_and_errors_name_only_the_host(tmp_path, webhook, mailbox,
+                                                                                  smtp_server):
     webhook.statuses.extend([500, 500, 500, 404])
     token_url = webhook.url("/services/T000/B000/XyzSecretToken")
-    notifier = NotifierResource(webhook_backoff_seconds=0.01)
+    notifier = NotifierResource(smtp_host=smtp_server.host, smtp_port=str(smtp_server.port), sender=SENDER,
+                                webhook_backoff_seconds=0.01)
     integration = _integration(tmp_path, [
         {"type": "webhook", "url": token_url},                      # 500 three times: gives up
         {"type": "webhook", "url": token_url},                      # 404: refused, not retried
@@ -340,7 +345,8 @@ def test_events_filter_targets_and_email_is_skipped_without_an_smtp_server(tmp_p
         {"type": "webhook", "url": webhook.url("/all")},
         {"type": "email", "to": [DATA_TEAM]},
     ])
-    results = NotifierResource().send(integration, MESSAGE)
+    with dg.build_resources({"notifier": NotifierResource.from_environment()}) as resources:
+        results = resources.notifier.send(integration, MESSAGE)
     assert [(r.target, r.outcome) for r in results] == [
         (f"webhook 127.0.0.1:{webhook.port}", "sent"), (f"email {DATA_TEAM}", "skipped")]
     assert [r["path"] for r in webhook.requests] == ["/all"]
@@ -353,3 +359,26 @@ def test_a_missing_webhook_secret_fails_that_target_by_the_variable_name(tmp_pat
     with pytest.raises(NotificationError, match=f"environment variable {SECRET_VAR}"):
         NotifierResource().send(integration, MESSAGE)
     assert webhook.requests == []  # never sent unsigned
+
+
+def test_the_code_location_takes_the_smtp_settings_from_the_environment(monkeypatch):
+    from passport_pipelines.definitions import build_defs
+    from passport_pipelines.resources.notifier import SMTP_VARIABLES
+
+    for variable in SMTP_VARIABLES.values():
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("PASSPORT_SMTP_HOST", "mail.lakeside.k12.us")
+    monkeypatch.setenv("PASSPORT_SMTP_STARTTLS", "yes")
+    notifier = build_defs(destinations=[]).resources["notifier"]
+    # Set as dg.EnvVar (resolved when a run or a tick starts, never shown in the UI), not as values.
+    assert isinstance(notifier.smtp_host, dg.EnvVar) and notifier.smtp_host.env_var_name == "PASSPORT_SMTP_HOST"
+    monkeypatch.setenv("PASSPORT_SMTP_HOST", "relay.lakeside.k12.us")
+    with dg.build_resources({"notifier": notifier}) as resources:
+        settings = resources.notifier.smtp_settings()
+    # The unset variables keep their documented defaults.
+    assert (settings.host, settings.port, settings.starttls, settings.user, settings.password, settings.sender) == (
+        "relay.lakeside.k12.us", 25, True, None, None, "passport@localhost")
+    monkeypatch.delenv("PASSPORT_SMTP_HOST")
+    monkeypatch.delenv("PASSPORT_SMTP_STARTTLS")
+    with dg.build_resources({"notifier": build_defs(destinations=[]).resources["notifier"]}) as resources:
+        assert resources.notifier.smtp_settings() is None  # no SMTP host: e-mail is skipped

@@ -20,6 +20,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from passport_pipelines.assets.groups import SYNC_GROUP
 from passport_pipelines.definitions import build_defs
 from passport_pipelines.partitions import register_sync_partition, sync_partition_key, sync_partitions
 from passport_pipelines.run_tags import DISTRICT_TAG, PID_TAG, STATUS_TAG
@@ -68,7 +69,7 @@ def _backfill(instance: dg.DagsterInstance, years: list[str]) -> str:
     from dagster._core.execution.backfill import PartitionBackfill
 
     graph = build_defs().resolve_asset_graph()
-    keys = [k for k in graph.get_all_asset_keys() if graph.get(k).group_name == "roster_sync"]
+    keys = [k for k in graph.get_all_asset_keys() if graph.get(k).group_name == SYNC_GROUP]
     backfill_id = f"bf{uuid.uuid4().hex[:8]}"
     instance.add_backfill(PartitionBackfill.from_asset_partitions(
         backfill_id=backfill_id, asset_graph=graph,

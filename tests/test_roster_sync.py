@@ -258,3 +258,33 @@ def test_a_failing_drop_fails_again_when_sent_again(district, store_url):
         assert run_sync(instance, "lakeside")["status"] == "failed validation"
         assert run_sync(instance, "lakeside")["status"] == "failed validation"
     assert _store(store_url).latest_version("lakeside", "2025-2026") is None
+
+
+@SQLITE_ONLY
+def test_the_checks_of_their_own_can_be_executed_again_alone(district, store_url):
+    """canonical_schema, sessions_in_school_year, data_requirements and review_queue_growth read what
+    their asset stored: executed alone (as from the asset's Checks tab), they judge the partition's
+    latest materialization as the sync's run did, and record it on that partition."""
+    from passport_pipelines.definitions import defs
+
+    key = sync_partition_key("lakeside", "2025-2026")
+    with dg.instance_for_test() as instance:
+        summary = run_sync(instance, "lakeside")
+        assert summary["status"] == "successfully in production", summary["errors"]
+        graph = defs.resolve_asset_graph()
+        separate = [k for k in graph.asset_check_keys if k.name in
+                    ("canonical_schema", "sessions_in_school_year", "data_requirements", "review_queue_growth")]
+        # What the UI launches for "Execute" on a check: the asset graph's job, subset to the checks.
+        job = defs.resolve_implicit_global_asset_job_def().get_subset(asset_check_selection=set(separate))
+        result = job.execute_in_process(instance=instance, partition_key=key)
+        assert result.success
+        evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+        assert set(evaluations) == {k.name for k in separate}
+        for name, evaluation in evaluations.items():
+            before = summary["checks"][name]
+            assert (evaluation.passed, evaluation.severity.value) == (before["passed"], before["severity"]), name
+        assert evaluations["data_requirements"].metadata["rows_missing_a_required_field"].value == 0
+        assert not result.get_asset_materialization_events()  # the checks alone: nothing materialized again
+        for check in separate:
+            [info] = instance.event_log_storage.get_asset_check_partition_info([check])
+            assert (info.partition_key, info.latest_planned_run_id) == (key, result.run_id)

@@ -8,6 +8,7 @@ at the same time, so a fleet of syncs never hammers one SIS.
 
 import dagster as dg
 
+from passport_pipelines.assets.groups import EXTRACT, sync_asset
 from passport_pipelines.connectors.errors import ConnectorError
 from passport_pipelines.connectors.registry import CONNECTORS, resource_key
 from passport_pipelines.partitions import partition_of, sync_partitions
@@ -35,7 +36,7 @@ def build_api_extracts_asset(source_type: str) -> dg.AssetsDefinition:
     @dg.asset(
         name=extracts_asset_name(source_type),
         partitions_def=sync_partitions,
-        group_name="roster_sync",
+        **sync_asset(EXTRACT),
         kinds={"api"},
         pool=pool_name(source_type),
         deps=["integration_settings"],

@@ -2,7 +2,8 @@
 
 import dagster as dg
 
-from passport_pipelines.partitions import partition_of, sync_check, sync_partitions
+from passport_pipelines.assets.groups import REVIEW, sync_asset
+from passport_pipelines.partitions import partition_of, sync_asset_check, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.store.duplicate_review import DuplicateReview, domain_label
 
@@ -18,12 +19,8 @@ _CASES_SCHEMA = dg.TableSchema(columns=[
 
 @dg.asset(
     partitions_def=sync_partitions,
-    group_name="roster_sync",
+    **sync_asset(REVIEW),
     kinds={"sqlalchemy"},
-    check_specs=[sync_check(
-        QUEUE_GROWTH, asset="duplicate_review_queue",
-        description="Warns when a sync adds cases to the review queue: someone should resolve them "
-                    "(passport duplicates list / resolve, or the resolve_duplicate job).")],
 )
 def duplicate_review_queue(context: dg.AssetExecutionContext, golden_records: dict, golden_store: GoldenStoreResource):
     """Pairs of records that may be one person and need a human: found by a manual domain, or held
@@ -34,7 +31,7 @@ def duplicate_review_queue(context: dg.AssetExecutionContext, golden_records: di
     counts = review.queue_counts(district, school_year)
     pending = review.cases(district, school_year, status="pending")
     version_id = golden_records["id"]
-    new_cases = sum(1 for c in pending if c["created_version_id"] == version_id)
+    new_cases = _new_pending_cases(pending, version_id)
     merged = [d for d in review.decisions(district, school_year) if d["version_id"] == version_id and d["action"] == "merge"]
     merged_by_domain: dict[str, int] = {}
     for d in merged:
@@ -45,15 +42,36 @@ def duplicate_review_queue(context: dg.AssetExecutionContext, golden_records: di
                            "domain": domain_label(c["entity"], c["domain"]),
                            "score": round(float(c["score"]), 3), "agreed": ",".join(c["agreed"]), "reason": c["reason"]})
            for c in pending[:TOP_CASES]]
-    yield dg.Output(
+    return dg.Output(
         {"pending": counts["pending"], "new_cases": new_cases, "merged": len(merged)},
         metadata={"pending": counts["pending"], "resolved": counts["resolved"], "new_cases": new_cases,
                   "pending_by_domain": dg.MetadataValue.json(counts["pending_by_domain"]),
                   "merged_this_sync": len(merged), "merged_by_domain": dg.MetadataValue.json(merged_by_domain),
                   "top_pending_cases": dg.MetadataValue.table(top, schema=_CASES_SCHEMA)},
     )
-    yield dg.AssetCheckResult(
-        check_name=QUEUE_GROWTH, passed=new_cases == 0, severity=dg.AssetCheckSeverity.WARN,
+
+
+def _new_pending_cases(pending: list[dict], version_id: int) -> int:
+    """The pending cases that the sync of ``version_id`` added to the queue."""
+    return sum(1 for c in pending if c["created_version_id"] == version_id)
+
+
+@sync_asset_check(
+    asset=duplicate_review_queue, name=QUEUE_GROWTH,
+    description="Warns when a sync adds cases to the review queue: someone should resolve them "
+                "(passport duplicates list / resolve, or the resolve_duplicate job).",
+    additional_ins={"golden_records": dg.AssetIn()},
+)
+def review_queue_growth(context: dg.AssetCheckExecutionContext, golden_records: dict,
+                        golden_store: GoldenStoreResource) -> dg.AssetCheckResult:
+    # Read from the golden store: executed again on its own, it counts the cases of the checked
+    # version still waiting for a decision.
+    district, school_year = partition_of(context)
+    review = DuplicateReview(golden_store.store())
+    counts = review.queue_counts(district, school_year)
+    new_cases = _new_pending_cases(review.cases(district, school_year, status="pending"), golden_records["id"])
+    return dg.AssetCheckResult(
+        passed=new_cases == 0, severity=dg.AssetCheckSeverity.WARN,
         metadata={"new_cases": new_cases, "pending": counts["pending"]},
         description=(f"{new_cases} new case(s) to review; {counts['pending']} pending in all" if new_cases
                      else "no new cases"),

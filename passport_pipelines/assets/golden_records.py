@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from passport_pipelines.assets.groups import COMMIT, sync_asset
 from passport_pipelines.assets.roster_changes import changes_table
 from passport_pipelines.assets.sync_outcome import stamp_sync_tags, tag_outcome
 from passport_pipelines.partitions import partition_of, sync_partitions
@@ -49,7 +50,7 @@ def _computed_in_this_run(context: dg.AssetExecutionContext, payload: dict) -> b
     return payload.get("run_id") in {run.run_id, run.parent_run_id, run.root_run_id}
 
 
-@dg.asset(partitions_def=sync_partitions, group_name="roster_sync", kinds={"sqlalchemy"}, output_required=False)
+@dg.asset(**sync_asset(COMMIT), partitions_def=sync_partitions, kinds={"sqlalchemy"}, output_required=False)
 def golden_records(context: dg.AssetExecutionContext, roster_changes: dict, golden_store: GoldenStoreResource):
     """The district's committed rosters with stable golden ids. Committed in one transaction:
     a failure leaves the store exactly as it was. A held sync is not committed here: its run ends

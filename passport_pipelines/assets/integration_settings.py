@@ -11,6 +11,7 @@ import os
 import dagster as dg
 
 from passport_pipelines.artifacts.sweep import sweep_partition
+from passport_pipelines.assets.groups import SETTINGS, sync_asset
 from passport_pipelines.assets.sync_guard import SyncRefused, refuse_unless_syncable
 from passport_pipelines.assets.sync_outcome import stamp_sync_tags
 from passport_pipelines.config.loader import IntegrationError
@@ -36,7 +37,7 @@ def _where(integration, source) -> str:
     return source.type
 
 
-@dg.asset(partitions_def=sync_partitions, group_name="roster_sync", kinds={"yaml"})
+@dg.asset(**sync_asset(SETTINGS), partitions_def=sync_partitions, kinds={"yaml"})
 def integration_settings(context: dg.AssetExecutionContext, golden_store: GoldenStoreResource,
                          integrations: IntegrationsResource) -> dg.Output:
     """The district's integration file as this sync read it: its sources (and what each reads for

@@ -8,8 +8,9 @@ import dagster as dg
 
 from passport_pipelines.artifacts.reuse import add_file
 from passport_pipelines.assets.finding_metadata import findings_metadata
+from passport_pipelines.assets.groups import NORMALIZE, sync_asset
 from passport_pipelines.assets.rules_metadata import requirements_check, rules_metadata, taken_values
-from passport_pipelines.partitions import partition_of, sync_check, sync_partitions
+from passport_pipelines.partitions import partition_of, sync_asset_check, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
 from passport_pipelines.sync.extract import SourceExtract
@@ -47,27 +48,11 @@ def _schema_failures(result: NormalizedSource, district: str, school_year: str) 
 
 @dg.asset(
     partitions_def=sync_partitions,
-    group_name="roster_sync",
+    **sync_asset(NORMALIZE),
     kinds={"duckdb", "pandera"},
-    check_specs=[
-        sync_check(
-            CANONICAL_SCHEMA, asset="normalized_rosters", blocking=True,
-            description="Every canonical table matches its pandera model; failure cases in metadata.",
-        ),
-        sync_check(
-            SESSIONS_IN_SCHOOL_YEAR, asset="normalized_rosters", blocking=True,
-            description="Each API source's academic sessions and classes are of the sync's school year "
-                        "(sync/school_year_check.py); a roster of another year is never committed.",
-        ),
-        sync_check(
-            DATA_REQUIREMENTS, asset="normalized_rosters",
-            description="Fields the integration requires: rows missing one are counted with sample ids; "
-                        "report_if_missing keeps them, skip_if_missing leaves them out.",
-        ),
-    ],
 )
 def normalized_rosters(context: dg.AssetExecutionContext, source_extracts: dict, integrations: IntegrationsResource,
-                       golden_store: GoldenStoreResource):
+                       golden_store: GoldenStoreResource) -> dg.Output:
     """Orgs, sessions, courses, classes, users, roles, enrollments, demographics and guardian
     links of every source, in the canonical model, after each source's integration rules
     (attribute mapping, transforms, schools mapping, filters, data requirements, id prefix),
@@ -77,37 +62,83 @@ def normalized_rosters(context: dg.AssetExecutionContext, source_extracts: dict,
     integration = integrations.load(district)
     taken = taken_values(golden_store.store(), district, school_year, integration)
     normalized = []
-    failures, records, totals = 0, [], {}
     accounting = {}
     for raw in source_extracts["sources"]:
         extract = SourceExtract(**raw)
         result = normalize_source(extract, district=district, school_year=school_year, run_id=context.run.run_id,
                                   integration=integration, taken=taken(extract.source))
         normalized.append(result.__dict__)
-        found = _schema_failures(result, district, school_year)
-        failures += found.total
-        records += found.records
-        for key, n in found.totals.items():
-            totals[f"{extract.source}: {key}"] = totals.get(f"{extract.source}: {key}", 0) + n
         accounting[extract.source] = source_accounting(extract, result)
     rows = {}
     for n in normalized:
         for entity, count in n["rows"].items():
             rows[entity] = rows.get(entity, 0) + count
     rules = {n["source"]: n["rules"] for n in normalized}
-    yield dg.Output({**source_extracts, "normalized": normalized, "accounting": accounting},
-                    metadata={"rows": dg.MetadataValue.json(rows), "total_rows": sum(rows.values()),
-                              "dagster/row_count": sum(rows.values()),
-                              "rows_accounted": dg.MetadataValue.json(accounting),
-                              **rules_metadata(rules)})
-    yield dg.AssetCheckResult(
-        check_name=CANONICAL_SCHEMA, passed=failures == 0, severity=dg.AssetCheckSeverity.ERROR,
+    return dg.Output({**source_extracts, "normalized": normalized, "accounting": accounting},
+                     metadata={"rows": dg.MetadataValue.json(rows), "total_rows": sum(rows.values()),
+                               "dagster/row_count": sum(rows.values()),
+                               "rows_accounted": dg.MetadataValue.json(accounting),
+                               **rules_metadata(rules)})
+
+
+# The checks below read what normalized_rosters handed on (its sources and the folders of their
+# canonical Parquet tables), so each can be executed again on its own from the asset's Checks tab.
+# The blocking ones keep roster_changes, and so the commit, from running when they fail.
+
+def _normalized_sources(normalized_rosters: dict) -> list[NormalizedSource]:
+    """The sources of the materialization checked; a failure when its canonical tables are gone (the
+    working folder of a run is removed by a later sync of the partition)."""
+    sources = [NormalizedSource(**n) for n in normalized_rosters["normalized"]]
+    gone = [s.source for s in sources if not Path(s.folder).is_dir()]
+    if gone:
+        raise dg.Failure(f"the canonical tables of {', '.join(gone)} checked here are no longer on disk "
+                         f"(run {normalized_rosters.get('run_id')}): sync the district again to check them")
+    return sources
+
+
+@sync_asset_check(
+    asset=normalized_rosters, name=CANONICAL_SCHEMA, blocking=True,
+    description="Every canonical table matches its pandera model; failure cases in metadata.",
+)
+def canonical_schema(context: dg.AssetCheckExecutionContext, normalized_rosters: dict) -> dg.AssetCheckResult:
+    district, school_year = partition_of(context)
+    failures, records, totals = 0, [], {}
+    for result in _normalized_sources(normalized_rosters):
+        found = _schema_failures(result, district, school_year)
+        failures += found.total
+        records += found.records
+        for key, n in found.totals.items():
+            totals[f"{result.source}: {key}"] = totals.get(f"{result.source}: {key}", 0) + n
+    return dg.AssetCheckResult(
+        passed=failures == 0, severity=dg.AssetCheckSeverity.ERROR,
         metadata={"failure_cases": failures, "totals_by_rule": dg.MetadataValue.json(totals),
                   "failures": dg.MetadataValue.table([dg.TableRecord(r) for r in records[:100]],
                                                      schema=_FAILURE_SCHEMA)},
     )
-    years = check_school_years(source_extracts["sources"], normalized, school_year)
-    yield dg.AssetCheckResult(check_name=SESSIONS_IN_SCHOOL_YEAR, severity=dg.AssetCheckSeverity.ERROR,
-                              passed=not any(r.has_errors for r in years.values()),
-                              metadata=findings_metadata(years, ("error", "warning")))
-    yield requirements_check(DATA_REQUIREMENTS, rules)
+
+
+@sync_asset_check(
+    asset=normalized_rosters, name=SESSIONS_IN_SCHOOL_YEAR, blocking=True,
+    description="Each API source's academic sessions and classes are of the sync's school year "
+                "(sync/school_year_check.py); a roster of another year is never committed.",
+)
+def sessions_in_school_year(context: dg.AssetCheckExecutionContext, normalized_rosters: dict) -> dg.AssetCheckResult:
+    _, school_year = partition_of(context)
+    normalized = [s.__dict__ for s in _normalized_sources(normalized_rosters)]
+    years = check_school_years(normalized_rosters["sources"], normalized, school_year)
+    return dg.AssetCheckResult(severity=dg.AssetCheckSeverity.ERROR,
+                               passed=not any(r.has_errors for r in years.values()),
+                               metadata=findings_metadata(years, ("error", "warning")))
+
+
+@sync_asset_check(
+    asset=normalized_rosters, name=DATA_REQUIREMENTS,
+    description="Fields the integration requires: rows missing one are counted with sample ids; "
+                "report_if_missing keeps them, skip_if_missing leaves them out.",
+)
+def data_requirements(normalized_rosters: dict) -> dg.AssetCheckResult:
+    # What each source's rules found missing was counted during normalization and handed on with it.
+    return requirements_check(DATA_REQUIREMENTS, {n["source"]: n["rules"] for n in normalized_rosters["normalized"]})
+
+
+normalized_rosters_checks = [canonical_schema, sessions_in_school_year, data_requirements]

@@ -12,6 +12,7 @@ from typing import Iterable
 
 import dagster as dg
 
+from passport_pipelines.assets.groups import DELIVERY, sync_asset
 from passport_pipelines.assets.sync_outcome import tag_outcome
 from passport_pipelines.partitions import partition_of, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
@@ -46,13 +47,13 @@ def build_oneroster_exports(destination_names: Iterable[str] = ()) -> dg.AssetsD
     """The delivery step, with one asset per destination name in ``destination_names``."""
     names = sorted(set(destination_names))
     outs = {
-        EXPORTS: dg.AssetOut(key=EXPORTS, group_name="roster_sync", kinds={"csv", "sftp"}, description=(
+        EXPORTS: dg.AssetOut(key=EXPORTS, **sync_asset(DELIVERY), kinds={"csv", "sftp"}, description=(
             "One OneRoster 1.1 or 1.2 zip per destination, through the destination's privacy shield, to its "
             "folder or SFTP server; ids are golden ids and spreadsheet formulas are neutralized. The version "
             "becomes 'successfully in production' once every destination has its file; a failed destination "
             "marks it 'propagation failed' and the next run or the retry_deliveries job delivers it again. "
             "Nothing is delivered while a sync of the district's year is held.")),
-        **{_output_name(n): dg.AssetOut(key=destination_key(n), group_name="roster_sync", is_required=False,
+        **{_output_name(n): dg.AssetOut(key=destination_key(n), **sync_asset(DELIVERY), is_required=False,
                                         dagster_type=dg.Nothing, kinds={"csv"},
                                         description=f"What the destinations named {n!r} received, per district "
                                                     "and school year: version, file, checksum, rows.")

@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from passport_pipelines.assets.change_review_metadata import change_review_metadata
+from passport_pipelines.assets.groups import CHANGES, sync_asset
 from passport_pipelines.assets.sync_outcome import approval_instructions, tag_outcome
 from passport_pipelines.changes.hold import decide_hold
 from passport_pipelines.config.source_identity import identities
@@ -47,7 +48,10 @@ def changes_table(counts: dict[str, dict[str, int]]) -> dg.MetadataValue:
 
 
 @dg.asset(
-    partitions_def=sync_partitions, group_name="roster_sync", kinds={"duckdb"},
+    **sync_asset(CHANGES), partitions_def=sync_partitions, kinds={"duckdb"},
+    # sync_hold stays inside the asset: it is the decision this asset acts on (a held version is
+    # created and the change set stashed before the output is handed on), taken against the golden
+    # store as it was before this sync's commit; evaluated again later it would judge another state.
     check_specs=[sync_check(
         SYNC_HOLD, asset="roster_changes",
         description="Holds the sync for approval when it is a preview, when a source's identity settings "

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
+from passport_pipelines.assets.groups import WRITEBACK, sync_asset
 from passport_pipelines.assets.sync_outcome import tag_outcome
 from passport_pipelines.config.destinations import GoogleWorkspaceDestination, TwoWayDestination
 from passport_pipelines.config.integration import Integration
@@ -75,7 +76,7 @@ def _csv_delivered(store: GoldenStore, integration: Integration, version: Versio
     return all(d.name in done for d in integration.csv_destinations)
 
 
-@dg.asset(partitions_def=sync_partitions, group_name="roster_sync", kinds={"api"}, pool="sis_powerschool",
+@dg.asset(**sync_asset(WRITEBACK), partitions_def=sync_partitions, kinds={"api"}, pool="sis_powerschool",
           deps=["oneroster_exports"])
 def sis_writeback(context: dg.AssetExecutionContext, golden_records: dict, golden_store: GoldenStoreResource,
                   integrations: IntegrationsResource, powerschool_connector: PowerSchoolConnector,

@@ -7,6 +7,7 @@ import dagster as dg
 
 from passport_pipelines.assets.api_extracts import extracts_asset_name
 from passport_pipelines.assets.finding_metadata import findings_metadata
+from passport_pipelines.assets.groups import EXTRACT, sync_asset
 from passport_pipelines.connectors.registry import CONNECTORS
 from passport_pipelines.partitions import partition_of, sync_check, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
@@ -19,10 +20,15 @@ REFERENCES_RESOLVE = "references_resolve"
 
 @dg.asset(
     partitions_def=sync_partitions,
-    group_name="roster_sync",
+    **sync_asset(EXTRACT),
     kinds={"csv", "duckdb"},
     ins={extracts_asset_name(t): dg.AssetIn() for t in CONNECTORS},
     deps=["integration_settings"],
+    # Both checks stay inside the asset: they report the validation of each drop as it is read
+    # (the in-memory findings of every rule, counted exactly), which nothing stored can give back:
+    # the archive's validation_report.json is a cut-down copy for people. Re-evaluating them would
+    # mean reading the drop again, i.e. materializing this asset. drop_is_valid is also where a
+    # failed sync says it failed: in the source_extracts step, as its notifications name it.
     check_specs=[
         sync_check(
             DROP_IS_VALID, asset="source_extracts", blocking=True,

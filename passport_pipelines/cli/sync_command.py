@@ -60,8 +60,10 @@ def run_sync(district: str, school_year: str, committed_by: str, log_level: str 
     store = GoldenStoreResource().store()
     run = instance.get_run_by_id(run_id)
     try:
-        notify_sync_run(instance, run, store, IntegrationsResource(), NotifierResource(), sender="cli",
-                        logger=logging.getLogger("passport.notifications"))
+        # The code location's notifier: its PASSPORT_SMTP_* settings resolved as a run would resolve them.
+        with dg.build_resources({"notifier": NotifierResource.from_environment()}) as resources:
+            notify_sync_run(instance, run, store, IntegrationsResource(), resources.notifier, sender="cli",
+                            logger=logging.getLogger("passport.notifications"))
     except Exception as exc:  # the sync's outcome stands; the notification's failure is reported
         echo(f"notification failed: {exc}")
     return summarize_run(instance, run_id, store)

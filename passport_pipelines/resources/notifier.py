@@ -1,9 +1,9 @@
 """Delivers sync notifications to a district's webhooks and mailboxes.
 
-SMTP settings are the environment's, not a district's: ``PASSPORT_SMTP_HOST``, ``PASSPORT_SMTP_PORT``,
-``PASSPORT_SMTP_USER``, ``PASSPORT_SMTP_PASSWORD``, ``PASSPORT_SMTP_STARTTLS``, ``PASSPORT_SMTP_FROM``.
-They are read when a notification is sent, not when the code location loads, so a changed variable
-applies to the next notification and tests can set them per test.
+SMTP settings are the environment's, not a district's: the code location gives the ``notifier``
+resource each one as a ``dg.EnvVar`` of its variable (``PASSPORT_SMTP_HOST``, ``PASSPORT_SMTP_PORT``,
+``PASSPORT_SMTP_USER``, ``PASSPORT_SMTP_PASSWORD``, ``PASSPORT_SMTP_STARTTLS``, ``PASSPORT_SMTP_FROM``),
+which Dagster resolves when a run or a sensor tick starts and never shows in the UI.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 
 import dagster as dg
+from pydantic import Field
 
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.notifications import EmailNotification, WebhookNotification
@@ -41,41 +42,57 @@ class DeliveryResult:
     detail: str = ""
 
 
-class NotifierResource(dg.ConfigurableResource):
-    """Sends finished, held and failed sync notifications by webhook and e-mail. Every field left
-    empty is read from its PASSPORT_SMTP_* variable when a notification is sent; without an SMTP host,
-    e-mail notifications are skipped with a warning (webhooks still go out)."""
+# Each SMTP setting of the resource, and the variable the code location reads it from.
+SMTP_VARIABLES = {
+    "smtp_host": "PASSPORT_SMTP_HOST",
+    "smtp_port": "PASSPORT_SMTP_PORT",
+    "smtp_user": "PASSPORT_SMTP_USER",
+    "smtp_password": "PASSPORT_SMTP_PASSWORD",
+    "smtp_starttls": "PASSPORT_SMTP_STARTTLS",
+    "sender": "PASSPORT_SMTP_FROM",
+}
 
-    smtp_host: str | None = None
-    smtp_port: int | None = None
-    smtp_user: str | None = None
-    smtp_password: str | None = None
-    smtp_starttls: bool | None = None
-    sender: str | None = None
+
+class NotifierResource(dg.ConfigurableResource):
+    """Sends finished, held and failed sync notifications by webhook and e-mail. Without an SMTP
+    host, e-mail notifications are skipped with a warning (webhooks still go out)."""
+
+    smtp_host: str | None = Field(default=None, description="The SMTP server; without it e-mail is skipped.")
+    # Port and STARTTLS are kept as their variables' text and read when a message is sent, so a
+    # port that is not a number fails the e-mails alone (the webhooks still go out).
+    smtp_port: str | None = Field(default=None, description="Its port number (25 when unset).")
+    smtp_user: str | None = Field(default=None, description="Login, if the server asks for one.")
+    smtp_password: str | None = Field(default=None, description="Its password.")
+    smtp_starttls: str | None = Field(
+        default=None, description="1, true, yes or on: upgrade the connection with STARTTLS before logging in.")
+    sender: str | None = Field(default=None, description="The sender address (passport@localhost when unset).")
     webhook_timeout_seconds: float = 10.0
     webhook_retries: int = 2
     webhook_backoff_seconds: float = 1.0
 
+    @classmethod
+    def from_environment(cls, **settings) -> NotifierResource:
+        """The notifier with each SMTP setting a ``dg.EnvVar`` of its ``PASSPORT_SMTP_*`` variable.
+        Dagster refuses an EnvVar whose variable is unset, so a variable unset in this process is left
+        out and its setting keeps its default. ``settings``: the other fields."""
+        return cls(**{name: dg.EnvVar(variable) for name, variable in SMTP_VARIABLES.items()
+                      if variable in os.environ}, **settings)
+
     def smtp_settings(self) -> SmtpSettings | None:
         """The SMTP server to send through, or None when none is configured."""
-        host = self.smtp_host or os.environ.get("PASSPORT_SMTP_HOST")
+        host = self.smtp_host
         if not host:
             return None
-        port = self.smtp_port
-        if port is None:
-            raw = os.environ.get("PASSPORT_SMTP_PORT", "25").strip()
-            if not raw.isdigit():
-                raise NotificationError(f"PASSPORT_SMTP_PORT must be a port number, got {raw!r}")
-            port = int(raw)
-        starttls = self.smtp_starttls
-        if starttls is None:
-            starttls = os.environ.get("PASSPORT_SMTP_STARTTLS", "").strip().lower() in _TRUE
+        raw = "25" if self.smtp_port is None else self.smtp_port.strip()
+        if not raw.isdigit():
+            raise NotificationError(f"PASSPORT_SMTP_PORT (the notifier's smtp_port) must be a port number, "
+                                    f"got {raw!r}")
         return SmtpSettings(
-            host=host, port=port,
-            user=self.smtp_user or os.environ.get("PASSPORT_SMTP_USER") or None,
-            password=self.smtp_password or os.environ.get("PASSPORT_SMTP_PASSWORD") or None,
-            starttls=starttls,
-            sender=self.sender or os.environ.get("PASSPORT_SMTP_FROM") or "passport@localhost",
+            host=host, port=int(raw),
+            user=self.smtp_user or None,
+            password=self.smtp_password or None,
+            starttls=(self.smtp_starttls or "").strip().lower() in _TRUE,
+            sender=self.sender or "passport@localhost",
         )
 
     def webhook_settings(self) -> WebhookSettings:
