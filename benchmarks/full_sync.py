@@ -47,16 +47,21 @@ def plain_read_seconds(drop: Path) -> tuple[float, int]:
 
 
 def stage_windows(instance, run_id: str) -> dict[str, tuple[float, float]]:
-    """(start, end) of each stage's step, from the run's event log."""
+    """(start, end) of each stage's step and its asset checks' steps (``<stage>_<check>``), from the run's
+    event log: a stage's checks run right after it, before the next stage starts."""
     starts, ends = {}, {}
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
         if event is None:
             continue
+        key = event.step_key or ""
+        stage = next((s for s in STAGES if key == s or key.startswith(s + "_")), None)
+        if stage is None:
+            continue
         if event.event_type_value == "STEP_START":
-            starts[event.step_key] = entry.timestamp
+            starts[stage] = min(starts.get(stage, entry.timestamp), entry.timestamp)
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
-            ends[event.step_key] = entry.timestamp
+            ends[stage] = max(ends.get(stage, entry.timestamp), entry.timestamp)
     return {s: (starts[s], ends[s]) for s in STAGES if s in starts and s in ends}
 
 

@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         # machine slows down (the same COPY takes 15% longer after half a minute), so a run that
         # follows another's schema check would pay for it. The stage also runs the canonical
         # pandera check over what normalization wrote (fewer rows once the rules left some out).
-        from passport_pipelines.assets.normalized_rosters import _run_pandera
+        from passport_pipelines.sync.schema_failures import schema_failures
 
         plain_s = ruled_s = plain_check_s = ruled_check_s = float("inf")
         for _ in range(args.repeat):
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             plain = normalize_source(extract, district="bench-rules", school_year="2025-2026")
             plain_s = min(plain_s, time.perf_counter() - t)
             t = time.perf_counter()
-            _run_pandera("sis", plain.folder)
+            schema_failures("sis", plain.folder)
             plain_check_s = min(plain_check_s, time.perf_counter() - t)
             time.sleep(args.rest)
             t = time.perf_counter()
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                                      integration=integration, taken=lambda field: None)
             ruled_s = min(ruled_s, time.perf_counter() - t)
             t = time.perf_counter()
-            _run_pandera("sis", ruled.folder)
+            schema_failures("sis", ruled.folder)
             ruled_check_s = min(ruled_check_s, time.perf_counter() - t)
         store.dispose()
         # The check does the same work on both outputs, and one run of it differs from the next by
