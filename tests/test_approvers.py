@@ -4,6 +4,8 @@ nothing is decided. The list comes from the integration file, else the fleet's d
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 import pytest
 from click.testing import CliRunner
@@ -73,6 +75,8 @@ def test_only_approvers_decide_held_syncs_and_duplicates(tmp_path, passport_home
     store = GoldenStore(sqlite_store)
     _cli("sync", "lakeside", "--preview", code=3)
     [held] = store.versions("lakeside", YEAR)
+    held_folder = Path(held.held_changes["held_folder"])
+    assert held_folder.is_dir()
 
     # The CLI refuses anyone else, with the reason, and decides nothing.
     out = _cli("approve", "lakeside", "1", "--by", "intern@lakeside.example", code=1)
@@ -96,6 +100,7 @@ def test_only_approvers_decide_held_syncs_and_duplicates(tmp_path, passport_home
             "reject_held_sync": {"config": {"district": "lakeside", "school_year": YEAR, "version": 1,
                                             "by": "Registrar@Lakeside.example"}}}})
         assert ok.success and store.version(held.id).status == "rejected"
+    assert not held_folder.exists()  # the Launchpad's rejection discards the held change set, as the CLI's does
 
 
 @pytest.mark.slow

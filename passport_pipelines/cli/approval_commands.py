@@ -9,25 +9,20 @@ from passport_pipelines.cli.decider_option import checked_decider
 from passport_pipelines.cli.environment import prepare_dagster_home
 from passport_pipelines.cli.output import emit_json, fail
 from passport_pipelines.cli.sync_command import report, run_sync
-from passport_pipelines.config.approvers import NotAnApprover, require_approver
+from passport_pipelines.config.approvers import NotAnApprover
 from passport_pipelines.config.loader import IntegrationError, load_district
 from passport_pipelines.store.golden_store import GoldenStore
-from passport_pipelines.store.sync_holds import DecisionError, SyncHolds
-from passport_pipelines.sync.held_changes import discard
+from passport_pipelines.store.sync_holds import DecisionError
+from passport_pipelines.sync.held_decisions import decide_held_sync
 
 
 def _decide(district: str, version: int, school_year: str | None, by: str, approve: bool):
     try:
         integration = load_district(district)
-        require_approver(integration, by, f"{'approve' if approve else 'reject'} version {version}")
-    except (IntegrationError, NotAnApprover) as exc:
-        fail(str(exc))
-    year = school_year or max(integration.school_years)
-    holds = SyncHolds(GoldenStore(settings.database_url()))
-    try:
-        held = holds.find(district, year, version).held_changes
-        return year, holds.decide(district, year, version, approve=approve, by=by), held
-    except DecisionError as exc:
+        year = school_year or max(integration.school_years)
+        return year, decide_held_sync(GoldenStore(settings.database_url()), integration, year, version,
+                                      approve=approve, by=by)
+    except (IntegrationError, NotAnApprover, DecisionError) as exc:
         fail(str(exc))
 
 
@@ -56,7 +51,7 @@ def approve(district: str, version: int, by: str, school_year: str | None, as_js
     from passport_pipelines.jobs import COMMIT_APPROVED_SYNC
     from passport_pipelines.run_tags import APPROVED_VERSION_TAG, TRIGGER_TAG
 
-    year, decided, _ = _decide(district, version, school_year, by, approve=True)
+    year, decided = _decide(district, version, school_year, by, approve=True)
     if no_run:
         if as_json:
             emit_json(decided.as_dict())
@@ -74,8 +69,7 @@ def approve(district: str, version: int, by: str, school_year: str | None, as_js
 @_with_options
 def reject(district: str, version: int, by: str, school_year: str | None, as_json: bool) -> None:
     """Reject held VERSION of DISTRICT: its change set is discarded; the golden store is unchanged."""
-    year, decided, held = _decide(district, version, school_year, by, approve=False)
-    discard(held)
+    year, decided = _decide(district, version, school_year, by, approve=False)
     if as_json:
         emit_json(decided.as_dict())
     else:

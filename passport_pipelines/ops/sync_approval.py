@@ -3,13 +3,13 @@ from a shell. An approval is committed and delivered by the run the ``approval_s
 
 import dagster as dg
 
-from passport_pipelines.config.approvers import NotAnApprover, require_approver
+from passport_pipelines.config.approvers import NotAnApprover
 from passport_pipelines.config.loader import IntegrationError
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
 from passport_pipelines.store.decided_by import who_decides
-from passport_pipelines.store.sync_holds import DecisionError, SyncHolds
-from passport_pipelines.sync.held_changes import discard
+from passport_pipelines.store.sync_holds import DecisionError
+from passport_pipelines.sync.held_decisions import decide_held_sync
 
 APPROVE_SYNC = "approve_sync"
 REJECT_SYNC = "reject_sync"
@@ -32,18 +32,13 @@ def _who_decides(by: str) -> str:
 
 
 def decide(config: DecisionConfig, store, integrations: IntegrationsResource, *, approve: bool):
+    """The job's decision (``decide_held_sync``); a refusal fails the run with its reason."""
     _who_decides(config.by)
     try:
-        require_approver(integrations.load(config.district), config.by,
-                         f"{'approve' if approve else 'reject'} version {config.version}")
-    except (IntegrationError, NotAnApprover) as exc:
+        return decide_held_sync(store, integrations.load(config.district), config.school_year, config.version,
+                                approve=approve, by=config.by)
+    except (IntegrationError, NotAnApprover, DecisionError) as exc:
         raise dg.Failure(str(exc)) from None
-    try:
-        version = SyncHolds(store).decide(config.district, config.school_year, config.version, approve=approve,
-                                          by=config.by)
-    except DecisionError as exc:
-        raise dg.Failure(str(exc)) from None
-    return version
 
 
 @dg.op
@@ -61,14 +56,7 @@ def reject_held_sync(context: dg.OpExecutionContext, config: DecisionConfig,
                      golden_store: GoldenStoreResource, integrations: IntegrationsResource) -> int:
     """Reject a held version: its change set is discarded and the golden store stays as it is. Only a
     named approver of the district may, when it has approvers."""
-    store = golden_store.store()
-    _who_decides(config.by)
-    try:
-        held = SyncHolds(store).find(config.district, config.school_year, config.version).held_changes
-    except DecisionError as exc:
-        raise dg.Failure(str(exc)) from None
-    version = decide(config, store, integrations, approve=False)
-    discard(held)
+    version = decide(config, golden_store.store(), integrations, approve=False)
     context.add_output_metadata({"version": version.number, "status": version.status, "by": version.decided_by})
     return version.id
 
