@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from passport_pipelines.artifacts.staged_folder import staged_folder
+from passport_pipelines.transforms.sql_text import lit
 
 
 def write_table_set(con: duckdb.DuckDBPyConnection, folder: Path, relations: dict[str, str]) -> dict[str, int]:
@@ -20,7 +21,7 @@ def write_table_set(con: duckdb.DuckDBPyConnection, folder: Path, relations: dic
         for name, relation in relations.items():
             path = staging / f"{name}.parquet"
             # COPY answers with the rows it wrote: a view is computed once, not once more to count.
-            rows[name] = con.execute(f"COPY (SELECT * FROM {relation}) TO '{_lit(path)}' "
+            rows[name] = con.execute(f"COPY (SELECT * FROM {relation}) TO {lit(str(path))} "
                                      "(FORMAT parquet, COMPRESSION zstd)").fetchone()[0]
     return rows
 
@@ -32,10 +33,6 @@ def load_table_set(con: duckdb.DuckDBPyConnection, folder: Path, prefix: str = "
     out = {}
     for path in sorted(folder.glob("*.parquet")):
         view = f"{prefix}{path.stem}"
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet('{_lit(path)}')")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet({lit(str(path))})")
         out[path.stem] = view
     return out
-
-
-def _lit(path: Path) -> str:
-    return str(path).replace("'", "''")

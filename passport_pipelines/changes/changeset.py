@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from passport_pipelines.model import entities
+from passport_pipelines.transforms.sql_text import ident, lit
 
 GOLDEN_PREFIX = {
     "orgs": "org", "academic_sessions": "ses", "courses": "crs", "classes": "cls", "users": "usr",
@@ -85,13 +86,9 @@ class ChangeSet:
         return sum(sum(c.values()) for c in self.counts().values())
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _golden_id_sql(district_lit: str, entity: str, source: str, sourced_id: str) -> str:
-    return (f"'{GOLDEN_PREFIX[entity]}-' || substr(md5({district_lit} || '|{entity}|' || {source} || '|' || "
-            f"{sourced_id}), 1, 24)")
+    return (f"{lit(GOLDEN_PREFIX[entity] + '-')} || substr(md5({district_lit} || {lit('|' + entity + '|')} || "
+            f"{source} || '|' || {sourced_id}), 1, 24)")
 
 
 def compute_entity_changes(con: duckdb.DuckDBPyConnection, entity: str, incoming: str, stored: str,
@@ -106,8 +103,8 @@ def compute_entity_changes(con: duckdb.DuckDBPyConnection, entity: str, incoming
     of the school takes (``reconciliation/district_schools.py``). A copy on record under its source's
     own golden id (from before schools were shared) moves to it; one a reviewer linked elsewhere stays.
     """
-    district_lit = "'" + district.replace("'", "''") + "'"
-    cols = ", ".join(f"i.{_q(c)}" for c in entities.columns(entity))
+    district_lit = lit(district)
+    cols = ", ".join(f"i.{ident(c)}" for c in entities.columns(entity))
     own = _golden_id_sql(district_lit, entity, "i.source", "i.sourced_id")
     golden, shared_join, moved = f"coalesce(s.golden_id, {own})", "", "false"
     if district_schools is not None:
@@ -151,7 +148,7 @@ def carry_golden_ids(con: duckdb.DuckDBPyConnection, entity: str, carried: str, 
     """Records re-keyed after a change of their source's identity (``changes/rekey.py``) keep the golden
     id of their old key: a new key takes it where the record arrived with a golden id of its own (not
     one a district school shares)."""
-    district_lit = "'" + district.replace("'", "''") + "'"
+    district_lit = lit(district)
     own = _golden_id_sql(district_lit, entity, "u.source", "u.sourced_id")
     con.execute(f"""
         UPDATE upserts__{entity} AS u SET golden_id = c.golden_id
@@ -163,7 +160,7 @@ def carry_golden_ids(con: duckdb.DuckDBPyConnection, entity: str, carried: str, 
 def add_changed_fields(con: duckdb.DuckDBPyConnection, entity: str, previous: str) -> None:
     """Name the fields that differ for updated rows, given their ``previous`` stored values."""
     content = entities.content_columns(entity)
-    names = ", ".join(f"CASE WHEN u.{_q(c)} IS DISTINCT FROM p.{_q(c)} THEN '{c}' END" for c in content)
+    names = ", ".join(f"CASE WHEN u.{ident(c)} IS DISTINCT FROM p.{ident(c)} THEN {lit(c)} END" for c in content)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE upserts__{entity} AS
         SELECT u.* EXCLUDE (changed_fields),
@@ -190,7 +187,7 @@ def cascade_deletes(con: duckdb.DuckDBPyConnection, stored: dict[str, str],
                 INSERT INTO deletes__{child}
                 SELECT s.source, s.sourced_id, s.golden_id, 'cascade'
                 FROM {stored[child]} AS s
-                JOIN deletes__{parent} AS d ON d.source = s.source AND d.sourced_id = s.{_q(column)}
+                JOIN deletes__{parent} AS d ON d.source = s.source AND d.sourced_id = s.{ident(column)}
                 WHERE s.active
                   AND NOT EXISTS (SELECT 1 FROM deletes__{child} AS x WHERE x.source = s.source AND x.sourced_id = s.sourced_id)
                   AND NOT EXISTS (SELECT 1 FROM upserts__{child} AS u WHERE u.source = s.source AND u.sourced_id = s.sourced_id)

@@ -17,6 +17,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from passport_pipelines.transforms.sql_text import ident, lit
+
 ROW_GROUP = 50_000
 
 
@@ -91,12 +93,12 @@ def load_raw_tables(con: duckdb.DuckDBPyConnection, folder: Path, declared: dict
     for name, context in declared.items():
         relation = f"raw__{name}"
         path = folder / f"{name}.parquet"
-        ctx = "".join(f', "{c}"' for c in context)
+        ctx = "".join(", " + ident(c) for c in context)
         if path.exists():
             con.execute(f"CREATE OR REPLACE TEMP VIEW {relation} AS "
-                        f"SELECT CAST(record AS JSON) AS record{ctx} FROM read_parquet('{path.as_posix()}')")
+                        f"SELECT CAST(record AS JSON) AS record{ctx} FROM read_parquet({lit(path.as_posix())})")
         else:
-            cols = ", ".join(["CAST(NULL AS JSON) AS record"] + [f'CAST(NULL AS VARCHAR) AS "{c}"' for c in context])
+            cols = ", ".join(["CAST(NULL AS JSON) AS record"] + ["CAST(NULL AS VARCHAR) AS " + ident(c) for c in context])
             con.execute(f"CREATE OR REPLACE TEMP VIEW {relation} AS SELECT {cols} WHERE false")
         relations[name] = relation
     return relations

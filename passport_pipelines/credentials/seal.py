@@ -19,15 +19,12 @@ import pyarrow as pa
 from passport_pipelines.credentials.cipher import associated_data, current_key, digest_many, encrypt_many
 from passport_pipelines.oneroster_csv.reader import LINE
 from passport_pipelines.oneroster_csv.validation import ValidatedDrop
+from passport_pipelines.transforms.sql_text import ident, lit
 
 TABLE = "credentials"
 ARCHIVE_FILE = "credentials.encrypted.csv"
 SEALED_COLUMNS = ("user_id", "application", "login", "password_ciphertext", "key_id", "secret_digest", "url")
 ARCHIVED_COLUMNS = ("user_id", "application", "login", "password_ciphertext", "key_id", "url")
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def seal_credentials(drop: ValidatedDrop, *, district: str, school_year: str, archive: Path) -> int:
@@ -57,8 +54,8 @@ def seal_credentials(drop: ValidatedDrop, *, district: str, school_year: str, ar
     drop.con.unregister("_sealed")
     del sealed
     extensions = [c for c in drop.con.table(TABLE).columns if c.startswith("metadata.")]
-    cols = ", ".join(_q(c) for c in (*ARCHIVED_COLUMNS, *extensions))
+    cols = ", ".join(ident(c) for c in (*ARCHIVED_COLUMNS, *extensions))
     archive.mkdir(parents=True, exist_ok=True)
-    target = str(archive / ARCHIVE_FILE).replace("'", "''")
-    drop.con.execute(f"COPY (SELECT {cols} FROM {TABLE} ORDER BY {LINE}) TO '{target}' (HEADER, DELIMITER ',')")
+    target = lit(str(archive / ARCHIVE_FILE))
+    drop.con.execute(f"COPY (SELECT {cols} FROM {TABLE} ORDER BY {LINE}) TO {target} (HEADER, DELIMITER ',')")
     return n

@@ -9,14 +9,11 @@ from __future__ import annotations
 import duckdb
 
 from passport_pipelines.model import entities
+from passport_pipelines.transforms.sql_text import ident
 
 # The entities other records point at: only their (source, sourced_id, golden_id) maps are
 # needed to translate references, never their full rows.
 REFERENCED = sorted({r.entity for refs in entities.REFERENCES.values() for r in refs})
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def delivered_view(con: duckdb.DuckDBPyConnection, entity: str, relation: str, keys: dict[str, str]) -> str:
@@ -26,7 +23,7 @@ def delivered_view(con: duckdb.DuckDBPyConnection, entity: str, relation: str, k
     select, joins = [], []
     for i, col in enumerate(entities.columns(entity)):
         ref = refs.get(col)
-        c = _q(col)
+        c = ident(col)
         if col == "sourced_id" and ref is None:
             select.append("t.golden_id AS sourced_id")
         elif ref is None:

@@ -26,18 +26,19 @@ import pyarrow as pa
 from passport_pipelines.config.destinations import PrivacyShield
 from passport_pipelines.model.frames import to_frame
 from passport_pipelines.oneroster_csv.spec import FILE_ENTITY
+from passport_pipelines.transforms.sql_text import ident, lit
 
 MASK = "withheld"
 # Required by OneRoster, so masked rather than blank: entity -> column -> SQL of the masked value.
 MASKS = {
-    "orgs": {"name": f"'{MASK}'"},
-    "academic_sessions": {"title": f"'{MASK}'"},
-    "courses": {"title": f"'{MASK}'"},
-    "classes": {"title": f"'{MASK}'"},
-    "users": {"given_name": f"'{MASK}'", "family_name": f"'{MASK}'", "username": "sourced_id"},
-    "categories": {"title": f"'{MASK}'"},
-    "line_items": {"title": f"'{MASK}'"},
-    "score_scales": {"title": f"'{MASK}'"},
+    "orgs": {"name": lit(MASK)},
+    "academic_sessions": {"title": lit(MASK)},
+    "courses": {"title": lit(MASK)},
+    "classes": {"title": lit(MASK)},
+    "users": {"given_name": lit(MASK), "family_name": lit(MASK), "username": "sourced_id"},
+    "categories": {"title": lit(MASK)},
+    "line_items": {"title": lit(MASK)},
+    "score_scales": {"title": lit(MASK)},
 }
 ENTITY_FILE = {entity: file for file, entity in FILE_ENTITY.items()}
 
@@ -115,7 +116,7 @@ def shield_frames(frames: dict[str, pd.DataFrame], shield: PrivacyShield, *,
             if withheld:
                 con.register(f"s__{entity}", pa.Table.from_pandas(frame, preserve_index=False))
                 masks = MASKS.get(entity, {})
-                replace = ", ".join(f"{masks.get(c, 'NULL')}::VARCHAR AS \"{c}\"" for c in withheld)
+                replace = ", ".join(f"{masks.get(c, 'NULL')}::VARCHAR AS {ident(c)}" for c in withheld)
                 out[entity] = to_frame(con.execute(f"SELECT * REPLACE ({replace}) FROM s__{entity}").to_arrow_table())
         return out, absent
     finally:

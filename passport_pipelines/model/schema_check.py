@@ -24,6 +24,7 @@ import pandera.errors
 import pandera.pandas as pa
 
 from passport_pipelines.model.frames import to_frame
+from passport_pipelines.transforms.sql_text import ident, lit
 
 # pandas dtypes of the models, as DuckDB types the Parquet files must have.
 _DUCKDB_TYPES = {"string[pyarrow]": "VARCHAR", "boolean": "BOOLEAN", "Int64": "BIGINT", "Float64": "DOUBLE"}
@@ -38,22 +39,14 @@ class FailureCase:
     index: int | None
 
 
-def _literal(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _failing(check, col: str) -> str:
     """The SQL condition under which a (non-null) value fails ``check``."""
     stats = check.statistics
     if check.name == "isin":
-        return f"{col} NOT IN ({', '.join(_literal(v) for v in stats['allowed_values'])})"
+        return f"{col} NOT IN ({', '.join(lit(str(v)) for v in stats['allowed_values'])})"
     if check.name == "str_matches":
         # pandera uses re.match: anchored at the start; the models' patterns anchor both ends.
-        return f"NOT regexp_matches({col}, {_literal(stats['pattern'])})"
+        return f"NOT regexp_matches({col}, {lit(str(stats['pattern']))})"
     low, high, exact = stats.get("min_value"), stats.get("max_value"), stats.get("exact_value")
     parts = []
     if exact is not None:
@@ -69,7 +62,7 @@ def _conditions(schema: pa.DataFrameSchema) -> list[tuple[str, str, str]]:
     """(column, check name as pandera reports it, failing condition) for every check of the schema."""
     out = []
     for name, column in schema.columns.items():
-        col = _ident(name)
+        col = ident(name)
         if not column.nullable:
             out.append((name, "not_nullable", f"{col} IS NULL"))
         for check in column.checks:
@@ -98,7 +91,7 @@ def check_parquet(con: duckdb.DuckDBPyConnection, path: Path, model: type[pa.Dat
                 key = f"{case.column or '-'}: {case.check}"
                 totals[key] = totals.get(key, 0) + 1
         return total, found
-    relation = f"read_parquet({_literal(str(path))}, file_row_number = true)"
+    relation = f"read_parquet({lit(str(path))}, file_row_number = true)"
     described = {r[0]: r[1] for r in con.execute(
         f"DESCRIBE SELECT * EXCLUDE (file_row_number) FROM {relation}").fetchall()}
     cases: list[FailureCase] = []
@@ -136,7 +129,7 @@ def check_parquet(con: duckdb.DuckDBPyConnection, path: Path, model: type[pa.Dat
         if not n or len(cases) >= limit:
             continue
         where = f"_f{i}" if source else f"({cond})"
-        rows = con.execute(f"SELECT CAST({_ident(name)} AS VARCHAR), file_row_number FROM {source or relation} "
+        rows = con.execute(f"SELECT CAST({ident(name)} AS VARCHAR), file_row_number FROM {source or relation} "
                            f"WHERE {where} ORDER BY file_row_number LIMIT {limit - len(cases)}").fetchall()
         cases += [FailureCase(name, check, value, int(index)) for value, index in rows]
     return total, cases
@@ -144,7 +137,7 @@ def check_parquet(con: duckdb.DuckDBPyConnection, path: Path, model: type[pa.Dat
 
 def _with_pandera(con: duckdb.DuckDBPyConnection, path: Path, model: type[pa.DataFrameModel],
                   limit: int) -> tuple[int, list[FailureCase]]:
-    frame = to_frame(con.execute(f"SELECT * FROM read_parquet({_literal(str(path))})").to_arrow_table())
+    frame = to_frame(con.execute(f"SELECT * FROM read_parquet({lit(str(path))})").to_arrow_table())
     try:
         model.validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as exc:

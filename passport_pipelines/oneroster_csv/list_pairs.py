@@ -15,13 +15,14 @@ from passport_pipelines.oneroster_csv.findings import (
 )
 from passport_pipelines.oneroster_csv.reader import LINE
 from passport_pipelines.oneroster_csv.spec import FileSpec
+from passport_pipelines.transforms.sql_text import ident
 
 # (the list, the list that gives one entry per entry of it)
 LIST_PAIRS = (("subjects", "subjectCodes"),)
 
 
 def _entries(column: str) -> str:
-    return f"len(string_split(or_list(\"{column}\"), ','))"
+    return f"len(string_split(or_list({ident(column)}), ','))"
 
 
 def check_list_pairs(con: duckdb.DuckDBPyConnection, relation: str, spec: FileSpec, report: FindingsReport) -> None:
@@ -29,12 +30,12 @@ def check_list_pairs(con: duckdb.DuckDBPyConnection, relation: str, spec: FileSp
         if items not in spec.names or codes not in spec.names:
             continue
         # or_list: a blank or comma-only cell is no list at all.
-        bad = (f"or_list(\"{codes}\") IS NOT NULL AND (or_list(\"{items}\") IS NULL "
+        bad = (f"or_list({ident(codes)}) IS NOT NULL AND (or_list({ident(items)}) IS NULL "
                f"OR {_entries(items)} <> {_entries(codes)})")
         total = con.execute(f"SELECT count(*) FROM {relation} WHERE {bad}").fetchone()[0]
         if not total:
             continue
-        rows = con.execute(f"SELECT {LINE}, \"{codes}\", coalesce({_entries(items)}, 0), {_entries(codes)} "
+        rows = con.execute(f"SELECT {LINE}, {ident(codes)}, coalesce({_entries(items)}, 0), {_entries(codes)} "
                            f"FROM {relation} WHERE {bad} ORDER BY {LINE} LIMIT {SAMPLE_LIMIT}").fetchall()
         report.add_many([Finding(spec.filename, line, codes, value, "value.list_pair", "warning",
                                  f"{codes} gives {n_codes} code(s) for {n_items} {items}: the binding pairs "

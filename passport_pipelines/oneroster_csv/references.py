@@ -15,6 +15,7 @@ import duckdb
 from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport
 from passport_pipelines.oneroster_csv.reader import LINE
 from passport_pipelines.oneroster_csv.spec import FileSpec
+from passport_pipelines.transforms.sql_text import ident, lit
 
 MAX_ROUNDS = 5
 
@@ -27,14 +28,6 @@ class ReferenceOutcome:
 
     dropped: dict[str, int] = field(default_factory=dict)
     reasons: dict[str, dict[str, int]] = field(default_factory=dict)
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def missing_reason(column: str, target: str) -> str:
@@ -51,7 +44,7 @@ def key_relation(target: str, present: set[str], known: set[str], key: str = "so
     never a row of this drop marked tobedeleted (``marked``: files with such rows), which is not delivered."""
     parts = []
     if target in present:
-        parts.append(f"SELECT {_q(key)} AS sourcedId FROM {target}")
+        parts.append(f"SELECT {ident(key)} AS sourcedId FROM {target}")
     if target in known:
         parts.append(f"SELECT sourcedId FROM known__{target}")
     if not parts:
@@ -70,7 +63,7 @@ def _mark_tobedeleted(con: duckdb.DuckDBPyConnection, specs: dict[str, FileSpec]
         spec = specs[name]
         if "status" not in spec.names or len(spec.key) != 1:
             continue
-        key = _q(spec.key[0])
+        key = ident(spec.key[0])
         con.execute(f"CREATE OR REPLACE TEMP TABLE marked__{name} AS SELECT {key} AS sourcedId FROM {name} "
                     f"WHERE lower(status) IN ('tobedeleted', 'inactive') AND {key} IS NOT NULL")
         if con.execute(f"SELECT count(*) FROM marked__{name}").fetchone()[0]:
@@ -82,7 +75,7 @@ def _mark_tobedeleted(con: duckdb.DuckDBPyConnection, specs: dict[str, FileSpec]
 def _bad_rows(con: duckdb.DuckDBPyConnection, name: str, column, keys: str, gone: str) -> None:
     """``_bad``: the rows of ``name`` whose ``column`` points at an id missing from ``keys``; per row,
     whether every missing id is a row left out earlier (``gone``), and then which one and why."""
-    c = _q(column.name)
+    c = ident(column.name)
     refs = (f"SELECT {LINE}, trim(unnest(string_split(or_list({c}), ','))) AS ref FROM {name} WHERE {c} IS NOT NULL"
             if column.kind == "ids" else f"SELECT {LINE}, {c} AS ref FROM {name} WHERE {c} IS NOT NULL")
     con.execute(f"""
@@ -171,8 +164,8 @@ def _message(target: str, parent_left_out: bool, parent: str | None, why: str | 
 
 def _remember_gone(con: duckdb.DuckDBPyConnection, name: str, spec: FileSpec, column: str, target: str) -> None:
     """Record the rows about to be left out with their root cause, for the rows that point at them."""
-    key = _q(spec.key[0])
-    own = _lit(f"its {column} points at {target} ")
+    key = ident(spec.key[0])
+    own = lit(f"its {column} points at {target} ")
     con.execute(f"""
         INSERT INTO gone__{name}
         SELECT t.{key}, CASE WHEN b.parent_left_out

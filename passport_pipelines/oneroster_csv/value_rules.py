@@ -14,9 +14,11 @@ from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport, S
 from passport_pipelines.oneroster_csv.reader import LINE
 from passport_pipelines.oneroster_csv.spec import GRADES, Column, FileSpec
 from passport_pipelines.oneroster_csv.findings import SAMPLE_LIMIT
+from passport_pipelines.transforms.sql_text import ident, lit, lit_list, text_list
 
 ID_PATTERN = r"[0-9A-Za-z./@_-]{1,255}"
 NUMBER_PATTERN = r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?"
+ID_LIST_PATTERN = rf"\s*{ID_PATTERN}(\s*,\s*{ID_PATTERN})*\s*,?\s*"
 USER_IDS_PATTERN = r"\{[^{}:]+:[^{}]*\}(\s*,\s*\{[^{}:]+:[^{}]*\})*"
 
 
@@ -26,14 +28,6 @@ class Rule:
     severity: Severity
     condition: str  # SQL over the column, written with {c}
     message: str
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_list(values) -> str:
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
 def rules_for(column: Column, mode: str) -> list[Rule]:
@@ -52,11 +46,11 @@ def rules_for(column: Column, mode: str) -> list[Rule]:
         return rules
     kind = column.kind
     if kind == "id":
-        rules.append(Rule("value.id_format", "warning", f"NOT regexp_full_match({{c}}, '{ID_PATTERN}')",
+        rules.append(Rule("value.id_format", "warning", f"NOT regexp_full_match({{c}}, {lit(ID_PATTERN)})",
                           "ids should be 1-255 characters of letters, digits and . / @ _ -"))
     elif kind == "ids":
         rules.append(Rule("value.id_format", "warning",
-                          f"NOT regexp_full_match({{c}}, '\\s*{ID_PATTERN}(\\s*,\\s*{ID_PATTERN})*\\s*,?\\s*')",
+                          f"NOT regexp_full_match({{c}}, {lit(ID_LIST_PATTERN)})",
                           "a list of ids, comma-separated in one cell, each of letters, digits and . / @ _ -"))
     elif kind == "date":
         rules.append(Rule("value.date", "error", "{c} IS NOT NULL AND or_date({c}) IS NULL",
@@ -68,22 +62,22 @@ def rules_for(column: Column, mode: str) -> list[Rule]:
         rules.append(Rule("value.boolean", "error", "{c} IS NOT NULL AND or_bool({c}) IS NULL",
                           "must be true or false"))
     elif kind == "enum":
-        exact = _sql_list(column.values)[1:-1]
-        lowered = _sql_list(v.lower() for v in column.values)[1:-1]
+        exact = lit_list(column.values)
+        lowered = lit_list(v.lower() for v in column.values)
         rules.append(Rule("value.enum", "error", f"lower({{c}}) NOT IN ({lowered})",
                           f"must be one of: {', '.join(column.values)}"))
         rules.append(Rule("value.enum_case", "warning", f"{{c}} NOT IN ({exact}) AND lower({{c}}) IN ({lowered})",
                           "value differs from the spec's spelling only by case; normalized"))
     elif kind == "grades":
-        grades = _sql_list(g.lower() for g in GRADES)
+        grades = text_list(g.lower() for g in GRADES)
         rules.append(Rule("value.grades", "warning",
                           f"len(list_filter(string_split(or_list({{c}}), ','), lambda g: NOT list_contains({grades}, lower(g)))) > 0",
                           f"grades should be CEDS codes ({', '.join(GRADES)})"))
     elif kind == "user_ids":
-        rules.append(Rule("value.user_ids", "error", f"NOT regexp_full_match({{c}}, '{USER_IDS_PATTERN}')",
+        rules.append(Rule("value.user_ids", "error", f"NOT regexp_full_match({{c}}, {lit(USER_IDS_PATTERN)})",
                           "userIds must look like {type:id},{type:id}"))
     elif kind == "number":
-        rules.append(Rule("value.number", "error", f"NOT regexp_full_match(trim({{c}}), '{NUMBER_PATTERN}')",
+        rules.append(Rule("value.number", "error", f"NOT regexp_full_match(trim({{c}}), {lit(NUMBER_PATTERN)})",
                           "must be a number, e.g. 87.5"))
     elif kind == "year":
         rules.append(Rule("value.year", "error", r"NOT regexp_full_match({c}, '\d{4}')",
@@ -115,7 +109,7 @@ def status_rules(mode: str) -> list[Rule]:
 
 def check_values(con: duckdb.DuckDBPyConnection, relation: str, spec: FileSpec, mode: str,
                  report: FindingsReport) -> None:
-    checks = [(column, rule, rule.condition.replace("{c}", _q(column.name)))
+    checks = [(column, rule, rule.condition.replace("{c}", ident(column.name)))
               for column in spec.columns for rule in rules_for(column, mode)]
     if not checks:
         return
@@ -127,7 +121,7 @@ def check_values(con: duckdb.DuckDBPyConnection, relation: str, spec: FileSpec, 
         if not total:
             continue
         rows = con.execute(
-            f"SELECT {LINE}, {_q(column.name)} FROM {relation} WHERE {condition} ORDER BY {LINE} LIMIT {SAMPLE_LIMIT}"
+            f"SELECT {LINE}, {ident(column.name)} FROM {relation} WHERE {condition} ORDER BY {LINE} LIMIT {SAMPLE_LIMIT}"
         ).fetchall()
         findings = [Finding(spec.filename, line, column.name, mask(column.name, value), rule.rule,
                             rule.severity, rule.message) for line, value in rows]
@@ -139,8 +133,8 @@ def check_keys(con: duckdb.DuckDBPyConnection, relation: str, spec: FileSpec, re
     keys = [spec.key, *spec.natural_keys]
     for key in keys:
         primary = key == spec.key
-        cols = ", ".join(_q(k) for k in key)
-        not_null = " AND ".join(f"{_q(k)} IS NOT NULL" for k in key)
+        cols = ", ".join(ident(k) for k in key)
+        not_null = " AND ".join(f"{ident(k)} IS NOT NULL" for k in key)
         # Natural keys are about students (a student number is unique per school; staff may share).
         extra = " AND lower(role) = 'student'" if not primary and "role" in spec.names else ""
         dupes = con.execute(

@@ -44,6 +44,7 @@ from passport_pipelines.rest_provider.snapshots import API_ROOT, NotServable, Sn
 from passport_pipelines.rest_provider.tokens import Grant, TokenSigner, scope_names
 from passport_pipelines.rest_provider.usage import UsageMeter
 from passport_pipelines.store.golden_store import GoldenStore
+from passport_pipelines.transforms.sql_text import ident
 
 log = logging.getLogger(__name__)
 INTEGRATION_TTL_SECONDS = 5.0
@@ -211,7 +212,8 @@ class Provider:
             extra, params = "", [sid]
             if i == 1:  # a class of the school named before it
                 extra, params = ' AND "v_school.sourcedId" = ?', [sid, target.parents[0][1]]
-            found = con.execute(f'SELECT 1 FROM "{collection}" WHERE "sourcedId" = ? AND status = \'active\'{extra}',
+            found = con.execute(f"SELECT 1 FROM {ident(collection)} WHERE \"sourcedId\" = ? "
+                                f"AND status = 'active'{extra}",
                                 params).fetchone()
             if found is None:
                 raise unknown_object(f"no {SHAPES[collection].single} with sourcedId {sid}"

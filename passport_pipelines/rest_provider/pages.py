@@ -14,6 +14,7 @@ import duckdb
 
 from passport_pipelines.rest_provider.query_params import CollectionQuery
 from passport_pipelines.rest_provider.record_shapes import Shape
+from passport_pipelines.transforms.sql_text import ident, json_member_path, lit
 
 _OPS = {"=": "=", "!=": "IS DISTINCT FROM", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
 
@@ -25,15 +26,11 @@ class Page:
     total: int
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def record_sql(shape: Shape, fields: list[str] | None) -> str:
     """The JSON of a record: whole, or only ``fields`` (checked names), picked out of the whole one."""
     if not fields:
         return "j_record"
-    parts = [f"'\"{n}\":' || json_extract(j_record, '$.\"{n}\"')::VARCHAR" for n in fields]
+    parts = [lit(f'"{n}":') + f" || json_extract(j_record, {lit(json_member_path(n))})::VARCHAR" for n in fields]
     return "'{' || concat_ws(',', " + ", ".join(parts) + ") || '}'"
 
 
@@ -45,9 +42,9 @@ def _where(query: CollectionQuery, extra: tuple[str, list] | None) -> tuple[str,
             ands = []
             for p in group:
                 if p.op == "~":
-                    ands.append(f"contains(lower({_q(p.column)}), lower(?))")
+                    ands.append(f"contains(lower({ident(p.column)}), lower(?))")
                 else:
-                    ands.append(f"{_q(p.column)} {_OPS[p.op]} ?")
+                    ands.append(f"{ident(p.column)} {_OPS[p.op]} ?")
                 params.append(p.value)
             ors.append("(" + " AND ".join(ands) + ")")
         clauses.append("(" + " OR ".join(ors) + ")")
@@ -58,14 +55,14 @@ def _where(query: CollectionQuery, extra: tuple[str, list] | None) -> tuple[str,
 
 
 def active_total(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return int(con.execute(f"SELECT coalesce(max(rank), 0) FROM {_q(table)}").fetchone()[0])
+    return int(con.execute(f"SELECT coalesce(max(rank), 0) FROM {ident(table)}").fetchone()[0])
 
 
 def read_page(con: duckdb.DuckDBPyConnection, shape: Shape, query: CollectionQuery, *, total_of_all: int,
               extra: tuple[str, list] | None = None) -> Page:
     """``extra``: a nested endpoint's SQL condition and its parameters. ``total_of_all``: the active
     records of the table (known once per snapshot)."""
-    table = _q(shape.collection)
+    table = ident(shape.collection)
     record = record_sql(shape, query.fields)
     keyset = not query.filter and extra is None and query.sort in (None, "sourcedId")
     if keyset:
@@ -80,7 +77,7 @@ def read_page(con: duckdb.DuckDBPyConnection, shape: Shape, query: CollectionQue
     else:
         where, params = _where(query, extra)
         total = int(con.execute(f"SELECT count(*) FROM {table}{where}", params).fetchone()[0])
-        order = _q(query.sort) if query.sort else '"sourcedId"'
+        order = ident(query.sort) if query.sort else '"sourcedId"'
         direction = "DESC" if query.descending else "ASC"
         rows = con.execute(f"SELECT {record} FROM {table}{where} ORDER BY {order} {direction} NULLS LAST, "
                            f"\"sourcedId\" {direction} LIMIT ? OFFSET ?", [*params, query.limit, query.offset]
@@ -89,6 +86,6 @@ def read_page(con: duckdb.DuckDBPyConnection, shape: Shape, query: CollectionQue
 
 
 def read_one(con: duckdb.DuckDBPyConnection, shape: Shape, sourced_id: str, fields: list[str] | None) -> str | None:
-    row = con.execute(f"SELECT {record_sql(shape, fields)} FROM {_q(shape.collection)} "
+    row = con.execute(f"SELECT {record_sql(shape, fields)} FROM {ident(shape.collection)} "
                       "WHERE \"sourcedId\" = ? AND status = 'active'", [sourced_id]).fetchone()
     return row[0] if row else None

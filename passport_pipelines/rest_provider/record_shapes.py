@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from passport_pipelines.transforms.sql_text import lit
+
 
 @dataclass(frozen=True)
 class Field:
@@ -57,14 +59,14 @@ def _bool(col: str) -> str:
 
 
 def ref(base: str, collection: str, kind: str, expr: str) -> str:
-    return (f"CASE WHEN {expr} IS NOT NULL THEN json_object('href', '{base}/{collection}/' || {expr}, "
-            f"'sourcedId', {expr}, 'type', '{kind}')::VARCHAR END")
+    return (f"CASE WHEN {expr} IS NOT NULL THEN json_object('href', {lit(f'{base}/{collection}/')} || {expr}, "
+            f"'sourcedId', {expr}, 'type', {lit(kind)})::VARCHAR END")
 
 
 def _refs(base: str, collection: str, kind: str, list_expr: str) -> str:
     """A JSON array of references from a list of ids (NULL when empty)."""
     return (f"CASE WHEN len({list_expr}) > 0 THEN to_json(list_transform({list_expr}, x -> json_object("
-            f"'href', '{base}/{collection}/' || x, 'sourcedId', x, 'type', '{kind}')))::VARCHAR END")
+            f"'href', {lit(f'{base}/{collection}/')} || x, 'sourcedId', x, 'type', {lit(kind)})))::VARCHAR END")
 
 
 def _meta() -> Field:
@@ -188,19 +190,20 @@ def shapes(base: str, have: set[str]) -> list[Shape]:
 def _user_shapes(base: str, have: set[str]) -> list[Shape]:
     # A user's roles: from the roles the shield lets through, else its role at each of its orgs (the
     # first primary), as a 1.1-style record states them.
+    orgs = lit(f"{base}/orgs/")
     if "roles" in have:
         # Ordered by (primary first, org) through list_sort of (key, value) structs: an ORDER BY inside
         # the aggregate sorts per group, many times slower at a million people.
         key = "CASE WHEN role_type = 'primary' THEN '0' ELSE '1' END || org_sourced_id"
         roles = (f"SELECT user_sourced_id AS uid, list_transform(list_sort(list({{'k': {key}, 'v': json_object("
-                 f"'roleType', role_type, 'role', role, 'org', json_object('href', '{base}/orgs/' || org_sourced_id, "
+                 f"'roleType', role_type, 'role', role, 'org', json_object('href', {orgs} || org_sourced_id, "
                  "'sourcedId', org_sourced_id, 'type', 'org'), 'beginDate', begin_date, 'endDate', end_date)})), "
                  "x -> x.v) AS r, list_sort(list(org_sourced_id)) AS orgs, "
                  f"arg_min(org_sourced_id, {key}) AS primary_org FROM roles GROUP BY user_sourced_id")
     else:
         roles = ("SELECT sourced_id AS uid, list_transform(list_filter(string_split(coalesce(org_sourced_ids, ''), "
                  "','), x -> x <> ''), (x, i) -> json_object('roleType', CASE WHEN i = 1 THEN 'primary' ELSE "
-                 f"'secondary' END, 'role', role, 'org', json_object('href', '{base}/orgs/' || x, 'sourcedId', x, "
+                 f"'secondary' END, 'role', role, 'org', json_object('href', {orgs} || x, 'sourcedId', x, "
                  "'type', 'org'))) AS r, list_filter(string_split(coalesce(org_sourced_ids, ''), ','), "
                  "x -> x <> '') AS orgs, nullif(split_part(coalesce(org_sourced_ids, ''), ',', 1), '') AS primary_org "
                  "FROM users")

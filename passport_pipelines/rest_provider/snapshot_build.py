@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from passport_pipelines.rest_provider.record_shapes import Shape, shapes
+from passport_pipelines.transforms.sql_text import ident, lit
 
 MEMORY_LIMIT = os.environ.get("PASSPORT_API_SNAPSHOT_MEMORY", "6GB")
 
@@ -44,15 +45,15 @@ def build_snapshot(path: Path, frames: dict[str, pd.DataFrame], *, base: str, co
     spill = path.parent / ".spill"
     try:
         # A million students' records as JSON are gigabytes: bounded, the rest goes to disk.
-        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-        con.execute(f"SET temp_directory = '{spill}'")
+        con.execute(f"SET memory_limit = {lit(MEMORY_LIMIT)}")
+        con.execute(f"SET temp_directory = {lit(str(spill))}")
         # Row order is set where it matters (ORDER BY of each table); elsewhere DuckDB may stream and spill.
         con.execute("SET preserve_insertion_order = false")
         for entity, frame in frames.items():
             con.register(entity, pa.Table.from_pandas(frame, preserve_index=False))
         prev_tables: set[str] = set()
         if previous is not None and previous.exists():
-            con.execute(f"ATTACH '{previous}' AS prev (READ_ONLY)")
+            con.execute(f"ATTACH {lit(str(previous))} AS prev (READ_ONLY)")
             prev_tables = {r[0] for r in con.execute(
                 "SELECT table_name FROM duckdb_tables() WHERE database_name = 'prev'").fetchall()}
         served = []
@@ -62,8 +63,8 @@ def build_snapshot(path: Path, frames: dict[str, pd.DataFrame], *, base: str, co
         # Carried forward: a collection the app could read before and no longer can (its shield now
         # withholds the entity) has all its records gone.
         for gone in sorted(prev_tables - set(served) - {"snapshot_meta"}):
-            con.execute(f'CREATE TABLE "{gone}" AS SELECT * REPLACE (NULL::BIGINT AS rank) FROM prev."{gone}" '
-                        "WHERE false")
+            con.execute(f"CREATE TABLE {ident(gone)} AS SELECT * REPLACE (NULL::BIGINT AS rank) "
+                        f"FROM prev.{ident(gone)} WHERE false")
         con.execute("CREATE TABLE snapshot_meta (key VARCHAR, value VARCHAR)")
         con.executemany("INSERT INTO snapshot_meta VALUES (?, ?)",
                         [("version", str(version_number)), ("committed_at", stamp),
@@ -90,33 +91,34 @@ def _collection_table(con: duckdb.DuckDBPyConnection, shape: Shape, stamp: str, 
         con.execute(f"""CREATE OR REPLACE TABLE body AS SELECT * EXCLUDE (rank, status, "dateLastModified",
             j_record), CASE WHEN length(j_record) > {head} + 1 THEN substr(j_record, {head} + 2,
             length(j_record) - {head} - 2) ELSE '' END AS j_body
-            FROM "{db}"."{shape.part_of}" WHERE status = 'active' AND {shape.where}""")
+            FROM {ident(db)}.{ident(shape.part_of)} WHERE status = 'active' AND {shape.where}""")
     else:
         # ``j_body``: the record's fields as JSON members, one text per record (a field without a value
         # is left out); ``content``: its 64-bit hash, enough to tell a change from the previous snapshot.
-        members = ", ".join(f"'\"{f.name}\":' || ({f.json})" for f in fields if f.in_json)
-        value_cols = [f'{f.value} AS "v_{f.name}"' for f in fields if f.value is not None]
-        link_cols = [f'{sql} AS "k_{name}"' for name, sql in shape.links.items()]
+        members = ", ".join(lit(f'"{f.name}":') + f" || ({f.json})" for f in fields if f.in_json)
+        value_cols = [f"{f.value} AS {ident('v_' + f.name)}" for f in fields if f.value is not None]
+        link_cols = [f"{sql} AS {ident('k_' + name)}" for name, sql in shape.links.items()]
         con.execute(f"""CREATE OR REPLACE TABLE body AS SELECT *, hash(j_body) AS content FROM (
             SELECT o.sourced_id AS "sourcedId", concat_ws(',', {members}) AS j_body,
                    {', '.join([*value_cols, *link_cols])}
             FROM {shape.source})""")
-    table = f'"{shape.collection}"'
+    table = ident(shape.collection)
+    at = lit(stamp)
     if has_prev:
         # Unchanged records keep their date; the records the app no longer reads are gone as of now,
         # and the ones gone before stay gone with their date.
         rows = f"""
             SELECT b.*, 'active' AS status,
                    CASE WHEN p.status = 'active' AND p.content = b.content THEN p."dateLastModified"
-                        ELSE '{stamp}' END AS "dateLastModified"
+                        ELSE {at} END AS "dateLastModified"
             FROM body AS b LEFT JOIN prev.{table} AS p ON p."sourcedId" = b."sourcedId"
             UNION ALL BY NAME
             SELECT p."sourcedId", 'tobedeleted' AS status,
-                   CASE WHEN p.status = 'tobedeleted' THEN p."dateLastModified" ELSE '{stamp}' END
+                   CASE WHEN p.status = 'tobedeleted' THEN p."dateLastModified" ELSE {at} END
                        AS "dateLastModified"
             FROM prev.{table} AS p ANTI JOIN body AS b ON b."sourcedId" = p."sourcedId" """
     else:
-        rows = f"SELECT *, 'active' AS status, '{stamp}' AS \"dateLastModified\" FROM body"
+        rows = f"SELECT *, 'active' AS status, {at} AS \"dateLastModified\" FROM body"
     # ``j_record``: the whole record, what a page reads (``fields`` picks members out of it). Stored in
     # rank order, so that a rank range is a few adjacent row groups.
     con.execute("SET preserve_insertion_order = true")

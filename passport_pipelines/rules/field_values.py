@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from passport_pipelines.config.rules import extension_key
 from passport_pipelines.model import entities
-from passport_pipelines.transforms.sql_text import ident, lit
+from passport_pipelines.transforms.sql_text import ident, json_member_path, lit
 
 
 def custom_key(entity: str | None, name: str) -> str | None:
@@ -23,8 +23,7 @@ def custom_key(entity: str | None, name: str) -> str | None:
 
 
 def extension_value_sql(key: str) -> str:
-    path = '$."' + key.replace('"', '\\"') + '"'
-    return f"json_extract_string(extensions, {lit(path)})"
+    return f"json_extract_string(extensions, {lit(json_member_path(key))})"
 
 
 def field_sql(entity: str | None, name: str) -> str:

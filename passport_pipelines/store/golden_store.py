@@ -22,6 +22,7 @@ from passport_pipelines.store import schema
 from passport_pipelines.store.arrow_connection import ArrowConnection, const_array
 from passport_pipelines.store.engine import create_store_engine, migrate
 from passport_pipelines.store.version_status import APPROVED, AWAITING, COMMITTED, PENDING_PROPAGATION, REJECTED
+from passport_pipelines.transforms.sql_text import ident, lit_list
 
 REBUILD_INDEX_ROWS = 200_000
 
@@ -127,7 +128,7 @@ class GoldenStore:
     def _select(self, entity: str, names: list[str], alias: str = "") -> str:
         bools = set(entities.boolean_columns(entity))
         prefix = f"{alias}." if alias else ""
-        return ", ".join(f"CAST({prefix}{_qi(c)} AS INTEGER) AS {_qi(c)}" if c in bools else f"{prefix}{_qi(c)}"
+        return ", ".join(f"CAST({prefix}{ident(c)} AS INTEGER) AS {ident(c)}" if c in bools else f"{prefix}{ident(c)}"
                          for c in names)
 
     def stored_keys(self, district: str, school_year: str, entity: str, sources: list[str], *,
@@ -281,7 +282,7 @@ class GoldenStore:
             ac.execute(f"SELECT pg_advisory_xact_lock(hashtextextended({ac.ph(1)}, 0))",
                        [f"passport:{district}:{school_year}"])
             lock = " FOR UPDATE"
-        committed = _sql_list(COMMITTED)
+        committed = lit_list(COMMITTED)
         latest = ac.fetch(
             f"SELECT id, number FROM versions WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} "
             f"AND status IN ({committed}) ORDER BY number DESC LIMIT 1{lock}", [district, school_year]).to_pylist()
@@ -310,7 +311,7 @@ class GoldenStore:
     def supersede_awaiting(self, ac: ArrowConnection, info: CommitInfo, *, keep: int, number: int) -> None:
         """A later sync replaces any version still held (or approved and not yet committed): the
         district decides on the newest data, never on a stale change set."""
-        awaiting = _sql_list(AWAITING)
+        awaiting = lit_list(AWAITING)
         ac.execute(f"UPDATE versions SET status = {ac.ph(1)}, decided_by = {ac.ph(2)}, held_changes = NULL "
                    f"WHERE district = {ac.ph(3)} AND school_year = {ac.ph(4)} AND id <> {ac.ph(5)} "
                    f"AND status IN ({awaiting})",
@@ -356,7 +357,7 @@ class GoldenStore:
             index = schema.golden_id_index(entity)
             rebuild = index is not None and n >= REBUILD_INDEX_ROWS
             if rebuild:
-                ac.execute(f"DROP INDEX {_qi(index)}")
+                ac.execute(f"DROP INDEX {ident(index)}")
             ac.ingest(table, pa.table({
                 "district": const_array(info.district, n), "school_year": const_array(info.school_year, n),
                 **{c: new.column(c) for c in canon},
@@ -366,12 +367,12 @@ class GoldenStore:
             }))
             del new
             if rebuild:
-                ac.execute(f"CREATE INDEX {_qi(index)} ON {table} (golden_id)")
+                ac.execute(f"CREATE INDEX {ident(index)} ON {table} (golden_id)")
             m = old.num_rows
             # The golden id too: a district school on record under its source's own golden id moves
             # to the district school's (``compute_entity_changes``); any other keeps the one on record.
             content = [*content, "golden_id"]
-            sets = ", ".join(f"{_qi(c)} = {ac.ph(i)}" for i, c in enumerate(content, start=1))
+            sets = ", ".join(f"{ident(c)} = {ac.ph(i)}" for i, c in enumerate(content, start=1))
             k = len(content)
             ac.execute_many(
                 f"UPDATE {table} SET {sets}, last_version = {ac.ph(k + 1)}, deleted_version = NULL "
@@ -431,15 +432,6 @@ class GoldenStore:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(select(d).where(d.c.version_id == version_id).order_by(d.c.id))
                     .mappings()]
-
-
-def _sql_list(statuses: tuple[str, ...]) -> str:
-    """Our own status constants as an SQL list (no user input reaches it)."""
-    return ", ".join(f"'{s}'" for s in statuses)
-
-
-def _qi(name: str) -> str:
-    return '"' + name + '"'
 
 
 def version_of_row(row) -> Version:

@@ -39,6 +39,7 @@ from passport_pipelines.store.rekeyed_decisions import rekeyed_maps, rekeyed_pai
 from passport_pipelines.sync.normalize import NormalizedSource
 from passport_pipelines.sync.rekeyed_source import RekeyedSource
 from passport_pipelines.transforms.engine import connect
+from passport_pipelines.transforms.sql_text import lit_list
 
 
 @dataclass
@@ -236,7 +237,7 @@ def load_change_set(changes: RosterChanges) -> ChangeSet:
                 parts = {}
                 for kind in ("upserts", "deletes"):
                     files = [Path(changes.folder) / source / f"{kind}__{entity}.parquet" for source in changes.sources]
-                    listing = ", ".join(f"'{str(f).replace(chr(39), chr(39) * 2)}'" for f in files)
+                    listing = lit_list(str(f) for f in files)
                     # In key order: the store's primary key index then grows at its end instead of
                     # everywhere at once (4-5x faster inserts into SQLite at a million records). One
                     # source's upserts were written in key order already (``compute_entity_changes``;

@@ -25,6 +25,7 @@ import duckdb
 
 from passport_pipelines.config.rules import ENTITY_TYPES
 from passport_pipelines.csv_schemas.registry import CSV_KINDS, csv_schema
+from passport_pipelines.transforms.sql_text import lit
 
 RULES_CASCADE = "rules: depends on a row the rules left out"
 RULES_UNMAPPED_SCHOOL = "rules: school not in the schools mapping"
@@ -42,7 +43,7 @@ def count_tobedeleted(folder: Path, entities: list[str]) -> dict[str, int]:
             path = folder / f"{entity}.parquet"
             if not path.exists():
                 continue
-            n = con.execute(f"SELECT count(*) FROM read_parquet('{str(path).replace(chr(39), chr(39) * 2)}') "
+            n = con.execute(f"SELECT count(*) FROM read_parquet({lit(str(path))}) "
                             "WHERE status = 'tobedeleted'").fetchone()[0]
             if n:
                 out[entity] = n

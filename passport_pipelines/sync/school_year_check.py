@@ -22,6 +22,7 @@ from passport_pipelines.csv_schemas.registry import CSV_KINDS
 from passport_pipelines.model.school_years import Offending, SchoolYear, check_school_year, label_of_ending
 from passport_pipelines.oneroster_csv.findings import Finding, FindingsReport, Severity
 from passport_pipelines.transforms.engine import connect
+from passport_pipelines.transforms.sql_text import lit
 
 
 def check_school_years(extracts: list[dict], normalized: list[dict], school_year: str) -> dict[str, FindingsReport]:
@@ -48,14 +49,14 @@ def check_normalized_source(source: str, folder: Path, entity_modes: dict[str, s
     con = connect()
     try:
         con.execute("CREATE TEMP VIEW _sy_sessions AS SELECT sourced_id AS ref, sourced_id, type, start_date, "
-                    f"ending_year AS declared FROM read_parquet('{_lit(sessions)}')")
+                    f"ending_year AS declared FROM read_parquet({lit(str(sessions))})")
         views = {}
         for entity, columns in (("classes", "term_sourced_ids AS term_ids"),
                                 ("courses", "school_year_sourced_id AS school_year_id")):
             path = folder / f"{entity}.parquet"
             if path.exists():
                 con.execute(f"CREATE TEMP VIEW _sy_{entity} AS SELECT sourced_id AS ref, sourced_id, {columns} "
-                            f"FROM read_parquet('{_lit(path)}')")
+                            f"FROM read_parquet({lit(str(path))})")
                 views[entity] = f"_sy_{entity}"
         found = check_school_year(con, year, sessions="_sy_sessions", classes=views.get("classes"),
                                   courses=views.get("courses"),
@@ -84,7 +85,3 @@ def _add(report: FindingsReport, rows: Offending, entity: str, rule: str, severi
     if rows.total:
         report.add_many([Finding(entity, None, "sourced_id", own, rule, severity, message(own, session, ending))
                          for _, session, ending, own in rows.rows], rows.total)
-
-
-def _lit(path: Path) -> str:
-    return str(path).replace("'", "''")

@@ -1,4 +1,8 @@
-"""Values from integration files written into generated SQL: always as quoted literals."""
+"""Names and values written into generated SQL, always quoted: the one place SQL text is quoted.
+
+Dependency-free on purpose, so that any part of the package may import it. Standard SQL: DuckDB,
+SQLite and PostgreSQL read these forms alike.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +19,21 @@ def lit(value) -> str:
 
 
 def ident(name: str) -> str:
+    """A quoted identifier (a table, column or index name), its double quotes doubled."""
     return '"' + name.replace('"', '""') + '"'
 
 
+def lit_list(values) -> str:
+    """Values as the items of an SQL ``IN (...)`` list: ``'a', 'b'``, each a ``lit``."""
+    return ", ".join(lit(v) for v in values)
+
+
 def text_list(values) -> str:
+    """A DuckDB list literal of texts: ``['a', 'b']``, every value as quoted text."""
     return "[" + ", ".join(lit(str(v)) for v in values) + "]"
+
+
+def json_member_path(key: str) -> str:
+    """The JSON path of the member named ``key`` of a JSON object (``$."a b"``), its double quotes
+    escaped; a text, to be written into SQL with ``lit``."""
+    return '$."' + key.replace('"', '\\"') + '"'
