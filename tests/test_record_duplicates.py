@@ -171,3 +171,47 @@ def test_records_of_one_source_never_merge_and_blank_values_never_match(tmp_path
     [case] = DuplicateReview(GoldenStore(sqlite_store)).cases("twosource", YEAR)
     assert (case["entity"], case["left_sourced_id"], case["right_sourced_id"]) == ("courses", "C-300", "crs-2")
     assert case["reason"] == "cluster guard: would join two records of one source"
+
+
+def test_the_write_back_sees_a_school_a_reviewer_deleted_as_deliveries_do(tmp_path, sqlite_store):
+    """The write-back's golden people are the deliveries' (``golden_view``): a student only the drop has, at the
+    drop's copy of the school, which a reviewer then deleted as a duplicate of the SIS's, is at the golden
+    school in both, not at no school in the write-back."""
+    from passport_pipelines.config.loader import load_district
+    from passport_pipelines.delivery.golden_frames import golden_frames
+    from passport_pipelines.transforms.engine import connect
+    from passport_pipelines.writeback.golden import load_golden
+
+    _district(tmp_path, {"orgs": [{**DOMAINS["orgs"][0], "resolution": "manual"}]})
+    rows = _drop_rows()
+    rows["users"].append({"sourcedId": "stu-9", "enabledUser": "true", "role": "student", "username": "noor.haddad",
+                          "givenName": "Noor", "familyName": "Haddad", "identifier": "S999", "grades": "05",
+                          "email": "noor.haddad@example.org", "orgSourcedIds": DROP_IDS["sch-1"]})
+    write_package(tmp_path / "drop", "1.1", rows=rows)
+    with dg.instance_for_test() as instance:
+        summary = run_sync(instance, "twosource")
+    assert summary["status"] == "successfully in production", summary["errors"]
+    store = GoldenStore(sqlite_store)
+    review = DuplicateReview(store)
+    [case] = [c for c in review.cases("twosource", YEAR) if DROP_IDS["sch-1"] in (c["left_sourced_id"],
+                                                                                   c["right_sourced_id"])]
+    review.resolve(case["id"], primary=RecordRef("sis", "sch-1"), secondary_action="delete",
+                   by="registrar@example.org")
+
+    integration = load_district("twosource")
+    version = store.latest_version("twosource", YEAR)
+    orgs, users = ({(k["source"], k["sourced_id"]): k["golden_id"]
+                    for k in store.current_keys("twosource", YEAR, entity).to_pylist()} for entity in ("orgs", "users"))
+    assert ("drop", DROP_IDS["sch-1"]) not in orgs  # deleted: only the SIS's copy is current
+    school, noor = orgs[("sis", "sch-1")], users[("drop", "stu-9")]
+    delivered = golden_frames(integration, version, store).frames["users"]
+    delivered = dict(zip(delivered["sourced_id"], delivered["org_sourced_ids"]))
+    con = connect()
+    try:
+        load_golden(con, store, integration, YEAR, "sis")
+        written = dict(con.execute("SELECT sourced_id, org_sourced_ids FROM golden_users").fetchall())
+    finally:
+        con.close()
+    assert delivered[noor] == school and written[noor] == school
+    assert written == delivered
+    store.dispose()

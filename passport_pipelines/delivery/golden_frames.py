@@ -41,6 +41,8 @@ from passport_pipelines.transforms.sql_text import lit
 UNEXPORTED_COLUMNS = ("content_hash", "district", "school_year", "source", "date_last_modified")
 # Entities whose records a golden id may gather: delivered one row per golden id (master fields).
 MERGED_ENTITIES = (*PERSON_ENTITIES, *RECORD_ENTITIES)
+# The relations of every referenced entity's keys that ``register_keys`` registers.
+KEYS = {entity: f"keys__{entity}" for entity in REFERENCED}
 
 
 @dataclass
@@ -83,44 +85,66 @@ def _release_current(con, entity: str) -> None:
             pass  # not registered for this entity
 
 
-def _people_only(con, entity: str, effects: ReviewEffects) -> str:
-    """``current`` less the records a reviewer marked redundant ("ignore"): no person (or school, course...)
+def register_keys(con: duckdb.DuckDBPyConnection, store: GoldenStore, district: str,
+                  school_year: str) -> dict[str, pa.Table]:
+    """The ``(source, sourced_id, golden_id)`` of every entity that records point at, registered in ``con``
+    as ``KEYS[entity]`` (what ``golden_view`` turns references into golden ids with); returned by entity.
+    The entities a golden id may gather keep the records a reviewer deleted as duplicates too, so that what
+    still points at one reaches the golden record it joined."""
+    tables = {}
+    for entity in REFERENCED:
+        tables[entity] = store.current_keys(district, school_year, entity,
+                                            merged=entity in ("users", *RECORD_ENTITIES))
+        con.register(KEYS[entity], tables[entity])
+    return tables
+
+
+def _kept(con, entity: str, relation: str, effects: ReviewEffects) -> str:
+    """``relation`` less the records a reviewer marked redundant ("ignore"): no person (or school, course...)
     of their own, and no values given to the golden record they belong to."""
     if entity not in effects.ignored or not effects.ignored[entity].num_rows:
-        return "current"
+        return relation
     con.register(f"ignored__{entity}", effects.ignored[entity])
-    con.execute(f"CREATE OR REPLACE TEMP VIEW current_kept AS SELECT * FROM current AS c WHERE NOT EXISTS "
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {relation}_kept AS SELECT * FROM {relation} AS c WHERE NOT EXISTS "
                 f"(SELECT 1 FROM ignored__{entity} AS i WHERE i.source = c.source AND i.sourced_id = c.sourced_id)")
-    return "current_kept"
+    return f"{relation}_kept"
 
 
-def _one_row_per_person(con, entity: str, view: str, effects: ReviewEffects, integration: Integration):
-    """Records merged into one golden id become one row, field by field (master fields); for users,
-    also the lineage of every merged person."""
-    sources = [s.name for s in integration.sources]
+def _takes(con, entity: str, effects: ReviewEffects) -> str | None:
+    """The fields reviewers took for the entity's golden records, registered in ``con``; None when none."""
     takes = effects.takes.get(entity)
-    taken = None
-    if takes is not None and takes.num_rows:
-        con.register(f"takes__{entity}", takes)
-        taken = f"takes__{entity}"
-    lineage = lineage_rows(con, _people_only(con, entity, effects), master_fields=integration.master_fields,
-                           sources=sources, takes=taken) if entity == "users" else None
-    view = golden_people_view(con, entity, view, master_fields=integration.master_fields, sources=sources,
-                              takes=taken)
-    return view, lineage
+    if takes is None or not takes.num_rows:
+        return None
+    con.register(f"takes__{entity}", takes)
+    return f"takes__{entity}"
+
+
+def golden_view(con: duckdb.DuckDBPyConnection, entity: str, relation: str, effects: ReviewEffects,
+                integration: Integration) -> str:
+    """A view of ``relation`` (current records of ``entity`` with their golden ids, every column) as the
+    golden data of a version: the records a reviewer marked redundant left out; the record's id and its
+    references as golden ids (through the keys of ``register_keys``); and for the entities a golden id may
+    gather (``MERGED_ENTITIES``), one row per golden id, each field chosen by the master fields unless a
+    reviewer took it from another record. Deliveries and the write-back both see a version through it."""
+    view = delivered_view(con, entity, _kept(con, entity, relation, effects), KEYS)
+    if entity not in MERGED_ENTITIES:
+        return view
+    return golden_people_view(con, entity, view, master_fields=integration.master_fields,
+                              sources=[s.name for s in integration.sources], takes=_takes(con, entity, effects))
+
+
+def golden_lineage(con: duckdb.DuckDBPyConnection, relation: str, effects: ReviewEffects,
+                   integration: Integration) -> pa.Table:
+    """Per merged person of ``relation`` (current user records with their golden ids): the record each
+    attribute of their golden user comes from (``lineage_rows``), as ``golden_view`` chooses it."""
+    return lineage_rows(con, _kept(con, "users", relation, effects), master_fields=integration.master_fields,
+                        sources=[s.name for s in integration.sources], takes=_takes(con, "users", effects))
 
 
 def golden_frames(integration: Integration, version: Version, store: GoldenStore) -> GoldenFrames:
     con = connect()
     try:
-        keys = {}
-        for entity in REFERENCED:
-            table = store.current_keys(version.district, version.school_year, entity,
-                                       merged=entity in ("users", *RECORD_ENTITIES))
-            con.register(f"keys__{entity}", table)
-            keys[entity] = f"keys__{entity}"
-            if entity == "orgs":
-                org_keys = table
+        org_keys = register_keys(con, store, version.district, version.school_year)["orgs"]
         effects = review_effects(store, version.district, version.school_year)
         snapshot = latest_snapshot(store, version.district, version.school_year)
         frames, lineage = {}, None
@@ -128,10 +152,9 @@ def golden_frames(integration: Integration, version: Version, store: GoldenStore
             # One entity's full rows at a time; DuckDB scans the Arrow table in place. Columns the
             # export never writes are left behind, so a district's frames stay within budget.
             _register_current(con, store, version, entity, snapshot)
-            view = delivered_view(con, entity, _people_only(con, entity, effects), keys)
-            if entity in MERGED_ENTITIES:
-                view, found = _one_row_per_person(con, entity, view, effects, integration)
-                lineage = found if found is not None else lineage
+            if entity == "users":
+                lineage = golden_lineage(con, "current", effects, integration)
+            view = golden_view(con, entity, "current", effects, integration)
             frames[entity] = to_frame(con.execute(f"SELECT * EXCLUDE ({', '.join(UNEXPORTED_COLUMNS)}) FROM {view}")
                                       .to_arrow_table())
             _release_current(con, entity)
