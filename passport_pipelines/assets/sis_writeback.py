@@ -17,10 +17,11 @@ from passport_pipelines.config.destinations import GoogleWorkspaceDestination, T
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.connectors.google_workspace.connector import GoogleWorkspaceConnector
 from passport_pipelines.connectors.powerschool.connector import PowerSchoolConnector
+from passport_pipelines.delivery.propagation import district_day, expired, fully_propagated
 from passport_pipelines.partitions import partition_of, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
-from passport_pipelines.store.golden_store import GoldenStore, Version
+from passport_pipelines.store.golden_store import Version
 from passport_pipelines.store.version_status import IN_PRODUCTION, PROPAGATION_FAILED
 from passport_pipelines.sync.hold_gate import check_deliverable
 from passport_pipelines.writeback import report
@@ -63,17 +64,10 @@ def _metadata(version: Version, outcomes: list[WritebackOutcome], not_run: dict[
 def writeback_destinations(integration: Integration, now: datetime) -> tuple[list[TwoWayDestination], dict[str, str]]:
     """The district's write-back destinations (PowerSchool, Google Workspace) still due on ``now`` (in
     the schedule's time zone), and why the others are not written to."""
-    today = now.astimezone(integration.schedule.zone).date()
+    today = district_day(integration, now)
     all_ = integration.two_way_destinations
-    not_run = {d.name: f"expired: nothing is written back after {d.until}" for d in all_
-               if d.until is not None and today > d.until}
+    not_run = {d.name: f"expired: nothing is written back after {d.until}" for d in all_ if expired(d, today)}
     return [d for d in all_ if d.name not in not_run], not_run
-
-
-def _csv_delivered(store: GoldenStore, integration: Integration, version: Version) -> bool:
-    done = {d["destination"] for d in store.deliveries(version.id)
-            if d["status"] in ("delivered", "unchanged", "expired")}
-    return all(d.name in done for d in integration.csv_destinations)
 
 
 @dg.asset(**sync_asset(WRITEBACK), partitions_def=sync_partitions, kinds={"api"}, pool="sis_powerschool",
@@ -91,7 +85,8 @@ def sis_writeback(context: dg.AssetExecutionContext, golden_records: dict, golde
     integration = integrations.load(district)
     store = golden_store.store()
     version = store.version(golden_records["id"])
-    destinations, not_run = writeback_destinations(integration, datetime.now(timezone.utc))
+    now = datetime.now(timezone.utc)
+    destinations, not_run = writeback_destinations(integration, now)
     if not destinations and not not_run:
         return dg.Output({"version": version.number, "destinations": []},
                          metadata={"version": version.number, "skipped": "no powerschool-writeback destination"})
@@ -136,7 +131,8 @@ def sis_writeback(context: dg.AssetExecutionContext, golden_records: dict, golde
                           "failed and go out with the next write-back.",
             metadata=_metadata(version, outcomes, not_run))
     current = store.version(version.id)
-    if current.status == PROPAGATION_FAILED and _csv_delivered(store, integration, current):
+    if current.status == PROPAGATION_FAILED and fully_propagated(store, integration, current.id,
+                                                                 district_day(integration, now)):
         # An earlier write-back of this version failed; this one delivered what it had left.
         store.set_status(version.id, IN_PRODUCTION)
     tag_outcome(context, store.version(version.id).status, version=version.number)

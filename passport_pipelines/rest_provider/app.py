@@ -19,7 +19,6 @@ import contextlib
 import logging
 import threading
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlencode
 
@@ -33,6 +32,7 @@ from passport_pipelines import settings
 from passport_pipelines.config.destinations import OneRosterApiDestination
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.loader import IntegrationError, load_district
+from passport_pipelines.delivery.propagation import district_day, expired
 from passport_pipelines.rest_provider.api_clients import ApiClients
 from passport_pipelines.rest_provider.endpoints import Target, resolve, scopes_for
 from passport_pipelines.rest_provider.errors import (
@@ -139,7 +139,7 @@ class Provider:
             school_year = school_year or max(years)
             if school_year not in years:
                 raise forbidden(f"this client may not read school year {school_year} of {district}")
-            if dest.until is not None and datetime.now(timezone.utc).date() > dest.until:
+            if expired(dest, district_day(integration)):
                 raise forbidden(f"nothing is served to this client after {dest.until}")
             target = resolve(request.path_params["path"])
             if target is None:

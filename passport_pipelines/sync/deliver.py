@@ -19,6 +19,7 @@ from passport_pipelines.config.integration import Integration
 from passport_pipelines.delivery.golden_frames import GoldenFrames, golden_frames
 from passport_pipelines.delivery.oneroster_export import write_oneroster_zip
 from passport_pipelines.delivery.privacy_shield import shield_frames
+from passport_pipelines.delivery.propagation import DONE, district_day, expired, fully_propagated
 from passport_pipelines.delivery.targets import file_checksum, upload_sftp
 from passport_pipelines.store.duplicate_review import DuplicateReview
 from passport_pipelines.store.golden_store import GoldenStore, Version
@@ -30,7 +31,6 @@ from passport_pipelines.store.version_status import (
 from passport_pipelines.sync.hold_gate import check_deliverable
 
 DEFAULT_NAME = "oneroster_export"
-DONE = ("delivered", "unchanged")
 
 
 class DeliveryFailed(RuntimeError):
@@ -65,14 +65,15 @@ def deliver_version(integration: Integration, version: Version, store: GoldenSto
                     raise_on_failure: bool = True, only: set[str] | None = None) -> list[dict]:
     """Deliver the version to every CSV destination (``only``: to these); returns one outcome per
     destination, and raises ``DeliveryFailed`` when one failed (unless ``raise_on_failure`` is false:
-    the caller reports the failed outcomes). The version is in production once every destination has
-    it. Nothing is delivered while a sync of the district's year is held (``SyncHeld``)."""
+    the caller reports the failed outcomes). The version is in production once every destination that
+    should have it has it (``fully_propagated``). Nothing is delivered while a sync of the district's year is
+    held (``SyncHeld``)."""
     check_deliverable(store, version)
     for dest in integration.csv_destinations:
         sweep_partial_files(export_path(integration, dest, version).parent)  # what a killed delivery left
     outcomes: list[Outcome] = []
     pending = []
-    today = datetime.now(timezone.utc).date()
+    today = district_day(integration)
     for dest in integration.csv_destinations:
         if only is not None and dest.name not in only:
             continue
@@ -89,8 +90,7 @@ def deliver_version(integration: Integration, version: Version, store: GoldenSto
         outcomes += [_deliver_one(integration, version, store, dest, golden, last=dest is pending[-1])
                      for dest in pending]
     failed = [o for o in outcomes if o.status == "failed"]
-    have = {d["destination"] for d in store.deliveries(version.id) if d["status"] in DONE}
-    complete = all(d.name in have or (d.until is not None and today > d.until) for d in integration.csv_destinations)
+    complete = fully_propagated(store, integration, version.id, today)
     store.set_status(version.id, IN_PRODUCTION if complete and not failed else PROPAGATION_FAILED)
     if failed and raise_on_failure:
         raise DeliveryFailed(f"{version.district} {version.school_year} version {version.number}: "
@@ -101,7 +101,7 @@ def deliver_version(integration: Integration, version: Version, store: GoldenSto
 
 def _skipped(store: GoldenStore, version: Version, dest: OneRosterCsvDestination, today: date) -> Outcome | None:
     """The outcome of a destination that needs no new file, or None when it needs one."""
-    if dest.until is not None and today > dest.until:
+    if expired(dest, today):
         why = f"nothing is delivered after {dest.until}"
         # Recorded once per version, so that its history says why this destination got nothing.
         if not any(d["destination"] == dest.name and d["status"] == "expired" for d in store.deliveries(version.id)):
