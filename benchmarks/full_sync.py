@@ -46,23 +46,24 @@ def plain_read_seconds(drop: Path) -> tuple[float, int]:
     return float(seconds), int(rows)
 
 
-def stage_windows(instance, run_id: str) -> dict[str, tuple[float, float]]:
-    """(start, end) of each stage's step and its asset checks' steps (``<stage>_<check>``), from the run's
-    event log: a stage's checks run right after it, before the next stage starts."""
+def stage_windows(instance, run_id: str) -> dict[str, list[tuple[float, float]]]:
+    """(start, end) of each stage's step and of its asset checks' own steps (``<stage>_<check>``, which may
+    run after later stages), from the run's event log."""
     starts, ends = {}, {}
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
         if event is None:
             continue
-        key = event.step_key or ""
-        stage = next((s for s in STAGES if key == s or key.startswith(s + "_")), None)
-        if stage is None:
-            continue
         if event.event_type_value == "STEP_START":
-            starts[stage] = min(starts.get(stage, entry.timestamp), entry.timestamp)
+            starts[event.step_key] = entry.timestamp
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
-            ends[stage] = max(ends.get(stage, entry.timestamp), entry.timestamp)
-    return {s: (starts[s], ends[s]) for s in STAGES if s in starts and s in ends}
+            ends[event.step_key] = entry.timestamp
+    windows: dict[str, list[tuple[float, float]]] = {}
+    for step in starts.keys() & ends.keys():
+        stage = next((s for s in STAGES if step == s or step.startswith(s + "_")), None)
+        if stage is not None:
+            windows.setdefault(stage, []).append((starts[step], ends[step]))
+    return {s: windows[s] for s in STAGES if s in windows}
 
 
 class MemorySampler:
@@ -170,9 +171,10 @@ def run(district: str, instance):
     assert result.success
     del dg
     windows = stage_windows(instance, result.run_id)
-    seconds = {s: end - start for s, (start, end) in windows.items()}
+    seconds = {s: sum(end - start for start, end in steps) for s, steps in windows.items()}
     if SAMPLER is not None:
-        PEAKS[result.run_id] = {s: SAMPLER.peak_gb(start, end) for s, (start, end) in windows.items()}
+        PEAKS[result.run_id] = {s: max(SAMPLER.peak_gb(start, end) for start, end in steps)
+                                for s, steps in windows.items()}
     return total, seconds, result
 
 
