@@ -8,6 +8,8 @@ both databases receive them through ADBC (``arrow_connection.py``).
 
 from __future__ import annotations
 
+import logging
+
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Sequence
@@ -25,6 +27,8 @@ from passport_pipelines.store.version_status import APPROVED, AWAITING, COMMITTE
 from passport_pipelines.transforms.sql_text import ident, lit_list
 
 REBUILD_INDEX_ROWS = 200_000
+
+log = logging.getLogger(__name__)
 
 
 class ConcurrentCommitError(RuntimeError):
@@ -254,6 +258,7 @@ class GoldenStore:
                 also: Sequence[Callable[[ArrowConnection, int], None]] = (),
                 approved_version_id: int | None = None) -> int:
         now = datetime.now(timezone.utc)
+        loaded: list[str] = []  # tables a big load changed, whose planner statistics are then stale
         with ArrowConnection(self.url) as ac, ac.transaction():
             number = self.check_base(ac, info.district, info.school_year, info.base_version_id)
             if approved_version_id is None:
@@ -264,11 +269,28 @@ class GoldenStore:
             self.supersede_awaiting(ac, info, keep=version_id, number=number)
             for entity in list(changes.entities):
                 # One entity in memory at a time: loaded, applied, released.
-                self._apply(ac, entity, changes.load(entity), info, version_id)
+                if self._apply(ac, entity, changes.load(entity), info, version_id) >= REBUILD_INDEX_ROWS:
+                    loaded.append(schema.golden_table_name(entity))
                 pa.default_memory_pool().release_unused()
             for write in also:
                 write(ac, version_id)
+        if loaded:
+            self._analyze(loaded)
         return version_id
+
+    def _analyze(self, tables: list[str]) -> None:
+        """PostgreSQL plans by its statistics of a table, which still describe it as it was before a big
+        load until autovacuum gets round to it: a delta's key lookups planned against "one row" after a
+        first sync of a million students scanned the whole table per key. SQLite plans without them."""
+        try:
+            with ArrowConnection(self.url) as ac:
+                if ac.backend == "postgresql":
+                    with ac.transaction():  # the statistics are kept only if it commits
+                        for table in tables:
+                            ac.execute(f"ANALYZE {ident(table)}")
+        except Exception as exc:  # the version is committed: stale statistics only cost speed until autovacuum
+            log.warning("could not refresh the planner statistics of %s after the commit (%s)",
+                        ", ".join(tables), type(exc).__name__)
 
     def check_base(self, ac: ArrowConnection, district: str, school_year: str, base_version_id: int | None) -> int:
         """Inside a write transaction: raise unless the latest committed version is still the one
@@ -339,11 +361,12 @@ class GoldenStore:
         return int(ac.scalar(f"INSERT INTO versions ({', '.join(cols)}) VALUES ({', '.join(exprs)}) RETURNING id",
                              params))
 
-    def _apply(self, ac: ArrowConnection, entity: str, ec, info: CommitInfo, version_id: int) -> None:
+    def _apply(self, ac: ArrowConnection, entity: str, ec, info: CommitInfo, version_id: int) -> int:
+        """Write the entity's changes; returns how many records it added."""
         table = schema.golden_table_name(entity)
         canon = [c for c in entities.columns(entity) if c not in ("district", "school_year")]
         content = [c for c in canon if c not in ("source", "sourced_id")]
-        upserts = ec.upserts
+        upserts, added = ec.upserts, 0
         if upserts.num_rows:
             change = upserts.column("change")
             if pc.all(pc.equal(change, "added")).as_py():  # a first sync: no copy of every row to split them
@@ -351,7 +374,7 @@ class GoldenStore:
             else:
                 new = upserts.filter(pc.equal(change, "added"))
                 old = upserts.filter(pc.not_equal(change, "added"))
-            n = new.num_rows
+            n = added = new.num_rows
             # A big load is faster into a table without its random-order golden_id index, which is
             # then rebuilt once, sorted. Inside the transaction, so a failure restores it too.
             index = schema.golden_id_index(entity)
@@ -400,6 +423,7 @@ class GoldenStore:
                 "sourced_id": deletes.column("sourced_id"), "change": const_array("deleted", n),
                 "changed_fields": deletes.column("reason"),
             }))
+        return added
 
     def _log(self, ac: ArrowConnection, version_id: int, entity: str, rows: pa.Table) -> None:
         n = rows.num_rows
