@@ -149,15 +149,9 @@ class GoldenStore:
         columns = (f"t.source, t.sourced_id, t.golden_id, t.content_hash, "
                    f"CASE WHEN t.deleted_version IS NULL THEN 1 ELSE 0 END AS active{''.join(', t.' + r for r in refs)}")
         with ArrowConnection(self.url) as ac:
-            table, where = f"{schema.golden_table_name(entity)} AS t", ""
-            if only is not None:
-                ac.ingest("wanted_keys", only.select(["source", "sourced_id"]), temporary=True)
-                # As in stored_rows: the wanted keys drive the loop, each a primary-key lookup (SQLite keeps
-                # a CROSS JOIN's order as written; PostgreSQL plans it as any join).
-                table = f"wanted_keys AS w CROSS JOIN {table}"
-                where = " AND t.source = w.source AND t.sourced_id = w.sourced_id"
+            table = f"{schema.golden_table_name(entity)} AS t" if only is None else _keyed(ac, entity, only)
             sql = (f"SELECT {columns} FROM {table} WHERE t.district = {ac.ph(1)} AND t.school_year = {ac.ph(2)} "
-                   f"AND t.source IN ({ac.placeholders(len(sources), 3)}){where}")
+                   f"AND t.source IN ({ac.placeholders(len(sources), 3)})")
             return ac.fetch(sql, [district, school_year, *sources], self._schema(entity, names))
 
     def stored_rows(self, district: str, school_year: str, entity: str, keys: pa.Table, *,
@@ -166,16 +160,9 @@ class GoldenStore:
         ``current_only``: not those marked deleted."""
         cols = list(entities.columns(entity))
         with ArrowConnection(self.url) as ac:
-            ac.ingest("wanted_keys", keys.select(["source", "sourced_id"]), temporary=True)
-            # The few wanted keys drive the loop, each a primary-key lookup. SQLite would otherwise
-            # scan the whole golden table against an unindexed temp table (minutes at a million);
-            # its CROSS JOIN keeps the order as written.
-            join = "CROSS JOIN" if ac.backend == "sqlite" else "JOIN"
-            sql = (f"SELECT {self._select(entity, cols, 't')} "
-                   f"FROM wanted_keys AS w {join} {schema.golden_table_name(entity)} AS t "
-                   f"ON t.district = {ac.ph(1)} AND t.school_year = {ac.ph(2)} "
-                   "AND t.source = w.source AND t.sourced_id = w.sourced_id"
-                   + (" WHERE t.deleted_version IS NULL" if current_only else ""))
+            sql = (f"SELECT {self._select(entity, cols, 't')} FROM {_keyed(ac, entity, keys)} "
+                   f"WHERE t.district = {ac.ph(1)} AND t.school_year = {ac.ph(2)}"
+                   + (" AND t.deleted_version IS NULL" if current_only else ""))
             return ac.fetch(sql, [district, school_year], self._schema(entity, cols))
 
     def current_records(self, district: str, school_year: str, entity: str,
@@ -467,3 +454,14 @@ def version_of_row(row) -> Version:
         started_at=row["started_at"], base_version_id=row["base_version_id"], hold=row["hold"],
         held_changes=row["held_changes"], decided_by=row["decided_by"], decided_at=row["decided_at"],
     )
+
+
+def _keyed(ac: ArrowConnection, entity: str, keys: pa.Table) -> str:
+    """A FROM clause of the entity's golden table (``t``) limited to the given (source, sourced_id) keys.
+    The few wanted keys drive the loop, each a primary-key lookup: SQLite would otherwise scan the whole
+    golden table against an unindexed temporary table (minutes at a million), and its CROSS JOIN keeps the
+    order as written."""
+    ac.ingest("wanted_keys", keys.select(["source", "sourced_id"]), temporary=True)
+    join = "CROSS JOIN" if ac.backend == "sqlite" else "JOIN"
+    return (f"wanted_keys AS w {join} {schema.golden_table_name(entity)} AS t "
+            "ON t.source = w.source AND t.sourced_id = w.sourced_id")
