@@ -120,8 +120,8 @@ def main() -> int:
     os.environ["PASSPORT_INTEGRATIONS_DIR"] = str(workdir / "integrations")
     os.environ.pop("PASSPORT_DATABASE_URL", None)
     try:
-        from passport_pipelines.synthetic.district import generate_oneroster_district
         from tests.fakes.district_data import read_district
+        from tests.synthetic.district import generate_oneroster_district
 
         drop = workdir / "drop"
         t = time.perf_counter()

@@ -152,12 +152,12 @@ def run(district: str, instance):
     import dagster as dg
 
     from passport_pipelines.definitions import defs
-    from passport_pipelines.jobs import ROSTER_SYNC
-    from passport_pipelines.partitions import (
+    from passport_pipelines.jobs.partitions import (
         register_sync_partition,
         sync_partition_key,
     )
-    from passport_pipelines.run_tags import COMMITTED_BY_TAG
+    from passport_pipelines.jobs.run_tags import COMMITTED_BY_TAG
+    from passport_pipelines.jobs.sync_jobs import ROSTER_SYNC
 
     register_sync_partition(instance, district, "2025-2026")
     started = time.perf_counter()
@@ -215,7 +215,7 @@ def main() -> int:
     try:
         if not (drop / "manifest.csv").exists():
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "passport_pipelines.synthetic.district", str(drop),
+            subprocess.run([sys.executable, "-m", "tests.synthetic.district", str(drop),
                             "--students", str(args.students)], check=True, capture_output=True)
             print(f"generated {args.students:,} students in {time.perf_counter() - t:.1f}s", file=sys.stderr)
         source, extra = {"name": "sis", "type": "csv", "path": str(drop)}, {}

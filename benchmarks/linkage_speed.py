@@ -1,6 +1,6 @@
 """Benchmark: how fast the duplicate-detection engine runs on a large district.
 
-Generates a synthetic district (``passport_pipelines/synthetic/people.py``: one record per student in the SIS, ~2% of
+Generates a synthetic district (``tests/synthetic/people.py``: one record per student in the SIS, ~2% of
 them with a second record, 1% twins) and times ``find_duplicates`` with the default domain
 (name_and_email, exact) plus one fuzzy domain (given name, family name and birth date >= 0.9):
 
@@ -32,11 +32,11 @@ import psutil
 import pyarrow as pa
 
 from passport_pipelines.config.reconciliation import DEFAULT_PERSON_DOMAINS, MatchDomain
-from passport_pipelines.linkage import find_duplicates
-from passport_pipelines.linkage.engine import TWIN_ATTRIBUTES
-from passport_pipelines.linkage.records import prepare
-from passport_pipelines.linkage.revision import revise
-from passport_pipelines.synthetic.people import generate
+from passport_pipelines.reconciliation.linkage import find_duplicates
+from passport_pipelines.reconciliation.linkage.engine import TWIN_ATTRIBUTES
+from passport_pipelines.reconciliation.linkage.records import prepare
+from passport_pipelines.reconciliation.linkage.revision import revise
+from tests.synthetic.people import generate
 
 DOMAINS = [
     *DEFAULT_PERSON_DOMAINS,

@@ -91,7 +91,7 @@ def main() -> int:
     (workdir / "home").mkdir(exist_ok=True)
     if not (drop / "manifest.csv").exists():
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "passport_pipelines.synthetic.district", str(drop),
+        subprocess.run([sys.executable, "-m", "tests.synthetic.district", str(drop),
                         "--students", str(args.students)], check=True, capture_output=True)
         print(f"generated {args.students:,} students in {time.perf_counter() - t:.1f}s", file=sys.stderr)
     (workdir / "integrations" / "bench.yaml").write_text(yaml.safe_dump({

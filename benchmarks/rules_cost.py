@@ -83,10 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from passport_pipelines import settings
         from passport_pipelines.config.loader import load_integration
+        from passport_pipelines.normalize.rosters import normalize_source
         from passport_pipelines.store.golden_store import GoldenStore
-        from passport_pipelines.sync.extract import extract_source
-        from passport_pipelines.sync.normalize import normalize_source
-        from passport_pipelines.synthetic.district import generate_oneroster_district
+        from passport_pipelines.validation.extract import extract_source
+        from tests.synthetic.district import generate_oneroster_district
 
         drop = workdir / "drop"
         if not (drop / "manifest.csv").exists():
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         # machine slows down (the same COPY takes 15% longer after half a minute), so a run that
         # follows another's schema check would pay for it. The stage also runs the canonical
         # pandera check over what normalization wrote (fewer rows once the rules left some out).
-        from passport_pipelines.sync.schema_failures import schema_failures
+        from passport_pipelines.normalize.schema_failures import schema_failures
 
         plain_s = ruled_s = plain_check_s = ruled_check_s = float("inf")
         for _ in range(args.repeat):

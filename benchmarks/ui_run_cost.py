@@ -79,11 +79,11 @@ def time_cli(env: dict) -> float:
 def time_queued(env: dict) -> dict:
     import dagster as dg
 
-    from passport_pipelines.partitions import sync_partition_key, sync_partitions
+    from passport_pipelines.jobs.partitions import sync_partition_key, sync_partitions
 
     os.environ.update({k: env[k] for k in ("PASSPORT_HOME", "PASSPORT_INTEGRATIONS_DIR", "DAGSTER_HOME")})
     with dg.DagsterInstance.get() as instance:
-        from passport_pipelines.partitions import register_sync_partition
+        from passport_pipelines.jobs.partitions import register_sync_partition
         register_sync_partition(instance, DISTRICT, YEAR)
     log = open(Path(env["PASSPORT_HOME"]) / "daemon.log", "w")
     daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"], cwd=REPO, env=env,
@@ -133,7 +133,7 @@ def main() -> None:
         drop = None
         if args.students:
             drop = root / "drop"
-            subprocess.run([sys.executable, "-m", "passport_pipelines.synthetic.district", str(drop),
+            subprocess.run([sys.executable, "-m", "tests.synthetic.district", str(drop),
                             "--students", str(args.students)], check=True)
         cli, queued = [], []
         for _ in range(args.repeat):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from passport_pipelines.synthetic.district import generate_oneroster_district
 from tests.oneroster_packages import GRADEBOOK_COLUMNS, ROSTER_FILES
+from tests.synthetic.district import generate_oneroster_district
 
 
 def make_district(folder: Path, students: int = 40, reference_errors: int = 0, seed: int = 7) -> Path:

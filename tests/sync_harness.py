@@ -6,12 +6,15 @@ import dagster as dg
 
 from passport_pipelines import settings
 from passport_pipelines.definitions import defs
-from passport_pipelines.jobs import COMMIT_APPROVED_SYNC, ROSTER_SYNC
-from passport_pipelines.partitions import register_sync_partition, sync_partition_key
-from passport_pipelines.run_tags import APPROVED_VERSION_TAG, COMMITTED_BY_TAG
+from passport_pipelines.jobs.partitions import (
+    register_sync_partition,
+    sync_partition_key,
+)
+from passport_pipelines.jobs.run_summary import summarize_run
+from passport_pipelines.jobs.run_tags import APPROVED_VERSION_TAG, COMMITTED_BY_TAG
+from passport_pipelines.jobs.sync_jobs import COMMIT_APPROVED_SYNC, ROSTER_SYNC
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.store.sync_holds import SyncHolds
-from passport_pipelines.sync.run_summary import summarize_run
 
 
 def execute(instance: dg.DagsterInstance, job: str, district: str, school_year: str = "2025-2026",

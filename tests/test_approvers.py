@@ -11,10 +11,14 @@ import pytest
 from click.testing import CliRunner
 
 from passport_pipelines.cli.main import cli
-from passport_pipelines.config.approvers import NotAnApprover, approvers_of, require_approver
+from passport_pipelines.config.approvers import (
+    NotAnApprover,
+    approvers_of,
+    require_approver,
+)
 from passport_pipelines.config.loader import IntegrationError, load_district
 from passport_pipelines.definitions import defs
-from passport_pipelines.ops.sync_approval import APPROVE_SYNC, REJECT_SYNC
+from passport_pipelines.jobs.ops.sync_approval import APPROVE_SYNC, REJECT_SYNC
 from passport_pipelines.store.duplicate_review import DuplicateReview
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from passport_pipelines.oneroster_csv.validation import validate_package
 from passport_pipelines.store.golden_store import GoldenStore
+from passport_pipelines.validation.oneroster.validation import validate_package
 from tests.conftest import write_integration
 from tests.csv_drops import PEOPLE, SCHOOLS, write_basic_identity
 from tests.oneroster_packages import manifest_properties, manifest_text

@@ -11,21 +11,30 @@ import pyarrow.parquet as pq
 import pytest
 
 from passport_pipelines.config.loader import load_integration
-from passport_pipelines.connectors.base import ExtractRequest
-from passport_pipelines.connectors.google_workspace.connector import GoogleWorkspaceConnector
-from passport_pipelines.connectors.oneroster_api.connector import OneRosterApiConnector
-from passport_pipelines.connectors.powerschool.connector import PowerSchoolConnector
-from passport_pipelines.connectors.synergy.connector import SynergyConnector
-from passport_pipelines.connectors.xpress.connector import XpressConnector
-from passport_pipelines.sync.normalize import normalize_source
-from passport_pipelines.sync.school_year_check import check_normalized_source
+from passport_pipelines.normalize.rosters import normalize_source
+from passport_pipelines.normalize.school_year_check import check_normalized_source
+from passport_pipelines.sources.base import ExtractRequest
+from passport_pipelines.sources.google_workspace.connector import (
+    GoogleWorkspaceConnector,
+)
+from passport_pipelines.sources.oneroster_api.connector import OneRosterApiConnector
+from passport_pipelines.sources.powerschool.connector import PowerSchoolConnector
+from passport_pipelines.sources.synergy.connector import SynergyConnector
+from passport_pipelines.sources.xpress.connector import XpressConnector
 from tests.canonical_tables import extract, read_tables
 from tests.conftest import write_integration
 from tests.fakes.district_data import make_district_years, served_years
 from tests.fakes.google_directory_server import google_source_config, start_google_fake
-from tests.fakes.oneroster_api_server import (oneroster_source_config, start_oneroster_fake, start_synergy_fake,
-                                              synergy_source_config)
-from tests.fakes.powerschool_server import powerschool_source_config, start_powerschool_fake
+from tests.fakes.oneroster_api_server import (
+    oneroster_source_config,
+    start_oneroster_fake,
+    start_synergy_fake,
+    synergy_source_config,
+)
+from tests.fakes.powerschool_server import (
+    powerschool_source_config,
+    start_powerschool_fake,
+)
 from tests.fakes.xpress_server import start_xpress_fake, xpress_source_config
 
 YEARS = ("2024-2025", "2025-2026")

@@ -12,12 +12,11 @@ from click.testing import CliRunner
 
 from passport_pipelines.cli.main import cli
 from passport_pipelines.definitions import defs
-from passport_pipelines.jobs import PREVIEW_SYNC
-from passport_pipelines.partitions import register_sync_partition, sync_partition_key
-from passport_pipelines.resources.golden_store import GoldenStoreResource
-from passport_pipelines.resources.integrations import IntegrationsResource
-from passport_pipelines.resources.notifier import NotifierResource
-from passport_pipelines.run_tags import (
+from passport_pipelines.jobs.partitions import (
+    register_sync_partition,
+    sync_partition_key,
+)
+from passport_pipelines.jobs.run_tags import (
     APPROVED_VERSION_TAG,
     COMMITTED_BY_TAG,
     DISTRICT_TAG,
@@ -27,6 +26,10 @@ from passport_pipelines.run_tags import (
     TRIGGER_TAG,
     VERSION_TAG,
 )
+from passport_pipelines.jobs.sync_jobs import PREVIEW_SYNC
+from passport_pipelines.resources.golden_store import GoldenStoreResource
+from passport_pipelines.resources.integrations import IntegrationsResource
+from passport_pipelines.resources.notifier import NotifierResource
 from passport_pipelines.sensors.notifications import notify_finished_syncs
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration

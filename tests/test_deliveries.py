@@ -21,8 +21,11 @@ from passport_pipelines.config.destinations import (
     PrivacyShield,
 )
 from passport_pipelines.definitions import build_defs, defs
-from passport_pipelines.jobs import RETRY_DELIVERIES
-from passport_pipelines.partitions import register_sync_partition, sync_partition_key
+from passport_pipelines.jobs.partitions import (
+    register_sync_partition,
+    sync_partition_key,
+)
+from passport_pipelines.jobs.sync_jobs import RETRY_DELIVERIES
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conformance.exports import assert_conforms
 from tests.conftest import write_integration

@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from passport_pipelines import settings
 from passport_pipelines.cli.main import cli
 from passport_pipelines.config.integration import Integration
-from passport_pipelines.oneroster_csv.findings import FindingsReport
-from passport_pipelines.oneroster_csv.limits import PackageLimits
-from passport_pipelines.oneroster_csv.validation import validate_package
+from passport_pipelines.config.package_limits import PackageLimits
 from passport_pipelines.store.golden_store import GoldenStore
-from passport_pipelines.sync.extract import extract_source
+from passport_pipelines.validation.extract import extract_source
+from passport_pipelines.validation.oneroster.findings import FindingsReport
+from passport_pipelines.validation.oneroster.validation import validate_package
 from tests.malformed_drops import CASES, SECRET, build
 
 

@@ -12,11 +12,16 @@ from pydantic import ValidationError
 
 from passport_pipelines import settings
 from passport_pipelines.config.integration import Integration
+from passport_pipelines.config.package_limits import (
+    DEFAULT_LIMITS,
+    GIB,
+    MIB,
+    PackageLimits,
+)
 from passport_pipelines.config.sources import CsvFolderSource
-from passport_pipelines.oneroster_csv.limits import DEFAULT_LIMITS, GIB, MIB, PackageLimits
-from passport_pipelines.oneroster_csv.validation import validate_package
 from passport_pipelines.store.golden_store import GoldenStore
-from passport_pipelines.sync.extract import extract_source
+from passport_pipelines.validation.extract import extract_source
+from passport_pipelines.validation.oneroster.validation import validate_package
 from tests.malformed_drops import build, users_bytes
 from tests.oneroster_packages import header_for, valid_rows, write_package, zip_package
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from passport_pipelines.changes.changeset import ChangeSet, EntityChanges
 from passport_pipelines.cli.main import cli
+from passport_pipelines.model.change_set import ChangeSet, EntityChanges
 from passport_pipelines.store.golden_store import ConcurrentCommitError, GoldenStore
 from tests.conftest import write_integration
 from tests.district_files import edit_rows, make_district

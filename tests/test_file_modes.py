@@ -18,8 +18,8 @@ from tests.district_files import edit_rows, make_district
 UI_STYLE_RUN = """
 import dagster as dg
 from passport_pipelines.definitions import defs  # the code location, as a code server or run worker loads it
-from passport_pipelines.partitions import sync_partition_key
-from passport_pipelines.run_tags import COMMITTED_BY_TAG
+from passport_pipelines.jobs.partitions import sync_partition_key
+from passport_pipelines.jobs.run_tags import COMMITTED_BY_TAG
 
 with dg.DagsterInstance.get() as instance:
     result = defs.resolve_job_def("roster_sync").execute_in_process(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from passport_pipelines.oneroster_csv.reader import record_lines
-from passport_pipelines.oneroster_csv.validation import validate_package
+from passport_pipelines.validation.oneroster.reader import record_lines
+from passport_pipelines.validation.oneroster.validation import validate_package
 from tests.oneroster_packages import write_package
 
 

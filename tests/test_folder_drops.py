@@ -13,10 +13,10 @@ from click.testing import CliRunner
 
 from passport_pipelines import settings
 from passport_pipelines.cli.main import cli
-from passport_pipelines.oneroster_csv.findings import FindingsReport
-from passport_pipelines.oneroster_csv.package import Package
-from passport_pipelines.oneroster_csv.validation import validate_package
 from passport_pipelines.store.golden_store import GoldenStore
+from passport_pipelines.validation.oneroster.findings import FindingsReport
+from passport_pipelines.validation.oneroster.package import Package
+from passport_pipelines.validation.oneroster.validation import validate_package
 from tests.conftest import write_integration
 from tests.district_files import make_district
 from tests.malformed_drops import SECRET, build, outside_file, users_bytes

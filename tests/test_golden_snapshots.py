@@ -15,14 +15,14 @@ import pytest
 
 from passport_pipelines.config.loader import load_integration
 from passport_pipelines.delivery.golden_frames import golden_frames
-from passport_pipelines.delivery.golden_snapshots import (
+from passport_pipelines.store.arrow_connection import ArrowConnection
+from passport_pipelines.store.golden_snapshots import (
     SnapshotBuild,
     latest_snapshot,
     partition_dir,
     record_counts,
     snapshot_dir,
 )
-from passport_pipelines.store.arrow_connection import ArrowConnection
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration
 from tests.district_files import edit_rows, make_district, read_rows

@@ -8,8 +8,8 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from passport_pipelines.changes.changeset import ChangeSet, EntityChanges
 from passport_pipelines.model import entities
+from passport_pipelines.model.change_set import ChangeSet, EntityChanges
 from passport_pipelines.store import schema
 from passport_pipelines.store.golden_store import (
     CommitFailedError,

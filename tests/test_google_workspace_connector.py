@@ -15,14 +15,24 @@ import pyarrow.parquet as pq
 import pytest
 
 from passport_pipelines.config.loader import load_integration
-from passport_pipelines.connectors.errors import ConnectorError
-from passport_pipelines.connectors.google_workspace.connector import DIRECTORY_SCOPE, GoogleWorkspaceConnector
-from passport_pipelines.sync.normalize import normalize_source
+from passport_pipelines.normalize.rosters import normalize_source
+from passport_pipelines.sources.errors import ConnectorError
+from passport_pipelines.sources.google_workspace.connector import (
+    DIRECTORY_SCOPE,
+    GoogleWorkspaceConnector,
+)
 from tests.canonical_tables import assert_same_canonical, canonical_tables, extract
 from tests.conftest import write_integration
 from tests.fakes.district_data import make_district_data
-from tests.fakes.google_directory_server import (ADMIN_EMAIL, USERS_PATH, account, google_source_config,
-                                                 google_user_id, make_service_account_key, start_google_fake)
+from tests.fakes.google_directory_server import (
+    ADMIN_EMAIL,
+    USERS_PATH,
+    account,
+    google_source_config,
+    google_user_id,
+    make_service_account_key,
+    start_google_fake,
+)
 
 GOOGLE_ROLES = ("student", "teacher", "administrator")
 COLUMNS = ["sourced_id", "given_name", "family_name", "email", "enabled_user", "role", "username"]

@@ -15,14 +15,17 @@ import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
-from passport_pipelines.config.destinations import OneRosterCsvDestination, PrivacyShield
+from passport_pipelines.config.destinations import (
+    OneRosterCsvDestination,
+    PrivacyShield,
+)
 from passport_pipelines.delivery.oneroster_export import write_oneroster_zip
 from passport_pipelines.delivery.privacy_shield import shield_frames
 from passport_pipelines.model import entities
 from passport_pipelines.model.frames import to_frame
-from passport_pipelines.oneroster_csv.validation import validate_package
+from passport_pipelines.normalize.csv_drops import normalize_drop
 from passport_pipelines.store.golden_store import GoldenStore
-from passport_pipelines.transforms.normalize import normalize_drop
+from passport_pipelines.validation.oneroster.validation import validate_package
 from tests.conformance.exports import assert_conforms
 from tests.conftest import write_integration
 from tests.oneroster_packages import gradebook_rows, write_package

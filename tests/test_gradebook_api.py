@@ -7,13 +7,20 @@ from __future__ import annotations
 import pytest
 
 from passport_pipelines.config.loader import load_integration
-from passport_pipelines.connectors.errors import ConnectorError
 from passport_pipelines.model import entities
+from passport_pipelines.sources.errors import ConnectorError
 from tests.canonical_tables import assert_same_canonical, canonical_tables
 from tests.conftest import write_integration
 from tests.fakes.district_data import make_district_data
-from tests.fakes.oneroster_api_server import CORE, DEMOGRAPHICS, GRADEBOOK, RESOURCE, ROSTER, oneroster_source_config, \
-    start_oneroster_fake
+from tests.fakes.oneroster_api_server import (
+    CORE,
+    DEMOGRAPHICS,
+    GRADEBOOK,
+    RESOURCE,
+    ROSTER,
+    oneroster_source_config,
+    start_oneroster_fake,
+)
 
 ROSTER_LISTED = ["orgs", "academic_sessions", "courses", "classes", "users", "enrollments", "demographics", "agents"]
 IN_11 = ["categories", "line_items", "results", "resources", "class_resources", "course_resources"]

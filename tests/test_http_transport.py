@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from passport_pipelines.config.secrets import resolve_secret
-from passport_pipelines.connectors.errors import ConnectorError, reason_code
-from passport_pipelines.connectors.http.oauth1 import OAuth1Signer, sign
-from passport_pipelines.connectors.http.oauth2 import BearerToken
-from passport_pipelines.connectors.http.transport import HttpTransport, RetryPolicy
+from passport_pipelines.sources.errors import ConnectorError, reason_code
+from passport_pipelines.sources.http.oauth1 import OAuth1Signer, sign
+from passport_pipelines.sources.http.oauth2 import BearerToken
+from passport_pipelines.sources.http.transport import HttpTransport, RetryPolicy
 from tests.fakes.http_fake import FakeApiServer, FakeResponse
 
 FAST = RetryPolicy(max_attempts=4, max_total_seconds=10, base_delay=0.01, max_delay=0.05)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from passport_pipelines.config.loader import IntegrationError, load_integration
-from passport_pipelines.sync.normalize import normalize_source
-from passport_pipelines.transforms.data_errors import DataValueError
+from passport_pipelines.normalize.data_errors import DataValueError
+from passport_pipelines.normalize.rosters import normalize_source
 from tests.canonical_tables import canonical_tables, extract, read_tables
 from tests.conftest import write_integration
 from tests.district_files import edit_rows, make_district
@@ -286,7 +286,7 @@ def test_exclude_schools_takes_district_school_ids(passport_home, tmp_path, drop
 def test_cascade_looks_at_each_table_after_every_table_it_points_at():
     # One round then settles a chain (a term, its classes, their enrollments): a million-row
     # table is not scanned a second time to find what the first round left behind.
-    from passport_pipelines.rules import left_out
+    from passport_pipelines.normalize.rules import left_out
 
     order = [entity for entity, _, _ in left_out._CHECKS]
     assert set(order) == left_out.CASCADE_SCALAR.keys() | left_out.CASCADE_LIST.keys()

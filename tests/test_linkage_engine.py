@@ -1,4 +1,4 @@
-"""The duplicate-detection engine (passport_pipelines.linkage): normalization, domains in priority
+"""The duplicate-detection engine (passport_pipelines.reconciliation.linkage): normalization, domains in priority
 order, fuzzy thresholds, the twin guard, incremental runs, clusters and the cluster guard, and
 explanations that never carry student data."""
 
@@ -13,12 +13,20 @@ import pyarrow as pa
 import pytest
 
 from passport_pipelines.config.reconciliation import DEFAULT_PERSON_DOMAINS, MatchDomain
-from passport_pipelines.linkage import CLUSTERS_SCHEMA, PAIRS_SCHEMA, find_duplicates
-from passport_pipelines.linkage.encoding import BLANK, encode, encode_into
-from passport_pipelines.linkage.normalization import normalize
-from passport_pipelines.linkage.records import prepare
-from passport_pipelines.linkage.revision import revise
-from passport_pipelines.synthetic.people import generate
+from passport_pipelines.reconciliation.linkage import (
+    CLUSTERS_SCHEMA,
+    PAIRS_SCHEMA,
+    find_duplicates,
+)
+from passport_pipelines.reconciliation.linkage.encoding import (
+    BLANK,
+    encode,
+    encode_into,
+)
+from passport_pipelines.reconciliation.linkage.normalization import normalize
+from passport_pipelines.reconciliation.linkage.records import prepare
+from passport_pipelines.reconciliation.linkage.revision import revise
+from tests.synthetic.people import generate
 
 ATTRIBUTES = ("given_name", "family_name", "email", "birth_date", "state_id", "phone")
 NAME_AND_EMAIL = list(DEFAULT_PERSON_DOMAINS)

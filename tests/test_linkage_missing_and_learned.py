@@ -11,12 +11,16 @@ import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
-from passport_pipelines.config.reconciliation import DEFAULT_PERSON_DOMAINS, MatchDomain, Reconciliation
-from passport_pipelines.linkage import find_duplicates
-from passport_pipelines.linkage.attribute_kinds import kind_of
-from passport_pipelines.linkage.guards import TWIN_REASON
-from passport_pipelines.linkage.match_weights import LEVELS, fit, levels
-from passport_pipelines.synthetic.people import generate
+from passport_pipelines.config.reconciliation import (
+    DEFAULT_PERSON_DOMAINS,
+    MatchDomain,
+    Reconciliation,
+)
+from passport_pipelines.reconciliation.linkage import find_duplicates
+from passport_pipelines.reconciliation.linkage.attribute_kinds import kind_of
+from passport_pipelines.reconciliation.linkage.guards import TWIN_REASON
+from passport_pipelines.reconciliation.linkage.match_weights import LEVELS, fit, levels
+from tests.synthetic.people import generate
 
 ATTRIBUTES = ("given_name", "family_name", "email", "birth_date", "state_id")
 NAME_DOB_EMAIL = ["given_name", "family_name", "birth_date", "email"]
@@ -197,7 +201,7 @@ def test_a_large_district_fits_on_a_sample_and_scores_every_pair(monkeypatch):
     """Past ``FIT_SAMPLE`` candidate pairs the weights are fitted on a seeded sample and every pair is
     scored with them, cheapest attributes first (pairs that cannot reach the threshold are dropped
     before their names are compared): the same duplicates are found, twins still never merged."""
-    from passport_pipelines.linkage import matching
+    from passport_pipelines.reconciliation.linkage import matching
 
     district = generate(3000, seed=11)
     domains = [*DEFAULT_PERSON_DOMAINS,

@@ -9,16 +9,22 @@ import pytest
 
 from passport_pipelines.config.loader import load_integration
 from passport_pipelines.config.sources import OneRosterApiSource
-from passport_pipelines.connectors.base import ExtractRequest
-from passport_pipelines.connectors.errors import ConnectorError
-from passport_pipelines.connectors.oneroster_api.collections import api_root
 from passport_pipelines.model import entities
-from passport_pipelines.connectors.oneroster_api.connector import OneRosterApiConnector
+from passport_pipelines.sources.base import ExtractRequest
+from passport_pipelines.sources.errors import ConnectorError
+from passport_pipelines.sources.oneroster_api.collections import api_root
+from passport_pipelines.sources.oneroster_api.connector import OneRosterApiConnector
 from tests.canonical_tables import assert_same_canonical, canonical_tables
 from tests.conftest import write_integration
 from tests.fakes.district_data import make_district_data
 from tests.fakes.oneroster_api_server import (
-    CORE, DEMOGRAPHICS, as_served_by_12, oauth1_signature, oneroster_source_config, start_oneroster_fake)
+    CORE,
+    DEMOGRAPHICS,
+    as_served_by_12,
+    oauth1_signature,
+    oneroster_source_config,
+    start_oneroster_fake,
+)
 
 FAST = dict(base_delay_seconds=0.01, max_retry_seconds=10)
 

@@ -12,13 +12,24 @@ import json
 import pyarrow as pa
 import pytest
 
-from passport_pipelines.oneroster_csv.findings import SAMPLE_LIMIT, Finding, mask
-from passport_pipelines.oneroster_csv.validation import ValidatedDrop, validate_package
-from passport_pipelines.transforms.engine import connect
-from tests.oneroster_packages import (
-    DELTA_TIMESTAMP, csv_text, header_for, manifest_lines, manifest_properties, manifest_text, valid_rows,
-    write_package, zip_package,
+from passport_pipelines.sql.engine import connect
+from passport_pipelines.validation.oneroster.findings import SAMPLE_LIMIT, Finding, mask
+from passport_pipelines.validation.oneroster.validation import (
+    ValidatedDrop,
+    validate_package,
 )
+from tests.oneroster_packages import (
+    DELTA_TIMESTAMP,
+    csv_text,
+    header_for,
+    manifest_lines,
+    manifest_properties,
+    manifest_text,
+    valid_rows,
+    write_package,
+    zip_package,
+)
+
 
 @pytest.fixture(autouse=True)
 def _one_duckdb_thread(monkeypatch):

@@ -14,11 +14,14 @@ import pytest
 from passport_pipelines import settings
 from passport_pipelines.config.reconciliation import Reconciliation
 from passport_pipelines.definitions import defs
-from passport_pipelines.jobs import ROSTER_SYNC
-from passport_pipelines.partitions import register_sync_partition, sync_partition_key
+from passport_pipelines.jobs.partitions import (
+    register_sync_partition,
+    sync_partition_key,
+)
+from passport_pipelines.jobs.run_tags import COMMITTED_BY_TAG, PREVIEW_TAG
+from passport_pipelines.jobs.sync_jobs import ROSTER_SYNC
 from passport_pipelines.reconciliation import people_cache
 from passport_pipelines.reconciliation.sync_duplicates import attributes_needed
-from passport_pipelines.run_tags import COMMITTED_BY_TAG, PREVIEW_TAG
 from passport_pipelines.store.duplicate_review import DuplicateReview, RecordRef
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration

@@ -10,15 +10,26 @@ import pyarrow.parquet as pq
 import pytest
 
 from passport_pipelines.config.loader import load_integration
-from passport_pipelines.connectors.errors import ConnectorError
-from passport_pipelines.connectors.powerschool import envelopes
-from passport_pipelines.connectors.powerschool.connector import PowerSchoolConnector
 from passport_pipelines.model import entities
-from tests.canonical_tables import NOT_CONTENT, assert_same_canonical, canonical_tables, extract
+from passport_pipelines.sources.errors import ConnectorError
+from passport_pipelines.sources.powerschool import envelopes
+from passport_pipelines.sources.powerschool.connector import PowerSchoolConnector
+from tests.canonical_tables import (
+    NOT_CONTENT,
+    assert_same_canonical,
+    canonical_tables,
+    extract,
+)
 from tests.conftest import write_integration
 from tests.fakes.district_data import make_district_data
-from tests.fakes.powerschool_server import (CLIENT_ID, CLIENT_SECRET, SECRET_ENV, powerschool_source_config,
-                                            start_powerschool_fake, translate_csv_tables)
+from tests.fakes.powerschool_server import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    SECRET_ENV,
+    powerschool_source_config,
+    start_powerschool_fake,
+    translate_csv_tables,
+)
 
 # Columns PowerSchool's API cannot carry as the CSV drop does, by entity, and why:
 NOT_CARRIED = {

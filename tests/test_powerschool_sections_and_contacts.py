@@ -9,12 +9,15 @@ import json
 import pytest
 
 from passport_pipelines.config.loader import IntegrationError, load_integration
-from passport_pipelines.connectors.errors import ConnectorError
-from passport_pipelines.connectors.powerschool.connector import PowerSchoolConnector
+from passport_pipelines.sources.errors import ConnectorError
+from passport_pipelines.sources.powerschool.connector import PowerSchoolConnector
 from tests.canonical_tables import canonical_tables
 from tests.conftest import write_integration
 from tests.fakes.district_data import make_district_data
-from tests.fakes.powerschool_server import powerschool_source_config, start_powerschool_fake
+from tests.fakes.powerschool_server import (
+    powerschool_source_config,
+    start_powerschool_fake,
+)
 
 
 def connector() -> PowerSchoolConnector:

@@ -14,23 +14,40 @@ import pyarrow as pa
 import pytest
 
 from passport_pipelines.config.loader import load_district
-from passport_pipelines.connectors.base import SourceConnector
-from passport_pipelines.connectors.http.transport import RetryPolicy
-from passport_pipelines.connectors.powerschool.connector import PowerSchoolConnector
+from passport_pipelines.delivery.writeback import report
+from passport_pipelines.delivery.writeback.attempts import (
+    CHANGED_SCHEMA,
+    INSERTED_SCHEMA,
+    PRIOR_SCHEMA,
+    decide,
+)
+from passport_pipelines.delivery.writeback.client import WritebackClient
+from passport_pipelines.delivery.writeback.messages import scrub
+from passport_pipelines.delivery.writeback.plan import CHANGE_SCHEMA, LINK_SCHEMA
+from passport_pipelines.delivery.writeback.requests import (
+    NotSendable,
+    contact_body,
+    student_record,
+)
+from passport_pipelines.delivery.writeback.results import WritebackResults
+from passport_pipelines.delivery.writeback.rules import (
+    ForbiddenChange,
+    check_contact_request,
+    check_student_request,
+    guard,
+)
+from passport_pipelines.delivery.writeback.run import write_back
+from passport_pipelines.sources.base import SourceConnector
+from passport_pipelines.sources.http.transport import RetryPolicy
+from passport_pipelines.sources.powerschool.connector import PowerSchoolConnector
 from passport_pipelines.store.golden_store import GoldenStore
-from passport_pipelines.writeback import report
-from passport_pipelines.writeback.attempts import CHANGED_SCHEMA, INSERTED_SCHEMA, PRIOR_SCHEMA, decide
-from passport_pipelines.writeback.client import WritebackClient
-from passport_pipelines.writeback.messages import scrub
-from passport_pipelines.writeback.plan import CHANGE_SCHEMA, LINK_SCHEMA
-from passport_pipelines.writeback.requests import NotSendable, contact_body, student_record
-from passport_pipelines.writeback.results import WritebackResults
-from passport_pipelines.writeback.rules import ForbiddenChange, check_contact_request, check_student_request, guard
-from passport_pipelines.writeback.run import write_back
 from tests.conftest import write_integration
 from tests.district_files import read_rows, write_rows
 from tests.fakes.district_data import make_district_data
-from tests.fakes.powerschool_server import powerschool_source_config, start_powerschool_fake
+from tests.fakes.powerschool_server import (
+    powerschool_source_config,
+    start_powerschool_fake,
+)
 from tests.sync_harness import run_sync as run_partition
 
 YEAR = "2025-2026"
@@ -231,7 +248,7 @@ def _user_changes(ids: list[str], change: str, given: str) -> pa.Table:
 def test_results_are_kept_per_version_and_record_on_both_databases(store_url):
     from datetime import datetime, timezone
 
-    from passport_pipelines.changes.changeset import ChangeSet, EntityChanges
+    from passport_pipelines.model.change_set import ChangeSet, EntityChanges
     from passport_pipelines.store.golden_store import CommitInfo
 
     def commit(base, ids, change, given):

@@ -27,14 +27,14 @@ from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 from sqlalchemy.engine import make_url
 
 from passport_pipelines.assets.api_extracts import KIND_LABELS, pool_name
-from passport_pipelines.jobs import ROSTER_SYNC
-from passport_pipelines.partitions import (
+from passport_pipelines.jobs.partitions import (
     district_partitions,
     school_year_partitions,
     sync_partition_key,
     sync_partitions,
 )
-from passport_pipelines.run_tags import COMMITTED_BY_TAG, DISTRICT_TAG
+from passport_pipelines.jobs.run_tags import COMMITTED_BY_TAG, DISTRICT_TAG
+from passport_pipelines.jobs.sync_jobs import ROSTER_SYNC
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration
 from tests.district_files import make_district

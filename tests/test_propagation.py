@@ -10,18 +10,28 @@ import dagster as dg
 import pyarrow as pa
 
 from passport_pipelines.assets.sis_writeback import sis_writeback
-from passport_pipelines.changes.changeset import ChangeSet, EntityChanges
 from passport_pipelines.config.loader import load_integration
-from passport_pipelines.connectors.google_workspace.connector import GoogleWorkspaceConnector
-from passport_pipelines.connectors.powerschool.connector import PowerSchoolConnector
-from passport_pipelines.delivery.propagation import district_day, expired, fully_propagated
+from passport_pipelines.delivery.deliveries import deliver_version
+from passport_pipelines.delivery.propagation import (
+    district_day,
+    expired,
+    fully_propagated,
+)
+from passport_pipelines.jobs.partitions import (
+    register_sync_partition,
+    sync_partition_key,
+    sync_partitions,
+)
 from passport_pipelines.model import entities
-from passport_pipelines.partitions import register_sync_partition, sync_partition_key, sync_partitions
+from passport_pipelines.model.change_set import ChangeSet, EntityChanges
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
+from passport_pipelines.sources.google_workspace.connector import (
+    GoogleWorkspaceConnector,
+)
+from passport_pipelines.sources.powerschool.connector import PowerSchoolConnector
 from passport_pipelines.store.golden_store import CommitInfo, GoldenStore
 from passport_pipelines.store.version_status import IN_PRODUCTION, PROPAGATION_FAILED
-from passport_pipelines.sync.deliver import deliver_version
 from tests.conftest import write_integration
 
 DISTRICT = "lakeside"

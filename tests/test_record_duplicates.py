@@ -179,8 +179,8 @@ def test_the_write_back_sees_a_school_a_reviewer_deleted_as_deliveries_do(tmp_pa
     school in both, not at no school in the write-back."""
     from passport_pipelines.config.loader import load_district
     from passport_pipelines.delivery.golden_frames import golden_frames
-    from passport_pipelines.transforms.engine import connect
-    from passport_pipelines.writeback.golden import load_golden
+    from passport_pipelines.delivery.writeback.golden import load_golden
+    from passport_pipelines.sql.engine import connect
 
     _district(tmp_path, {"orgs": [{**DOMAINS["orgs"][0], "resolution": "manual"}]})
     rows = _drop_rows()

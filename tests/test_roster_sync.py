@@ -10,7 +10,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from passport_pipelines.partitions import sync_partition_key
+from passport_pipelines.jobs.partitions import sync_partition_key
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration
 

@@ -13,10 +13,10 @@ import dagster as dg
 import pytest
 from click.testing import CliRunner
 
+from passport_pipelines.changes.drop_check import check_drop
 from passport_pipelines.cli.main import cli
-from passport_pipelines.oneroster_csv.validation import validate_package
-from passport_pipelines.sync.drop_check import check_drop
-from passport_pipelines.sync.row_accounting import unaccounted
+from passport_pipelines.normalize.row_accounting import unaccounted
+from passport_pipelines.validation.oneroster.validation import validate_package
 from tests.conftest import write_integration
 from tests.oneroster_packages import valid_rows, write_package
 from tests.sync_harness import run_sync

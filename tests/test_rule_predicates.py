@@ -9,10 +9,10 @@ import pytest
 
 from passport_pipelines.config.rules import Condition, FilterRule
 from passport_pipelines.model import entities
-from passport_pipelines.rules import left_out
-from passport_pipelines.rules.blank_values import is_blank, not_blank, trimmed
-from passport_pipelines.rules.conditions import condition_sql
-from passport_pipelines.rules.filters import apply_filters
+from passport_pipelines.normalize.rules import left_out
+from passport_pipelines.normalize.rules.conditions import condition_sql
+from passport_pipelines.normalize.rules.filters import apply_filters
+from passport_pipelines.sql.blank_values import is_blank, not_blank, trimmed
 
 # DuckDB's trim takes spaces away, nothing else: a tab or a newline is a value.
 VALUES = ["", " ", "   ", " a", "a ", " a ", "a", "\t", None]

@@ -15,7 +15,7 @@ import pytest
 from passport_pipelines.model.entities import CANONICAL_MODELS
 from passport_pipelines.model.frames import to_frame
 from passport_pipelines.model.schema_check import _with_pandera, check_parquet
-from passport_pipelines.sync.normalize import normalize_source
+from passport_pipelines.normalize.rosters import normalize_source
 from tests.canonical_tables import extract
 from tests.conftest import write_integration
 from tests.district_files import make_district

@@ -8,7 +8,10 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from passport_pipelines.sync.school_year_check import check_normalized_source, check_school_years
+from passport_pipelines.normalize.school_year_check import (
+    check_normalized_source,
+    check_school_years,
+)
 
 
 def _write(folder, sessions: list[tuple], classes: list[tuple] = (), courses: list[tuple] = ()):

@@ -15,8 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from passport_pipelines.cli.main import cli
-from passport_pipelines.oneroster_csv.findings import Finding
-from passport_pipelines.oneroster_csv.validation import ValidatedDrop, validate_package
+from passport_pipelines.validation.oneroster.findings import Finding
+from passport_pipelines.validation.oneroster.validation import (
+    ValidatedDrop,
+    validate_package,
+)
 from tests.oneroster_packages import write_package
 
 

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.sources import SftpSource
-from passport_pipelines.drops.errors import DropFetchError
-from passport_pipelines.drops.sftp import download_sftp_drop
+from passport_pipelines.sources.drops.errors import DropFetchError
+from passport_pipelines.sources.drops.sftp import download_sftp_drop
 from tests.fakes.sftp_server import SftpServerInfo, running_sftp_server
 
 PASSWORD_VAR = "PASSPORT_TEST_SFTP_PASSWORD"

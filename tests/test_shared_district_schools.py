@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 from sqlalchemy import select, update
 
-from passport_pipelines.changes.changeset import own_golden_id
+from passport_pipelines.model.change_set import own_golden_id
 from passport_pipelines.store import schema
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration

@@ -13,11 +13,18 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 
-from passport_pipelines.credentials.cipher import (KEY_ENV, PREVIOUS_KEY_ENV, CredentialsKeyError, associated_data,
-                                                   current_key, decrypt, reading_keys)
-from passport_pipelines.oneroster_csv.validation import validate_package
 from passport_pipelines.store import schema
 from passport_pipelines.store.golden_store import GoldenStore
+from passport_pipelines.validation.credentials.cipher import (
+    KEY_ENV,
+    PREVIOUS_KEY_ENV,
+    CredentialsKeyError,
+    associated_data,
+    current_key,
+    decrypt,
+    reading_keys,
+)
+from passport_pipelines.validation.oneroster.validation import validate_package
 from tests.conftest import write_integration
 from tests.csv_drops import CREDENTIALS, write_basic_identity, write_credentials
 from tests.sync_harness import run_sync
@@ -212,7 +219,7 @@ def test_without_the_key_the_sync_fails_naming_the_variable(district, store_url,
 
 def test_test_connection_checks_the_files_and_the_key(tmp_path, passport_home, monkeypatch):
     from passport_pipelines.config.loader import load_district
-    from passport_pipelines.connectors.connection_checks import check_sources
+    from passport_pipelines.validation.connection_checks import check_sources
 
     monkeypatch.delenv(KEY_ENV, raising=False)
     people = write_basic_identity(tmp_path / "people")

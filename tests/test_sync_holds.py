@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from passport_pipelines.cli.main import cli
 from passport_pipelines.definitions import defs
-from passport_pipelines.jobs import COMMIT_APPROVED_SYNC, ROSTER_SYNC
-from passport_pipelines.ops.sync_approval import APPROVE_SYNC
-from passport_pipelines.partitions import sync_partition_key
+from passport_pipelines.jobs.ops.sync_approval import APPROVE_SYNC
+from passport_pipelines.jobs.partitions import sync_partition_key
+from passport_pipelines.jobs.sync_jobs import COMMIT_APPROVED_SYNC, ROSTER_SYNC
 from passport_pipelines.sensors.approvals import approval_sensor
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.store.sync_holds import SyncHolds

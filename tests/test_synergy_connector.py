@@ -6,8 +6,8 @@ import pytest
 
 from passport_pipelines.config.loader import load_integration
 from passport_pipelines.config.sources import SynergySource
-from passport_pipelines.connectors.registry import connector_class
-from passport_pipelines.connectors.synergy.connector import SynergyConnector
+from passport_pipelines.sources.registry import connector_class
+from passport_pipelines.sources.synergy.connector import SynergyConnector
 from tests.canonical_tables import assert_same_canonical, canonical_tables
 from tests.conftest import write_integration
 from tests.fakes.district_data import make_district_data

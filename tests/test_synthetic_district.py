@@ -1,4 +1,4 @@
-"""The synthetic OneRoster 1.1 district generator (passport_pipelines.synthetic.district)."""
+"""The synthetic OneRoster 1.1 district generator (tests.synthetic.district)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from passport_pipelines.oneroster_csv.spec import GRADES, files_for
-from passport_pipelines.synthetic.district import BULK_FILES, generate_oneroster_district, main
+from passport_pipelines.validation.oneroster.spec import GRADES, files_for
+from tests.synthetic.district import BULK_FILES, generate_oneroster_district, main
 
 SPEC = files_for("1.1")
 ID = re.compile(r"^[0-9A-Za-z./@_-]{1,255}$")

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from passport_pipelines.cli.main import cli
-from passport_pipelines.csv_schemas.registry import SCHEMAS
-from passport_pipelines.oneroster_csv.validation import validate_package
 from passport_pipelines.store.golden_store import GoldenStore
+from passport_pipelines.validation.oneroster.validation import validate_package
+from passport_pipelines.validation.schemas.registry import SCHEMAS
 from tests.conftest import write_integration
 from tests.csv_drops import PEOPLE, SCHOOLS
 from tests.sync_harness import run_sync

@@ -15,9 +15,9 @@ from pydantic import ValidationError
 from passport_pipelines.config.transform_rules import TransformRule, validate_rules
 from passport_pipelines.model import entities
 from passport_pipelines.model.frames import to_frame
-from passport_pipelines.rules.attributes import attribute_mapping
-from passport_pipelines.rules.transformations import _passes, apply_transforms
-from passport_pipelines.transforms.runner import content_hash_sql
+from passport_pipelines.normalize.rules.attributes import attribute_mapping
+from passport_pipelines.normalize.rules.transformations import _passes, apply_transforms
+from passport_pipelines.normalize.sql_models import content_hash_sql
 
 
 def _table(con: duckdb.DuckDBPyConnection, entity: str, rows: list[dict]) -> str:

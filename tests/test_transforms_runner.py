@@ -7,9 +7,14 @@ import shutil
 import pytest
 
 from passport_pipelines import settings
-from passport_pipelines.transforms.data_errors import DataValueError
-from passport_pipelines.transforms.engine import connect
-from passport_pipelines.transforms.runner import TransformError, execution_order, load_models, run_models
+from passport_pipelines.normalize.data_errors import DataValueError
+from passport_pipelines.normalize.sql_models import (
+    TransformError,
+    execution_order,
+    load_models,
+    run_models,
+)
+from passport_pipelines.sql.engine import connect
 
 
 def _models(folder, **sql):
@@ -61,8 +66,8 @@ def test_a_model_failing_on_a_value_names_the_model_never_the_value(tmp_path):
 
 def test_a_district_can_override_a_model(tmp_path, monkeypatch):
     """PASSPORT_TRANSFORMS_DIR points at a copy where orgs.sql upper-cases names."""
-    from passport_pipelines.oneroster_csv.validation import validate_package
-    from passport_pipelines.transforms.normalize import normalize_drop
+    from passport_pipelines.normalize.csv_drops import normalize_drop
+    from passport_pipelines.validation.oneroster.validation import validate_package
 
     custom = tmp_path / "transforms"
     shutil.copytree(settings.transforms_dir(), custom)

@@ -11,14 +11,14 @@ import pytest
 
 from passport_pipelines.config.loader import load_integration
 from passport_pipelines.config.sources import XpressSource
-from passport_pipelines.connectors.base import ExtractRequest
-from passport_pipelines.connectors.errors import ConnectorError
-from passport_pipelines.connectors.xpress.connector import XpressConnector
-from passport_pipelines.connectors.xpress.envelopes import records
 from passport_pipelines.model import entities
-from passport_pipelines.sync.extract import SourceExtract
-from passport_pipelines.sync.normalize import normalize_source
-from tests.canonical_tables import read_tables, assert_same_canonical, canonical_tables
+from passport_pipelines.normalize.rosters import normalize_source
+from passport_pipelines.sources.base import ExtractRequest
+from passport_pipelines.sources.errors import ConnectorError
+from passport_pipelines.sources.xpress.connector import XpressConnector
+from passport_pipelines.sources.xpress.envelopes import records
+from passport_pipelines.validation.extract import SourceExtract
+from tests.canonical_tables import assert_same_canonical, canonical_tables, read_tables
 from tests.conftest import write_integration
 from tests.fakes.district_data import make_district_data
 from tests.fakes.xpress_server import start_xpress_fake, xpress_source_config

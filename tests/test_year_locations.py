@@ -17,11 +17,11 @@ from passport_pipelines.cli.main import cli
 from passport_pipelines.config.loader import IntegrationError, load_integration
 from passport_pipelines.config.sources import SftpSource
 from passport_pipelines.definitions import defs
-from passport_pipelines.drops.errors import DropFetchError
-from passport_pipelines.partitions import register_sync_partition
-from passport_pipelines.scheduling.drop_signatures import drop_signature
+from passport_pipelines.jobs.partitions import register_sync_partition
+from passport_pipelines.jobs.scheduling.drop_signatures import drop_signature
 from passport_pipelines.sensors.new_drops import new_drops
-from passport_pipelines.sync.extract import fetch_drop
+from passport_pipelines.sources.drops.errors import DropFetchError
+from passport_pipelines.validation.extract import fetch_drop
 from tests.conftest import write_integration
 from tests.district_files import make_district
 from tests.fakes.sftp_server import running_sftp_server

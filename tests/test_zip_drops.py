@@ -8,8 +8,8 @@ import zipfile
 
 import pytest
 
-from passport_pipelines.oneroster_csv.limits import PackageLimits
-from passport_pipelines.oneroster_csv.validation import validate_package
+from passport_pipelines.config.package_limits import PackageLimits
+from passport_pipelines.validation.oneroster.validation import validate_package
 from tests.malformed_drops import _zip_of, build, package_members, users_bytes
 from tests.oneroster_packages import valid_rows
 

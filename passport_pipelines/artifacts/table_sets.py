@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from passport_pipelines.artifacts.staged_folder import staged_folder
-from passport_pipelines.transforms.sql_text import lit
+from passport_pipelines.sql.quoting import lit
 
 
 def write_table_set(con: duckdb.DuckDBPyConnection, folder: Path, relations: dict[str, str]) -> dict[str, int]:

@@ -8,11 +8,11 @@ at the same time, so a fleet of syncs never hammers one SIS.
 
 import dagster as dg
 
-from passport_pipelines.assets.groups import EXTRACT, sync_asset
-from passport_pipelines.connectors.errors import ConnectorError
-from passport_pipelines.connectors.registry import CONNECTORS, resource_key
-from passport_pipelines.partitions import partition_of, sync_partitions
-from passport_pipelines.sync.extract import extract_api_source
+from passport_pipelines.jobs.asset_groups import EXTRACT, sync_asset
+from passport_pipelines.jobs.partitions import partition_of, sync_partitions
+from passport_pipelines.sources.errors import ConnectorError
+from passport_pipelines.sources.registry import CONNECTORS, resource_key
+from passport_pipelines.validation.extract import extract_api_source
 
 KIND_LABELS = {"powerschool": "PowerSchool", "oneroster": "OneRoster REST", "synergy": "Synergy",
                "xpress": "xPress Roster", "google": "Google Workspace"}

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from passport_pipelines.change_review.records import DEFAULT_LIMIT
-from passport_pipelines.change_review.review import review_version
+from passport_pipelines.changes.review.records import DEFAULT_LIMIT
+from passport_pipelines.changes.review.review import review_version
 from passport_pipelines.store.golden_store import GoldenStore, Version
 
 _SCHEMA = dg.TableSchema(columns=[

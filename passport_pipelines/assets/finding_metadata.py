@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from passport_pipelines.oneroster_csv.findings import SAMPLE_LIMIT, FindingsReport, Severity
+from passport_pipelines.validation.oneroster.findings import (
+    SAMPLE_LIMIT,
+    FindingsReport,
+    Severity,
+)
 
 _SCHEMA = dg.TableSchema(columns=[
     dg.TableColumn("source", "string"), dg.TableColumn("file", "string"), dg.TableColumn("line", "int"),

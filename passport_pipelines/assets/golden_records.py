@@ -2,16 +2,16 @@
 
 import dagster as dg
 
-from passport_pipelines.assets.groups import COMMIT, sync_asset
 from passport_pipelines.assets.roster_changes import changes_table
 from passport_pipelines.assets.sync_outcome import stamp_sync_tags, tag_outcome
-from passport_pipelines.partitions import partition_of, sync_partitions
+from passport_pipelines.changes.commit import commit_info, commit_sync
+from passport_pipelines.changes.held_changes import discard_all
+from passport_pipelines.changes.hold_gate import SyncHeld, approved_version
+from passport_pipelines.jobs.asset_groups import COMMIT, sync_asset
+from passport_pipelines.jobs.partitions import partition_of, sync_partitions
+from passport_pipelines.jobs.run_tags import APPROVED_VERSION_TAG, started_by
 from passport_pipelines.reconciliation.people_cache import mark_committed
 from passport_pipelines.resources.golden_store import GoldenStoreResource
-from passport_pipelines.run_tags import APPROVED_VERSION_TAG, started_by
-from passport_pipelines.sync.commit import commit_info, commit_sync
-from passport_pipelines.sync.held_changes import discard_all
-from passport_pipelines.sync.hold_gate import SyncHeld, approved_version
 
 HISTORY_ROWS = 20
 _HISTORY_SCHEMA = dg.TableSchema(columns=[

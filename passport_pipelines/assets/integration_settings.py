@@ -11,16 +11,16 @@ import os
 import dagster as dg
 
 from passport_pipelines.artifacts.sweep import sweep_partition
-from passport_pipelines.assets.groups import SETTINGS, sync_asset
 from passport_pipelines.assets.sync_guard import SyncRefused, refuse_unless_syncable
 from passport_pipelines.assets.sync_outcome import stamp_sync_tags
 from passport_pipelines.config.loader import IntegrationError
-from passport_pipelines.partitions import partition_of, sync_partitions
+from passport_pipelines.jobs.asset_groups import SETTINGS, sync_asset
+from passport_pipelines.jobs.partitions import partition_of, sync_partitions
+from passport_pipelines.jobs.run_liveness import started_before
+from passport_pipelines.jobs.run_tags import started_by, trigger_of
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
-from passport_pipelines.run_tags import started_by, trigger_of
-from passport_pipelines.sync.run_liveness import started_before
-from passport_pipelines.sync.stuck_versions import settle_stuck_versions
+from passport_pipelines.store.stuck_versions import settle_stuck_versions
 
 _SOURCES = dg.TableSchema(columns=[
     dg.TableColumn("source", "string"), dg.TableColumn("type", "string"), dg.TableColumn("mode", "string"),

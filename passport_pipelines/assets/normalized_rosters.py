@@ -8,16 +8,28 @@ import dagster as dg
 
 from passport_pipelines.artifacts.reuse import add_file
 from passport_pipelines.assets.finding_metadata import findings_metadata
-from passport_pipelines.assets.groups import NORMALIZE, sync_asset
-from passport_pipelines.assets.rules_metadata import requirements_check, rules_metadata, taken_values
-from passport_pipelines.partitions import partition_of, sync_asset_check, sync_partitions
+from passport_pipelines.assets.rules_metadata import (
+    requirements_check,
+    rules_metadata,
+    taken_values,
+)
+from passport_pipelines.jobs.asset_groups import NORMALIZE, sync_asset
+from passport_pipelines.jobs.partitions import (
+    partition_of,
+    sync_asset_check,
+    sync_partitions,
+)
+from passport_pipelines.normalize.rosters import (
+    STAGE,
+    NormalizedSource,
+    normalize_source,
+)
+from passport_pipelines.normalize.row_accounting import source_accounting
+from passport_pipelines.normalize.schema_failures import SchemaFailures, schema_failures
+from passport_pipelines.normalize.school_year_check import check_school_years
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
-from passport_pipelines.sync.extract import SourceExtract
-from passport_pipelines.sync.normalize import STAGE, NormalizedSource, normalize_source
-from passport_pipelines.sync.row_accounting import source_accounting
-from passport_pipelines.sync.schema_failures import SchemaFailures, schema_failures
-from passport_pipelines.sync.school_year_check import check_school_years
+from passport_pipelines.validation.extract import SourceExtract
 
 CANONICAL_SCHEMA = "canonical_schema"
 SCHEMA_CHECK_FILE = "schema_check.json"

@@ -12,12 +12,12 @@ from typing import Iterable
 
 import dagster as dg
 
-from passport_pipelines.assets.groups import DELIVERY, sync_asset
 from passport_pipelines.assets.sync_outcome import tag_outcome
-from passport_pipelines.partitions import partition_of, sync_partitions
+from passport_pipelines.delivery.deliveries import DeliveryFailed, deliver_version
+from passport_pipelines.jobs.asset_groups import DELIVERY, sync_asset
+from passport_pipelines.jobs.partitions import partition_of, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
-from passport_pipelines.sync.deliver import DeliveryFailed, deliver_version
 
 EXPORTS = "oneroster_exports"
 DESTINATION_PREFIX = "destinations"

@@ -6,28 +6,28 @@ from pathlib import Path
 import dagster as dg
 
 from passport_pipelines.assets.change_review_metadata import change_review_metadata
-from passport_pipelines.assets.groups import CHANGES, sync_asset
 from passport_pipelines.assets.sync_outcome import approval_instructions, tag_outcome
+from passport_pipelines.changes.change_set_seal import seal
+from passport_pipelines.changes.commit import commit_info
+from passport_pipelines.changes.held_changes import stash
 from passport_pipelines.changes.hold import decide_hold
+from passport_pipelines.changes.roster_changes import compute_changes
 from passport_pipelines.config.source_identity import identities
-from passport_pipelines.delivery.golden_snapshots import record_counts
-from passport_pipelines.partitions import partition_of, sync_check, sync_partitions
-from passport_pipelines.resources.golden_store import GoldenStoreResource
-from passport_pipelines.resources.integrations import IntegrationsResource
-from passport_pipelines.run_tags import (
+from passport_pipelines.jobs.asset_groups import CHANGES, sync_asset
+from passport_pipelines.jobs.partitions import partition_of, sync_check, sync_partitions
+from passport_pipelines.jobs.run_tags import (
     HELD,
     UNCHANGED_PREVIEW,
     is_preview,
     skips_deletions,
     started_by,
 )
+from passport_pipelines.normalize.rosters import NormalizedSource
+from passport_pipelines.normalize.row_accounting import merge_accounts
+from passport_pipelines.resources.golden_store import GoldenStoreResource
+from passport_pipelines.resources.integrations import IntegrationsResource
+from passport_pipelines.store.golden_snapshots import record_counts
 from passport_pipelines.store.sync_holds import SyncHolds
-from passport_pipelines.sync.change_set_seal import seal
-from passport_pipelines.sync.changes import compute_changes
-from passport_pipelines.sync.commit import commit_info
-from passport_pipelines.sync.held_changes import stash
-from passport_pipelines.sync.normalize import NormalizedSource
-from passport_pipelines.sync.row_accounting import merge_accounts
 
 SYNC_HOLD = "sync_hold"
 

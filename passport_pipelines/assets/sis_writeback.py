@@ -11,25 +11,34 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
-from passport_pipelines.assets.groups import WRITEBACK, sync_asset
 from passport_pipelines.assets.sync_outcome import tag_outcome
-from passport_pipelines.config.destinations import GoogleWorkspaceDestination, TwoWayDestination
+from passport_pipelines.changes.hold_gate import check_deliverable
+from passport_pipelines.config.destinations import (
+    GoogleWorkspaceDestination,
+    TwoWayDestination,
+)
 from passport_pipelines.config.integration import Integration
-from passport_pipelines.connectors.google_workspace.connector import GoogleWorkspaceConnector
-from passport_pipelines.connectors.powerschool.connector import PowerSchoolConnector
-from passport_pipelines.delivery.propagation import district_day, expired, fully_propagated
-from passport_pipelines.partitions import partition_of, sync_partitions
+from passport_pipelines.delivery.propagation import (
+    district_day,
+    expired,
+    fully_propagated,
+)
+from passport_pipelines.delivery.writeback import report
+from passport_pipelines.delivery.writeback.client import WritebackClient
+from passport_pipelines.delivery.writeback.google.client import GoogleDirectoryWriter
+from passport_pipelines.delivery.writeback.google.run import write_back_google
+from passport_pipelines.delivery.writeback.records import WritebackOutcome
+from passport_pipelines.delivery.writeback.run import write_back
+from passport_pipelines.jobs.asset_groups import WRITEBACK, sync_asset
+from passport_pipelines.jobs.partitions import partition_of, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
+from passport_pipelines.sources.google_workspace.connector import (
+    GoogleWorkspaceConnector,
+)
+from passport_pipelines.sources.powerschool.connector import PowerSchoolConnector
 from passport_pipelines.store.golden_store import Version
 from passport_pipelines.store.version_status import IN_PRODUCTION, PROPAGATION_FAILED
-from passport_pipelines.sync.hold_gate import check_deliverable
-from passport_pipelines.writeback import report
-from passport_pipelines.writeback.client import WritebackClient
-from passport_pipelines.writeback.google.client import GoogleDirectoryWriter
-from passport_pipelines.writeback.google.run import write_back_google
-from passport_pipelines.writeback.records import WritebackOutcome
-from passport_pipelines.writeback.run import write_back
 
 _PROBLEMS_SCHEMA = dg.TableSchema(columns=[
     dg.TableColumn("destination", "string"), dg.TableColumn("entity", "string"), dg.TableColumn("action", "string"),

@@ -7,12 +7,12 @@ import dagster as dg
 
 from passport_pipelines.assets.api_extracts import extracts_asset_name
 from passport_pipelines.assets.finding_metadata import findings_metadata
-from passport_pipelines.assets.groups import EXTRACT, sync_asset
-from passport_pipelines.connectors.registry import CONNECTORS
-from passport_pipelines.partitions import partition_of, sync_check, sync_partitions
+from passport_pipelines.jobs.asset_groups import EXTRACT, sync_asset
+from passport_pipelines.jobs.partitions import partition_of, sync_check, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
-from passport_pipelines.sync.extract import extract_source
+from passport_pipelines.sources.registry import CONNECTORS
+from passport_pipelines.validation.extract import extract_source
 
 DROP_IS_VALID = "drop_is_valid"
 REFERENCES_RESOLVE = "references_resolve"

@@ -6,7 +6,7 @@ from typing import Mapping
 import dagster as dg
 
 from passport_pipelines.config.integration import Integration
-from passport_pipelines.run_tags import is_forced
+from passport_pipelines.jobs.run_tags import is_forced
 
 
 class SyncRefused(dg.Failure):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from passport_pipelines.run_tags import (
+from passport_pipelines.jobs.run_liveness import this_process
+from passport_pipelines.jobs.run_tags import (
     COMMITTED_BY_TAG,
     DISTRICT_TAG,
     PID_TAG,
@@ -16,7 +17,6 @@ from passport_pipelines.run_tags import (
     started_by,
     trigger_of,
 )
-from passport_pipelines.sync.run_liveness import this_process
 
 
 def stamp_sync_tags(context: dg.AssetExecutionContext, district: str, school_year: str) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from passport_pipelines.config.change_control import CHANGES, ChangeControl
-from passport_pipelines.sync.row_accounting import reference_left_out
+from passport_pipelines.normalize.row_accounting import reference_left_out
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ import pyarrow as pa
 from passport_pipelines.changes.identity import IdentityChange
 from passport_pipelines.config.source_identity import SourceIdentity
 from passport_pipelines.model import entities
-from passport_pipelines.transforms.runner import content_hash_sql
-from passport_pipelines.transforms.sql_text import ident, lit
+from passport_pipelines.normalize.sql_models import content_hash_sql
+from passport_pipelines.sql.quoting import ident, lit
 
 SCHOOL_KEYS = "rekey__schools"
 

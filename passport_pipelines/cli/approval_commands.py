@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from passport_pipelines import settings
+from passport_pipelines.changes.held_decisions import decide_held_sync
 from passport_pipelines.cli.decider_option import checked_decider
 from passport_pipelines.cli.environment import prepare_dagster_home
 from passport_pipelines.cli.output import emit_json, fail
@@ -13,7 +14,6 @@ from passport_pipelines.config.approvers import NotAnApprover
 from passport_pipelines.config.loader import IntegrationError, load_district
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.store.sync_holds import DecisionError
-from passport_pipelines.sync.held_decisions import decide_held_sync
 
 
 def _decide(district: str, version: int, school_year: str | None, by: str, approve: bool):
@@ -48,8 +48,8 @@ def _with_options(command):
 @click.option("--no-run", is_flag=True, help="Only record the approval; the approval_sensor commits and delivers.")
 def approve(district: str, version: int, by: str, school_year: str | None, as_json: bool, no_run: bool) -> None:
     """Approve held VERSION of DISTRICT: commit it and deliver it (exit 0 when in production)."""
-    from passport_pipelines.jobs import COMMIT_APPROVED_SYNC
-    from passport_pipelines.run_tags import APPROVED_VERSION_TAG, TRIGGER_TAG
+    from passport_pipelines.jobs.run_tags import APPROVED_VERSION_TAG, TRIGGER_TAG
+    from passport_pipelines.jobs.sync_jobs import COMMIT_APPROVED_SYNC
 
     year, decided = _decide(district, version, school_year, by, approve=True)
     if no_run:

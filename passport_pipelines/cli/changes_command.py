@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from passport_pipelines import settings
-from passport_pipelines.change_review.records import DEFAULT_LIMIT, ChangeReview
-from passport_pipelines.change_review.review import ReviewUnavailable, review_version
+from passport_pipelines.changes.review.records import DEFAULT_LIMIT, ChangeReview
+from passport_pipelines.changes.review.review import ReviewUnavailable, review_version
 from passport_pipelines.cli.output import emit_json, fail
 from passport_pipelines.model import entities
 from passport_pipelines.store.golden_store import GoldenStore

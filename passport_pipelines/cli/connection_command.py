@@ -6,8 +6,8 @@ import click
 
 from passport_pipelines.cli.output import emit_json, fail
 from passport_pipelines.config.loader import IntegrationError, load_district
-from passport_pipelines.connectors.connection_checks import check_sources
-from passport_pipelines.connectors.errors import HINTS
+from passport_pipelines.sources.errors import HINTS
+from passport_pipelines.validation.connection_checks import check_sources
 
 
 @click.command("test-connection")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from passport_pipelines.store.decided_by import who_decides
+from passport_pipelines.config.decided_by import who_decides
 
 
 def checked_decider(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

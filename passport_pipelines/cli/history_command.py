@@ -11,11 +11,11 @@ from passport_pipelines import settings
 from passport_pipelines.artifacts.folder_zip import write_folder_zip
 from passport_pipelines.cli.api_clients_command import usage_lines
 from passport_pipelines.cli.output import emit_json, fail
+from passport_pipelines.delivery.writeback.report import history_json, history_lines
+from passport_pipelines.normalize.rules.counts import rule_lines
 from passport_pipelines.rest_provider.usage import usage_of
-from passport_pipelines.rules.counts import rule_lines
 from passport_pipelines.store.golden_store import GoldenStore, Version
 from passport_pipelines.store.sync_holds import DecisionError, SyncHolds
-from passport_pipelines.writeback.report import history_json, history_lines
 
 
 def _when(t) -> str:

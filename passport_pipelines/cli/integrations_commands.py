@@ -12,10 +12,14 @@ from pydantic.fields import FieldInfo
 from passport_pipelines import settings
 from passport_pipelines.cli.output import emit_json, fail
 from passport_pipelines.config.integration import SLUG, Integration
-from passport_pipelines.config.loader import IntegrationError, load_all, load_integration
+from passport_pipelines.config.loader import (
+    IntegrationError,
+    load_all,
+    load_integration,
+)
 from passport_pipelines.config.sources import SOURCE_TYPES
-from passport_pipelines.scheduling.due_times import first_day_due, next_due
-from passport_pipelines.scheduling.first_days import school_year_first_days
+from passport_pipelines.jobs.scheduling.due_times import first_day_due, next_due
+from passport_pipelines.jobs.scheduling.first_days import school_year_first_days
 from passport_pipelines.store.golden_store import GoldenStore
 
 DEFAULT_SOURCE_NAMES = {"csv": "sis_export", "sftp": "sftp_drop", "powerschool": "powerschool",

@@ -21,8 +21,8 @@ from passport_pipelines.cli.sync_command import sync
 from passport_pipelines.cli.templates_command import templates
 from passport_pipelines.cli.ui_command import ui
 from passport_pipelines.cli.validate_command import validate
-from passport_pipelines.credentials.landing import sweep_abandoned_landings
 from passport_pipelines.file_modes import make_private
+from passport_pipelines.validation.credentials.landing import sweep_abandoned_landings
 
 
 class _PassportCommands(click.Group):

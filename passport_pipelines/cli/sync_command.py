@@ -12,7 +12,7 @@ from passport_pipelines.cli.decider_option import checked_committer
 from passport_pipelines.cli.environment import prepare_dagster_home
 from passport_pipelines.cli.output import emit_json, fail
 from passport_pipelines.config.loader import IntegrationError, load_district
-from passport_pipelines.rules.counts import rule_lines
+from passport_pipelines.normalize.rules.counts import rule_lines
 
 HELD_EXIT_CODE = 3
 OK_STATUSES = ("successfully in production", "previewed: nothing to change")
@@ -30,18 +30,18 @@ def run_sync(district: str, school_year: str, committed_by: str, log_level: str 
         prepare_instance,
         queue_run,
     )
-    from passport_pipelines.notifications.sync_runs import notify_sync_run
-    from passport_pipelines.resources.golden_store import GoldenStoreResource
-    from passport_pipelines.resources.integrations import IntegrationsResource
-    from passport_pipelines.resources.notifier import NotifierResource
-    from passport_pipelines.run_tags import (
+    from passport_pipelines.jobs.district_lock import district_lock
+    from passport_pipelines.jobs.run_summary import summarize_run
+    from passport_pipelines.jobs.run_tags import (
         COMMITTED_BY_TAG,
         DISTRICT_TAG,
         SCHOOL_YEAR_TAG,
         TRIGGER_TAG,
     )
-    from passport_pipelines.sync.district_lock import district_lock
-    from passport_pipelines.sync.run_summary import summarize_run
+    from passport_pipelines.jobs.sync_run_notices import notify_sync_run
+    from passport_pipelines.resources.golden_store import GoldenStoreResource
+    from passport_pipelines.resources.integrations import IntegrationsResource
+    from passport_pipelines.resources.notifier import NotifierResource
 
     instance = dg.DagsterInstance.get()
     prepare_instance(instance, district, school_year)
@@ -104,7 +104,11 @@ def sync(district: str, school_year: str | None, preview: bool, no_deletions: bo
         fail(pause_refusal(integration))
     home = prepare_dagster_home()
     verbose = logging.getLogger().isEnabledFor(logging.INFO)
-    from passport_pipelines.run_tags import FORCE_TAG, NO_DELETIONS_TAG, PREVIEW_TAG
+    from passport_pipelines.jobs.run_tags import (
+        FORCE_TAG,
+        NO_DELETIONS_TAG,
+        PREVIEW_TAG,
+    )
 
     tags = {**({NO_DELETIONS_TAG: "true"} if no_deletions else {}), **({FORCE_TAG: "true"} if force else {}),
             **({PREVIEW_TAG: "true"} if preview else {})}

@@ -23,12 +23,12 @@ from typing import Callable
 import dagster as dg
 
 from passport_pipelines import settings
-from passport_pipelines.partitions import (
+from passport_pipelines.jobs.partitions import (
     register_sync_partition,
     sync_partition_key,
     sync_partitions,
 )
-from passport_pipelines.sync.run_liveness import fail_abandoned_runs
+from passport_pipelines.jobs.run_liveness import fail_abandoned_runs
 
 QUEUE_DAEMON = "QUEUED_RUN_COORDINATOR"
 POLL_SECONDS = 1.0

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from passport_pipelines.cli.output import emit_json, fail
-from passport_pipelines.csv_schemas.registry import SCHEMAS
-from passport_pipelines.csv_schemas.templates import write_template
+from passport_pipelines.validation.schemas.registry import SCHEMAS
+from passport_pipelines.validation.schemas.templates import write_template
 
 
 @click.command("templates")

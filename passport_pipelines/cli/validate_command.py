@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
+from passport_pipelines.changes.drop_check import FAILS, check_drop
 from passport_pipelines.cli.output import emit_json
 from passport_pipelines.cli.sync_command import accounting_lines
-from passport_pipelines.csv_schemas.registry import SCHEMAS
 from passport_pipelines.model.school_years import SchoolYear
-from passport_pipelines.sync.drop_check import FAILS, check_drop
-from passport_pipelines.sync.row_accounting import left_out_by_entity
+from passport_pipelines.normalize.row_accounting import left_out_by_entity
+from passport_pipelines.validation.schemas.registry import SCHEMAS
 
 
 def _school_year(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

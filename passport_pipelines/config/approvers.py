@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from passport_pipelines.store.decided_by import who_decides
+from passport_pipelines.config.decided_by import who_decides
 
 APPROVERS_ENV = "PASSPORT_APPROVERS"
 APPROVERS_FILE_ENV = "PASSPORT_APPROVERS_FILE"

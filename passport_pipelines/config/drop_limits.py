@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ByteSize, ConfigDict, Field
 
-from passport_pipelines.oneroster_csv.limits import DEFAULT_LIMITS, PackageLimits
+from passport_pipelines.config.package_limits import DEFAULT_LIMITS, PackageLimits
 
 
 class DropLimits(BaseModel):

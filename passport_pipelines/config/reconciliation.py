@@ -14,7 +14,7 @@ a reference (a course's ``org_sourced_id``, a class's ``course_sourced_id``...) 
 golden record it points at, so "title + school" finds one course whichever source's id the school has.
 By default none of them is searched.
 
-The engine that applies these settings to people is ``passport_pipelines.linkage``; to the other
+The engine that applies these settings to people is ``passport_pipelines.reconciliation.linkage``; to the other
 entities, ``reconciliation/record_duplicates.py``.
 """
 

@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from passport_pipelines.model import entities
-from passport_pipelines.rules import patterns
+from passport_pipelines.sql import patterns
 
 
 class _Strict(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from passport_pipelines.model import entities
-from passport_pipelines.transforms.sql_text import ident
+from passport_pipelines.sql.quoting import ident
 
 # The entities other records point at: only their (source, sourced_id, golden_id) maps are
 # needed to translate references, never their full rows.

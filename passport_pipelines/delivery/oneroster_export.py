@@ -48,7 +48,7 @@ from passport_pipelines.delivery.formula_guard import (
 )
 from passport_pipelines.delivery.gradebook_layout import CLASS_SCHOOL, GRADEBOOK_LAYOUTS
 from passport_pipelines.model import entities
-from passport_pipelines.oneroster_csv import spec
+from passport_pipelines.validation.oneroster import spec
 
 log = logging.getLogger(__name__)
 

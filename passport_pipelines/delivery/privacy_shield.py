@@ -25,8 +25,8 @@ import pyarrow as pa
 
 from passport_pipelines.config.destinations import PrivacyShield
 from passport_pipelines.model.frames import to_frame
-from passport_pipelines.oneroster_csv.spec import FILE_ENTITY
-from passport_pipelines.transforms.sql_text import ident, lit
+from passport_pipelines.sql.quoting import ident, lit
+from passport_pipelines.validation.oneroster.spec import FILE_ENTITY
 
 MASK = "withheld"
 # Required by OneRoster, so masked rather than blank: entity -> column -> SQL of the masked value.

@@ -15,8 +15,8 @@ import paramiko
 
 from passport_pipelines.config.destinations import SftpTarget
 from passport_pipelines.config.integration import Integration
-from passport_pipelines.drops.errors import DropFetchError
-from passport_pipelines.drops.sftp import sftp_location, sftp_session
+from passport_pipelines.sources.drops.errors import DropFetchError
+from passport_pipelines.sources.drops.sftp import sftp_location, sftp_session
 
 
 class DeliveryError(RuntimeError):

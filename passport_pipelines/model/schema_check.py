@@ -24,7 +24,7 @@ import pandera.errors
 import pandera.pandas as pa
 
 from passport_pipelines.model.frames import to_frame
-from passport_pipelines.transforms.sql_text import ident, lit
+from passport_pipelines.sql.quoting import ident, lit
 
 # pandas dtypes of the models, as DuckDB types the Parquet files must have.
 _DUCKDB_TYPES = {"string[pyarrow]": "VARCHAR", "boolean": "BOOLEAN", "Int64": "BIGINT", "Float64": "DOUBLE"}

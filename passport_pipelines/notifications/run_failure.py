@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # Dagster's error record; not part of its public API, only na
 
 MAX_ERROR_CHARS = 300
 
-# "passport_pipelines.drops.errors.DropFetchError: ..." -> "DropFetchError: ...": the module path is
+# "passport_pipelines.sources.drops.errors.DropFetchError: ..." -> "DropFetchError: ...": the module path is
 # noise in a notification.
 _QUALIFIED_NAME = re.compile(r"^(?:[A-Za-z_]\w*\.)+([A-Za-z_]\w*:)")
 

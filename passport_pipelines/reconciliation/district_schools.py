@@ -12,7 +12,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from passport_pipelines.changes.changeset import district_school_golden_id
+from passport_pipelines.model.change_set import district_school_golden_id
 from passport_pipelines.store.golden_store import GoldenStore
 
 

@@ -15,7 +15,7 @@ import duckdb
 
 from passport_pipelines.config.master_fields import source_order
 from passport_pipelines.model import entities
-from passport_pipelines.transforms.sql_text import ident, lit
+from passport_pipelines.sql.quoting import ident, lit
 
 PERSON_ENTITIES = ("users", "demographics")
 

@@ -50,9 +50,9 @@ from passport_pipelines.artifacts.fingerprints import (
 )
 from passport_pipelines.artifacts.layout import people_dir
 from passport_pipelines.artifacts.staged_folder import staged_folder
-from passport_pipelines.linkage.attribute_kinds import kind_of
-from passport_pipelines.linkage.encoding import BLANK, EncodedAttribute
-from passport_pipelines.linkage.records import PreparedRecords
+from passport_pipelines.reconciliation.linkage.attribute_kinds import kind_of
+from passport_pipelines.reconciliation.linkage.encoding import BLANK, EncodedAttribute
+from passport_pipelines.reconciliation.linkage.records import PreparedRecords
 from passport_pipelines.store import schema
 from passport_pipelines.store.golden_store import GoldenStore, Version
 from passport_pipelines.store.version_status import COMMITTED

@@ -14,9 +14,9 @@ import duckdb
 import pyarrow as pa
 
 from passport_pipelines.model import entities
+from passport_pipelines.sql.quoting import ident, lit
 from passport_pipelines.store.duplicate_review import RECORD_KEY_SEPARATOR
 from passport_pipelines.store.golden_store import GoldenStore
-from passport_pipelines.transforms.sql_text import ident, lit
 
 DEMOGRAPHIC_ATTRIBUTES = ("birth_date", "sex")
 USER_COLUMNS = frozenset(entities.columns("users"))

@@ -33,7 +33,6 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -42,10 +41,20 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from passport_pipelines.config.reconciliation import RECORD_ENTITIES, MatchDomain, Reconciliation
-from passport_pipelines.linkage.result import CLUSTERS_SCHEMA
+from passport_pipelines.config.reconciliation import (
+    RECORD_ENTITIES,
+    MatchDomain,
+    Reconciliation,
+)
 from passport_pipelines.model import entities
-from passport_pipelines.reconciliation.sync_duplicates import DuplicateFindings, findings_of_pairs, nothing_found
+from passport_pipelines.reconciliation.linkage.result import CLUSTERS_SCHEMA
+from passport_pipelines.reconciliation.sync_duplicates import (
+    DuplicateFindings,
+    findings_of_pairs,
+    nothing_found,
+)
+from passport_pipelines.sql.engine import connect
+from passport_pipelines.sql.quoting import ident, lit
 from passport_pipelines.store.duplicate_review import (
     DUPLICATES_FOLDER,
     RECORD_KEY_SEPARATOR,
@@ -54,11 +63,6 @@ from passport_pipelines.store.duplicate_review import (
 )
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.store.rekeyed_decisions import rekeyed_maps, rekeyed_pairs
-from passport_pipelines.transforms.engine import connect
-from passport_pipelines.transforms.sql_text import ident, lit
-
-if TYPE_CHECKING:
-    from passport_pipelines.sync.changes import RosterChanges
 
 MAX_GROUP = 100
 CODE_COLUMNS = frozenset({"identifier", "course_code", "class_code"})
@@ -326,10 +330,12 @@ def _key_map(con: duckdb.DuckDBPyConnection, entity: str, links: pa.Table) -> No
         con.unregister("record_links")
 
 
-def search_record_duplicates(changes: "RosterChanges", folders: list[Path], reconciliation: Reconciliation,
-                             source_order: list[str], district: str, school_year: str, store: GoldenStore) -> None:
+def search_record_duplicates(change_folder: Path, folders: list[Path], reconciliation: Reconciliation,
+                             source_order: list[str], district: str, school_year: str,
+                             store: GoldenStore) -> tuple[str, dict]:
     """The sync's duplicate records (``find_record_duplicates``), written beside the change set in
-    ``__duplicates/<entity>/`` for the commit to apply; their counts join the run's ``duplicates``."""
+    ``__duplicates/<entity>/`` for the commit to apply. Returns that folder and the counts that join
+    the run's ``duplicates``."""
     started = time.perf_counter()
     review = DuplicateReview(store)
     moved = rekeyed_maps(folders)  # records a change of their source's identity re-keys
@@ -341,9 +347,7 @@ def search_record_duplicates(changes: "RosterChanges", folders: list[Path], reco
                                        reconciliation=reconciliation, source_order=source_order, known_pairs=known)
     finally:
         con.close()
-    folder = Path(changes.folder) / DUPLICATES_FOLDER
+    folder = change_folder / DUPLICATES_FOLDER
     for entity, findings in found.findings.items():
         write_findings_files(folder / entity, findings)
-    changes.duplicates_folder = str(folder)
-    changes.duplicates = {**(changes.duplicates or {}), "records": found.summary,
-                          "records_seconds": round(time.perf_counter() - started, 2)}
+    return str(folder), {"records": found.summary, "records_seconds": round(time.perf_counter() - started, 2)}

@@ -23,9 +23,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from passport_pipelines.linkage.records import PreparedRecords, prepare
-from passport_pipelines.linkage.revision import revise
 from passport_pipelines.reconciliation import people_cache
+from passport_pipelines.reconciliation.linkage.records import PreparedRecords, prepare
+from passport_pipelines.reconciliation.linkage.revision import revise
 from passport_pipelines.reconciliation.people_cache import CachedPeople
 from passport_pipelines.reconciliation.person_records import (
     DEMOGRAPHIC_ATTRIBUTES,
@@ -33,9 +33,9 @@ from passport_pipelines.reconciliation.person_records import (
     person_records,
     record_key_sql,
 )
+from passport_pipelines.sql.quoting import ident, lit
 from passport_pipelines.store.duplicate_review import RECORD_KEY_SEPARATOR
 from passport_pipelines.store.golden_store import GoldenStore
-from passport_pipelines.transforms.sql_text import ident, lit
 
 IDS = ("record_key", "golden_id", "on_record")
 

@@ -36,15 +36,20 @@ from passport_pipelines.delivery.propagation import district_day, expired
 from passport_pipelines.rest_provider.api_clients import ApiClients
 from passport_pipelines.rest_provider.endpoints import Target, resolve, scopes_for
 from passport_pipelines.rest_provider.errors import (
-    ApiError, error_response, forbidden, unauthorised, unknown_object)
+    ApiError,
+    error_response,
+    forbidden,
+    unauthorised,
+    unknown_object,
+)
 from passport_pipelines.rest_provider.pages import active_total, read_one, read_page
 from passport_pipelines.rest_provider.query_params import parse_query
 from passport_pipelines.rest_provider.record_shapes import shapes
 from passport_pipelines.rest_provider.snapshots import API_ROOT, NotServable, Snapshots
 from passport_pipelines.rest_provider.tokens import Grant, TokenSigner, scope_names
 from passport_pipelines.rest_provider.usage import UsageMeter
+from passport_pipelines.sql.quoting import ident
 from passport_pipelines.store.golden_store import GoldenStore
-from passport_pipelines.transforms.sql_text import ident
 
 log = logging.getLogger(__name__)
 INTEGRATION_TTL_SECONDS = 5.0

@@ -14,7 +14,7 @@ import duckdb
 
 from passport_pipelines.rest_provider.query_params import CollectionQuery
 from passport_pipelines.rest_provider.record_shapes import Shape
-from passport_pipelines.transforms.sql_text import ident, json_member_path, lit
+from passport_pipelines.sql.quoting import ident, json_member_path, lit
 
 _OPS = {"=": "=", "!=": "IS DISTINCT FROM", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
 

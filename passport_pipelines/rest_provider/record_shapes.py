@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from passport_pipelines.transforms.sql_text import lit
+from passport_pipelines.sql.quoting import lit
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from passport_pipelines.rest_provider.record_shapes import Shape, shapes
-from passport_pipelines.transforms.sql_text import ident, lit
+from passport_pipelines.sql.quoting import ident, lit
 
 MEMORY_LIMIT = os.environ.get("PASSPORT_API_SNAPSHOT_MEMORY", "6GB")
 

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from passport_pipelines.sync.run_liveness import fail_abandoned_runs
+from passport_pipelines.jobs.run_liveness import fail_abandoned_runs
 
 
 @dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)

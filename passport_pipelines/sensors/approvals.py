@@ -2,16 +2,16 @@
 
 import dagster as dg
 
-from passport_pipelines.jobs import COMMIT_APPROVED_SYNC
-from passport_pipelines.partitions import sync_partition_key
-from passport_pipelines.resources.golden_store import GoldenStoreResource
-from passport_pipelines.run_tags import (
+from passport_pipelines.jobs.partitions import sync_partition_key
+from passport_pipelines.jobs.run_tags import (
     APPROVED_VERSION_TAG,
     COMMITTED_BY_TAG,
     DISTRICT_TAG,
     SCHOOL_YEAR_TAG,
     TRIGGER_TAG,
 )
+from passport_pipelines.jobs.sync_jobs import COMMIT_APPROVED_SYNC
+from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.store.sync_holds import SyncHolds
 from passport_pipelines.store.version_status import APPROVED
 

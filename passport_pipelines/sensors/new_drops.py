@@ -7,17 +7,17 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from passport_pipelines.config.sources import CsvFolderSource, SftpSource
-from passport_pipelines.drops.errors import DropFetchError
-from passport_pipelines.jobs import roster_sync_job
-from passport_pipelines.partitions import (
+from passport_pipelines.jobs.partitions import (
     district_partitions,
     school_year_partitions,
     sync_partition_key,
 )
+from passport_pipelines.jobs.run_tags import DISTRICT_TAG, SCHOOL_YEAR_TAG, TRIGGER_TAG
+from passport_pipelines.jobs.scheduling.drop_signatures import drop_signature
+from passport_pipelines.jobs.scheduling.due_times import current_school_year
+from passport_pipelines.jobs.sync_jobs import roster_sync_job
 from passport_pipelines.resources.integrations import IntegrationsResource
-from passport_pipelines.run_tags import DISTRICT_TAG, SCHOOL_YEAR_TAG, TRIGGER_TAG
-from passport_pipelines.scheduling.drop_signatures import drop_signature
-from passport_pipelines.scheduling.due_times import current_school_year
+from passport_pipelines.sources.drops.errors import DropFetchError
 
 
 @dg.sensor(job=roster_sync_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)

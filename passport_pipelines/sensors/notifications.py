@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from passport_pipelines.notifications.sync_runs import is_sync_run, notify_sync_run
+from passport_pipelines.jobs.sync_run_notices import is_sync_run, notify_sync_run
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
 from passport_pipelines.resources.notifier import NotifierResource

@@ -32,12 +32,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import and_, func, insert, or_, select, update
 
-from passport_pipelines.changes.changeset import own_golden_id
+from passport_pipelines.config.decided_by import who_decides
 from passport_pipelines.config.reconciliation import RECORD_ENTITIES, record_attributes
 from passport_pipelines.model import entities
+from passport_pipelines.model.change_set import own_golden_id
 from passport_pipelines.store import schema
 from passport_pipelines.store.arrow_connection import ArrowConnection, const_array
-from passport_pipelines.store.decided_by import who_decides
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.store.version_status import COMMITTED
 

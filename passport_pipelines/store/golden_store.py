@@ -9,7 +9,6 @@ both databases receive them through ADBC (``arrow_connection.py``).
 from __future__ import annotations
 
 import logging
-
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Sequence
@@ -18,13 +17,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Engine, func, select, update
 
-from passport_pipelines.changes.changeset import ChangeSet
 from passport_pipelines.model import entities
+from passport_pipelines.model.change_set import ChangeSet
+from passport_pipelines.sql.quoting import ident, lit_list
 from passport_pipelines.store import schema
 from passport_pipelines.store.arrow_connection import ArrowConnection, const_array
 from passport_pipelines.store.engine import create_store_engine, migrate
-from passport_pipelines.store.version_status import APPROVED, AWAITING, COMMITTED, PENDING_PROPAGATION, REJECTED
-from passport_pipelines.transforms.sql_text import ident, lit_list
+from passport_pipelines.store.version_status import (
+    APPROVED,
+    AWAITING,
+    COMMITTED,
+    PENDING_PROPAGATION,
+    REJECTED,
+)
 
 REBUILD_INDEX_ROWS = 200_000
 

@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select, update
 
+from passport_pipelines.config.decided_by import who_decides
 from passport_pipelines.store import schema
 from passport_pipelines.store.arrow_connection import ArrowConnection
-from passport_pipelines.store.decided_by import who_decides
 from passport_pipelines.store.golden_store import (
     CommitInfo,
     GoldenStore,

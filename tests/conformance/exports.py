@@ -12,7 +12,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from passport_pipelines.oneroster_csv.validation import validate_package
+from passport_pipelines.validation.oneroster.validation import validate_package
 from tests.oneroster_packages import GRADEBOOK_COLUMNS, ROSTER_FILES
 
 # Besides one file.<name> per data file: what a OneRoster CSV manifest may hold.

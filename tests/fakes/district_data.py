@@ -8,7 +8,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from passport_pipelines.synthetic.district import generate_oneroster_district
+from tests.synthetic.district import generate_oneroster_district
 
 FILES = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments", "demographics")
 # Read when the drop has them (``make_district_data(..., gradebook=True)``).

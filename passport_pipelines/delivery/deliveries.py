@@ -1,0 +1,173 @@
+"""Stage 5, deliveries: the committed golden data exported to each of the district's CSV destinations.
+
+Each destination gets its own file (OneRoster 1.1 or 1.2, through its own privacy shield) in its own
+folder or on its SFTP server, and its own history row: version, where, checksum, rows, time, status.
+One failing destination does not stop the others; any failure marks the version `propagation failed`
+and is raised, and the next run or the `retry_deliveries` job delivers what is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from passport_pipelines import settings
+from passport_pipelines.artifacts.sweep import sweep_partial_files
+from passport_pipelines.changes.hold_gate import check_deliverable
+from passport_pipelines.config.destinations import OneRosterCsvDestination
+from passport_pipelines.config.integration import Integration
+from passport_pipelines.delivery.golden_frames import GoldenFrames, golden_frames
+from passport_pipelines.delivery.oneroster_export import write_oneroster_zip
+from passport_pipelines.delivery.privacy_shield import shield_frames
+from passport_pipelines.delivery.propagation import (
+    DONE,
+    district_day,
+    expired,
+    fully_propagated,
+)
+from passport_pipelines.delivery.targets import file_checksum, upload_sftp
+from passport_pipelines.store.duplicate_review import DuplicateReview
+from passport_pipelines.store.golden_store import GoldenStore, Version
+from passport_pipelines.store.version_status import (
+    COMMITTED,
+    IN_PRODUCTION,
+    PROPAGATION_FAILED,
+)
+
+DEFAULT_NAME = "oneroster_export"
+
+
+class DeliveryFailed(RuntimeError):
+    """Some destinations did not receive the version; the others did. Retried by the next run."""
+
+
+@dataclass
+class Outcome:
+    destination: str
+    format: str
+    status: str  # delivered | unchanged | already delivered | expired | failed
+    path: str | None = None
+    rows: dict | None = None
+    checksum: str | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def export_path(integration: Integration, dest: OneRosterCsvDestination, version: Version) -> Path:
+    """Where the zip is written: the destination's folder, or (for SFTP) the district's exports folder,
+    which keeps a copy of what was uploaded."""
+    base = integration.resolve_path(dest.folder) if dest.folder else settings.default_exports_dir(integration.district)
+    if dest.sftp is not None:
+        base = base / "sftp" / dest.name
+    name = "" if dest.name == DEFAULT_NAME else f"_{dest.name}"
+    return base / f"{integration.district}_{version.school_year}_v{version.number}{name}_{dest.type[:-4]}.zip"
+
+
+def deliver_version(integration: Integration, version: Version, store: GoldenStore, *,
+                    raise_on_failure: bool = True, only: set[str] | None = None) -> list[dict]:
+    """Deliver the version to every CSV destination (``only``: to these); returns one outcome per
+    destination, and raises ``DeliveryFailed`` when one failed (unless ``raise_on_failure`` is false:
+    the caller reports the failed outcomes). The version is in production once every destination that
+    should have it has it (``fully_propagated``). Nothing is delivered while a sync of the district's year is
+    held (``SyncHeld``)."""
+    check_deliverable(store, version)
+    for dest in integration.csv_destinations:
+        sweep_partial_files(export_path(integration, dest, version).parent)  # what a killed delivery left
+    outcomes: list[Outcome] = []
+    pending = []
+    today = district_day(integration)
+    for dest in integration.csv_destinations:
+        if only is not None and dest.name not in only:
+            continue
+        skipped = _skipped(store, version, dest, today)
+        if skipped is not None:
+            outcomes.append(skipped)
+        else:
+            pending.append(dest)
+    if pending:
+        golden = golden_frames(integration, version, store)
+        if golden.lineage is not None:
+            DuplicateReview(store).replace_lineage(version.district, version.school_year, version.id,
+                                                   golden.lineage)
+        outcomes += [_deliver_one(integration, version, store, dest, golden, last=dest is pending[-1])
+                     for dest in pending]
+    failed = [o for o in outcomes if o.status == "failed"]
+    complete = fully_propagated(store, integration, version.id, today)
+    store.set_status(version.id, IN_PRODUCTION if complete and not failed else PROPAGATION_FAILED)
+    if failed and raise_on_failure:
+        raise DeliveryFailed(f"{version.district} {version.school_year} version {version.number}: "
+                             + "; ".join(f"{o.destination}: {o.error}" for o in failed)
+                             + " (the next run, or the retry_deliveries job, delivers again)")
+    return [o.as_dict() for o in outcomes]
+
+
+def _skipped(store: GoldenStore, version: Version, dest: OneRosterCsvDestination, today: date) -> Outcome | None:
+    """The outcome of a destination that needs no new file, or None when it needs one."""
+    if expired(dest, today):
+        why = f"nothing is delivered after {dest.until}"
+        # Recorded once per version, so that its history says why this destination got nothing.
+        if not any(d["destination"] == dest.name and d["status"] == "expired" for d in store.deliveries(version.id)):
+            store.record_delivery(version.id, dest.name, dest.type, None, {}, "expired", error=why)
+        return Outcome(dest.name, dest.type, "expired", error=why)
+    mine = [d for d in store.deliveries(version.id) if d["destination"] == dest.name and d["status"] in DONE]
+    if mine:  # a retry: this destination already has this version
+        d = mine[-1]
+        return Outcome(dest.name, dest.type, "already delivered", d["path"], d["rows"], d["checksum"])
+    if any(sum(c.values()) for c in version.changes.values()):
+        return None
+    # Nothing changed: the file already delivered is still current, so no new file appears for the
+    # app to pick up again; unless a duplicate decision since then changed who is delivered.
+    previous = _previous_delivery(store, version, dest)
+    decided = DuplicateReview(store).last_decided_at(version.district, version.school_year)
+    if previous is None or _decided_after(decided, previous["delivered_at"]):
+        return None
+    store.record_delivery(version.id, dest.name, dest.type, previous["path"], previous["rows"], "unchanged",
+                          checksum=previous["checksum"])
+    return Outcome(dest.name, dest.type, "unchanged", previous["path"], previous["rows"], previous["checksum"])
+
+
+def _previous_delivery(store: GoldenStore, version: Version, dest: OneRosterCsvDestination) -> dict | None:
+    """What the version just before this one delivered to the destination, if it is still there."""
+    earlier = [v for v in store.versions(version.district, version.school_year)
+               if v.number < version.number and v.status in COMMITTED]
+    if not earlier:
+        return None
+    for d in reversed(store.deliveries(earlier[-1].id)):
+        if d["destination"] == dest.name and d["format"] == dest.type and d["status"] in DONE and d["path"] and \
+                (d["path"].startswith("sftp://") or Path(d["path"]).exists()):
+            return d
+    return None
+
+
+def _decided_after(decided: datetime | None, delivered: datetime) -> bool:
+    def utc(t: datetime) -> datetime:  # SQLite gives naive UTC, PostgreSQL aware times
+        return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t
+    return decided is not None and utc(decided) > utc(delivered)
+
+
+def _deliver_one(integration: Integration, version: Version, store: GoldenStore, dest: OneRosterCsvDestination,
+                 golden: GoldenFrames, *, last: bool) -> Outcome:
+    """One destination's file. The ``last`` destination to be written is the frames' last reader: it takes
+    them over, and the export lets each go once written (a million students' frames are 3 GB)."""
+    path = export_path(integration, dest, version)
+    where = str(path)
+    try:
+        given = golden.frames
+        if last:
+            golden.frames = {}
+        frames, absent = shield_frames(given, dest.shield, org_keys=golden.org_keys)
+        del given
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows = write_oneroster_zip(frames, path, dest.version, absent=absent, release=last)
+        checksum = file_checksum(path)
+        if dest.sftp is not None:
+            where = upload_sftp(path, dest.sftp, integration)
+    except Exception as exc:  # recorded and reported per destination; the others still go out
+        error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+        store.record_delivery(version.id, dest.name, dest.type, where, {}, "failed", error=error)
+        return Outcome(dest.name, dest.type, "failed", where, error=error)
+    store.record_delivery(version.id, dest.name, dest.type, where, rows, "delivered", checksum=checksum)
+    return Outcome(dest.name, dest.type, "delivered", where, rows, checksum)

@@ -1,1 +1,0 @@
-"""Dagster schedules: unattended syncs of every district by its own schedule."""
