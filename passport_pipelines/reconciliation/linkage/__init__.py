@@ -1,17 +1,7 @@
-"""Duplicate detection for person records: domains of uniqueness applied in priority
-order, blocking with recordlinkage, vectorized similarity with rapidfuzz, the twin guard, and
-clusters of merged records. A pure library: tables in, tables out.
-
-    from passport_pipelines.reconciliation.linkage import find_duplicates
-    result = find_duplicates(records, reconciliation.domains_for("users"),
-                             distinguishing=reconciliation.distinguishing)
-    result.pairs     # left_key, right_key, domain, resolution, decision, score, agreed, scores, reason
-    result.clusters  # record_key, cluster_key
-    result.counts    # {domain: {"merge": n, "review": n}}
-    result.weights   # {domain: {attribute: {level: weight}}} for domains with weights: learned
-
-See docs/reconciliation.md.
-"""
+"""The duplicate-detection engine, a pure library (no Dagster, no database): person records in, explained
+pairs and clusters out. Domains of uniqueness in priority order, blocking with recordlinkage, vectorized
+similarity with rapidfuzz, learned match weights, the twin guard and clusters of merged records.
+Entry point ``find_duplicates`` (``engine``); its API and settings are in docs/reconciliation.md."""
 
 from passport_pipelines.reconciliation.linkage.engine import find_duplicates
 from passport_pipelines.reconciliation.linkage.result import (

@@ -1,9 +1,5 @@
-"""Two-way sync with Google Workspace: accounts created, updated and suspended (never deleted) from the
-golden users, through the Admin SDK Directory API (``google-workspace`` destinations).
-
-One module per step, as for PowerSchool (``writeback/``): ``plan`` (what Google should hold, from the
-other sources' golden people and the Google source's own accounts), ``rules`` (the guard),
-``client`` (``users.insert`` and ``users.patch``), ``run`` (decisions, sending, results). The
-decisions on retries, the ``writeback_results`` rows and the reports are the PowerSchool write-back's
-(``attempts``, ``records``, ``results``, ``report``). See docs/writeback.md.
-"""
+"""Two-way sync with Google Workspace (``google-workspace`` destinations): accounts created, updated and
+suspended, never deleted, from the golden users through the Admin SDK Directory API. Steps as for
+PowerSchool: ``fields``, ``plan``, ``rules`` (the guard), ``client`` (``users.insert``, ``users.patch``),
+``run``; retries, result rows and reports are the parent package's (``attempts``, ``records``, ``results``,
+``report``). See docs/writeback.md."""
