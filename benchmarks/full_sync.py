@@ -27,6 +27,9 @@ from pathlib import Path
 
 import yaml
 
+# The synthetic district generator is test support (tests/synthetic/), run from the repository root.
+REPO = Path(__file__).resolve().parents[1]
+
 SAMPLER: "MemorySampler | None" = None
 PEAKS: dict[str, dict[str, float]] = {}  # run id -> stage -> peak RSS (GB) while the stage ran
 STAGES = ["source_extracts", "normalized_rosters", "roster_changes", "golden_records", "duplicate_review_queue",
@@ -152,10 +155,7 @@ def run(district: str, instance):
     import dagster as dg
 
     from passport_pipelines.definitions import defs
-    from passport_pipelines.jobs.partitions import (
-        register_sync_partition,
-        sync_partition_key,
-    )
+    from passport_pipelines.jobs.partitions import register_sync_partition, sync_partition_key
     from passport_pipelines.jobs.run_tags import COMMITTED_BY_TAG
     from passport_pipelines.jobs.sync_jobs import ROSTER_SYNC
 
@@ -216,7 +216,8 @@ def main() -> int:
         if not (drop / "manifest.csv").exists():
             t = time.perf_counter()
             subprocess.run([sys.executable, "-m", "tests.synthetic.district", str(drop),
-                            "--students", str(args.students)], check=True, capture_output=True)
+                            "--students", str(args.students)],
+                           env={**os.environ, "PYTHONPATH": str(REPO)}, check=True, capture_output=True)
             print(f"generated {args.students:,} students in {time.perf_counter() - t:.1f}s", file=sys.stderr)
         source, extra = {"name": "sis", "type": "csv", "path": str(drop)}, {}
         if args.rules:

@@ -43,9 +43,14 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import psutil
+
+# The synthetic district generator is test support (tests/synthetic/), imported from the repository root.
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
 FEBRL_COLUMNS = ["given_name", "surname", "street_number", "address_1", "address_2", "suburb", "postcode", "state",
                  "date_of_birth", "soc_sec_id"]
@@ -95,10 +100,7 @@ def load(name: str, people: int, seed: int) -> DataSet:
 
 
 def _ours_domains(data: DataSet):
-    from passport_pipelines.config.reconciliation import (
-        DEFAULT_PERSON_DOMAINS,
-        MatchDomain,
-    )
+    from passport_pipelines.config.reconciliation import DEFAULT_PERSON_DOMAINS, MatchDomain
 
     if data.district:
         attributes = ["given_name", "family_name", "birth_date", "email", "state_id"]

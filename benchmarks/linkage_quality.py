@@ -24,12 +24,16 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 
 from passport_pipelines.config.reconciliation import DEFAULT_PERSON_DOMAINS, MatchDomain
 from passport_pipelines.reconciliation.linkage import find_duplicates
-from tests.synthetic.people import generate
+
+# The synthetic district generator is test support (tests/synthetic/), imported from the repository root.
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
 # What a district admin writes: after the default exact domain, one fuzzy domain over every attribute
 # the data has, blanks unknown (FEBRL leaves one or two attributes out of most duplicates), match weights
@@ -104,6 +108,8 @@ def run_febrl() -> None:
 
 
 def run_district(people: int, seed: int) -> None:
+    from tests.synthetic.people import generate
+
     district = generate(people, seed=seed)
     records, truth = district.records, district.duplicate_pairs
     print(f"(b) synthetic district: {people} people, {records.num_rows} records, {len(truth)} duplicate pairs "

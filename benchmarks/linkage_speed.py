@@ -26,6 +26,7 @@ import resource
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import psutil
@@ -36,7 +37,10 @@ from passport_pipelines.reconciliation.linkage import find_duplicates
 from passport_pipelines.reconciliation.linkage.engine import TWIN_ATTRIBUTES
 from passport_pipelines.reconciliation.linkage.records import prepare
 from passport_pipelines.reconciliation.linkage.revision import revise
-from tests.synthetic.people import generate
+
+# The synthetic district generator is test support (tests/synthetic/), imported from the repository root.
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
 DOMAINS = [
     *DEFAULT_PERSON_DOMAINS,
@@ -90,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
+    from tests.synthetic.people import generate
+
     district = generate(args.people, seed=args.seed, duplicate_rate=0.02)
     records = district.records
     print(f"synthetic district: {args.people:,} people, {records.num_rows:,} records "

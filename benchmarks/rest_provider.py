@@ -26,6 +26,9 @@ from pathlib import Path
 
 import yaml
 
+# The synthetic district generator is test support (tests/synthetic/), run from the repository root.
+REPO = Path(__file__).resolve().parents[1]
+
 ROOT = "/ims/oneroster/rostering/v1p2"
 
 
@@ -92,7 +95,8 @@ def main() -> int:
     if not (drop / "manifest.csv").exists():
         t = time.perf_counter()
         subprocess.run([sys.executable, "-m", "tests.synthetic.district", str(drop),
-                        "--students", str(args.students)], check=True, capture_output=True)
+                        "--students", str(args.students)],
+                           env={**os.environ, "PYTHONPATH": str(REPO)}, check=True, capture_output=True)
         print(f"generated {args.students:,} students in {time.perf_counter() - t:.1f}s", file=sys.stderr)
     (workdir / "integrations" / "bench.yaml").write_text(yaml.safe_dump({
         "district": "bench", "name": "Benchmark USD", "school_years": ["2025-2026"],

@@ -1,7 +1,7 @@
 """Benchmark: what the integration rules add to the normalization stage.
 
 Generates a synthetic OneRoster district of N students, validates it once, then normalizes it twice
-with the same code path the sync uses (``sync/normalize.py``): once without rules, once with every
+with the same code path the sync uses (``normalize/rosters.py``): once without rules, once with every
 kind of rule at once (attribute mapping into canonical and custom attributes, transforms including a
 unique username template, schools mapping, all five filter templates plus custom conditions, data
 requirements, an SIS id prefix). Prints both times and the overhead.
@@ -24,6 +24,10 @@ import uuid
 from pathlib import Path
 
 import yaml
+
+# The synthetic district generator is test support (tests/synthetic/), imported from the repository root.
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
 RULES = {
     "sis_id_prefix": "sis-",

@@ -134,7 +134,9 @@ def main() -> None:
         if args.students:
             drop = root / "drop"
             subprocess.run([sys.executable, "-m", "tests.synthetic.district", str(drop),
-                            "--students", str(args.students)], check=True)
+                            "--students", str(args.students)], check=True,
+                           # The synthetic district generator is test support (tests/synthetic/).
+                           env={**os.environ, "PYTHONPATH": str(REPO)})
         cli, queued = [], []
         for _ in range(args.repeat):
             env = _home(root, drop)

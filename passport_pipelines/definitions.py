@@ -5,25 +5,16 @@ from __future__ import annotations
 import dagster as dg
 
 from passport_pipelines.assets.api_extracts import api_extracts
-from passport_pipelines.assets.duplicate_review_queue import (
-    duplicate_review_queue,
-    review_queue_growth,
-)
+from passport_pipelines.assets.duplicate_review_queue import duplicate_review_queue, review_queue_growth
 from passport_pipelines.assets.golden_records import golden_records
 from passport_pipelines.assets.integration_settings import integration_settings
-from passport_pipelines.assets.normalized_rosters import (
-    normalized_rosters,
-    normalized_rosters_checks,
-)
+from passport_pipelines.assets.normalized_rosters import normalized_rosters, normalized_rosters_checks
 from passport_pipelines.assets.oneroster_exports import build_oneroster_exports
 from passport_pipelines.assets.roster_changes import roster_changes
 from passport_pipelines.assets.sis_writeback import sis_writeback
 from passport_pipelines.assets.source_extracts import source_extracts
 from passport_pipelines.jobs.ops.connection_checks import test_connection_job
-from passport_pipelines.jobs.ops.duplicate_review import (
-    resolve_duplicate_job,
-    undo_duplicate_decision_job,
-)
+from passport_pipelines.jobs.ops.duplicate_review import resolve_duplicate_job, undo_duplicate_decision_job
 from passport_pipelines.jobs.ops.sync_approval import approve_sync_job, reject_sync_job
 from passport_pipelines.jobs.scheduling.district_syncs import district_syncs
 from passport_pipelines.jobs.sync_jobs import (
@@ -40,10 +31,7 @@ from passport_pipelines.sensors.abandoned_runs import abandoned_sync_runs
 from passport_pipelines.sensors.approvals import approval_sensor
 from passport_pipelines.sensors.integration_registry import integration_registry
 from passport_pipelines.sensors.new_drops import new_drops
-from passport_pipelines.sensors.notifications import (
-    notify_failed_syncs,
-    notify_finished_syncs,
-)
+from passport_pipelines.sensors.notifications import notify_failed_syncs, notify_finished_syncs
 from passport_pipelines.sources.registry import default_connectors
 
 

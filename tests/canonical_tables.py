@@ -18,11 +18,7 @@ from passport_pipelines.model import entities
 from passport_pipelines.normalize.rosters import normalize_source
 from passport_pipelines.sources.registry import connector_class
 from passport_pipelines.store.golden_store import GoldenStore
-from passport_pipelines.validation.extract import (
-    SourceExtract,
-    extract_api_source,
-    extract_source,
-)
+from passport_pipelines.validation.extract import SourceExtract, extract_api_source, extract_source
 
 # Where a row came from, not what it says: never part of an equivalence.
 NOT_CONTENT = ("source", "date_last_modified")

@@ -65,9 +65,9 @@ def store_url(request, passport_home, postgres_base_url, monkeypatch):
     url = f"{postgres_base_url}{sep}options=-csearch_path%3D{schema}"
     monkeypatch.setenv("PASSPORT_DATABASE_URL", url)
     yield url
-    from passport_pipelines.resources.golden_store import _open
+    from passport_pipelines.resources.golden_store import close_stores
 
-    _open.cache_clear()
+    close_stores()
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 

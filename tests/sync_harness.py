@@ -6,10 +6,7 @@ import dagster as dg
 
 from passport_pipelines import settings
 from passport_pipelines.definitions import defs
-from passport_pipelines.jobs.partitions import (
-    register_sync_partition,
-    sync_partition_key,
-)
+from passport_pipelines.jobs.partitions import register_sync_partition, sync_partition_key
 from passport_pipelines.jobs.run_summary import summarize_run
 from passport_pipelines.jobs.run_tags import APPROVED_VERSION_TAG, COMMITTED_BY_TAG
 from passport_pipelines.jobs.sync_jobs import COMMIT_APPROVED_SYNC, ROSTER_SYNC

@@ -14,10 +14,7 @@ from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration
 from tests.fakes.district_data import make_district_data
 from tests.fakes.google_directory_server import google_source_config, start_google_fake
-from tests.fakes.powerschool_server import (
-    powerschool_source_config,
-    start_powerschool_fake,
-)
+from tests.fakes.powerschool_server import powerschool_source_config, start_powerschool_fake
 from tests.sync_harness import run_sync
 
 pytestmark = pytest.mark.slow
@@ -119,10 +116,7 @@ def test_test_connection_job_reports_each_source(district_data, passport_home, t
 
 def test_incremental_oneroster_sync_fetches_only_what_changed_since_the_last_version(
         district_data, passport_home, tmp_path, monkeypatch, store_url):
-    from tests.fakes.oneroster_api_server import (
-        oneroster_source_config,
-        start_oneroster_fake,
-    )
+    from tests.fakes.oneroster_api_server import oneroster_source_config, start_oneroster_fake
 
     with start_oneroster_fake(district_data, version="1.1", auth="oauth2") as server:
         config, env = oneroster_source_config(server, name="sis", mode="incremental")

@@ -11,11 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from passport_pipelines.cli.main import cli
-from passport_pipelines.config.approvers import (
-    NotAnApprover,
-    approvers_of,
-    require_approver,
-)
+from passport_pipelines.config.approvers import NotAnApprover, approvers_of, require_approver
 from passport_pipelines.config.loader import IntegrationError, load_district
 from passport_pipelines.definitions import defs
 from passport_pipelines.jobs.ops.sync_approval import APPROVE_SYNC, REJECT_SYNC

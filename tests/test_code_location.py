@@ -99,12 +99,7 @@ def test_each_destination_named_in_the_integration_files_is_its_own_asset(tmp_pa
 
 def test_every_asset_has_the_sync_group_an_owner_a_stage_and_a_kind():
     from passport_pipelines.definitions import build_defs
-    from passport_pipelines.jobs.asset_groups import (
-        OWNERS,
-        STAGE_TAG,
-        STAGES,
-        SYNC_GROUP,
-    )
+    from passport_pipelines.jobs.asset_groups import OWNERS, STAGE_TAG, STAGES, SYNC_GROUP
 
     location = build_defs(destinations=["lms"])
     graph = location.resolve_asset_graph()

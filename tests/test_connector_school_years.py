@@ -14,9 +14,7 @@ from passport_pipelines.config.loader import load_integration
 from passport_pipelines.normalize.rosters import normalize_source
 from passport_pipelines.normalize.school_year_check import check_normalized_source
 from passport_pipelines.sources.base import ExtractRequest
-from passport_pipelines.sources.google_workspace.connector import (
-    GoogleWorkspaceConnector,
-)
+from passport_pipelines.sources.google_workspace.connector import GoogleWorkspaceConnector
 from passport_pipelines.sources.oneroster_api.connector import OneRosterApiConnector
 from passport_pipelines.sources.powerschool.connector import PowerSchoolConnector
 from passport_pipelines.sources.synergy.connector import SynergyConnector
@@ -31,10 +29,7 @@ from tests.fakes.oneroster_api_server import (
     start_synergy_fake,
     synergy_source_config,
 )
-from tests.fakes.powerschool_server import (
-    powerschool_source_config,
-    start_powerschool_fake,
-)
+from tests.fakes.powerschool_server import powerschool_source_config, start_powerschool_fake
 from tests.fakes.xpress_server import start_xpress_fake, xpress_source_config
 
 YEARS = ("2024-2025", "2025-2026")

@@ -12,10 +12,7 @@ from click.testing import CliRunner
 
 from passport_pipelines.cli.main import cli
 from passport_pipelines.definitions import defs
-from passport_pipelines.jobs.partitions import (
-    register_sync_partition,
-    sync_partition_key,
-)
+from passport_pipelines.jobs.partitions import register_sync_partition, sync_partition_key
 from passport_pipelines.jobs.run_tags import (
     APPROVED_VERSION_TAG,
     COMMITTED_BY_TAG,

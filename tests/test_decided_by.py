@@ -11,11 +11,7 @@ from passport_pipelines.config.decided_by import who_decides
 from passport_pipelines.definitions import defs
 from passport_pipelines.jobs.ops.duplicate_review import UNDO_DUPLICATE_DECISION
 from passport_pipelines.jobs.ops.sync_approval import APPROVE_SYNC
-from passport_pipelines.store.duplicate_review import (
-    DuplicateReview,
-    RecordRef,
-    ReviewError,
-)
+from passport_pipelines.store.duplicate_review import DuplicateReview, RecordRef, ReviewError
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.store.sync_holds import DecisionError, SyncHolds
 

@@ -16,15 +16,9 @@ import pytest
 from pydantic import ValidationError
 
 from passport_pipelines.assets.oneroster_exports import destination_key
-from passport_pipelines.config.destinations import (
-    OneRosterCsvDestination,
-    PrivacyShield,
-)
+from passport_pipelines.config.destinations import OneRosterCsvDestination, PrivacyShield
 from passport_pipelines.definitions import build_defs, defs
-from passport_pipelines.jobs.partitions import (
-    register_sync_partition,
-    sync_partition_key,
-)
+from passport_pipelines.jobs.partitions import register_sync_partition, sync_partition_key
 from passport_pipelines.jobs.sync_jobs import RETRY_DELIVERIES
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conformance.exports import assert_conforms

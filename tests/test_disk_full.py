@@ -35,9 +35,9 @@ def small_disk(passport_home):
     try:
         yield passport_home
     finally:
-        from passport_pipelines.resources.golden_store import _open
+        from passport_pipelines.resources.golden_store import close_stores
 
-        _open.cache_clear()
+        close_stores()
         subprocess.run(["umount", "-l", str(passport_home)], check=True)
 
 

@@ -12,12 +12,7 @@ from pydantic import ValidationError
 
 from passport_pipelines import settings
 from passport_pipelines.config.integration import Integration
-from passport_pipelines.config.package_limits import (
-    DEFAULT_LIMITS,
-    GIB,
-    MIB,
-    PackageLimits,
-)
+from passport_pipelines.config.package_limits import DEFAULT_LIMITS, GIB, MIB, PackageLimits
 from passport_pipelines.config.sources import CsvFolderSource
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.validation.extract import extract_source

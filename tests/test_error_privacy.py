@@ -21,10 +21,7 @@ from tests.conftest import write_integration
 from tests.csv_drops import CREDENTIALS, write_basic_identity, write_credentials
 from tests.district_files import make_district, read_rows, write_rows
 from tests.fakes.district_data import make_district_data
-from tests.fakes.oneroster_api_server import (
-    oneroster_source_config,
-    start_oneroster_fake,
-)
+from tests.fakes.oneroster_api_server import oneroster_source_config, start_oneroster_fake
 from tests.test_notifications import WebhookReceiver, _notify_failed
 
 pytestmark = pytest.mark.slow

@@ -11,12 +11,7 @@ import sqlalchemy as sa
 from passport_pipelines.model import entities
 from passport_pipelines.model.change_set import ChangeSet, EntityChanges
 from passport_pipelines.store import schema
-from passport_pipelines.store.golden_store import (
-    CommitFailedError,
-    CommitInfo,
-    ConcurrentCommitError,
-    GoldenStore,
-)
+from passport_pipelines.store.golden_store import CommitFailedError, CommitInfo, ConcurrentCommitError, GoldenStore
 
 
 def _users(ids: list[str], change: str = "added", given: str = "Ada") -> pa.Table:

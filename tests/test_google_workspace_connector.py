@@ -17,10 +17,7 @@ import pytest
 from passport_pipelines.config.loader import load_integration
 from passport_pipelines.normalize.rosters import normalize_source
 from passport_pipelines.sources.errors import ConnectorError
-from passport_pipelines.sources.google_workspace.connector import (
-    DIRECTORY_SCOPE,
-    GoogleWorkspaceConnector,
-)
+from passport_pipelines.sources.google_workspace.connector import DIRECTORY_SCOPE, GoogleWorkspaceConnector
 from tests.canonical_tables import assert_same_canonical, canonical_tables, extract
 from tests.conftest import write_integration
 from tests.fakes.district_data import make_district_data

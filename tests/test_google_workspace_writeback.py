@@ -16,22 +16,14 @@ from passport_pipelines.config.loader import IntegrationError, load_integration
 from passport_pipelines.delivery.writeback import report
 from passport_pipelines.delivery.writeback.google.client import account_body
 from passport_pipelines.delivery.writeback.google.plan import ACCOUNT_SCHEMA
-from passport_pipelines.delivery.writeback.google.rules import (
-    ForbiddenWrite,
-    check_request,
-    guard_google,
-)
+from passport_pipelines.delivery.writeback.google.rules import ForbiddenWrite, check_request, guard_google
 from passport_pipelines.delivery.writeback.plan import CHANGE_SCHEMA
 from passport_pipelines.delivery.writeback.results import WritebackResults
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration
 from tests.district_files import read_rows, write_rows
 from tests.fakes.district_data import make_district_data
-from tests.fakes.google_directory_server import (
-    READONLY_SCOPE,
-    google_source_config,
-    start_google_fake,
-)
+from tests.fakes.google_directory_server import READONLY_SCOPE, google_source_config, start_google_fake
 from tests.fakes.google_directory_writes import WRITE_SCOPE
 from tests.sync_harness import run_sync
 

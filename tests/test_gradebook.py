@@ -15,15 +15,12 @@ import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
-from passport_pipelines.config.destinations import (
-    OneRosterCsvDestination,
-    PrivacyShield,
-)
+from passport_pipelines.config.destinations import OneRosterCsvDestination, PrivacyShield
 from passport_pipelines.delivery.oneroster_export import write_oneroster_zip
 from passport_pipelines.delivery.privacy_shield import shield_frames
 from passport_pipelines.model import entities
 from passport_pipelines.model.frames import to_frame
-from passport_pipelines.normalize.csv_drops import normalize_drop
+from passport_pipelines.normalize.csv_drops import CsvTables, normalize_drop
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.validation.oneroster.validation import validate_package
 from tests.conformance.exports import assert_conforms
@@ -122,7 +119,7 @@ def _frames(folder: Path, version: str) -> dict:
     drop = validate_package(write_package(folder, version, gradebook=True,
                                           extra_rows={"results": [{"sourcedId": "res-neg", "score": "-2.5"}]}),
                             f"oneroster-{version}")
-    out = normalize_drop(drop, source="sis", district="d", school_year=YEAR)
+    out = normalize_drop(CsvTables.of(drop), source="sis", district="d", school_year=YEAR)
     return {e: to_frame(drop.con.execute(f"SELECT * FROM {out[e]}").to_arrow_table()) for e in entities.ENTITIES}
 
 

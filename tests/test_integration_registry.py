@@ -6,10 +6,7 @@ import uuid
 
 import dagster as dg
 
-from passport_pipelines.jobs.partitions import (
-    district_partitions,
-    school_year_partitions,
-)
+from passport_pipelines.jobs.partitions import district_partitions, school_year_partitions
 from passport_pipelines.resources.integrations import IntegrationsResource
 from passport_pipelines.sensors.integration_registry import integration_registry
 from tests.conftest import write_integration

@@ -13,16 +13,8 @@ import pyarrow as pa
 import pytest
 
 from passport_pipelines.config.reconciliation import DEFAULT_PERSON_DOMAINS, MatchDomain
-from passport_pipelines.reconciliation.linkage import (
-    CLUSTERS_SCHEMA,
-    PAIRS_SCHEMA,
-    find_duplicates,
-)
-from passport_pipelines.reconciliation.linkage.encoding import (
-    BLANK,
-    encode,
-    encode_into,
-)
+from passport_pipelines.reconciliation.linkage import CLUSTERS_SCHEMA, PAIRS_SCHEMA, find_duplicates
+from passport_pipelines.reconciliation.linkage.encoding import BLANK, encode, encode_into
 from passport_pipelines.reconciliation.linkage.normalization import normalize
 from passport_pipelines.reconciliation.linkage.records import prepare
 from passport_pipelines.reconciliation.linkage.revision import revise

@@ -11,11 +11,7 @@ import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
-from passport_pipelines.config.reconciliation import (
-    DEFAULT_PERSON_DOMAINS,
-    MatchDomain,
-    Reconciliation,
-)
+from passport_pipelines.config.reconciliation import DEFAULT_PERSON_DOMAINS, MatchDomain, Reconciliation
 from passport_pipelines.reconciliation.linkage import find_duplicates
 from passport_pipelines.reconciliation.linkage.attribute_kinds import kind_of
 from passport_pipelines.reconciliation.linkage.guards import TWIN_REASON

@@ -15,20 +15,13 @@ import pytest
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.definitions import defs
 from passport_pipelines.jobs.partitions import sync_partition_key
-from passport_pipelines.jobs.run_tags import (
-    APPROVED_VERSION_TAG,
-    COMMITTED_BY_TAG,
-    DISTRICT_TAG,
-)
+from passport_pipelines.jobs.run_tags import APPROVED_VERSION_TAG, COMMITTED_BY_TAG, DISTRICT_TAG
 from passport_pipelines.jobs.sync_jobs import COMMIT_APPROVED_SYNC
 from passport_pipelines.notifications.errors import NotificationError
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
 from passport_pipelines.resources.notifier import NotifierResource
-from passport_pipelines.sensors.notifications import (
-    notify_failed_syncs,
-    notify_finished_syncs,
-)
+from passport_pipelines.sensors.notifications import notify_failed_syncs, notify_finished_syncs
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.store.sync_holds import SyncHolds
 from tests.conftest import write_integration

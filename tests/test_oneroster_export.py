@@ -13,10 +13,7 @@ import pyarrow as pa
 import pytest
 
 from passport_pipelines.delivery import oneroster_export
-from passport_pipelines.delivery.formula_guard import (
-    neutralize_array,
-    neutralize_formulas,
-)
+from passport_pipelines.delivery.formula_guard import neutralize_array, neutralize_formulas
 from passport_pipelines.delivery.oneroster_export import write_oneroster_zip
 from passport_pipelines.model import entities
 from passport_pipelines.validation.oneroster import spec

@@ -1,4 +1,4 @@
-"""OneRoster CSV validation (oneroster_csv/): every rule, on tiny packages built per test.
+"""OneRoster CSV validation (validation/oneroster/): every rule, on tiny packages built per test.
 
 Each rule test breaks one thing in an otherwise valid package and checks the exact finding
 (rule, severity, file, line, column, value) and whether the drop still passes. Row ``i`` of a
@@ -14,10 +14,7 @@ import pytest
 
 from passport_pipelines.sql.engine import connect
 from passport_pipelines.validation.oneroster.findings import SAMPLE_LIMIT, Finding, mask
-from passport_pipelines.validation.oneroster.validation import (
-    ValidatedDrop,
-    validate_package,
-)
+from passport_pipelines.validation.oneroster.validation import ValidatedDrop, validate_package
 from tests.oneroster_packages import (
     DELTA_TIMESTAMP,
     csv_text,

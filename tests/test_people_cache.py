@@ -14,10 +14,7 @@ import pytest
 from passport_pipelines import settings
 from passport_pipelines.config.reconciliation import Reconciliation
 from passport_pipelines.definitions import defs
-from passport_pipelines.jobs.partitions import (
-    register_sync_partition,
-    sync_partition_key,
-)
+from passport_pipelines.jobs.partitions import register_sync_partition, sync_partition_key
 from passport_pipelines.jobs.run_tags import COMMITTED_BY_TAG, PREVIEW_TAG
 from passport_pipelines.jobs.sync_jobs import ROSTER_SYNC
 from passport_pipelines.reconciliation import people_cache

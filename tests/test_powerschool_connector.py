@@ -14,12 +14,7 @@ from passport_pipelines.model import entities
 from passport_pipelines.sources.errors import ConnectorError
 from passport_pipelines.sources.powerschool import envelopes
 from passport_pipelines.sources.powerschool.connector import PowerSchoolConnector
-from tests.canonical_tables import (
-    NOT_CONTENT,
-    assert_same_canonical,
-    canonical_tables,
-    extract,
-)
+from tests.canonical_tables import NOT_CONTENT, assert_same_canonical, canonical_tables, extract
 from tests.conftest import write_integration
 from tests.fakes.district_data import make_district_data
 from tests.fakes.powerschool_server import (

@@ -14,10 +14,7 @@ from passport_pipelines.sources.powerschool.connector import PowerSchoolConnecto
 from tests.canonical_tables import canonical_tables
 from tests.conftest import write_integration
 from tests.fakes.district_data import make_district_data
-from tests.fakes.powerschool_server import (
-    powerschool_source_config,
-    start_powerschool_fake,
-)
+from tests.fakes.powerschool_server import powerschool_source_config, start_powerschool_fake
 
 
 def connector() -> PowerSchoolConnector:

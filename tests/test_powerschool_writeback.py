@@ -15,20 +15,11 @@ import pytest
 
 from passport_pipelines.config.loader import load_district
 from passport_pipelines.delivery.writeback import report
-from passport_pipelines.delivery.writeback.attempts import (
-    CHANGED_SCHEMA,
-    INSERTED_SCHEMA,
-    PRIOR_SCHEMA,
-    decide,
-)
+from passport_pipelines.delivery.writeback.attempts import CHANGED_SCHEMA, INSERTED_SCHEMA, PRIOR_SCHEMA, decide
 from passport_pipelines.delivery.writeback.client import WritebackClient
 from passport_pipelines.delivery.writeback.messages import scrub
 from passport_pipelines.delivery.writeback.plan import CHANGE_SCHEMA, LINK_SCHEMA
-from passport_pipelines.delivery.writeback.requests import (
-    NotSendable,
-    contact_body,
-    student_record,
-)
+from passport_pipelines.delivery.writeback.requests import NotSendable, contact_body, student_record
 from passport_pipelines.delivery.writeback.results import WritebackResults
 from passport_pipelines.delivery.writeback.rules import (
     ForbiddenChange,
@@ -44,10 +35,7 @@ from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration
 from tests.district_files import read_rows, write_rows
 from tests.fakes.district_data import make_district_data
-from tests.fakes.powerschool_server import (
-    powerschool_source_config,
-    start_powerschool_fake,
-)
+from tests.fakes.powerschool_server import powerschool_source_config, start_powerschool_fake
 from tests.sync_harness import run_sync as run_partition
 
 YEAR = "2025-2026"

@@ -13,10 +13,7 @@ import pytest
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration
 from tests.fakes.district_data import make_district_years, served_years
-from tests.fakes.oneroster_api_server import (
-    oneroster_source_config,
-    start_oneroster_fake,
-)
+from tests.fakes.oneroster_api_server import oneroster_source_config, start_oneroster_fake
 from tests.fakes.xpress_server import start_xpress_fake, xpress_source_config
 from tests.sync_harness import run_sync
 from tests.synthetic.district import generate_oneroster_district

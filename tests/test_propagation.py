@@ -10,25 +10,16 @@ import dagster as dg
 import pyarrow as pa
 
 from passport_pipelines.assets.sis_writeback import sis_writeback
+from passport_pipelines.changes.handoff import CommittedVersion
 from passport_pipelines.config.loader import load_integration
 from passport_pipelines.delivery.deliveries import deliver_version
-from passport_pipelines.delivery.propagation import (
-    district_day,
-    expired,
-    fully_propagated,
-)
-from passport_pipelines.jobs.partitions import (
-    register_sync_partition,
-    sync_partition_key,
-    sync_partitions,
-)
+from passport_pipelines.delivery.propagation import district_day, expired, fully_propagated
+from passport_pipelines.jobs.partitions import register_sync_partition, sync_partition_key, sync_partitions
 from passport_pipelines.model import entities
 from passport_pipelines.model.change_set import ChangeSet, EntityChanges
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
-from passport_pipelines.sources.google_workspace.connector import (
-    GoogleWorkspaceConnector,
-)
+from passport_pipelines.sources.google_workspace.connector import GoogleWorkspaceConnector
 from passport_pipelines.sources.powerschool.connector import PowerSchoolConnector
 from passport_pipelines.store.golden_store import CommitInfo, GoldenStore
 from passport_pipelines.store.version_status import IN_PRODUCTION, PROPAGATION_FAILED
@@ -112,8 +103,8 @@ def test_the_write_back_settles_an_expired_destination_as_the_deliveries_do(tmp_
     store.set_status(version.id, PROPAGATION_FAILED)
 
     @dg.asset(name="golden_records", partitions_def=sync_partitions)
-    def committed() -> dict:
-        return {"id": version.id}
+    def committed() -> CommittedVersion:
+        return CommittedVersion.of(version)
 
     with dg.instance_for_test() as instance:
         register_sync_partition(instance, DISTRICT, YEAR)

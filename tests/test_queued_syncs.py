@@ -22,23 +22,12 @@ import pytest
 
 from passport_pipelines.definitions import build_defs
 from passport_pipelines.jobs.asset_groups import SYNC_GROUP
-from passport_pipelines.jobs.partitions import (
-    register_sync_partition,
-    sync_partition_key,
-    sync_partitions,
-)
+from passport_pipelines.jobs.partitions import register_sync_partition, sync_partition_key, sync_partitions
 from passport_pipelines.jobs.run_tags import DISTRICT_TAG, PID_TAG, STATUS_TAG
 from passport_pipelines.sensors.abandoned_runs import abandoned_sync_runs
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conftest import write_integration
-from tests.dagster_daemon import (
-    REPO,
-    daemon_ready,
-    fast_queue,
-    running_daemon,
-    tool,
-    wait_for,
-)
+from tests.dagster_daemon import REPO, daemon_ready, fast_queue, running_daemon, tool, wait_for
 from tests.district_files import edit_rows
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.synthetic.district import generate_oneroster_district

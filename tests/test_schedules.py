@@ -16,17 +16,10 @@ from pydantic import ValidationError
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.schedule import SyncSchedule
 from passport_pipelines.definitions import defs
-from passport_pipelines.jobs.partitions import (
-    district_partitions,
-    school_year_partitions,
-)
+from passport_pipelines.jobs.partitions import district_partitions, school_year_partitions
 from passport_pipelines.jobs.scheduling.district_syncs import district_syncs
 from passport_pipelines.jobs.scheduling.due_syncs import due_syncs, fleet_due_syncs
-from passport_pipelines.jobs.scheduling.due_times import (
-    current_school_year,
-    latest_due,
-    next_due,
-)
+from passport_pipelines.jobs.scheduling.due_times import current_school_year, latest_due, next_due
 from passport_pipelines.sensors.new_drops import new_drops
 from tests.conftest import write_integration
 from tests.district_files import make_district

@@ -1,4 +1,4 @@
-"""The school-year check of an API source's canonical tables (sync/school_year_check.py): the
+"""The school-year check of an API source's canonical tables (normalize/school_year_check.py): the
 source, the record, the session and both years are named; blank schoolYear values are read from
 the session's dates. Whole API syncs of two years are in tests/test_prior_year_sync.py."""
 
@@ -8,10 +8,9 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from passport_pipelines.normalize.school_year_check import (
-    check_normalized_source,
-    check_school_years,
-)
+from passport_pipelines.normalize.rosters import NormalizedSource
+from passport_pipelines.normalize.school_year_check import check_normalized_source, check_school_years
+from passport_pipelines.validation.extract import SourceExtract
 
 
 def _write(folder, sessions: list[tuple], classes: list[tuple] = (), courses: list[tuple] = ()):
@@ -78,8 +77,11 @@ def test_an_incremental_pull_of_another_years_sessions_alone_is_a_warning(tmp_pa
 
 def test_csv_sources_are_left_to_validation_and_api_sources_are_checked(tmp_path):
     folder = _write(tmp_path / "api", CURRENT)
-    extracts = [{"source": "drop", "kind": "oneroster_csv"}, {"source": "api", "kind": "oneroster_api"}]
-    normalized = [{"source": "drop", "folder": str(tmp_path / "nowhere"), "entity_modes": BULK},
-                  {"source": "api", "folder": str(folder), "entity_modes": BULK}]
+    extracts = [SourceExtract(source=name, schema="oneroster-1.1", upload_mode="bulk", folder="", archive="",
+                              file_modes={}, rows={}, filtered={}, ok=True, kind=kind)
+                for name, kind in (("drop", "oneroster_csv"), ("api", "oneroster_api"))]
+    normalized = [NormalizedSource(source="drop", upload_mode="bulk", folder=str(tmp_path / "nowhere"),
+                                   entity_modes=BULK, rows={}),
+                  NormalizedSource(source="api", upload_mode="bulk", folder=str(folder), entity_modes=BULK, rows={})]
     reports = check_school_years(extracts, normalized, "2024-2025")
     assert set(reports) == {"api"} and reports["api"].has_errors

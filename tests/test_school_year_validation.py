@@ -1,5 +1,5 @@
 """A CSV drop of another school year than the sync's is refused by validation, with the file, the
-line and both years (oneroster_csv/school_year.py), and ``passport validate --school-year`` runs
+line and both years (validation/oneroster/school_year.py), and ``passport validate --school-year`` runs
 the same check before an upload.
 
 The minimal package (tests/oneroster_packages.py) is 2025-2026: sessions ``ay-2026`` (schoolYear)
@@ -16,10 +16,7 @@ from click.testing import CliRunner
 
 from passport_pipelines.cli.main import cli
 from passport_pipelines.validation.oneroster.findings import Finding
-from passport_pipelines.validation.oneroster.validation import (
-    ValidatedDrop,
-    validate_package,
-)
+from passport_pipelines.validation.oneroster.validation import ValidatedDrop, validate_package
 from tests.oneroster_packages import write_package
 
 

@@ -93,6 +93,8 @@ def test_a_drop_missing_most_students_is_held_until_approved(drop, passport_home
         assert store.count_records("lakeside", YEAR) == before
         [v1, v2] = store.versions("lakeside", YEAR)
         assert (v2.status, v2.committed_at, v2.hold["held"]) == ("held", None, True)
+        # What waits for the approval is a held change set in its documented, versioned format.
+        assert (v2.held_changes["format"], v2.held_changes["format_version"]) == ("passport.held_change_set", 1)
         assert store.latest_version("lakeside", YEAR).id == v1.id
         for assets in (["oneroster_exports"], ["golden_records", "oneroster_exports"]):
             by_hand = _materialize(instance, ROSTER_SYNC, assets=assets)

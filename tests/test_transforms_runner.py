@@ -8,12 +8,7 @@ import pytest
 
 from passport_pipelines import settings
 from passport_pipelines.normalize.data_errors import DataValueError
-from passport_pipelines.normalize.sql_models import (
-    TransformError,
-    execution_order,
-    load_models,
-    run_models,
-)
+from passport_pipelines.normalize.sql_models import TransformError, execution_order, load_models, run_models
 from passport_pipelines.sql.engine import connect
 
 
@@ -66,7 +61,7 @@ def test_a_model_failing_on_a_value_names_the_model_never_the_value(tmp_path):
 
 def test_a_district_can_override_a_model(tmp_path, monkeypatch):
     """PASSPORT_TRANSFORMS_DIR points at a copy where orgs.sql upper-cases names."""
-    from passport_pipelines.normalize.csv_drops import normalize_drop
+    from passport_pipelines.normalize.csv_drops import CsvTables, normalize_drop
     from passport_pipelines.validation.oneroster.validation import validate_package
 
     custom = tmp_path / "transforms"
@@ -75,6 +70,6 @@ def test_a_district_can_override_a_model(tmp_path, monkeypatch):
     orgs.write_text(orgs.read_text().replace("    name,\n", "    upper(name) AS name,\n"))
     monkeypatch.setenv("PASSPORT_TRANSFORMS_DIR", str(custom))
     drop = validate_package(settings.REPO_ROOT / "demo" / "oneroster-1.1", "oneroster-1.1")
-    out = normalize_drop(drop, source="sis", district="demo", school_year="2025-2026")
+    out = normalize_drop(CsvTables.of(drop), source="sis", district="demo", school_year="2025-2026")
     names = [r[0] for r in drop.con.execute(f"SELECT name FROM {out['orgs']}").fetchall()]
     assert names and all(n == n.upper() for n in names)

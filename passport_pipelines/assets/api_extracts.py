@@ -13,6 +13,7 @@ from passport_pipelines.jobs.partitions import partition_of, sync_partitions
 from passport_pipelines.sources.errors import ConnectorError
 from passport_pipelines.sources.registry import CONNECTORS, resource_key
 from passport_pipelines.validation.extract import extract_api_source
+from passport_pipelines.validation.handoff import ApiExtracts
 
 KIND_LABELS = {"powerschool": "PowerSchool", "oneroster": "OneRoster REST", "synergy": "Synergy",
                "xpress": "xPress Roster", "google": "Google Workspace"}
@@ -50,7 +51,7 @@ def build_api_extracts_asset(source_type: str) -> dg.AssetsDefinition:
         sources = [s for s in integration.sources if s.type == source_type]
         if not sources:
             # Most districts have one or two kinds of source: the others cost this step and nothing more.
-            return dg.Output({"sources": []}, metadata={"sources": f"no {label} source", "records": 0})
+            return dg.Output(ApiExtracts(), metadata={"sources": f"no {label} source", "records": 0})
         connector = getattr(context.resources, resource_key(source_type))
         store = context.resources.golden_store.store()
         extracts = []
@@ -64,14 +65,14 @@ def build_api_extracts_asset(source_type: str) -> dg.AssetsDefinition:
                                     metadata={"source": source.name, "failure": exc.kind}) from None
             context.log.info(f"source {source.name}: {sum(extract.rows.values())} records in {extract.requests} "
                              f"requests ({extract.retries} retried); school year: {extract.school_year_scope}")
-            extracts.append(extract.as_dict())
-        return dg.Output({"sources": extracts}, metadata={
-            "sources": ", ".join(e["source"] for e in extracts) or f"no {label} source",
-            "records": sum(sum(e["rows"].values()) for e in extracts),
-            "requests": sum(e["requests"] for e in extracts),
-            "retries": sum(e["retries"] for e in extracts),
-            "records_by_table": dg.MetadataValue.json({e["source"]: e["rows"] for e in extracts}),
-            "school_year": dg.MetadataValue.json({e["source"]: e["school_year_scope"] for e in extracts}),
+            extracts.append(extract)
+        return dg.Output(ApiExtracts(tuple(extracts)), metadata={
+            "sources": ", ".join(e.source for e in extracts) or f"no {label} source",
+            "records": sum(sum(e.rows.values()) for e in extracts),
+            "requests": sum(e.requests for e in extracts),
+            "retries": sum(e.retries for e in extracts),
+            "records_by_table": dg.MetadataValue.json({e.source: e.rows for e in extracts}),
+            "school_year": dg.MetadataValue.json({e.source: e.school_year_scope for e in extracts}),
         })
 
     return _extracts

@@ -3,11 +3,7 @@
 import dagster as dg
 
 from passport_pipelines.jobs.asset_groups import REVIEW, sync_asset
-from passport_pipelines.jobs.partitions import (
-    partition_of,
-    sync_asset_check,
-    sync_partitions,
-)
+from passport_pipelines.jobs.partitions import partition_of, sync_asset_check, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.store.duplicate_review import DuplicateReview, domain_label
 

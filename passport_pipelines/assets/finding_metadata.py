@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from passport_pipelines.validation.oneroster.findings import (
-    SAMPLE_LIMIT,
-    FindingsReport,
-    Severity,
-)
+from passport_pipelines.validation.oneroster.findings import SAMPLE_LIMIT, FindingsReport, Severity
 
 _SCHEMA = dg.TableSchema(columns=[
     dg.TableColumn("source", "string"), dg.TableColumn("file", "string"), dg.TableColumn("line", "int"),

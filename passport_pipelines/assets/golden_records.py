@@ -5,6 +5,7 @@ import dagster as dg
 from passport_pipelines.assets.roster_changes import changes_table
 from passport_pipelines.assets.sync_outcome import stamp_sync_tags, tag_outcome
 from passport_pipelines.changes.commit import commit_info, commit_sync
+from passport_pipelines.changes.handoff import CommittedVersion, HeldFormatError, SyncChanges
 from passport_pipelines.changes.held_changes import discard_all
 from passport_pipelines.changes.hold_gate import SyncHeld, approved_version
 from passport_pipelines.jobs.asset_groups import COMMIT, sync_asset
@@ -43,15 +44,15 @@ def _on_record_after(before: dict[str, int], changes: dict[str, dict[str, int]])
             for e in sorted(entities)}
 
 
-def _computed_in_this_run(context: dg.AssetExecutionContext, payload: dict) -> bool:
+def _computed_in_this_run(context: dg.AssetExecutionContext, sync: SyncChanges) -> bool:
     """Whether the change set was computed by this run (or the run it re-executes), rather than read
     from an earlier run because golden_records was materialized on its own."""
     run = context.run
-    return payload.get("run_id") in {run.run_id, run.parent_run_id, run.root_run_id}
+    return sync.run_id in {run.run_id, run.parent_run_id, run.root_run_id}
 
 
 @dg.asset(**sync_asset(COMMIT), partitions_def=sync_partitions, kinds={"sqlalchemy"}, output_required=False)
-def golden_records(context: dg.AssetExecutionContext, roster_changes: dict, golden_store: GoldenStoreResource):
+def golden_records(context: dg.AssetExecutionContext, roster_changes: SyncChanges, golden_store: GoldenStoreResource):
     """The district's committed rosters with stable golden ids. Committed in one transaction:
     a failure leaves the store exactly as it was. A held sync is not committed here: its run ends
     held, and the run its approval launches (the `approval_sensor`) commits the change set it held.
@@ -62,32 +63,36 @@ def golden_records(context: dg.AssetExecutionContext, roster_changes: dict, gold
     if approved:
         stamp_sync_tags(context, district, school_year)  # an approval's commit run starts here
         held = approved_version(store, int(approved), district=district, school_year=school_year)
-        payload, committed_by = held.held_changes, held.committed_by
+        try:
+            sync = SyncChanges.from_json(held.held_changes)
+        except HeldFormatError as exc:
+            raise dg.Failure(f"{district} {school_year} version {held.number}: {exc}") from None
+        committed_by = held.committed_by
     else:
-        if roster_changes.get("held_version"):
-            number = roster_changes["held_version"]["number"]
+        if roster_changes.held_version:
+            number = roster_changes.held_version.number
             if not _computed_in_this_run(context, roster_changes):
                 # Materialized by hand after a held sync: the held change set waits for its approval.
                 raise SyncHeld(district, school_year, number)
             context.log.info(f"version {number} is held: nothing is committed or delivered until it is approved")
             return
-        if roster_changes.get("commit") is False:
+        if not roster_changes.commit:
             context.log.info("a preview that changes nothing: nothing to commit")
             return
-        payload, committed_by = roster_changes, started_by(context.run.tags)
-    info = commit_info(payload, district=district, school_year=school_year, run_id=context.run.run_id,
+        sync, committed_by = roster_changes, started_by(context.run.tags)
+    info = commit_info(sync, district=district, school_year=school_year, run_id=context.run.run_id,
                        committed_by=committed_by)
-    version, credential_counts = commit_sync(payload, info, store,
+    version, credential_counts = commit_sync(sync, info, store,
                                              approved_version_id=held.id if approved else None)
     # The people the duplicate search cached for the next sync are now those of this version.
-    mark_committed(payload["changes"], version)
+    mark_committed(sync.changes.__dict__, version)
     # The commit superseded any held change set of this district's year.
     discard_all(district, school_year)
     tag_outcome(context, version.status, version=version.number)
     context.log.info(f"committed {district} {school_year} version {version.number}")
-    on_record = _on_record_after(payload.get("on_record") or {}, version.changes)
+    on_record = _on_record_after(sync.on_record, version.changes)
     yield dg.Output(
-        version.as_dict(),
+        CommittedVersion.of(version),
         metadata={"version": version.number,
                   "status_at_commit": f"{version.status} (the final status is on oneroster_exports, after delivery)",
                   "changes": changes_table(version.changes),

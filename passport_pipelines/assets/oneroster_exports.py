@@ -13,6 +13,7 @@ from typing import Iterable
 import dagster as dg
 
 from passport_pipelines.assets.sync_outcome import tag_outcome
+from passport_pipelines.changes.handoff import CommittedVersion
 from passport_pipelines.delivery.deliveries import DeliveryFailed, deliver_version
 from passport_pipelines.jobs.asset_groups import DELIVERY, sync_asset
 from passport_pipelines.jobs.partitions import partition_of, sync_partitions
@@ -63,11 +64,11 @@ def build_oneroster_exports(destination_names: Iterable[str] = ()) -> dg.AssetsD
     # Subsettable, so that oneroster_exports alone can be materialized (the retry_deliveries job, by hand).
     @dg.multi_asset(name=EXPORTS, outs=outs, partitions_def=sync_partitions, ins={"golden_records": dg.AssetIn()},
                     can_subset=True)
-    def _oneroster_exports(context: dg.AssetExecutionContext, golden_records: dict,
+    def _oneroster_exports(context: dg.AssetExecutionContext, golden_records: CommittedVersion,
                            golden_store: GoldenStoreResource, integrations: IntegrationsResource):
         district, _ = partition_of(context)
         store = golden_store.store()
-        version = store.version(golden_records["id"])
+        version = store.version(golden_records.id)
         selected = context.op_execution_context.selected_output_names
         # Only destination assets selected (materialized by hand): deliver to those destinations only.
         only = None if EXPORTS in selected else {n for n in names if _output_name(n) in selected}

@@ -1,6 +1,7 @@
 """Roster changes: what this sync adds, updates and deletes against the last committed version,
 and whether it must wait for a person's approval."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
@@ -9,20 +10,15 @@ from passport_pipelines.assets.change_review_metadata import change_review_metad
 from passport_pipelines.assets.sync_outcome import approval_instructions, tag_outcome
 from passport_pipelines.changes.change_set_seal import seal
 from passport_pipelines.changes.commit import commit_info
+from passport_pipelines.changes.handoff import HeldVersion, SyncChanges
 from passport_pipelines.changes.held_changes import stash
 from passport_pipelines.changes.hold import decide_hold
 from passport_pipelines.changes.roster_changes import compute_changes
 from passport_pipelines.config.source_identity import identities
 from passport_pipelines.jobs.asset_groups import CHANGES, sync_asset
 from passport_pipelines.jobs.partitions import partition_of, sync_check, sync_partitions
-from passport_pipelines.jobs.run_tags import (
-    HELD,
-    UNCHANGED_PREVIEW,
-    is_preview,
-    skips_deletions,
-    started_by,
-)
-from passport_pipelines.normalize.rosters import NormalizedSource
+from passport_pipelines.jobs.run_tags import HELD, UNCHANGED_PREVIEW, is_preview, skips_deletions, started_by
+from passport_pipelines.normalize.handoff import NormalizedRosters
 from passport_pipelines.normalize.row_accounting import merge_accounts
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
@@ -64,7 +60,7 @@ def changes_table(counts: dict[str, dict[str, int]]) -> dg.MetadataValue:
                     "tagged passport/status=held, and golden_records and the deliveries wait for approve_sync "
                     "(or reject_sync); the metadata says what to paste.")],
 )
-def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: dict, golden_store: GoldenStoreResource,
+def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: NormalizedRosters, golden_store: GoldenStoreResource,
                    integrations: IntegrationsResource):
     """Per entity: records added, updated (with the fields that changed) and deleted. Full mode
     deletes what a complete file no longer has; deleting a user or class ends its enrollments.
@@ -76,8 +72,8 @@ def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: dict, 
     integration = integrations.load(district)
     store = golden_store.store()
     run_id = context.run.run_id
-    normalized = [NormalizedSource(**n) for n in normalized_rosters["normalized"]]
-    changes = compute_changes(normalized, district=district, school_year=school_year, run_id=run_id, store=store,
+    extracts = normalized_rosters.extracts
+    changes = compute_changes(list(normalized_rosters.normalized), district=district, school_year=school_year, run_id=run_id, store=store,
                               reconciliation=integration.reconciliation,
                               source_order=[s.name for s in integration.sources],
                               deletions=integration.change_control.deletions and not skips_deletions(context.run.tags),
@@ -85,22 +81,23 @@ def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: dict, 
                                                 for s in integration.sources if s.schools is not None},
                               identities=identities(integration), district_school_list=integration.schools)
     # The commit checks this seal: it commits this run's change set of this run's drops, or nothing.
-    seal(Path(changes.folder), run_id=run_id, archives={s["source"]: s["archive"] for s in normalized_rosters["sources"]})
+    seal(Path(changes.folder), run_id=run_id, archives={s.source: s.archive for s in extracts.sources})
     on_record = record_counts(store, district, school_year)
     # Each source's identity settings, recorded with the version: what the next sync compares.
-    payload = {**normalized_rosters, "run_id": run_id, "changes": changes.__dict__, "on_record": on_record,
-               "identities": {n: i.as_dict() for n, i in identities(integration).items()}}
+    sync = SyncChanges(run_id=run_id, started_at=extracts.started_at, sources=extracts.sources,
+                       normalized=normalized_rosters.normalized, changes=changes, on_record=on_record,
+                       identities={n: i.as_dict() for n, i in identities(integration).items()})
     decision = decide_hold(changes.counts, on_record, integration.change_control, preview=is_preview(context.run.tags),
-                           accounting=merge_accounts(normalized_rosters.get("accounting") or {}),
+                           accounting=merge_accounts(normalized_rosters.accounting),
                            identity=[c["reason"] for c in changes.identity_changes], rekeyed=changes.rekeyed)
     changed = any(any(c.values()) for c in changes.counts.values())
     held = None
     if decision.held:
-        info = commit_info(payload, district=district, school_year=school_year, run_id=run_id,
+        info = commit_info(sync, district=district, school_year=school_year, run_id=run_id,
                            committed_by=started_by(context.run.tags))
-        held = SyncHolds(store).hold(info, changes.counts, decision.as_dict(),
-                                     stash(payload, district=district, school_year=school_year, run_id=run_id))
-        payload["held_version"] = {"id": held.id, "number": held.number}
+        stashed = stash(sync, district=district, school_year=school_year, run_id=run_id)
+        held = SyncHolds(store).hold(info, changes.counts, decision.as_dict(), stashed.held_change_set())
+        sync = replace(sync, held_version=HeldVersion(held.id, held.number))
         tag_outcome(context, HELD, version=held.number)
         context.log.warning(f"{district} {school_year}: sync held as version {held.number}: "
                             + "; ".join(decision.reasons))
@@ -108,12 +105,12 @@ def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: dict, 
         # A preview run asked to change nothing without a person's say: with nothing to hold, it
         # commits nothing either. (A district whose file says `preview: true` syncs unchanged data
         # as any sync does: a version with no changes, in its history.)
-        payload["commit"] = False
+        sync = replace(sync, commit=False)
         tag_outcome(context, UNCHANGED_PREVIEW)
         context.log.info(f"{district} {school_year}: preview found nothing to change: nothing is held, "
                          "committed or delivered")
     yield dg.Output(
-        payload,
+        sync,
         metadata={
             "changes": changes_table(changes.counts),
             "total_changes": sum(sum(c.values()) for c in changes.counts.values()),
@@ -125,7 +122,7 @@ def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: dict, 
     yield dg.AssetCheckResult(
         check_name=SYNC_HOLD, passed=not decision.held, severity=dg.AssetCheckSeverity.WARN,
         description=(f"held as version {held.number}: " + "; ".join(decision.reasons)) if held
-        else "nothing to hold: the preview would change nothing" if payload.get("commit") is False
+        else "nothing to hold: the preview would change nothing" if not sync.commit
         else "within the sync hold threshold",
         metadata={
             "held": decision.held,

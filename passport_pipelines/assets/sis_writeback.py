@@ -12,17 +12,11 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from passport_pipelines.assets.sync_outcome import tag_outcome
+from passport_pipelines.changes.handoff import CommittedVersion
 from passport_pipelines.changes.hold_gate import check_deliverable
-from passport_pipelines.config.destinations import (
-    GoogleWorkspaceDestination,
-    TwoWayDestination,
-)
+from passport_pipelines.config.destinations import GoogleWorkspaceDestination, TwoWayDestination
 from passport_pipelines.config.integration import Integration
-from passport_pipelines.delivery.propagation import (
-    district_day,
-    expired,
-    fully_propagated,
-)
+from passport_pipelines.delivery.propagation import district_day, expired, fully_propagated
 from passport_pipelines.delivery.writeback import report
 from passport_pipelines.delivery.writeback.client import WritebackClient
 from passport_pipelines.delivery.writeback.google.client import GoogleDirectoryWriter
@@ -33,9 +27,7 @@ from passport_pipelines.jobs.asset_groups import WRITEBACK, sync_asset
 from passport_pipelines.jobs.partitions import partition_of, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
-from passport_pipelines.sources.google_workspace.connector import (
-    GoogleWorkspaceConnector,
-)
+from passport_pipelines.sources.google_workspace.connector import GoogleWorkspaceConnector
 from passport_pipelines.sources.powerschool.connector import PowerSchoolConnector
 from passport_pipelines.store.golden_store import Version
 from passport_pipelines.store.version_status import IN_PRODUCTION, PROPAGATION_FAILED
@@ -81,7 +73,7 @@ def writeback_destinations(integration: Integration, now: datetime) -> tuple[lis
 
 @dg.asset(**sync_asset(WRITEBACK), partitions_def=sync_partitions, kinds={"api"}, pool="sis_powerschool",
           deps=["oneroster_exports"])
-def sis_writeback(context: dg.AssetExecutionContext, golden_records: dict, golden_store: GoldenStoreResource,
+def sis_writeback(context: dg.AssetExecutionContext, golden_records: CommittedVersion, golden_store: GoldenStoreResource,
                   integrations: IntegrationsResource, powerschool_connector: PowerSchoolConnector,
                   google_connector: GoogleWorkspaceConnector):
     """Changed golden values written back (``sync_mode: two_way``): into the district's PowerSchool
@@ -93,7 +85,7 @@ def sis_writeback(context: dg.AssetExecutionContext, golden_records: dict, golde
     district, _ = partition_of(context)
     integration = integrations.load(district)
     store = golden_store.store()
-    version = store.version(golden_records["id"])
+    version = store.version(golden_records.id)
     now = datetime.now(timezone.utc)
     destinations, not_run = writeback_destinations(integration, now)
     if not destinations and not not_run:

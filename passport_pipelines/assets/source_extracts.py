@@ -13,6 +13,7 @@ from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
 from passport_pipelines.sources.registry import CONNECTORS
 from passport_pipelines.validation.extract import extract_source
+from passport_pipelines.validation.handoff import ApiExtracts, SourceExtracts
 
 DROP_IS_VALID = "drop_is_valid"
 REFERENCES_RESOLVE = "references_resolve"
@@ -44,7 +45,7 @@ REFERENCES_RESOLVE = "references_resolve"
     ],
 )
 def source_extracts(context: dg.AssetExecutionContext, golden_store: GoldenStoreResource,
-                    integrations: IntegrationsResource, **api_extracts: dict):
+                    integrations: IntegrationsResource, **api_extracts: ApiExtracts):
     """Every source of the district, in the order of its integration file: each CSV drop (folder,
     zip or SFTP) copied as received into the sync's archive and validated file by file and row by
     row, next to the API extracts of the connector assets."""
@@ -54,7 +55,7 @@ def source_extracts(context: dg.AssetExecutionContext, golden_store: GoldenStore
     # The run's start, not this step's: API extracts ran before and their cursors start there.
     started_at = datetime.fromtimestamp(context.instance.get_run_stats(context.run.run_id).start_time
                                         or datetime.now(timezone.utc).timestamp(), timezone.utc)
-    fetched = {e["source"]: e for upstream in api_extracts.values() for e in upstream["sources"]}
+    fetched = {e.source: e for upstream in api_extracts.values() for e in upstream.sources}
     extracts, reports = [], {}
     for source in integration.sources:
         if source.name in fetched:
@@ -62,20 +63,19 @@ def source_extracts(context: dg.AssetExecutionContext, golden_store: GoldenStore
             continue
         extract, report = extract_source(integration, source, school_year=school_year, run_id=context.run.run_id,
                                          store=store)
-        extracts.append(extract.as_dict())
+        extracts.append(extract)
         reports[source.name] = report
         context.log.info(f"source {source.name}: {sum(extract.rows.values())} rows read; {report.render(limit=0)}")
 
     errors = sum(r.count("error") for r in reports.values())
     filtered = sum(r.count("filtered") for r in reports.values())
     yield dg.Output(
-        {"district": district, "school_year": school_year, "run_id": context.run.run_id,
-         "started_at": started_at.isoformat(), "sources": extracts},
+        SourceExtracts(run_id=context.run.run_id, started_at=started_at.isoformat(), sources=tuple(extracts)),
         metadata={
-            "rows_read": sum(sum(e["rows"].values()) for e in extracts),
-            "dagster/row_count": sum(sum(e["rows"].values()) for e in extracts),
+            "rows_read": sum(sum(e.rows.values()) for e in extracts),
+            "dagster/row_count": sum(sum(e.rows.values()) for e in extracts),
             "rows_filtered": filtered,
-            "archive": dg.MetadataValue.path(str(extracts[0]["archive"]).rsplit("/", 1)[0]) if extracts else "",
+            "archive": dg.MetadataValue.path(str(extracts[0].archive).rsplit("/", 1)[0]) if extracts else "",
         },
     )
     yield dg.AssetCheckResult(
@@ -86,5 +86,5 @@ def source_extracts(context: dg.AssetExecutionContext, golden_store: GoldenStore
     yield dg.AssetCheckResult(
         check_name=REFERENCES_RESOLVE, passed=filtered == 0, severity=dg.AssetCheckSeverity.WARN,
         metadata={**findings_metadata(reports, ("filtered",)),
-                  "filtered_by_file": dg.MetadataValue.json({e["source"]: e["filtered"] for e in extracts})},
+                  "filtered_by_file": dg.MetadataValue.json({e.source: e.filtered for e in extracts})},
     )

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from passport_pipelines.changes.change_set_seal import verify
+from passport_pipelines.changes.handoff import SyncChanges
 from passport_pipelines.changes.roster_changes import RosterChanges, load_change_set
 from passport_pipelines.normalize.rules.counts import rule_counts
 from passport_pipelines.store.duplicate_review import findings_writer
@@ -18,43 +19,42 @@ from passport_pipelines.validation.credentials.store import credential_writes
 log = logging.getLogger(__name__)
 
 
-def commit_info(payload: dict, *, district: str, school_year: str, run_id: str | None,
+def commit_info(sync: SyncChanges, *, district: str, school_year: str, run_id: str | None,
                 committed_by: str) -> CommitInfo:
-    """What the version row says about a sync, from the ``roster_changes`` payload."""
-    sources = payload["sources"]
-    fingerprints = {n["source"]: n["fingerprint"] for n in payload["normalized"]}
-    rules = {n["source"]: rule_counts(n.get("rules") or {}) for n in payload["normalized"]}
+    """What the version row says about a sync."""
+    sources = sync.sources
+    fingerprints = {n.source: n.fingerprint for n in sync.normalized}
+    rules = {n.source: rule_counts(n.rules or {}) for n in sync.normalized}
     # Imported without deletions: said in the history, and the next sync does not take it as complete.
-    skipped = {} if payload["changes"].get("deletions", True) else {"deletions": False}
+    skipped = {} if sync.changes.deletions else {"deletions": False}
     # Its identity settings: the next sync re-keys the source if they changed (``changes/identity.py``).
-    identities = payload.get("identities") or {}
+    identities = sync.identities
     return CommitInfo(
         district=district, school_year=school_year, run_id=run_id,
-        mode="+".join(sorted({s["upload_mode"] for s in sources})), committed_by=committed_by,
-        started_at=datetime.fromisoformat(payload["started_at"]),
-        base_version_id=payload["changes"]["base_version_id"],
-        filtered={s["source"]: s["filtered"] for s in sources},
-        sources={s["source"]: {"type": s.get("source_type", "csv"), "schema": s["schema"], "mode": s["upload_mode"],
-                               "files": s["file_modes"], "fingerprint": fingerprints.get(s["source"]),
-                               "cursor": s.get("cursor"), **skipped,
-                               **({"identity": identities[s["source"]]} if s["source"] in identities else {}),
-                               **({"rules": rules[s["source"]]} if rules.get(s["source"]) else {})}
+        mode="+".join(sorted({s.upload_mode for s in sources})), committed_by=committed_by,
+        started_at=datetime.fromisoformat(sync.started_at),
+        base_version_id=sync.changes.base_version_id,
+        filtered={s.source: s.filtered for s in sources},
+        sources={s.source: {"type": s.source_type, "schema": s.schema, "mode": s.upload_mode,
+                            "files": s.file_modes, "fingerprint": fingerprints.get(s.source),
+                            "cursor": s.cursor, **skipped,
+                            **({"identity": identities[s.source]} if s.source in identities else {}),
+                            **({"rules": rules[s.source]} if rules.get(s.source) else {})}
                  for s in sources},
-        archive_path=str(sources[0]["archive"]).rsplit("/", 1)[0] if sources else None,
+        archive_path=str(sources[0].archive).rsplit("/", 1)[0] if sources else None,
     )
 
 
-def commit_sync(payload: dict, info: CommitInfo, store: GoldenStore, *,
+def commit_sync(sync: SyncChanges, info: CommitInfo, store: GoldenStore, *,
                 approved_version_id: int | None = None) -> tuple[Version, dict]:
     """Commit a sync's change set, with what lands in the same transaction: SSO credentials, the
     duplicate decisions of re-keyed records moved to their new keys, and the duplicate people it found.
     Returns the version and the credential counts (never a secret).
-    ``approved_version_id``: the held version this payload was stashed for, now approved."""
-    changes = RosterChanges(**payload["changes"])
+    ``approved_version_id``: the held version this change set was stashed for, now approved."""
+    changes = sync.changes
     # Nothing is written unless the change set is the one this sync computed from the drops it archived.
-    verify(Path(changes.folder), run_id=payload["run_id"],
-           archives={s["source"]: s["archive"] for s in payload["sources"]})
-    credentials = credential_writes(payload["sources"], district=info.district, school_year=info.school_year)
+    verify(Path(changes.folder), run_id=sync.run_id, archives=sync.archives())
+    credentials = credential_writes(sync.sources, district=info.district, school_year=info.school_year)
     duplicates = [findings_writer(Path(changes.duplicates_folder), district=info.district,
                                   school_year=info.school_year, committed_by=info.committed_by)
                   ] if changes.duplicates_folder else []
@@ -77,7 +77,7 @@ def commit_sync(payload: dict, info: CommitInfo, store: GoldenStore, *,
 
 
 def _snapshot_build(store: GoldenStore, info: CommitInfo, changes: RosterChanges) -> SnapshotBuild:
-    """The version's columnar snapshot for its deliveries (``delivery/golden_snapshots.py``), built while
+    """The version's columnar snapshot for its deliveries (``store/golden_snapshots.py``), built while
     the store commits. Without one a delivery reads the store instead."""
     def files(kind: str, entity: str) -> list[Path]:
         return [Path(changes.folder) / source / f"{kind}__{entity}.parquet" for source in changes.sources]

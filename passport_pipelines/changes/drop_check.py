@@ -18,17 +18,11 @@ import pyarrow as pa
 from passport_pipelines.artifacts.table_sets import write_table_set
 from passport_pipelines.changes.hold import left_out_reasons
 from passport_pipelines.config.change_control import ChangeControl
-from passport_pipelines.normalize.csv_drops import normalize_drop
+from passport_pipelines.normalize.csv_drops import CsvTables, normalize_drop
 from passport_pipelines.normalize.data_errors import DataValueError, values_withheld
-from passport_pipelines.normalize.row_accounting import (
-    account_source,
-    count_tobedeleted,
-)
+from passport_pipelines.normalize.row_accounting import account_source, count_tobedeleted
 from passport_pipelines.normalize.schema_failures import SchemaFailures, schema_failures
-from passport_pipelines.validation.oneroster.validation import (
-    ValidatedDrop,
-    validate_package,
-)
+from passport_pipelines.validation.oneroster.validation import ValidatedDrop, validate_package
 from passport_pipelines.validation.schemas.registry import csv_schema
 
 FAILS, HELD, OK = "fails", "held", "ok"
@@ -45,7 +39,7 @@ class DropCheck:
     verdict: str = OK
     failed_checks: list[str] = field(default_factory=list)
     schema: SchemaFailures = field(default_factory=SchemaFailures)
-    accounting: dict[str, dict] = field(default_factory=dict)  # sync/row_accounting.py, per entity
+    accounting: dict[str, dict] = field(default_factory=dict)  # normalize/row_accounting.py, per entity
     hold_reasons: list[str] = field(default_factory=list)
     error: str | None = None  # a value the canonical model cannot take (the sync's step fails the same way)
 
@@ -74,7 +68,7 @@ def check_drop(path: Path, schema: str, *, school_year: str | None = None,
     with tempfile.TemporaryDirectory(prefix="passport-validate-") as tmp:
         try:
             with values_withheld("mapping to the canonical model"):
-                outputs = normalize_drop(drop, source=SOURCE, district=SOURCE,
+                outputs = normalize_drop(CsvTables.of(drop), source=SOURCE, district=SOURCE,
                                          school_year=school_year or ANY_SCHOOL_YEAR)
                 rows = write_table_set(drop.con, Path(tmp), outputs)
         except DataValueError as exc:

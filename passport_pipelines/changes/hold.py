@@ -36,7 +36,7 @@ def _share(n: int, on_record: int) -> float | None:
 
 def left_out_reasons(accounting: dict[str, dict], on_record: dict[str, int], control: ChangeControl) -> list[str]:
     """Why the rows the drop's references leave out hold the sync, one line per entity (``accounting``:
-    the district's, ``sync/row_accounting.py``). The same lines for ``passport validate``, which
+    the district's, ``normalize/row_accounting.py``). The same lines for ``passport validate``, which
     knows nothing on record."""
     reasons = []
     for entity, a in accounting.items():

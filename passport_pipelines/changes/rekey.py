@@ -2,7 +2,7 @@
 settings give them, in DuckDB, one entity at a time.
 
 Every id a source gives is written ``sis_id_prefix + own id``, except a school its ``schools`` mapping
-names, written as the district school's id (``rules/finish.py``). So a record's new key is its old one
+names, written as the district school's id (``normalize/rules/finish.py``). So a record's new key is its old one
 with the old prefix taken off and the new one put on, under the source's new name; a school's goes
 through the old and the new ``schools`` mapping (``school_keys``). References (a user's orgs, an
 enrollment's class, ...) are carried the same way, and the content hash is computed again over them.

@@ -13,12 +13,7 @@ from __future__ import annotations
 import duckdb
 
 from passport_pipelines.changes.identity import IdentityChange
-from passport_pipelines.changes.rekey import (
-    IdentityChangeError,
-    carry_records,
-    register_school_keys,
-    school_keys,
-)
+from passport_pipelines.changes.rekey import IdentityChangeError, carry_records, register_school_keys, school_keys
 from passport_pipelines.model import entities
 from passport_pipelines.model.change_set import carry_golden_ids
 from passport_pipelines.sql.quoting import ident

@@ -24,25 +24,13 @@ from passport_pipelines.model.change_set import (
 )
 from passport_pipelines.normalize.rosters import NormalizedSource
 from passport_pipelines.reconciliation import people_cache
-from passport_pipelines.reconciliation.district_schools import (
-    district_school_golden_ids,
-)
-from passport_pipelines.reconciliation.record_duplicates import (
-    search_record_duplicates,
-    searched_entities,
-)
-from passport_pipelines.reconciliation.sync_duplicates import (
-    attributes_needed,
-    find_sync_duplicates,
-    relinked,
-)
+from passport_pipelines.reconciliation.district_schools import district_school_golden_ids
+from passport_pipelines.reconciliation.record_duplicates import search_record_duplicates, searched_entities
+from passport_pipelines.reconciliation.sync_duplicates import attributes_needed, find_sync_duplicates, relinked
 from passport_pipelines.reconciliation.sync_people import sync_people
 from passport_pipelines.sql.engine import connect
 from passport_pipelines.sql.quoting import lit_list
-from passport_pipelines.store.duplicate_review import (
-    DuplicateReview,
-    write_findings_files,
-)
+from passport_pipelines.store.duplicate_review import DuplicateReview, write_findings_files
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.store.rekeyed_decisions import rekeyed_maps, rekeyed_pairs
 
@@ -80,7 +68,7 @@ def compute_changes(normalized: list[NormalizedSource], *, district: str, school
     ``district_schools``: source -> the district school ids its schools mapping gives its schools;
     each is one golden school, whatever the number of sources mapped to it. ``identities``: each
     configured source's identity settings; a source whose settings differ from those the last version
-    recorded is re-keyed (``sync/rekeyed_source.py``; ``district_school_list``: the district's schools)."""
+    recorded is re-keyed (``changes/rekeyed_source.py``; ``district_school_list``: the district's schools)."""
     base = store.latest_version(district, school_year)
     root = stage_dir("roster_changes", district, school_year, run_id)
     totals: dict[str, dict[str, int]] = {e: {"added": 0, "updated": 0, "deleted": 0} for e in entities.ENTITIES}

@@ -12,11 +12,7 @@ from pydantic.fields import FieldInfo
 from passport_pipelines import settings
 from passport_pipelines.cli.output import emit_json, fail
 from passport_pipelines.config.integration import SLUG, Integration
-from passport_pipelines.config.loader import (
-    IntegrationError,
-    load_all,
-    load_integration,
-)
+from passport_pipelines.config.loader import IntegrationError, load_all, load_integration
 from passport_pipelines.config.sources import SOURCE_TYPES
 from passport_pipelines.jobs.scheduling.due_times import first_day_due, next_due
 from passport_pipelines.jobs.scheduling.first_days import school_year_first_days

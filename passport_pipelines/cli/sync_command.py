@@ -24,20 +24,10 @@ def run_sync(district: str, school_year: str, committed_by: str, log_level: str 
     serves it, else here under the district's lock), send its notification, and return its summary."""
     import dagster as dg
 
-    from passport_pipelines.cli.sync_launch import (
-        daemon_serves,
-        execute_here,
-        prepare_instance,
-        queue_run,
-    )
+    from passport_pipelines.cli.sync_launch import daemon_serves, execute_here, prepare_instance, queue_run
     from passport_pipelines.jobs.district_lock import district_lock
     from passport_pipelines.jobs.run_summary import summarize_run
-    from passport_pipelines.jobs.run_tags import (
-        COMMITTED_BY_TAG,
-        DISTRICT_TAG,
-        SCHOOL_YEAR_TAG,
-        TRIGGER_TAG,
-    )
+    from passport_pipelines.jobs.run_tags import COMMITTED_BY_TAG, DISTRICT_TAG, SCHOOL_YEAR_TAG, TRIGGER_TAG
     from passport_pipelines.jobs.sync_run_notices import notify_sync_run
     from passport_pipelines.resources.golden_store import GoldenStoreResource
     from passport_pipelines.resources.integrations import IntegrationsResource
@@ -104,11 +94,7 @@ def sync(district: str, school_year: str | None, preview: bool, no_deletions: bo
         fail(pause_refusal(integration))
     home = prepare_dagster_home()
     verbose = logging.getLogger().isEnabledFor(logging.INFO)
-    from passport_pipelines.jobs.run_tags import (
-        FORCE_TAG,
-        NO_DELETIONS_TAG,
-        PREVIEW_TAG,
-    )
+    from passport_pipelines.jobs.run_tags import FORCE_TAG, NO_DELETIONS_TAG, PREVIEW_TAG
 
     tags = {**({NO_DELETIONS_TAG: "true"} if no_deletions else {}), **({FORCE_TAG: "true"} if force else {}),
             **({PREVIEW_TAG: "true"} if preview else {})}

@@ -4,7 +4,7 @@ Dagster daemon serves it, else in this process under the district's lock.
 Through the queue, the run is an ordinary run of the code location: the one-sync-per-district limit
 orders it behind any other sync of the district (from the UI, a schedule, a sensor), and it runs
 where the daemon's run launcher runs it. `passport sync` waits for it and prints its outcome.
-In this process, the district's lock (``sync/district_lock.py``) makes a second `passport sync` of
+In this process, the district's lock (``jobs/district_lock.py``) makes a second `passport sync` of
 the district wait. Either way the run is recorded in the instance, with the same tags, and its
 notification is sent once.
 """
@@ -23,11 +23,7 @@ from typing import Callable
 import dagster as dg
 
 from passport_pipelines import settings
-from passport_pipelines.jobs.partitions import (
-    register_sync_partition,
-    sync_partition_key,
-    sync_partitions,
-)
+from passport_pipelines.jobs.partitions import register_sync_partition, sync_partition_key, sync_partitions
 from passport_pipelines.jobs.run_liveness import fail_abandoned_runs
 
 QUEUE_DAEMON = "QUEUED_RUN_COORDINATOR"

@@ -1,6 +1,6 @@
 """``limits:`` of a CSV drop source (``type: csv`` or ``sftp``): how big a drop may be before it is
 refused unread. Sizes are bytes or text with a unit (``4GiB``, ``500 MB``, ``64KiB``); every key
-is optional and defaults to the value in oneroster_csv/limits.py.
+is optional and defaults to the value in config/package_limits.py.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ One rule changes one canonical field with one or more operations, always in this
 ``template`` comes first because it builds the value the other operations then clean: a
 username ``"{given_name}.{family_name}"`` with ``case: lower, ascii: true`` is lower-cased
 and stripped *after* the names are put together. ``only_if_blank`` limits the whole rule to
-rows where the field is blank (NULL or spaces). The engine is ``rules/transformations.py``; the SQL
-of each operation is in ``rules/transform_operations.py``.
+rows where the field is blank (NULL or spaces). The engine is ``normalize/rules/transformations.py``; the SQL
+of each operation is in ``normalize/rules/transform_operations.py``.
 """
 
 from __future__ import annotations

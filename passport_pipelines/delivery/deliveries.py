@@ -20,20 +20,11 @@ from passport_pipelines.config.integration import Integration
 from passport_pipelines.delivery.golden_frames import GoldenFrames, golden_frames
 from passport_pipelines.delivery.oneroster_export import write_oneroster_zip
 from passport_pipelines.delivery.privacy_shield import shield_frames
-from passport_pipelines.delivery.propagation import (
-    DONE,
-    district_day,
-    expired,
-    fully_propagated,
-)
+from passport_pipelines.delivery.propagation import DONE, district_day, expired, fully_propagated
 from passport_pipelines.delivery.targets import file_checksum, upload_sftp
 from passport_pipelines.store.duplicate_review import DuplicateReview
 from passport_pipelines.store.golden_store import GoldenStore, Version
-from passport_pipelines.store.version_status import (
-    COMMITTED,
-    IN_PRODUCTION,
-    PROPAGATION_FAILED,
-)
+from passport_pipelines.store.version_status import COMMITTED, IN_PRODUCTION, PROPAGATION_FAILED
 
 DEFAULT_NAME = "oneroster_export"
 

@@ -19,22 +19,11 @@ from passport_pipelines.config.reconciliation import RECORD_ENTITIES
 from passport_pipelines.delivery.delivered_ids import REFERENCED, delivered_view
 from passport_pipelines.model import entities
 from passport_pipelines.model.frames import to_frame
-from passport_pipelines.reconciliation.golden_people import (
-    PERSON_ENTITIES,
-    golden_people_view,
-    lineage_rows,
-)
-from passport_pipelines.reconciliation.review_effects import (
-    ReviewEffects,
-    review_effects,
-)
+from passport_pipelines.reconciliation.golden_people import PERSON_ENTITIES, golden_people_view, lineage_rows
+from passport_pipelines.reconciliation.review_effects import ReviewEffects, review_effects
 from passport_pipelines.sql.engine import connect
 from passport_pipelines.sql.quoting import lit
-from passport_pipelines.store.golden_snapshots import (
-    REVIEWED,
-    latest_snapshot,
-    register_current,
-)
+from passport_pipelines.store.golden_snapshots import REVIEWED, latest_snapshot, register_current
 from passport_pipelines.store.golden_store import GoldenStore, Version
 
 # Columns that only say where a record came from: never delivered.

@@ -2,7 +2,7 @@
 
 ``write_oneroster_zip(tables, out_path, version)`` takes the canonical DataFrames (keyed by canonical table
 name, ids already the ids to deliver), keeps the ``active`` rows and writes ``manifest.csv`` plus the
-rostering files with the exact headers of the version (see ``oneroster_csv.spec``): seven in 1.1, and
+rostering files with the exact headers of the version (see ``validation/oneroster/spec.py``): seven in 1.1, and
 ``roles.csv`` too in 1.2 (where a user's role and orgs live; ``users.csv`` 1.2 has no role column and
 gives ``primaryOrgSourcedId`` as the user's first org); and the gradebook and resources files of the version
 for the tables given (``gradebook_layout``). ``status``/``dateLastModified``
@@ -41,11 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from passport_pipelines.delivery import binding_conversions
-from passport_pipelines.delivery.formula_guard import (
-    TEXT,
-    column_kind,
-    neutralize_array,
-)
+from passport_pipelines.delivery.formula_guard import TEXT, column_kind, neutralize_array
 from passport_pipelines.delivery.gradebook_layout import CLASS_SCHOOL, GRADEBOOK_LAYOUTS
 from passport_pipelines.model import entities
 from passport_pipelines.validation.oneroster import spec

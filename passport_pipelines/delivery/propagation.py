@@ -1,5 +1,5 @@
 """When a version has reached every destination that should have it: the rule behind the status
-``successfully in production``, which the CSV deliveries (``sync/deliver.py``) and the write-back that
+``successfully in production``, which the CSV deliveries (``delivery/deliveries.py``) and the write-back that
 runs after them (``assets/sis_writeback.py``) both settle.
 
 A destination past its ``until`` date receives nothing any more, so it never holds a version back

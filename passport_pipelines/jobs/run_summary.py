@@ -18,10 +18,7 @@ from passport_pipelines.jobs.run_tags import (
     STATUS_TAG,
     UNCHANGED_PREVIEW,
 )
-from passport_pipelines.normalize.row_accounting import (
-    left_out_by_entity,
-    merge_accounts,
-)
+from passport_pipelines.normalize.row_accounting import left_out_by_entity, merge_accounts
 from passport_pipelines.notifications.run_failure import first_line, root_cause
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.store.sync_holds import SyncHolds
@@ -82,7 +79,7 @@ def partition_of_run(run: dg.DagsterRun) -> tuple[str | None, str | None]:
 
 
 def _rule_counts(normalized: dict, requirements: dict) -> dict[str, dict]:
-    """Per source, what its integration rules left out and found missing (``rules/counts.py``), from
+    """Per source, what its integration rules left out and found missing (``normalize/rules/counts.py``), from
     the run's ``normalized_rosters`` metadata and ``data_requirements`` check."""
     out: dict[str, dict] = {}
     for key, n in (normalized.get("rows_filtered_by_rule") or {}).items():
@@ -154,7 +151,7 @@ def summarize_run(instance: dg.DagsterInstance, run_id: str, store: GoldenStore)
         "status": status,
         "changes": version.changes if version else {},
         "filtered": filtered,
-        # Every row read, per entity: delivered, or counted with why not (``sync/row_accounting.py``).
+        # Every row read, per entity: delivered, or counted with why not (``normalize/row_accounting.py``).
         "accounting": accounting,
         "left_out": left_out_by_entity(accounting),
         "filtered_by_rule": {e: a["filtered"] for e, a in accounting.items() if a["filtered"]},

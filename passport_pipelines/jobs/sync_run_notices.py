@@ -16,18 +16,8 @@ import dagster as dg
 from passport_pipelines.config.loader import IntegrationError
 from passport_pipelines.config.secrets import integration_secrets
 from passport_pipelines.jobs.run_summary import partition_of_run
-from passport_pipelines.jobs.run_tags import (
-    APPROVED_VERSION_TAG,
-    SCHOOL_YEAR_TAG,
-    started_by,
-)
-from passport_pipelines.notifications.message import (
-    FAILED,
-    FINISHED,
-    HELD,
-    build_message,
-    headline,
-)
+from passport_pipelines.jobs.run_tags import APPROVED_VERSION_TAG, SCHOOL_YEAR_TAG, started_by
+from passport_pipelines.notifications.message import FAILED, FINISHED, HELD, build_message, headline
 from passport_pipelines.notifications.run_failure import error_of_failed_run
 from passport_pipelines.resources.integrations import IntegrationsResource
 from passport_pipelines.resources.notifier import NotifierResource

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import duckdb
+
 from passport_pipelines import settings
 from passport_pipelines.model import entities
 from passport_pipelines.normalize.sql_models import Refine, empty_canonical, run_models
@@ -10,12 +14,27 @@ from passport_pipelines.validation.oneroster.validation import ValidatedDrop
 from passport_pipelines.validation.schemas.registry import csv_schema
 
 
-def entity_modes(drop: ValidatedDrop) -> dict[str, str]:
+@dataclass(frozen=True)
+class CsvTables:
+    """A validated CSV drop's tables as normalization reads them: one table per file present in
+    ``con``, named after the file, with each file's mode (bulk, delta, absent)."""
+
+    con: duckdb.DuckDBPyConnection
+    schema: str
+    modes: dict[str, str]
+    present: tuple[str, ...]
+
+    @classmethod
+    def of(cls, drop: ValidatedDrop) -> CsvTables:
+        return cls(drop.con, drop.schema, drop.modes, tuple(drop.present))
+
+
+def entity_modes(drop: CsvTables) -> dict[str, str]:
     """How each canonical entity was delivered: bulk (complete), delta, or absent (untouched)."""
     return csv_schema(drop.schema).entity_modes(drop.modes)
 
 
-def _conform(drop: ValidatedDrop, name: str, union: tuple[str, ...]) -> str:
+def _conform(drop: CsvTables, name: str, union: tuple[str, ...]) -> str:
     """A relation with every column the models may read (a file left out: no rows), plus extensions."""
     relation = f"raw__{name}"
     if name in drop.present:
@@ -29,7 +48,7 @@ def _conform(drop: ValidatedDrop, name: str, union: tuple[str, ...]) -> str:
     return relation
 
 
-def normalize_drop(drop: ValidatedDrop, *, source: str, district: str, school_year: str,
+def normalize_drop(drop: CsvTables, *, source: str, district: str, school_year: str,
                    refine: Refine | None = None) -> dict[str, str]:
     """Canonical entity -> relation in ``drop.con`` holding its rows. Entities the schema does
     not carry come out empty (their mode is absent, so nothing stored is deleted)."""

@@ -10,17 +10,13 @@ from typing import Callable
 import pyarrow as pa
 
 from passport_pipelines import settings
-from passport_pipelines.artifacts.fingerprints import (
-    combine,
-    transforms_fingerprint,
-    write_stamp,
-)
+from passport_pipelines.artifacts.fingerprints import combine, transforms_fingerprint, write_stamp
 from passport_pipelines.artifacts.layout import stage_dir
 from passport_pipelines.artifacts.reuse import link_reused, publish
 from passport_pipelines.artifacts.table_sets import load_table_set, write_table_set
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.rules import SourceRules
-from passport_pipelines.normalize.csv_drops import entity_modes, normalize_drop
+from passport_pipelines.normalize.csv_drops import CsvTables, entity_modes, normalize_drop
 from passport_pipelines.normalize.data_errors import values_withheld
 from passport_pipelines.normalize.row_accounting import count_tobedeleted
 from passport_pipelines.normalize.rules.apply import RulesReport, apply_rules
@@ -29,8 +25,6 @@ from passport_pipelines.sources.raw_tables import load_raw_tables
 from passport_pipelines.sources.registry import connector_class
 from passport_pipelines.sql.engine import connect
 from passport_pipelines.validation.extract import SourceExtract
-from passport_pipelines.validation.oneroster.findings import FindingsReport
-from passport_pipelines.validation.oneroster.validation import ValidatedDrop
 from passport_pipelines.validation.schemas.registry import CSV_KINDS
 
 STAGE = "normalized_rosters"
@@ -97,8 +91,7 @@ def _normalize_source(extract: SourceExtract, *, district: str, school_year: str
     try:
         if extract.kind in CSV_KINDS:
             tables = load_table_set(con, Path(extract.folder))
-            drop = ValidatedDrop(schema=extract.schema, report=FindingsReport(), con=con, modes=extract.file_modes,
-                                 present=list(tables))
+            drop = CsvTables(con, extract.schema, extract.file_modes, tuple(tables))
             modes.update(entity_modes(drop))
             outputs = normalize_drop(drop, **provenance, refine=refine)
         else:

@@ -1,6 +1,6 @@
 """An API source's roster of another school year than the sync's is refused, as a CSV drop is.
 
-CSV drops are checked by validation, with the file and line (``oneroster_csv/school_year.py``).
+CSV drops are checked by validation, with the file and line (``validation/oneroster/school_year.py``).
 An API source is checked after normalization, on its canonical tables: ``academic_sessions``
 (``ending_year`` is OneRoster's ``schoolYear``, the year the school year ends), ``classes`` (their
 ``term_sourced_ids``) and ``courses`` (``school_year_sourced_id``), by the same policy
@@ -16,34 +16,28 @@ check; it is what catches a provider that ignores the question, or a source that
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
-from passport_pipelines.model.school_years import (
-    Offending,
-    SchoolYear,
-    check_school_year,
-    label_of_ending,
-)
+from passport_pipelines.model.school_years import Offending, SchoolYear, check_school_year, label_of_ending
+from passport_pipelines.normalize.rosters import NormalizedSource
 from passport_pipelines.sql.engine import connect
 from passport_pipelines.sql.quoting import lit
-from passport_pipelines.validation.oneroster.findings import (
-    Finding,
-    FindingsReport,
-    Severity,
-)
+from passport_pipelines.validation.extract import SourceExtract
+from passport_pipelines.validation.oneroster.findings import Finding, FindingsReport, Severity
 from passport_pipelines.validation.schemas.registry import CSV_KINDS
 
 
-def check_school_years(extracts: list[dict], normalized: list[dict], school_year: str) -> dict[str, FindingsReport]:
+def check_school_years(extracts: Iterable[SourceExtract], normalized: Iterable[NormalizedSource],
+                       school_year: str) -> dict[str, FindingsReport]:
     """The findings of every API source (``extracts`` and ``normalized`` are the stages' outputs,
     one entry per source); CSV sources are left to validation."""
-    kinds = {e["source"]: e.get("kind") for e in extracts}
+    kinds = {e.source: e.kind for e in extracts}
     reports = {}
     for result in normalized:
-        if kinds.get(result["source"]) in CSV_KINDS:
+        if kinds.get(result.source) in CSV_KINDS:
             continue
-        reports[result["source"]] = check_normalized_source(result["source"], Path(result["folder"]),
-                                                            result["entity_modes"], school_year)
+        reports[result.source] = check_normalized_source(result.source, Path(result.folder),
+                                                         result.entity_modes, school_year)
     return reports
 
 

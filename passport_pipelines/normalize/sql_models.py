@@ -19,11 +19,7 @@ from typing import Callable
 import duckdb
 
 from passport_pipelines.model import entities
-from passport_pipelines.normalize.data_errors import (
-    DATA_ERRORS,
-    DataValueError,
-    withheld_reason,
-)
+from passport_pipelines.normalize.data_errors import DATA_ERRORS, DataValueError, withheld_reason
 from passport_pipelines.sql.quoting import ident, lit
 
 # Columns the runner stamps on every canonical row; models select the others.

@@ -1,6 +1,6 @@
 """One golden school per district school, whatever the number of sources mapped to it.
 
-A source's ``schools`` mapping gives its schools the district's school ids (``rules/schools.py``), the
+A source's ``schools`` mapping gives its schools the district's school ids (``normalize/rules/schools.py``), the
 same in every source; each such copy takes one golden id, so the school is delivered once and every
 source's references resolve to it. That golden id is the one already on record for the school (from the
 source ranked first that has it: a school delivered before keeps its id), else the district school's own

@@ -43,11 +43,7 @@ import numpy as np
 import pyarrow as pa
 from sqlalchemy import func, select
 
-from passport_pipelines.artifacts.fingerprints import (
-    code_fingerprint,
-    read_stamp,
-    write_stamp,
-)
+from passport_pipelines.artifacts.fingerprints import code_fingerprint, read_stamp, write_stamp
 from passport_pipelines.artifacts.layout import people_dir
 from passport_pipelines.artifacts.staged_folder import staged_folder
 from passport_pipelines.reconciliation.linkage.attribute_kinds import kind_of

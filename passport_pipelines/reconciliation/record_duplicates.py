@@ -41,18 +41,10 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from passport_pipelines.config.reconciliation import (
-    RECORD_ENTITIES,
-    MatchDomain,
-    Reconciliation,
-)
+from passport_pipelines.config.reconciliation import RECORD_ENTITIES, MatchDomain, Reconciliation
 from passport_pipelines.model import entities
 from passport_pipelines.reconciliation.linkage.result import CLUSTERS_SCHEMA
-from passport_pipelines.reconciliation.sync_duplicates import (
-    DuplicateFindings,
-    findings_of_pairs,
-    nothing_found,
-)
+from passport_pipelines.reconciliation.sync_duplicates import DuplicateFindings, findings_of_pairs, nothing_found
 from passport_pipelines.sql.engine import connect
 from passport_pipelines.sql.quoting import ident, lit
 from passport_pipelines.store.duplicate_review import (

@@ -16,10 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from passport_pipelines.config.reconciliation import Reconciliation
-from passport_pipelines.reconciliation.linkage.engine import (
-    TWIN_ATTRIBUTES,
-    find_duplicates,
-)
+from passport_pipelines.reconciliation.linkage.engine import TWIN_ATTRIBUTES, find_duplicates
 from passport_pipelines.reconciliation.sync_people import SyncPeople
 from passport_pipelines.sql.quoting import lit
 from passport_pipelines.store.duplicate_review import RECORD_KEY_SEPARATOR

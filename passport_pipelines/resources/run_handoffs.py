@@ -6,6 +6,9 @@ take another run's change set. Here each output is a JSON file under the run tha
 (``artifacts/handoffs/<run id>/``), and an input is read from the run that produced it in this
 run's plan (the run itself, or the parent of a re-execution). An input from an asset this run did
 not materialize (a delivery retried by hand) comes from that partition's latest materialization.
+
+A stage hands on a small frozen dataclass (``validation/handoff.py``, ``normalize/handoff.py``,
+``changes/handoff.py``); its file names the type, and the input is that type again.
 """
 
 from __future__ import annotations
@@ -16,8 +19,31 @@ from pathlib import Path
 import dagster as dg
 
 from passport_pipelines.artifacts.layout import handoffs_dir
+from passport_pipelines.changes.handoff import CommittedVersion, SyncChanges
+from passport_pipelines.normalize.handoff import NormalizedRosters
+from passport_pipelines.validation.handoff import ApiExtracts, SourceExtracts
 
 EPHEMERAL_RUN_ID = "__EPHEMERAL_RUN_ID"
+HANDOFFS = {cls.__name__: cls for cls in (ApiExtracts, SourceExtracts, NormalizedRosters, SyncChanges,
+                                          CommittedVersion)}
+TYPE_KEY = "handoff"
+
+
+def _encode(obj: object) -> object:
+    if isinstance(obj, tuple(HANDOFFS.values())):
+        return {TYPE_KEY: type(obj).__name__, "value": obj.to_json()}
+    return obj
+
+
+def _decode(data: object, context: dg.InputContext) -> object:
+    if isinstance(data, dict) and data.get(TYPE_KEY) in HANDOFFS and set(data) == {TYPE_KEY, "value"}:
+        return HANDOFFS[data[TYPE_KEY]].from_json(data["value"])
+    # Written before the stage handed on its type (a run re-executed across an upgrade): the input's
+    # annotated type reads the plain JSON it replaced.
+    wanted = getattr(context.dagster_type, "typing_type", None)
+    if isinstance(wanted, type) and wanted in HANDOFFS.values() and isinstance(data, dict):
+        return wanted.from_json(data)
+    return data
 
 
 def _file(run_id: str, name: str, partition: str | None) -> Path:
@@ -42,7 +68,7 @@ class RunHandoffIOManager(dg.ConfigurableIOManager):
         path = _file(context.run_id, _output_name(context), partition)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(obj), encoding="utf-8")
+        tmp.write_text(json.dumps(_encode(obj)), encoding="utf-8")
         tmp.replace(path)
 
     def load_input(self, context: dg.InputContext) -> object:
@@ -50,7 +76,7 @@ class RunHandoffIOManager(dg.ConfigurableIOManager):
             upstream = context.upstream_output
             path = _file(upstream.run_id, _output_name(upstream),
                          upstream.partition_key if upstream.has_partition_key else None)
-            return json.loads(path.read_text(encoding="utf-8"))
+            return _decode(json.loads(path.read_text(encoding="utf-8")), context)
         key = context.asset_key
         partition = context.asset_partition_key if context.has_asset_partitions else None
         producer = self._producing_run(context)
@@ -62,7 +88,7 @@ class RunHandoffIOManager(dg.ConfigurableIOManager):
             where = f" for {partition}" if partition else ""
             raise dg.Failure(f"{key.to_user_string()}{where} has no output to read: materialize it first "
                              "(or run the whole roster_sync job)")
-        return json.loads(path.read_text(encoding="utf-8"))
+        return _decode(json.loads(path.read_text(encoding="utf-8")), context)
 
     @staticmethod
     def _producing_run(context: dg.InputContext) -> str | None:

@@ -35,13 +35,7 @@ from passport_pipelines.config.loader import IntegrationError, load_district
 from passport_pipelines.delivery.propagation import district_day, expired
 from passport_pipelines.rest_provider.api_clients import ApiClients
 from passport_pipelines.rest_provider.endpoints import Target, resolve, scopes_for
-from passport_pipelines.rest_provider.errors import (
-    ApiError,
-    error_response,
-    forbidden,
-    unauthorised,
-    unknown_object,
-)
+from passport_pipelines.rest_provider.errors import ApiError, error_response, forbidden, unauthorised, unknown_object
 from passport_pipelines.rest_provider.pages import active_total, read_one, read_page
 from passport_pipelines.rest_provider.query_params import parse_query
 from passport_pipelines.rest_provider.record_shapes import shapes

@@ -5,11 +5,7 @@ queued or in flight. School years are never retired: their materializations stay
 
 import dagster as dg
 
-from passport_pipelines.jobs.partitions import (
-    DISTRICT,
-    district_partitions,
-    school_year_partitions,
-)
+from passport_pipelines.jobs.partitions import DISTRICT, district_partitions, school_year_partitions
 from passport_pipelines.resources.integrations import IntegrationsResource
 
 IN_FLIGHT = [

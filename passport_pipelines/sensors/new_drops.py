@@ -7,11 +7,7 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from passport_pipelines.config.sources import CsvFolderSource, SftpSource
-from passport_pipelines.jobs.partitions import (
-    district_partitions,
-    school_year_partitions,
-    sync_partition_key,
-)
+from passport_pipelines.jobs.partitions import district_partitions, school_year_partitions, sync_partition_key
 from passport_pipelines.jobs.run_tags import DISTRICT_TAG, SCHOOL_YEAR_TAG, TRIGGER_TAG
 from passport_pipelines.jobs.scheduling.drop_signatures import drop_signature
 from passport_pipelines.jobs.scheduling.due_times import current_school_year

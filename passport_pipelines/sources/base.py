@@ -3,7 +3,7 @@
 A connector is a Dagster ``ConfigurableResource``: its own fields are operational limits shared by
 every district that uses the kind (retries, time bounds); the connection itself (URL, client id,
 ``env:VAR`` secrets) comes from the district's integration file and is passed per call. A
-connector writes what the API returned into raw tables (``connectors.raw_tables``); the kind's SQL
+connector writes what the API returned into raw tables (``sources/raw_tables.py``); the kind's SQL
 models in ``dbt_like_transforms/<models>/`` map those into the canonical model.
 """
 

@@ -23,13 +23,7 @@ from passport_pipelines.sql.quoting import ident, lit_list
 from passport_pipelines.store import schema
 from passport_pipelines.store.arrow_connection import ArrowConnection, const_array
 from passport_pipelines.store.engine import create_store_engine, migrate
-from passport_pipelines.store.version_status import (
-    APPROVED,
-    AWAITING,
-    COMMITTED,
-    PENDING_PROPAGATION,
-    REJECTED,
-)
+from passport_pipelines.store.version_status import APPROVED, AWAITING, COMMITTED, PENDING_PROPAGATION, REJECTED
 
 REBUILD_INDEX_ROWS = 200_000
 

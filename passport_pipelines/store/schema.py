@@ -123,7 +123,7 @@ def _golden_table(entity: str) -> Table:
 
 golden_tables: dict[str, Table] = {entity: _golden_table(entity) for entity in entities.ENTITIES}
 
-# SSO credentials (``credentials/``): one row per source, person and application. The password
+# SSO credentials (``validation/credentials/``): one row per source, person and application. The password
 # is only ever here as AES-GCM ciphertext with the id of the key that wrote it; ``secret_digest``
 # is a keyed HMAC of the row's content, to tell an unchanged credential without decrypting it.
 # Migration 0002 creates it.
@@ -206,7 +206,7 @@ golden_lineage = Table(
     Column("lineage", Text, nullable=False),  # JSON: attribute -> SOURCE:SOURCED_ID
 )
 
-# Write-back into PowerSchool and Google Workspace (``writeback/``), migration 0006: one row per record a
+# Write-back into PowerSchool and Google Workspace (``delivery/writeback/``), migration 0006: one row per record a
 # write-back of a version planned for a destination, with what happened to it. ``record_key`` names the
 # record within the write-back (entity, golden id, action, target id or "new"); a retry of the same
 # version replaces its row. ``fields`` and ``skipped`` hold field names and rule names only, never values.

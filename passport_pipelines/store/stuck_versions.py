@@ -14,10 +14,7 @@ from datetime import datetime, timedelta, timezone
 import dagster as dg
 
 from passport_pipelines.store.golden_store import GoldenStore
-from passport_pipelines.store.version_status import (
-    PENDING_PROPAGATION,
-    PROPAGATION_FAILED,
-)
+from passport_pipelines.store.version_status import PENDING_PROPAGATION, PROPAGATION_FAILED
 
 UNKNOWN_RUN_GRACE = timedelta(hours=1)
 

@@ -2,7 +2,7 @@
 
 A held version gets the next version number and its change counts, but none of its records are
 written: the golden store stays as it was. ``held_changes`` says where its change set waits
-(``sync/held_changes.py``). Approving marks it ``approved``; the commit run then applies it
+(``changes/held_changes.py``). Approving marks it ``approved``; the commit run then applies it
 (``GoldenStore.commit(approved_version_id=...)``). Rejecting discards it.
 """
 
@@ -15,12 +15,7 @@ from sqlalchemy import select, update
 from passport_pipelines.config.decided_by import who_decides
 from passport_pipelines.store import schema
 from passport_pipelines.store.arrow_connection import ArrowConnection
-from passport_pipelines.store.golden_store import (
-    CommitInfo,
-    GoldenStore,
-    Version,
-    version_of_row,
-)
+from passport_pipelines.store.golden_store import CommitInfo, GoldenStore, Version, version_of_row
 from passport_pipelines.store.version_status import APPROVED, HELD, REJECTED
 
 

@@ -18,11 +18,7 @@ from passport_pipelines.sources.drops.errors import DropFetchError
 from passport_pipelines.sources.drops.locations import drop_for_year
 from passport_pipelines.sources.drops.sftp import check_sftp_connection
 from passport_pipelines.sources.registry import connector_class
-from passport_pipelines.validation.credentials.cipher import (
-    KEY_ENV,
-    CredentialsKeyError,
-    current_key,
-)
+from passport_pipelines.validation.credentials.cipher import KEY_ENV, CredentialsKeyError, current_key
 from passport_pipelines.validation.schemas.registry import csv_schema
 
 

@@ -12,12 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from passport_pipelines.artifacts.disk_space import writing
-from passport_pipelines.artifacts.fingerprints import (
-    code_fingerprint,
-    combine,
-    file_digest,
-    write_stamp,
-)
+from passport_pipelines.artifacts.fingerprints import code_fingerprint, combine, file_digest, write_stamp
 from passport_pipelines.artifacts.layout import originals_dir, stage_dir
 from passport_pipelines.artifacts.reuse import link_reused, publish
 from passport_pipelines.artifacts.table_sets import write_table_set
@@ -30,17 +25,11 @@ from passport_pipelines.sources.drops.locations import drop_for_year
 from passport_pipelines.sources.drops.sftp import download_sftp_drop
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.validation.credentials.cipher import current_key
-from passport_pipelines.validation.credentials.landing import (
-    secret_landing,
-    sweep_abandoned_landings,
-)
+from passport_pipelines.validation.credentials.landing import secret_landing, sweep_abandoned_landings
 from passport_pipelines.validation.credentials.seal import seal_credentials
 from passport_pipelines.validation.oneroster.findings import Finding, FindingsReport
 from passport_pipelines.validation.oneroster.package import Package, PackageError
-from passport_pipelines.validation.oneroster.validation import (
-    ValidatedDrop,
-    validate_package,
-)
+from passport_pipelines.validation.oneroster.validation import ValidatedDrop, validate_package
 from passport_pipelines.validation.schemas.registry import CsvSchema, csv_schema
 
 STAGE = "source_extracts"
@@ -70,7 +59,7 @@ class SourceExtract:
     requests: int = 0
     retries: int = 0
     school_year_scope: str = ""  # how an API extract was restricted to the sync's school year, or why not
-    # Rows left out by references, per file and reason (``oneroster_csv/references.py``).
+    # Rows left out by references, per file and reason (``validation/oneroster/references.py``).
     left_out: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -88,7 +77,7 @@ def fetch_drop(integration: Integration, source: CsvFolderSource | SftpSource, a
     """Copy (or download) ``school_year``'s drop into ``archive``, within the source's limits.
 
     Only the drop's own files are copied: a CSV of a folder drop that is a link, a device, a FIFO or
-    a socket is left out, unopened, and comes back in ``refused`` (oneroster_csv/own_files.py). The
+    a socket is left out, unopened, and comes back in ``refused`` (validation/oneroster/own_files.py). The
     configured path itself may be a link: the integration file says where the drop is. Raises
     DropFetchError when there is no drop, PackageError when it is refused whole (too big)."""
     archive.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ result ``{"client_uid", "status": "SUCCESS"|"ERROR", "action", "success_message"
 ``{..., "error_message": {"error": {...} | [...]}}``; error descriptions quote the refused value, as
 PowerSchool's do (the client must not keep it).
 
-Contacts (PowerSchool's Contacts API, the shape ``passport_pipelines/writeback/client.py`` documents):
+Contacts (PowerSchool's Contacts API, the shape ``passport_pipelines/delivery/writeback/client.py`` documents):
 ``POST /ws/contacts/contact`` creates a contact (names, ``contactNumber``, ``emails``, ``phones`` and at
 least one ``contactStudents`` item naming an existing student's ``dcid``); ``PUT
 /ws/contacts/contact/{contactId}`` updates the keys it is given (a primary ``emails`` item replaces the

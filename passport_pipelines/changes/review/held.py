@@ -1,5 +1,5 @@
 """The review of a held (or previewed, or approved and not yet committed) version, from its stashed
-change set (``sync/held_changes.py``): the new values are in the change set, the old ones are still
+change set (``changes/held_changes.py``): the new values are in the change set, the old ones are still
 the golden store's, since nothing of a held version is committed.
 
 Only the records shown are read in full: the change set's Parquet files are scanned in DuckDB for the

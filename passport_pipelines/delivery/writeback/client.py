@@ -38,10 +38,7 @@ from typing import Any
 
 from passport_pipelines.delivery.writeback.messages import error_text
 from passport_pipelines.delivery.writeback.records import RecordResult
-from passport_pipelines.delivery.writeback.rules import (
-    check_contact_request,
-    check_student_request,
-)
+from passport_pipelines.delivery.writeback.rules import check_contact_request, check_student_request
 from passport_pipelines.sources.base import plain_or_secret, secret
 from passport_pipelines.sources.errors import ConnectorError
 from passport_pipelines.sources.http.transport import where

@@ -7,13 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from passport_pipelines.delivery.writeback.results import (
-    FAILED,
-    SENT,
-    SKIPPED,
-    STATUSES,
-    WritebackResults,
-)
+from passport_pipelines.delivery.writeback.results import FAILED, SENT, SKIPPED, STATUSES, WritebackResults
 from passport_pipelines.store.golden_store import GoldenStore
 
 PROBLEM_ROWS = 20

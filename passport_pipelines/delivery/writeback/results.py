@@ -14,11 +14,7 @@ from datetime import datetime, timezone
 import pyarrow as pa
 from sqlalchemy import and_, delete, func, select, update
 
-from passport_pipelines.delivery.writeback.attempts import (
-    CHANGED_SCHEMA,
-    INSERTED_SCHEMA,
-    PRIOR_SCHEMA,
-)
+from passport_pipelines.delivery.writeback.attempts import CHANGED_SCHEMA, INSERTED_SCHEMA, PRIOR_SCHEMA
 from passport_pipelines.delivery.writeback.fields import INSERT
 from passport_pipelines.store import schema
 from passport_pipelines.store.golden_store import GoldenStore

@@ -25,12 +25,7 @@ from passport_pipelines.config.destinations import PowerSchoolWritebackDestinati
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.delivery.writeback.attempts import decide
 from passport_pipelines.delivery.writeback.client import BATCH_SIZE, WritebackClient
-from passport_pipelines.delivery.writeback.fields import (
-    CONTACT,
-    INSERT,
-    STUDENT,
-    UPDATE,
-)
+from passport_pipelines.delivery.writeback.fields import CONTACT, INSERT, STUDENT, UPDATE
 from passport_pipelines.delivery.writeback.plan import build_plan
 from passport_pipelines.delivery.writeback.records import (
     MAX_ATTEMPTS,
@@ -41,11 +36,7 @@ from passport_pipelines.delivery.writeback.records import (
     first_rows,
     not_sendable,
 )
-from passport_pipelines.delivery.writeback.requests import (
-    NotSendable,
-    contact_body,
-    student_record,
-)
+from passport_pipelines.delivery.writeback.requests import NotSendable, contact_body, student_record
 from passport_pipelines.delivery.writeback.results import FAILED, SENT, WritebackResults
 from passport_pipelines.delivery.writeback.rules import guard
 from passport_pipelines.sources.errors import ConnectorError

@@ -7,11 +7,7 @@ from passport_pipelines.config.decided_by import who_decides
 from passport_pipelines.config.loader import IntegrationError
 from passport_pipelines.resources.golden_store import GoldenStoreResource
 from passport_pipelines.resources.integrations import IntegrationsResource
-from passport_pipelines.store.duplicate_review import (
-    DuplicateReview,
-    RecordRef,
-    ReviewError,
-)
+from passport_pipelines.store.duplicate_review import DuplicateReview, RecordRef, ReviewError
 
 RESOLVE_DUPLICATE = "resolve_duplicate"
 UNDO_DUPLICATE_DECISION = "undo_duplicate_decision"

@@ -5,11 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 
-from passport_pipelines.jobs.partitions import (
-    district_partitions,
-    school_year_partitions,
-    sync_partition_key,
-)
+from passport_pipelines.jobs.partitions import district_partitions, school_year_partitions, sync_partition_key
 from passport_pipelines.jobs.run_tags import DISTRICT_TAG, SCHOOL_YEAR_TAG, TRIGGER_TAG
 from passport_pipelines.jobs.scheduling.due_syncs import fleet_due_syncs
 from passport_pipelines.jobs.scheduling.first_days import school_year_first_days

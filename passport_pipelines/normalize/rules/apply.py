@@ -3,7 +3,7 @@ the order ``config/rules.py`` documents, with a report of what each rule did.
 
 Values change first (attributes and transforms, one rewrite of the models' tables; schools), then
 removals are only recorded (filters, requirements and what depends on what they removed), and one
-last projection per table (``rules/finish.py``, a view) is computed as the runner writes the
+last projection per table (``normalize/rules/finish.py``, a view) is computed as the runner writes the
 canonical Parquet files: the district's rows are written once.
 """
 
@@ -19,10 +19,7 @@ import pyarrow as pa
 
 from passport_pipelines.config.rules import SchoolsMapping
 from passport_pipelines.normalize.rules import left_out
-from passport_pipelines.normalize.rules.attributes import (
-    attribute_mapping,
-    check_true_false_values,
-)
+from passport_pipelines.normalize.rules.attributes import attribute_mapping, check_true_false_values
 from passport_pipelines.normalize.rules.filters import apply_filters
 from passport_pipelines.normalize.rules.finish import finish
 from passport_pipelines.normalize.rules.requirements import check_requirements

@@ -1,5 +1,5 @@
 """Custom filter conditions (field, operator, value; all/any) compiled to SQL predicates. A field is a
-canonical column of the entity or a custom attribute (``rules/field_values.py``)."""
+canonical column of the entity or a custom attribute (``normalize/rules/field_values.py``)."""
 
 from __future__ import annotations
 

@@ -8,13 +8,7 @@ from datetime import date
 
 import duckdb
 
-from passport_pipelines.config.rules import (
-    ENTITY_TYPES,
-    GRADE_ORDER,
-    PERSON_FIELDS,
-    PERSON_ROLES,
-    FilterRule,
-)
+from passport_pipelines.config.rules import ENTITY_TYPES, GRADE_ORDER, PERSON_FIELDS, PERSON_ROLES, FilterRule
 from passport_pipelines.normalize.rules import left_out
 from passport_pipelines.normalize.rules.conditions import group_sql
 from passport_pipelines.normalize.rules.schools import source_school_ids

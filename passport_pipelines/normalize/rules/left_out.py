@@ -2,7 +2,7 @@
 
 Nothing is deleted while the rules run: every removal is recorded as (entity, sourced id) in
 ``rules__removed``, rules see the rows not yet recorded, and the final projection
-(``rules/finish.py``) leaves the recorded rows out in one pass per table. A cascade records the
+(``normalize/rules/finish.py``) leaves the recorded rows out in one pass per table. A cascade records the
 rows that point at a removed record through a required reference (an enrollment of a removed
 class, the demographics of a removed student), and rows whose list reference (a user's orgs, a
 class's terms) would be left empty. Only ids the rules removed count: a delta drop's references

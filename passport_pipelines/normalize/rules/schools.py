@@ -51,7 +51,7 @@ def _build_mapping(con, orgs: str, mapping: SchoolsMapping, district_schools: li
 def map_schools(con: duckdb.DuckDBPyConnection, relations: dict[str, str], mapping: SchoolsMapping,
                 district_schools: list) -> SchoolsResult:
     """Builds the mapping and leaves out the schools that map to none. The rename itself happens
-    in the last pass (``rules/finish.py``); until then the rules see the source's own ids."""
+    in the last pass (``normalize/rules/finish.py``); until then the rules see the source's own ids."""
     orgs = relations["orgs"]
     _build_mapping(con, orgs, mapping, district_schools)
     unmapped = [r[0] for r in con.execute(

@@ -4,10 +4,6 @@ similarity with rapidfuzz, learned match weights, the twin guard and clusters of
 Entry point ``find_duplicates`` (``engine``); its API and settings are in docs/reconciliation.md."""
 
 from passport_pipelines.reconciliation.linkage.engine import find_duplicates
-from passport_pipelines.reconciliation.linkage.result import (
-    CLUSTERS_SCHEMA,
-    PAIRS_SCHEMA,
-    LinkageResult,
-)
+from passport_pipelines.reconciliation.linkage.result import CLUSTERS_SCHEMA, PAIRS_SCHEMA, LinkageResult
 
 __all__ = ["find_duplicates", "LinkageResult", "PAIRS_SCHEMA", "CLUSTERS_SCHEMA"]

@@ -39,11 +39,7 @@ import pyarrow.compute as pc
 
 from passport_pipelines.config.reconciliation import MatchDomain
 from passport_pipelines.reconciliation.linkage.attribute_kinds import kind_of
-from passport_pipelines.reconciliation.linkage.encoding import (
-    BLANK,
-    EncodedAttribute,
-    shared_vocabulary,
-)
+from passport_pipelines.reconciliation.linkage.encoding import BLANK, EncodedAttribute, shared_vocabulary
 from passport_pipelines.reconciliation.linkage.records import PreparedRecords
 from passport_pipelines.reconciliation.linkage.similarity import TOLERANCE
 

@@ -28,27 +28,13 @@ import pyarrow as pa
 
 from passport_pipelines.config.reconciliation import MatchDomain
 from passport_pipelines.reconciliation.linkage import explanations
-from passport_pipelines.reconciliation.linkage.blocking import (
-    blocking_passes,
-    key_codes,
-)
+from passport_pipelines.reconciliation.linkage.blocking import blocking_passes, key_codes
 from passport_pipelines.reconciliation.linkage.clustering import build_clusters
 from passport_pipelines.reconciliation.linkage.guards import guard_reasons
-from passport_pipelines.reconciliation.linkage.indexing import (
-    Candidates,
-    candidate_pairs,
-)
+from passport_pipelines.reconciliation.linkage.indexing import Candidates, candidate_pairs
 from passport_pipelines.reconciliation.linkage.matching import match_domains
-from passport_pipelines.reconciliation.linkage.records import (
-    PreparedRecords,
-    in_key_order,
-    prepare,
-)
-from passport_pipelines.reconciliation.linkage.result import (
-    CLUSTERS_SCHEMA,
-    PAIRS_SCHEMA,
-    LinkageResult,
-)
+from passport_pipelines.reconciliation.linkage.records import PreparedRecords, in_key_order, prepare
+from passport_pipelines.reconciliation.linkage.result import CLUSTERS_SCHEMA, PAIRS_SCHEMA, LinkageResult
 
 TWIN_ATTRIBUTES = ("given_name", "family_name", "birth_date")
 

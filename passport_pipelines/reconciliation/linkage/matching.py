@@ -24,11 +24,7 @@ from passport_pipelines.config.reconciliation import MatchDomain
 from passport_pipelines.reconciliation.linkage.attribute_kinds import kind_of
 from passport_pipelines.reconciliation.linkage.encoding import BLANK, shared_vocabulary
 from passport_pipelines.reconciliation.linkage.indexing import Candidates
-from passport_pipelines.reconciliation.linkage.match_weights import (
-    MatchWeights,
-    fit,
-    levels,
-)
+from passport_pipelines.reconciliation.linkage.match_weights import MatchWeights, fit, levels
 from passport_pipelines.reconciliation.linkage.records import PreparedRecords
 from passport_pipelines.reconciliation.linkage.similarity import TOLERANCE, similarity
 

@@ -21,10 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from passport_pipelines.reconciliation.linkage.encoding import (
-    EncodedAttribute,
-    encode_into,
-)
+from passport_pipelines.reconciliation.linkage.encoding import EncodedAttribute, encode_into
 from passport_pipelines.reconciliation.linkage.records import PreparedRecords
 
 

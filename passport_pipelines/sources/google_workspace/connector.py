@@ -22,14 +22,8 @@ from passport_pipelines.sources.base import (
     run_checks,
     secret,
 )
-from passport_pipelines.sources.google_workspace.directory import (
-    MAX_PAGE_SIZE,
-    DirectoryUsers,
-)
-from passport_pipelines.sources.google_workspace.service_account import (
-    ServiceAccountKey,
-    ServiceAccountToken,
-)
+from passport_pipelines.sources.google_workspace.directory import MAX_PAGE_SIZE, DirectoryUsers
+from passport_pipelines.sources.google_workspace.service_account import ServiceAccountKey, ServiceAccountToken
 from passport_pipelines.sources.http.transport import HttpTransport
 from passport_pipelines.sources.raw_tables import RawTables
 

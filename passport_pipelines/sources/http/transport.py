@@ -2,7 +2,7 @@
 timeouts, honouring ``Retry-After``, bounded in attempts and in total time.
 
 Every failure that is not retried, or still fails after the last retry, becomes a
-``ConnectorError`` whose kind says what an operator has to fix (see ``connectors.errors``).
+``ConnectorError`` whose kind says what an operator has to fix (see ``sources/errors.py``).
 """
 
 from __future__ import annotations

@@ -17,11 +17,7 @@ from passport_pipelines.sources.errors import ConnectorError
 from passport_pipelines.sources.http.oauth1 import OAuth1Signer
 from passport_pipelines.sources.http.oauth2 import BearerToken
 from passport_pipelines.sources.http.transport import HttpTransport, where
-from passport_pipelines.sources.oneroster_api.collections import (
-    SERVICE_PATHS,
-    Collection,
-    api_root,
-)
+from passport_pipelines.sources.oneroster_api.collections import SERVICE_PATHS, Collection, api_root
 
 NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?', re.IGNORECASE)
 

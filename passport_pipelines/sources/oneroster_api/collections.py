@@ -16,10 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from passport_pipelines.config.sources import (
-    ONEROSTER_12_SCOPES,
-    ONEROSTER_VERSION_PATHS,
-)
+from passport_pipelines.config.sources import ONEROSTER_12_SCOPES, ONEROSTER_VERSION_PATHS
 
 CORE_SCOPE, ROSTER_SCOPE, DEMOGRAPHICS_SCOPE = ONEROSTER_12_SCOPES
 

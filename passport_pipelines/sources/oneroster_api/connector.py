@@ -17,13 +17,7 @@ from functools import partial
 from typing import ClassVar
 
 from passport_pipelines.config.integration import Integration
-from passport_pipelines.sources.base import (
-    ConnectionCheck,
-    ExtractRequest,
-    ExtractResult,
-    SourceConnector,
-    run_checks,
-)
+from passport_pipelines.sources.base import ConnectionCheck, ExtractRequest, ExtractResult, SourceConnector, run_checks
 from passport_pipelines.sources.errors import ConnectorError
 from passport_pipelines.sources.oneroster_api.client import OneRosterClient
 from passport_pipelines.sources.oneroster_api.collections import (
@@ -37,16 +31,8 @@ from passport_pipelines.sources.oneroster_api.collections import (
     nested_for,
     reads,
 )
-from passport_pipelines.sources.oneroster_api.incremental import (
-    changed_since_filter,
-    next_cursor,
-    since_from,
-)
-from passport_pipelines.sources.oneroster_api.paging import (
-    ReadStats,
-    RecordSink,
-    read_collection,
-)
+from passport_pipelines.sources.oneroster_api.incremental import changed_since_filter, next_cursor, since_from
+from passport_pipelines.sources.oneroster_api.paging import ReadStats, RecordSink, read_collection
 from passport_pipelines.sources.oneroster_api.school_year import YearScope
 from passport_pipelines.sources.raw_tables import RawTables
 

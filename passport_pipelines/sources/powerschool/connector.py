@@ -41,11 +41,7 @@ from passport_pipelines.sources.base import (
 from passport_pipelines.sources.http.transport import where
 from passport_pipelines.sources.powerschool import envelopes
 from passport_pipelines.sources.powerschool.client import PowerSchoolClient
-from passport_pipelines.sources.powerschool.extraction import (
-    RAW_TABLES,
-    extract_all,
-    schema_tables,
-)
+from passport_pipelines.sources.powerschool.extraction import RAW_TABLES, extract_all, schema_tables
 from passport_pipelines.sources.raw_tables import RawTables
 
 

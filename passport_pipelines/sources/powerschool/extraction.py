@@ -31,11 +31,7 @@ from typing import Any
 from passport_pipelines.model.school_years import SchoolYear
 from passport_pipelines.sources.http.transport import where
 from passport_pipelines.sources.powerschool import envelopes
-from passport_pipelines.sources.powerschool.client import (
-    Collection,
-    PowerSchoolClient,
-    table_collection,
-)
+from passport_pipelines.sources.powerschool.client import Collection, PowerSchoolClient, table_collection
 from passport_pipelines.sources.raw_tables import RawTables
 
 STUDENT_EXPANSIONS = "demographics,school_enrollment,contact_info,ethnicity_race"

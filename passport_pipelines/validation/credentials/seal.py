@@ -17,12 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from passport_pipelines.sql.quoting import ident, lit
-from passport_pipelines.validation.credentials.cipher import (
-    associated_data,
-    current_key,
-    digest_many,
-    encrypt_many,
-)
+from passport_pipelines.validation.credentials.cipher import associated_data, current_key, digest_many, encrypt_many
 from passport_pipelines.validation.oneroster.reader import LINE
 from passport_pipelines.validation.oneroster.validation import ValidatedDrop
 

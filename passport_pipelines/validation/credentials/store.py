@@ -17,12 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
 
 import pyarrow.parquet as pq
 
 from passport_pipelines.store.arrow_connection import ArrowConnection
 from passport_pipelines.validation.credentials.schema import SCHEMA
 from passport_pipelines.validation.credentials.seal import SEALED_COLUMNS, TABLE
+
+if TYPE_CHECKING:  # the extract stage lands the credentials this module stores
+    from passport_pipelines.validation.extract import SourceExtract
 
 _T = "sso_credentials"
 UNKNOWN_SAMPLE = 20  # user ids named in the report of credentials left out
@@ -94,8 +98,9 @@ class CredentialsWrite:
         return ids
 
 
-def credential_writes(sources: list[dict], *, district: str, school_year: str) -> list[CredentialsWrite]:
-    """A write for each SSO Credentials source of the sync (given as the source extracts' dicts)."""
-    return [CredentialsWrite(district, school_year, s["source"], s["folder"], s["upload_mode"])
-            for s in sources if s.get("schema") == SCHEMA and s.get("ok")]
+def credential_writes(sources: Iterable[SourceExtract], *, district: str,
+                      school_year: str) -> list[CredentialsWrite]:
+    """A write for each SSO Credentials source of the sync."""
+    return [CredentialsWrite(district, school_year, s.source, s.folder, s.upload_mode)
+            for s in sources if s.schema == SCHEMA and s.ok]
 

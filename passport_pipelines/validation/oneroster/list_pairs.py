@@ -9,11 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from passport_pipelines.sql.quoting import ident
-from passport_pipelines.validation.oneroster.findings import (
-    SAMPLE_LIMIT,
-    Finding,
-    FindingsReport,
-)
+from passport_pipelines.validation.oneroster.findings import SAMPLE_LIMIT, Finding, FindingsReport
 from passport_pipelines.validation.oneroster.reader import LINE
 from passport_pipelines.validation.oneroster.spec import FileSpec
 

@@ -9,12 +9,7 @@ from dataclasses import dataclass, field
 from passport_pipelines.config.package_limits import KIB, size_text
 from passport_pipelines.validation.oneroster.findings import Finding, FindingsReport
 from passport_pipelines.validation.oneroster.package import Package
-from passport_pipelines.validation.oneroster.spec import (
-    MANIFEST,
-    MODES,
-    VERSIONS,
-    files_for,
-)
+from passport_pipelines.validation.oneroster.spec import MANIFEST, MODES, VERSIONS, files_for
 
 # A manifest is some twenty short lines: anything far bigger is not one, and is not parsed.
 MAX_MANIFEST_SIZE = 64 * KIB

@@ -19,17 +19,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from passport_pipelines.config.package_limits import (
-    DEFAULT_LIMITS,
-    PackageLimits,
-    size_text,
-)
+from passport_pipelines.config.package_limits import DEFAULT_LIMITS, PackageLimits, size_text
 from passport_pipelines.validation.oneroster.findings import Finding, FindingsReport
-from passport_pipelines.validation.oneroster.own_files import (
-    NotOwnFile,
-    open_own_file,
-    refusal,
-)
+from passport_pipelines.validation.oneroster.own_files import NotOwnFile, open_own_file, refusal
 from passport_pipelines.validation.oneroster.zip_members import (
     MemberUnreadable,
     ZipRefused,

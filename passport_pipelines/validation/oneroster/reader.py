@@ -21,22 +21,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from passport_pipelines.config.package_limits import PackageLimits, size_text
-from passport_pipelines.validation.oneroster.findings import (
-    SAMPLE_LIMIT,
-    Finding,
-    FindingsReport,
-    mask,
-)
-from passport_pipelines.validation.oneroster.header_row import (
-    HeaderRow,
-    HeaderTooLong,
-    header_row,
-)
+from passport_pipelines.validation.oneroster.findings import SAMPLE_LIMIT, Finding, FindingsReport, mask
+from passport_pipelines.validation.oneroster.header_row import HeaderRow, HeaderTooLong, header_row
 from passport_pipelines.validation.oneroster.package import Package
-from passport_pipelines.validation.oneroster.record_scan import (
-    first_lone_cr_line,
-    first_problem,
-)
+from passport_pipelines.validation.oneroster.record_scan import first_lone_cr_line, first_problem
 from passport_pipelines.validation.oneroster.spec import FileSpec
 
 LINE = "_line"

@@ -20,17 +20,8 @@ from typing import Callable
 
 import duckdb
 
-from passport_pipelines.model.school_years import (
-    Offending,
-    SchoolYear,
-    check_school_year,
-    label_of_ending,
-)
-from passport_pipelines.validation.oneroster.findings import (
-    Finding,
-    FindingsReport,
-    Severity,
-)
+from passport_pipelines.model.school_years import Offending, SchoolYear, check_school_year, label_of_ending
+from passport_pipelines.validation.oneroster.findings import Finding, FindingsReport, Severity
 from passport_pipelines.validation.oneroster.reader import LINE
 
 SESSIONS, CLASSES, COURSES = "academicSessions", "classes", "courses"

@@ -226,8 +226,6 @@ FILE_ENTITY = {
 }
 
 # Last: the gradebook module builds on this one's Column and FileSpec.
-from passport_pipelines.validation.oneroster.gradebook_files import (
-    GRADEBOOK_FILE_ENTITY,  # noqa: E402
-)
+from passport_pipelines.validation.oneroster.gradebook_files import GRADEBOOK_FILE_ENTITY  # noqa: E402
 
 FILE_ENTITY.update(GRADEBOOK_FILE_ENTITY)

@@ -1,4 +1,4 @@
-"""Validating a CSV drop end to end, whatever its schema (``csv_schemas/registry.py``).
+"""Validating a CSV drop end to end, whatever its schema (``validation/schemas/registry.py``).
 
 Order matters: the layout first (a OneRoster manifest, or the fixed files of a Passport
 schema: which files, which modes), then each file's header and values, then duplicate keys,
@@ -18,11 +18,7 @@ import pyarrow as pa
 
 from passport_pipelines.config.package_limits import DEFAULT_LIMITS, PackageLimits
 from passport_pipelines.sql.engine import connect
-from passport_pipelines.validation.oneroster.findings import (
-    Finding,
-    FindingsReport,
-    withhold_file_text,
-)
+from passport_pipelines.validation.oneroster.findings import Finding, FindingsReport, withhold_file_text
 from passport_pipelines.validation.oneroster.list_pairs import check_list_pairs
 from passport_pipelines.validation.oneroster.package import Package, PackageError
 from passport_pipelines.validation.oneroster.reader import read_csv_table

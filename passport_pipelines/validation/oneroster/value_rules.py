@@ -11,13 +11,7 @@ from dataclasses import dataclass
 import duckdb
 
 from passport_pipelines.sql.quoting import ident, lit, lit_list, text_list
-from passport_pipelines.validation.oneroster.findings import (
-    SAMPLE_LIMIT,
-    Finding,
-    FindingsReport,
-    Severity,
-    mask,
-)
+from passport_pipelines.validation.oneroster.findings import SAMPLE_LIMIT, Finding, FindingsReport, Severity, mask
 from passport_pipelines.validation.oneroster.reader import LINE
 from passport_pipelines.validation.oneroster.spec import GRADES, Column, FileSpec
 

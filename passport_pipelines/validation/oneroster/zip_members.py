@@ -26,11 +26,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from passport_pipelines.config.package_limits import (
-    RATIO_FLOOR,
-    PackageLimits,
-    size_text,
-)
+from passport_pipelines.config.package_limits import RATIO_FLOOR, PackageLimits, size_text
 from passport_pipelines.validation.oneroster.findings import Finding
 
 _CHUNK = 1 << 20

@@ -14,17 +14,10 @@ from typing import Callable
 
 from passport_pipelines.validation.credentials import schema as sso
 from passport_pipelines.validation.oneroster.findings import FindingsReport
-from passport_pipelines.validation.oneroster.gradebook_files import (
-    GRADEBOOK_FILE_ENTITY,
-)
+from passport_pipelines.validation.oneroster.gradebook_files import GRADEBOOK_FILE_ENTITY
 from passport_pipelines.validation.oneroster.manifest import read_manifest
 from passport_pipelines.validation.oneroster.package import Package
-from passport_pipelines.validation.oneroster.spec import (
-    FILE_ENTITY,
-    VERSIONS,
-    FileSpec,
-    files_for,
-)
+from passport_pipelines.validation.oneroster.spec import FILE_ENTITY, VERSIONS, FileSpec, files_for
 from passport_pipelines.validation.schemas import basic_identity
 from passport_pipelines.validation.schemas.fixed_layout import Layout, fixed_layout
 

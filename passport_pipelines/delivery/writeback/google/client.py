@@ -31,14 +31,8 @@ from passport_pipelines.delivery.writeback.messages import scrub
 from passport_pipelines.delivery.writeback.records import RecordResult
 from passport_pipelines.sources.base import secret
 from passport_pipelines.sources.errors import ConnectorError, reason_code
-from passport_pipelines.sources.google_workspace.directory import (
-    RATE_LIMIT_REASONS,
-    error_reason,
-)
-from passport_pipelines.sources.google_workspace.service_account import (
-    ServiceAccountKey,
-    ServiceAccountToken,
-)
+from passport_pipelines.sources.google_workspace.directory import RATE_LIMIT_REASONS, error_reason
+from passport_pipelines.sources.google_workspace.service_account import ServiceAccountKey, ServiceAccountToken
 from passport_pipelines.sources.http.transport import HttpTransport, where
 
 USERS_PATH = "/admin/directory/v1/users"

@@ -35,11 +35,7 @@ from passport_pipelines.config.destinations import GoogleWorkspaceDestination
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.delivery.writeback.golden import load_golden
 from passport_pipelines.delivery.writeback.google import fields as gf
-from passport_pipelines.delivery.writeback.plan import (
-    CHANGE_SCHEMA,
-    RECORD_KEY_SQL,
-    WritebackSetupError,
-)
+from passport_pipelines.delivery.writeback.plan import CHANGE_SCHEMA, RECORD_KEY_SQL, WritebackSetupError
 from passport_pipelines.sql.engine import connect
 from passport_pipelines.sql.quoting import lit
 from passport_pipelines.store.golden_store import GoldenStore

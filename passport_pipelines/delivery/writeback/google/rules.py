@@ -30,12 +30,7 @@ import pyarrow as pa
 from passport_pipelines.delivery.writeback.google import fields as gf
 from passport_pipelines.delivery.writeback.google.plan import ACCOUNT_SCHEMA
 from passport_pipelines.delivery.writeback.plan import CHANGE_SCHEMA
-from passport_pipelines.delivery.writeback.rules import (
-    BLOCKED_SCHEMA,
-    SKIPPED_SCHEMA,
-    Guarded,
-    all_keys,
-)
+from passport_pipelines.delivery.writeback.rules import BLOCKED_SCHEMA, SKIPPED_SCHEMA, Guarded, all_keys
 from passport_pipelines.sql.quoting import lit
 
 RULES: dict[str, str] = {
