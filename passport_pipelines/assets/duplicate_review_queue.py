@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from passport_pipelines.changes.handoff import CommittedVersion
 from passport_pipelines.jobs.asset_groups import REVIEW, sync_asset
 from passport_pipelines.jobs.partitions import partition_of, sync_asset_check, sync_partitions
 from passport_pipelines.resources.golden_store import GoldenStoreResource
@@ -22,7 +23,8 @@ _CASES_SCHEMA = dg.TableSchema(columns=[
     **sync_asset(REVIEW),
     kinds={"sqlalchemy"},
 )
-def duplicate_review_queue(context: dg.AssetExecutionContext, golden_records: dict, golden_store: GoldenStoreResource):
+def duplicate_review_queue(context: dg.AssetExecutionContext, golden_records: CommittedVersion,
+                           golden_store: GoldenStoreResource):
     """Pairs of records that may be one person and need a human: found by a manual domain, or held
     back from an unattended merge by the twin guard. Counts per domain, the strongest pending cases
     (records by source and id, never values), and what this sync merged unattended."""
@@ -30,7 +32,7 @@ def duplicate_review_queue(context: dg.AssetExecutionContext, golden_records: di
     review = DuplicateReview(golden_store.store())
     counts = review.queue_counts(district, school_year)
     pending = review.cases(district, school_year, status="pending")
-    version_id = golden_records["id"]
+    version_id = golden_records.id
     new_cases = _new_pending_cases(pending, version_id)
     merged = [d for d in review.decisions(district, school_year) if d["version_id"] == version_id and d["action"] == "merge"]
     merged_by_domain: dict[str, int] = {}
@@ -62,14 +64,14 @@ def _new_pending_cases(pending: list[dict], version_id: int) -> int:
                 "(passport duplicates list / resolve, or the resolve_duplicate job).",
     additional_ins={"golden_records": dg.AssetIn()},
 )
-def review_queue_growth(context: dg.AssetCheckExecutionContext, golden_records: dict,
+def review_queue_growth(context: dg.AssetCheckExecutionContext, golden_records: CommittedVersion,
                         golden_store: GoldenStoreResource) -> dg.AssetCheckResult:
     # Read from the golden store: executed again on its own, it counts the cases of the checked
     # version still waiting for a decision.
     district, school_year = partition_of(context)
     review = DuplicateReview(golden_store.store())
     counts = review.queue_counts(district, school_year)
-    new_cases = _new_pending_cases(review.cases(district, school_year, status="pending"), golden_records["id"])
+    new_cases = _new_pending_cases(review.cases(district, school_year, status="pending"), golden_records.id)
     return dg.AssetCheckResult(
         passed=new_cases == 0, severity=dg.AssetCheckSeverity.WARN,
         metadata={"new_cases": new_cases, "pending": counts["pending"]},
