@@ -171,6 +171,9 @@ def test_a_deleted_secondary_leaves_now_and_comes_back_with_a_later_sync(tmp_pat
                                             store.current_keys("lakeside", "2025-2026", "users").to_pylist()}
         second = run_sync(instance, "lakeside")  # the very files committed already: nothing to apply again
         assert [u["username"] for u in _delivered_users(second) if u["familyName"] == "Okafor"] == ["ada.o"]
+        # The decision changed who is delivered: nothing of the last package is copied.
+        [record] = instance.fetch_materializations(dg.AssetKey("oneroster_exports"), limit=1).records
+        assert [r.data["copied"] for r in record.asset_materialization.metadata["destinations"].value.records] == [""]
 
         write_basic_identity(directory, people=[{**DIRECTORY_PEOPLE[0], "grade": "04"}, DIRECTORY_PEOPLE[1]],
                              schools=SCHOOLS[:1])

@@ -52,8 +52,8 @@ def _schema_failures(result: NormalizedSource, district: str, school_year: str) 
     **sync_asset(NORMALIZE),
     kinds={"duckdb", "pandera"},
 )
-def normalized_rosters(context: dg.AssetExecutionContext, source_extracts: SourceExtracts, integrations: IntegrationsResource,
-                       golden_store: GoldenStoreResource) -> dg.Output:
+def normalized_rosters(context: dg.AssetExecutionContext, source_extracts: SourceExtracts,
+                       integrations: IntegrationsResource, golden_store: GoldenStoreResource) -> dg.Output:
     """Orgs, sessions, courses, classes, users, roles, enrollments, demographics and guardian
     links of every source, in the canonical model, after each source's integration rules
     (attribute mapping, transforms, schools mapping, filters, data requirements, id prefix),

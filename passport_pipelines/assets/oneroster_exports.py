@@ -27,6 +27,8 @@ _DESTINATIONS = dg.TableSchema(columns=[
     dg.TableColumn("destination", "string"), dg.TableColumn("format", "string"), dg.TableColumn("status", "string"),
     dg.TableColumn("path", "string"), dg.TableColumn("rows", "int"), dg.TableColumn("checksum", "string"),
     dg.TableColumn("error", "string"),
+    # Files whose inputs had not changed since the destination's last package: copied from it as they were.
+    dg.TableColumn("copied", "string"),
 ])
 
 
@@ -41,7 +43,7 @@ def _output_name(name: str) -> str:
 def _row(d: dict) -> dict:
     return {"destination": d["destination"], "format": d["format"], "status": d["status"], "path": d.get("path", ""),
             "rows": sum((d.get("rows") or {}).values()), "checksum": d.get("checksum", ""),
-            "error": d.get("error", "")}
+            "error": d.get("error", ""), "copied": ", ".join(d.get("copied") or [])}
 
 
 def build_oneroster_exports(destination_names: Iterable[str] = ()) -> dg.AssetsDefinition:

@@ -60,8 +60,8 @@ def changes_table(counts: dict[str, dict[str, int]]) -> dg.MetadataValue:
                     "tagged passport/status=held, and golden_records and the deliveries wait for approve_sync "
                     "(or reject_sync); the metadata says what to paste.")],
 )
-def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: NormalizedRosters, golden_store: GoldenStoreResource,
-                   integrations: IntegrationsResource):
+def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: NormalizedRosters,
+                   golden_store: GoldenStoreResource, integrations: IntegrationsResource):
     """Per entity: records added, updated (with the fields that changed) and deleted. Full mode
     deletes what a complete file no longer has; deleting a user or class ends its enrollments.
     Then the duplicate people among what the sync adds or changes, by the integration's domains
@@ -73,7 +73,8 @@ def roster_changes(context: dg.AssetExecutionContext, normalized_rosters: Normal
     store = golden_store.store()
     run_id = context.run.run_id
     extracts = normalized_rosters.extracts
-    changes = compute_changes(list(normalized_rosters.normalized), district=district, school_year=school_year, run_id=run_id, store=store,
+    changes = compute_changes(list(normalized_rosters.normalized), district=district, school_year=school_year,
+                              run_id=run_id, store=store,
                               reconciliation=integration.reconciliation,
                               source_order=[s.name for s in integration.sources],
                               deletions=integration.change_control.deletions and not skips_deletions(context.run.tags),

@@ -17,11 +17,14 @@ from passport_pipelines.artifacts.sweep import sweep_partial_files
 from passport_pipelines.changes.hold_gate import check_deliverable
 from passport_pipelines.config.destinations import OneRosterCsvDestination
 from passport_pipelines.config.integration import Integration
-from passport_pipelines.delivery.golden_frames import GoldenFrames, golden_frames
-from passport_pipelines.delivery.oneroster_export import write_oneroster_zip
-from passport_pipelines.delivery.privacy_shield import shield_frames
+from passport_pipelines.delivery.frame_fingerprints import file_fingerprints
+from passport_pipelines.delivery.golden_frames import GoldenFrames, GoldenFrameSource
+from passport_pipelines.delivery.oneroster_export import export_files, write_oneroster_zip
+from passport_pipelines.delivery.previous_package import PreviousPackage
+from passport_pipelines.delivery.privacy_shield import shield_absent, shield_frames
 from passport_pipelines.delivery.propagation import DONE, district_day, expired, fully_propagated
 from passport_pipelines.delivery.targets import file_checksum, upload_sftp
+from passport_pipelines.model import entities
 from passport_pipelines.store.duplicate_review import DuplicateReview
 from passport_pipelines.store.golden_store import GoldenStore, Version
 from passport_pipelines.store.version_status import COMMITTED, IN_PRODUCTION, PROPAGATION_FAILED
@@ -42,9 +45,19 @@ class Outcome:
     rows: dict | None = None
     checksum: str | None = None
     error: str | None = None
+    copied: list[str] | None = None  # files copied from the destination's last package (their inputs unchanged)
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class _Package:
+    """What one destination's package is made of, before any frame is built."""
+
+    fingerprints: dict[str, str]  # file name -> fingerprint of its inputs
+    previous: PreviousPackage | None  # the destination's last package, if it can give unchanged files
+    frames: frozenset[str]  # the entities whose frames the files to build need
 
 
 def export_path(integration: Integration, dest: OneRosterCsvDestination, version: Version) -> Path:
@@ -79,12 +92,21 @@ def deliver_version(integration: Integration, version: Version, store: GoldenSto
         else:
             pending.append(dest)
     if pending:
-        golden = golden_frames(integration, version, store)
+        with GoldenFrameSource(integration, version, store) as source:
+            fingerprints = source.fingerprints()
+            packages = {dest.name: _package(integration, store, version, dest, fingerprints) for dest in pending}
+            needed = set().union(*(p.frames for p in packages.values()))
+            if not any(p.previous is not None and "users.csv" in p.previous.unchanged(p.fingerprints)
+                       for p in packages.values()):
+                needed.add("users")  # the people's lineage is recorded unless a delivery showed it unchanged
+            golden = source.frames(only=needed)
+        review = DuplicateReview(store)
         if golden.lineage is not None:
-            DuplicateReview(store).replace_lineage(version.district, version.school_year, version.id,
-                                                   golden.lineage)
-        outcomes += [_deliver_one(integration, version, store, dest, golden, last=dest is pending[-1])
-                     for dest in pending]
+            review.replace_lineage(version.district, version.school_year, version.id, golden.lineage)
+        else:  # no users file was built: its inputs, and so their lineage, are the last delivery's
+            review.carry_lineage(version.district, version.school_year, version.id)
+        outcomes += [_deliver_one(integration, version, store, dest, golden, packages[dest.name],
+                                  last=dest is pending[-1]) for dest in pending]
     failed = [o for o in outcomes if o.status == "failed"]
     complete = fully_propagated(store, integration, version.id, today)
     store.set_status(version.id, IN_PRODUCTION if complete and not failed else PROPAGATION_FAILED)
@@ -133,6 +155,37 @@ def _previous_delivery(store: GoldenStore, version: Version, dest: OneRosterCsvD
     return None
 
 
+def _package(integration: Integration, store: GoldenStore, version: Version, dest: OneRosterCsvDestination,
+             frames: dict[str, str]) -> _Package:
+    """Which files of the destination's package can come from its last package, and which frames the
+    others need (a shield by school reads them all)."""
+    allowed = {e for e in entities.ENTITIES if dest.shield.allows(e)}
+    files = export_files(dest.version, allowed, shield_absent(dest.shield))
+    fingerprints = file_fingerprints(frames, dest, files)
+    previous = _previous_package(integration, store, version, dest) if fingerprints else None
+    built = set(files) - (previous.unchanged(fingerprints) if previous is not None else set())
+    if not built:
+        needed = set()
+    elif dest.shield.schools is not None:
+        needed = allowed
+    else:
+        needed = {e for f in built for e in files[f]} & allowed
+    return _Package(fingerprints, previous, frozenset(needed))
+
+
+def _previous_package(integration: Integration, store: GoldenStore, version: Version,
+                      dest: OneRosterCsvDestination) -> PreviousPackage | None:
+    """The destination's last package, on this machine (an SFTP destination's local copy)."""
+    earlier = _previous_delivery(store, version, dest)
+    if earlier is None:
+        return None
+    path = earlier["path"]
+    if path.startswith("sftp://"):
+        before = store.version(earlier["version_id"])
+        path = str(export_path(integration, dest, before))
+    return PreviousPackage.open(Path(path), earlier.get("checksum"), earlier.get("rows"))
+
+
 def _decided_after(decided: datetime | None, delivered: datetime) -> bool:
     def utc(t: datetime) -> datetime:  # SQLite gives naive UTC, PostgreSQL aware times
         return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t
@@ -140,7 +193,7 @@ def _decided_after(decided: datetime | None, delivered: datetime) -> bool:
 
 
 def _deliver_one(integration: Integration, version: Version, store: GoldenStore, dest: OneRosterCsvDestination,
-                 golden: GoldenFrames, *, last: bool) -> Outcome:
+                 golden: GoldenFrames, package: _Package, *, last: bool) -> Outcome:
     """One destination's file. The ``last`` destination to be written is the frames' last reader: it takes
     them over, and the export lets each go once written (a million students' frames are 3 GB)."""
     path = export_path(integration, dest, version)
@@ -149,10 +202,13 @@ def _deliver_one(integration: Integration, version: Version, store: GoldenStore,
         given = golden.frames
         if last:
             golden.frames = {}
-        frames, absent = shield_frames(given, dest.shield, org_keys=golden.org_keys)
+        # The files the shield withholds, whichever frames this delivery had to build.
+        frames, _ = shield_frames(given, dest.shield, org_keys=golden.org_keys)
+        absent = shield_absent(dest.shield)
         del given
         path.parent.mkdir(parents=True, exist_ok=True)
-        rows = write_oneroster_zip(frames, path, dest.version, absent=absent, release=last)
+        rows = write_oneroster_zip(frames, path, dest.version, absent=absent, release=last,
+                                   fingerprints=package.fingerprints, previous=package.previous)
         checksum = file_checksum(path)
         if dest.sftp is not None:
             where = upload_sftp(path, dest.sftp, integration)
@@ -161,4 +217,5 @@ def _deliver_one(integration: Integration, version: Version, store: GoldenStore,
         store.record_delivery(version.id, dest.name, dest.type, where, {}, "failed", error=error)
         return Outcome(dest.name, dest.type, "failed", where, error=error)
     store.record_delivery(version.id, dest.name, dest.type, where, rows, "delivered", checksum=checksum)
-    return Outcome(dest.name, dest.type, "delivered", where, rows, checksum)
+    copied = sorted(package.previous.unchanged(package.fingerprints) & set(rows)) if package.previous else []
+    return Outcome(dest.name, dest.type, "delivered", where, rows, checksum, copied=copied)

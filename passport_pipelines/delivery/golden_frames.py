@@ -2,7 +2,8 @@
 (and per golden org, academic session, course and class, which domains of uniqueness may merge).
 
 Built once per delivery and shared by every destination, each of which then sees it through its
-own privacy shield (``privacy_shield.py``).
+own privacy shield (``privacy_shield.py``); only the frames some destination's files need when the
+others' files can be copied from its last delivery (``frame_fingerprints.py``).
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ import pyarrow as pa
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.reconciliation import RECORD_ENTITIES
 from passport_pipelines.delivery.delivered_ids import REFERENCED, delivered_view
+from passport_pipelines.delivery.frame_fingerprints import frame_fingerprints
 from passport_pipelines.model import entities
 from passport_pipelines.model.frames import to_frame
 from passport_pipelines.reconciliation.golden_people import PERSON_ENTITIES, golden_people_view, lineage_rows
 from passport_pipelines.reconciliation.review_effects import ReviewEffects, review_effects
 from passport_pipelines.sql.engine import connect
 from passport_pipelines.sql.quoting import lit
+from passport_pipelines.store.duplicate_review import DuplicateReview
 from passport_pipelines.store.golden_snapshots import REVIEWED, latest_snapshot, register_current
 from passport_pipelines.store.golden_store import GoldenStore, Version
 
@@ -37,7 +40,7 @@ KEYS = {entity: f"keys__{entity}" for entity in REFERENCED}
 @dataclass
 class GoldenFrames:
     frames: dict[str, pd.DataFrame]
-    lineage: pa.Table | None  # attribute lineage of merged people (users)
+    lineage: pa.Table | None  # attribute lineage of merged people (users); None when users were not built
     org_keys: pa.Table  # source, sourced_id, golden_id of the orgs: what a shield's school list may name
 
 
@@ -46,11 +49,13 @@ class GoldenFrames:
 _STANDINS = ("district", "school_year", "content_hash")
 
 
-def _register_current(con, store: GoldenStore, version: Version, entity: str, snapshot: Path | None) -> None:
+def _register_current(con, store: GoldenStore, version: Version, entity: str, snapshot: Path | None,
+                      keys: pa.Table | None = None) -> None:
     """``current``: the committed, not deleted records of the entity, with golden ids: from the latest
-    version's snapshot (``golden_snapshots.py``) when it has every current record, else from the store."""
+    version's snapshot (``golden_snapshots.py``) when it has every current record, else from the store.
+    ``keys``: a reviewed entity's current keys, when already read."""
     if snapshot is not None:
-        register_current(con, store, snapshot, version, entity, "current")
+        register_current(con, store, snapshot, version, entity, "current", keys)
         if entity not in REVIEWED or not con.execute(
                 "SELECT count(*) FROM current__keys AS k ANTI JOIN current AS c "
                 "ON c.source = k.source AND c.sourced_id = k.sourced_id").fetchone()[0]:
@@ -130,24 +135,65 @@ def golden_lineage(con: duckdb.DuckDBPyConnection, relation: str, effects: Revie
                         sources=[s.name for s in integration.sources], takes=_takes(con, "users", effects))
 
 
-def golden_frames(integration: Integration, version: Version, store: GoldenStore) -> GoldenFrames:
-    con = connect()
-    try:
-        org_keys = register_keys(con, store, version.district, version.school_year)["orgs"]
-        effects = review_effects(store, version.district, version.school_year)
-        snapshot = latest_snapshot(store, version.district, version.school_year)
+class GoldenFrameSource:
+    """What a version's golden frames are built from, read once per delivery: the keys references are
+    turned into golden ids with, the reviewers' decisions, the version's snapshot. ``fingerprints()``
+    says what each frame is made of; ``frames(only)`` builds them. Close it (or use ``with``)."""
+
+    def __init__(self, integration: Integration, version: Version, store: GoldenStore):
+        self.integration, self.version, self.store = integration, version, store
+        self.con = connect()
+        try:
+            self.keys = register_keys(self.con, store, version.district, version.school_year)
+            self.effects = review_effects(store, version.district, version.school_year)
+            self.snapshot = latest_snapshot(store, version.district, version.school_year)
+        except BaseException:
+            self.con.close()
+            raise
+        self._current_keys: dict[str, pa.Table] = {}
+
+    def __enter__(self) -> GoldenFrameSource:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def fingerprints(self) -> dict[str, str]:
+        """entity -> fingerprint of its frame (``frame_fingerprints``); empty without a snapshot."""
+        if self.snapshot is None:
+            return {}
+        district, school_year = self.version.district, self.version.school_year
+        for entity in REVIEWED:  # read once: the frames built afterwards use them too
+            self._current_keys[entity] = self.store.current_keys(district, school_year, entity)
+        decided = DuplicateReview(self.store).last_decided_at(district, school_year)
+        return frame_fingerprints(self.con, self.integration, self.snapshot, self._current_keys, self.keys,
+                                  self.effects, decided)
+
+    def frames(self, only: set[str] | None = None) -> GoldenFrames:
+        """The frames of every entity, or of those in ``only``; with users, their attribute lineage."""
         frames, lineage = {}, None
         for entity in entities.ENTITIES:
+            if only is not None and entity not in only:
+                continue
             # One entity's full rows at a time; DuckDB scans the Arrow table in place. Columns the
             # export never writes are left behind, so a district's frames stay within budget.
-            _register_current(con, store, version, entity, snapshot)
+            _register_current(self.con, self.store, self.version, entity, self.snapshot,
+                              self._current_keys.get(entity))
             if entity == "users":
-                lineage = golden_lineage(con, "current", effects, integration)
-            view = golden_view(con, entity, "current", effects, integration)
-            frames[entity] = to_frame(con.execute(f"SELECT * EXCLUDE ({', '.join(UNEXPORTED_COLUMNS)}) FROM {view}")
-                                      .to_arrow_table())
-            _release_current(con, entity)
+                lineage = golden_lineage(self.con, "current", self.effects, self.integration)
+            view = golden_view(self.con, entity, "current", self.effects, self.integration)
+            frames[entity] = to_frame(self.con.execute(
+                f"SELECT * EXCLUDE ({', '.join(UNEXPORTED_COLUMNS)}) FROM {view}").to_arrow_table())
+            _release_current(self.con, entity)
+            self._current_keys.pop(entity, None)
             pa.default_memory_pool().release_unused()
-    finally:
-        con.close()
-    return GoldenFrames(frames=frames, lineage=lineage, org_keys=org_keys)
+        return GoldenFrames(frames=frames, lineage=lineage, org_keys=self.keys["orgs"])
+
+
+def golden_frames(integration: Integration, version: Version, store: GoldenStore) -> GoldenFrames:
+    """Every golden frame of the version."""
+    with GoldenFrameSource(integration, version, store) as source:
+        return source.frames()

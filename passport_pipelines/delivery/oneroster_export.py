@@ -21,6 +21,7 @@ a failed export never leaves a partial (or half-overwritten) package behind.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
@@ -43,6 +44,7 @@ import pyarrow.compute as pc
 from passport_pipelines.delivery import binding_conversions
 from passport_pipelines.delivery.formula_guard import TEXT, column_kind, neutralize_array
 from passport_pipelines.delivery.gradebook_layout import CLASS_SCHOOL, GRADEBOOK_LAYOUTS
+from passport_pipelines.delivery.previous_package import PreviousPackage, copy_member, package_comment
 from passport_pipelines.model import entities
 from passport_pipelines.validation.oneroster import spec
 
@@ -173,8 +175,25 @@ _NEEDS_QUOTES = np.zeros(256, dtype=bool)
 _NEEDS_QUOTES[[ord(","), ord('"'), ord("\r"), ord("\n")]] = True
 
 
+def export_files(version: str, given: set[str], absent: frozenset[str] = frozenset()) -> dict[str, tuple[str, ...]]:
+    """The files of a package of ``version`` for tables of the entities ``given`` (less the files named in
+    ``absent``): file name (``users.csv``) -> the tables its rows are built from."""
+    specs = spec.files_for(version)
+    return {specs[f].filename: _reads(entity) for f, (entity, _) in _layout(version, given, absent).items()}
+
+
+def _layout(version: str, given: set[str], absent: frozenset[str], also: set[str] = frozenset()) -> dict:
+    """The files written: every rostering file, and the gradebook and resources files of a given table
+    (or in ``also``: copied from a previous package), none named in ``absent``."""
+    specs = spec.files_for(version)
+    return {f: v for f, v in LAYOUTS[version].items()
+            if f not in absent and (f in ROSTER_LAYOUTS[version] or v[0] in given or specs[f].filename in also)}
+
+
 def write_oneroster_zip(tables: Mapping[str, pd.DataFrame], out_path: Path, version: str = "1.1", *,
-                        absent: frozenset[str] = frozenset(), release: bool = False) -> dict[str, int]:
+                        absent: frozenset[str] = frozenset(), release: bool = False,
+                        fingerprints: Mapping[str, str] | None = None,
+                        previous: PreviousPackage | None = None) -> dict[str, int]:
     """Write a OneRoster ``version`` bulk package of the active rows of ``tables`` to the zip ``out_path``.
 
     Returns the number of data rows written per file (``{"orgs.csv": 12, ...}``). A rostering table missing
@@ -188,11 +207,16 @@ def write_oneroster_zip(tables: Mapping[str, pd.DataFrame], out_path: Path, vers
     With ``release``, ``tables`` (a dict the caller holds no other reference to) is emptied as the export
     goes: each table is dropped once the last file that reads it is written, so that a large district's
     frames are not all held while its users file, the costliest to write, is built.
+
+    ``fingerprints`` (file name -> fingerprint of its inputs) are written in the zip comment; a file whose
+    fingerprint the ``previous`` package names too is copied from it, compressed as it is, and its table
+    need not be given.
     """
     if version not in LAYOUTS:
         raise ValueError(f"OneRoster {version!r} is not one of {', '.join(VERSIONS)}")
-    layout = {f: v for f, v in LAYOUTS[version].items()
-              if f not in absent and (f in ROSTER_LAYOUTS[version] or v[0] in tables)}
+    fingerprints = dict(fingerprints or {})
+    copied = previous.unchanged(fingerprints) if previous is not None else set()
+    layout = _layout(version, set(tables), absent, copied)
     specs = spec.files_for(version)
     out_path = Path(out_path)
     _check_columns(tables, layout, version)
@@ -202,13 +226,22 @@ def write_oneroster_zip(tables: Mapping[str, pd.DataFrame], out_path: Path, vers
     duck = _Duck()
     try:
         counts: dict[str, int] = {}
-        with os.fdopen(fd, "wb") as raw:
+        with os.fdopen(fd, "wb") as raw, _opened(previous if copied else None) as source:
             with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
+                named = {specs[f].filename: fingerprints[specs[f].filename]
+                         for f in layout if specs[f].filename in fingerprints}
+                if named:
+                    zf.comment = package_comment(named)
                 _write_small(zf, spec.MANIFEST, _manifest_rows(version, layout))
                 order = _write_order(layout)
                 for i, file_name in enumerate(order):
                     if release:
-                        _release(tables, {t for f in order[i:] for t in _reads(layout[f][0])})
+                        _release(tables, {t for f in order[i:] if specs[f].filename not in copied
+                                          for t in _reads(layout[f][0])})
+                    if specs[file_name].filename in copied:
+                        copy_member(source, zf, specs[file_name].filename)
+                        counts[file_name] = previous.rows[specs[file_name].filename]
+                        continue
                     entity, columns = layout[file_name]
                     counts[file_name] = _write_file(zf, specs[file_name].filename, entity, columns,
                                                     tables, duck, version)
@@ -225,6 +258,10 @@ def write_oneroster_zip(tables: Mapping[str, pd.DataFrame], out_path: Path, vers
     finally:
         duck.close()
     return {specs[f].filename: counts[f] for f in layout}
+
+
+def _opened(previous: PreviousPackage | None):
+    return zipfile.ZipFile(previous.path) if previous is not None else contextlib.nullcontext()
 
 
 # The tables a file's rows are built from besides its own (agents' ids on users, org types on 1.2 roles,

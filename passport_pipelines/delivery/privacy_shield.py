@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from passport_pipelines.config.destinations import PrivacyShield
+from passport_pipelines.model import entities
 from passport_pipelines.model.frames import to_frame
 from passport_pipelines.sql.quoting import ident, lit
 from passport_pipelines.validation.oneroster.spec import FILE_ENTITY
@@ -93,13 +94,18 @@ _KEPT = {
 }
 
 
+def shield_absent(shield: PrivacyShield) -> frozenset[str]:
+    """The OneRoster files the shield withholds: declared absent in the destination's manifest."""
+    return frozenset(ENTITY_FILE[e] for e in entities.ENTITIES if not shield.allows(e) and e in ENTITY_FILE)
+
+
 def shield_frames(frames: dict[str, pd.DataFrame], shield: PrivacyShield, *,
                   org_keys: pa.Table | None = None) -> tuple[dict[str, pd.DataFrame], frozenset[str]]:
     """The frames a destination may receive, and the OneRoster files to declare absent. ``org_keys``
     (source, sourced_id, golden_id of the orgs) lets ``schools`` name a school by its id in a source
     or in the district's school list, besides its delivered (golden) id or its identifier."""
     kept = {e: f for e, f in frames.items() if shield.allows(e)}
-    absent = frozenset(ENTITY_FILE[e] for e in frames if not shield.allows(e) and e in ENTITY_FILE)
+    absent = shield_absent(shield) & frozenset(ENTITY_FILE[e] for e in frames if e in ENTITY_FILE)
     if shield.schools is None and not any(shield.withheld(e) for e in kept):
         return kept, absent
     con = duckdb.connect()

@@ -241,6 +241,13 @@ class DuplicateReview:
                 "golden_id": rows.column("golden_id"), "version_id": pa.array([version_id] * n, pa.int32()),
                 "lineage": rows.column("lineage")}))
 
+    def carry_lineage(self, district: str, school_year: str, version_id: int) -> None:
+        """The lineage on record is the one ``version_id`` delivers too (its users were not rebuilt: the
+        same inputs give the same lineage)."""
+        with ArrowConnection(self.store.url) as ac, ac.transaction():
+            ac.execute(f"UPDATE golden_lineage SET version_id = {ac.ph(1)} WHERE district = {ac.ph(2)} "
+                       f"AND school_year = {ac.ph(3)} AND entity = {ac.ph(4)}", [version_id, district, school_year, ENTITY])
+
     def person(self, district: str, school_year: str, golden_id: str) -> dict:
         """A person's records (SOURCE:SOURCED_ID, deleted or not) and, when merged, the lineage of
         each attribute. Ids only: no values."""

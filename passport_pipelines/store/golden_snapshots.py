@@ -34,6 +34,7 @@ import uuid
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from passport_pipelines import settings
 from passport_pipelines.config.reconciliation import RECORD_ENTITIES
@@ -171,16 +172,17 @@ class SnapshotBuild:
 
 
 def register_current(con: duckdb.DuckDBPyConnection, store: GoldenStore, folder: Path, version: Version,
-                     entity: str, view: str) -> None:
+                     entity: str, view: str, keys: pa.Table | None = None) -> None:
     """``view``: the entity's current records from the snapshot in ``folder``, with golden ids, every
     canonical column (district and school year as constants), as the store would give them. For a
-    reviewed entity the store's current keys are registered as ``<view>__keys``."""
+    reviewed entity the store's current keys (``keys``, when already read) are registered as ``<view>__keys``."""
     cols = content_columns(entity)
     path = lit(str(folder / f"{entity}.parquet"))
     picked = ", ".join(f"s.{ident(c)}" for c in cols)
     constants = f"{lit(version.district)} AS district, {lit(version.school_year)} AS school_year"
     if entity in REVIEWED:
-        con.register(f"{view}__keys", store.current_keys(version.district, version.school_year, entity))
+        con.register(f"{view}__keys", keys if keys is not None
+                     else store.current_keys(version.district, version.school_year, entity))
         con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT k.golden_id, k.source, k.sourced_id, {picked}, "
                     f"{constants} FROM {view}__keys AS k JOIN read_parquet({path}) AS s "
                     "ON s.source = k.source AND s.sourced_id = k.sourced_id")

@@ -1,0 +1,112 @@
+"""Fingerprints of what a delivered file is made of, so that a file whose inputs did not change since the
+destination's last delivery is copied from it instead of being built again.
+
+A golden frame (one entity of a version, as delivered) is a function of: the entity's records in the
+version's snapshot (an entity a commit did not change keeps the previous file, the same inode), which of
+them are current and their golden ids (the store's keys), the golden ids of what its rows point at, the
+reviewers' decisions on it (records left out, fields taken), the district's master fields and source
+order, and this code. A file of one destination is a function of the frames it reads, the destination's
+privacy shield and OneRoster version. Each fingerprint is a SHA-256 of those inputs; anything that cannot
+be fingerprinted (no snapshot, another release) leaves the fingerprint out, and the file is built.
+
+Conservative on purpose: a shield that keeps only some schools reads every frame, so every file of such
+a destination depends on every frame; any duplicate decision since the last delivery changes them all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from passport_pipelines.config.destinations import OneRosterCsvDestination
+from passport_pipelines.config.integration import Integration
+from passport_pipelines.model import entities
+from passport_pipelines.reconciliation.review_effects import ReviewEffects
+
+# Bumped when what a delivered file holds for the same inputs changes in a way the release number misses.
+FORMAT = 1
+
+
+def _release() -> str:
+    try:
+        return package_version("passport-data-sync")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def table_digest(con: duckdb.DuckDBPyConnection, table: pa.Table | None) -> str:
+    """Rows and an order-free hash of every row of ``table`` (``-`` for none): equal for equal row sets."""
+    if table is None or not table.num_rows:
+        return "-"
+    con.register("_digest", table)
+    try:
+        columns = ", ".join(f'"{c}"' for c in table.column_names)
+        count, xor = con.execute(f"SELECT count(*), bit_xor(hash({columns})) FROM _digest").fetchone()
+    finally:
+        con.unregister("_digest")
+    return f"{count}:{xor}"
+
+
+def _file_identity(path: Path) -> str | None:
+    """Which file this is: an entity's snapshot file is a hard link of the previous one while no commit
+    changes the entity, so the same inode, size and time."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _sha(parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def frame_fingerprints(con: duckdb.DuckDBPyConnection, integration: Integration, snapshot: Path | None,
+                       current_keys: dict[str, pa.Table], referenced_keys: dict[str, pa.Table],
+                       effects: ReviewEffects, decided_at: datetime | None) -> dict[str, str]:
+    """entity -> fingerprint of its golden frame; empty without a snapshot to name the records by.
+    ``current_keys``: the current keys of the entities reviewers decide on; ``referenced_keys``: the keys
+    references are turned into golden ids with (``golden_frames.register_keys``)."""
+    if snapshot is None:
+        return {}
+    shared = {"format": FORMAT, "release": _release(), "decided_at": decided_at,
+              "master_fields": integration.master_fields,
+              "sources": [s.name for s in integration.sources]}
+    referenced = {e: table_digest(con, t) for e, t in referenced_keys.items()}
+    out = {}
+    for entity in entities.ENTITIES:
+        identity = _file_identity(snapshot / f"{entity}.parquet")
+        if identity is None:
+            continue
+        out[entity] = _sha({
+            **shared, "entity": entity, "records": identity,
+            "current": table_digest(con, current_keys.get(entity)),
+            "references": {r.entity: referenced.get(r.entity) for r in entities.REFERENCES.get(entity, ())},
+            "ignored": table_digest(con, effects.ignored.get(entity)),
+            "takes": table_digest(con, effects.takes.get(entity)),
+        })
+    return out
+
+
+def file_fingerprints(frames: dict[str, str], dest: OneRosterCsvDestination,
+                      files: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """File name -> fingerprint, for the files (name -> the entities its rows are built from) whose
+    frames all have one. A shield by school reads every frame for every file."""
+    shield = dest.shield.model_dump(mode="json")
+    out = {}
+    for name, reads in files.items():
+        needed = tuple(sorted(frames)) if dest.shield.schools is not None else reads
+        if dest.shield.schools is not None and set(frames) != set(entities.ENTITIES):
+            continue
+        if not all(e in frames for e in needed):
+            continue
+        out[name] = _sha({"file": name, "version": dest.version, "shield": shield,
+                          "frames": {e: frames[e] for e in needed}})
+    return out
