@@ -6,17 +6,24 @@ from __future__ import annotations
 
 import json
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
+import duckdb
+import pyarrow as pa
 import pytest
 
+from passport_pipelines.config.destinations import OneRosterCsvDestination, PrivacyShield
 from passport_pipelines.config.loader import load_integration
+from passport_pipelines.delivery.frame_fingerprints import file_fingerprints, frame_fingerprints
 from passport_pipelines.delivery.golden_frames import golden_frames
 from passport_pipelines.delivery.oneroster_export import write_oneroster_zip
 from passport_pipelines.delivery.previous_package import PreviousPackage, copy_member, package_comment
 from passport_pipelines.delivery.privacy_shield import shield_absent, shield_frames
 from passport_pipelines.delivery.targets import file_checksum
+from passport_pipelines.model import entities
+from passport_pipelines.reconciliation.review_effects import ReviewEffects
 from passport_pipelines.store.golden_store import GoldenStore
 from tests.conformance.exports import assert_conforms
 from tests.conftest import write_integration
@@ -121,3 +128,82 @@ def test_a_sync_that_changed_users_only_rebuilds_the_users_file(tmp_path, passpo
         assert third["status"] == "successfully in production", third["errors"]
         assert _copied(instance) == []
         assert _contents(Path(v3["path"])) == _full_build(tmp_path, store)
+
+
+def _keys(*ids: str) -> pa.Table:
+    return pa.table({"source": ["sis"] * len(ids), "sourced_id": list(ids), "golden_id": [f"g-{i}" for i in ids]})
+
+
+def _fingerprint_inputs(tmp_path: Path) -> dict:
+    """A snapshot folder with a file per entity, the keys and decisions a delivery reads, an integration."""
+    snapshot = tmp_path / "snapshot"
+    snapshot.mkdir()
+    for entity in entities.ENTITIES:
+        (snapshot / f"{entity}.parquet").write_bytes(entity.encode())
+    path = write_integration(tmp_path, "lakeside", [{"name": "sis", "type": "csv", "path": str(tmp_path)}])
+    return {"integration": load_integration(path), "snapshot": snapshot,
+            "current_keys": {"users": _keys("u1", "u2")},
+            "referenced_keys": {"users": _keys("u1", "u2"), "orgs": _keys("o1"), "classes": _keys("c1")},
+            "effects": ReviewEffects(ignored={}, takes={}), "decided_at": None}
+
+
+def _fingerprints(inputs: dict) -> dict[str, str]:
+    con = duckdb.connect()
+    try:
+        return frame_fingerprints(con, **inputs)
+    finally:
+        con.close()
+
+
+def _changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
+    return {e for e in before if before[e] != after[e]}
+
+
+def test_a_frame_fingerprint_follows_exactly_the_inputs_of_its_frame(tmp_path):
+    inputs = _fingerprint_inputs(tmp_path)
+    before = _fingerprints(inputs)
+    assert set(before) == set(entities.ENTITIES) and _fingerprints(inputs) == before
+    # The same rows in another order: the same frames.
+    assert _fingerprints({**inputs, "current_keys": {"users": _keys("u2", "u1")}}) == before
+
+    # A user's golden id changes (a person merged): users, and every frame pointing at users.
+    moved = _keys("u1", "u2").set_column(2, "golden_id", pa.array(["g-u1", "g-u1"]))
+    changed = _changed(before, _fingerprints({**inputs, "current_keys": {"users": moved},
+                                              "referenced_keys": {**inputs["referenced_keys"], "users": moved}}))
+    pointing = {e for e, refs in entities.REFERENCES.items() if any(r.entity == "users" for r in refs)}
+    assert changed == {"users"} | pointing and "enrollments" in changed and "orgs" not in changed
+
+    # A commit that changed orgs only: a new snapshot file for orgs, the others hard links of the old ones.
+    (inputs["snapshot"] / "orgs.parquet").unlink()
+    (inputs["snapshot"] / "orgs.parquet").write_bytes(b"orgs, changed")
+    after = _fingerprints(inputs)
+    assert _changed(before, after) == {"orgs"}
+
+    # A field a reviewer took for a golden user: users only. Any decision since: everything.
+    takes = pa.table({"golden_id": ["g-u1"], "field": ["given_name"], "value": ["Ada"], "record": ["sis:u2"]})
+    assert _changed(after, _fingerprints({**inputs, "effects": ReviewEffects({}, {"users": takes})})) == {"users"}
+    assert _changed(after, _fingerprints({**inputs, "decided_at": datetime(2026, 1, 5)})) == set(after)
+    # Master fields decide which record gives a merged user's values: every frame.
+    assert _changed(after, _fingerprints({**inputs, "integration": inputs["integration"].model_copy(
+        update={"master_fields": {"users": {"given_name": ["sis"]}}})})) == set(after)
+    # No snapshot: nothing can be fingerprinted, and everything is built.
+    assert _fingerprints({**inputs, "snapshot": None}) == {}
+
+
+def test_a_file_fingerprint_follows_its_frames_shield_and_version():
+    frames = {e: f"fp-{e}" for e in entities.ENTITIES}
+    files = {"users.csv": ("users", "agents"), "orgs.csv": ("orgs",)}
+    plain = OneRosterCsvDestination(name="lms", type="oneroster-1.1-csv")
+    base = file_fingerprints(frames, plain, files)
+    assert set(base) == set(files)
+    assert _changed(base, file_fingerprints({**frames, "agents": "other"}, plain, files)) == {"users.csv"}
+    twelve = OneRosterCsvDestination(name="lms", type="oneroster-1.2-csv")
+    assert _changed(base, file_fingerprints(frames, twelve, files)) == set(files)
+    masked = plain.model_copy(update={"shield": PrivacyShield(attributes={"users": ["given_name"]})})
+    assert _changed(base, file_fingerprints(frames, masked, files)) == set(files)
+    # Kept by school: every file reads every frame.
+    schools = plain.model_copy(update={"shield": PrivacyShield(schools=["s1"])})
+    by_school = file_fingerprints(frames, schools, files)
+    assert _changed(by_school, file_fingerprints({**frames, "classes": "other"}, schools, files)) == set(files)
+    # A frame without a fingerprint: its files are built.
+    assert set(file_fingerprints({e: f for e, f in frames.items() if e != "agents"}, plain, files)) == {"orgs.csv"}

@@ -5,7 +5,8 @@ A golden frame (one entity of a version, as delivered) is a function of: the ent
 version's snapshot (an entity a commit did not change keeps the previous file, the same inode), which of
 them are current and their golden ids (the store's keys), the golden ids of what its rows point at, the
 reviewers' decisions on it (records left out, fields taken), the district's master fields and source
-order, and this code. A file of one destination is a function of the frames it reads, the destination's
+order, and the code that builds and writes it (the source of the modules below, so that an upgrade that
+changes a delivered file never copies the old one). A file of one destination is a function of the frames it reads, the destination's
 privacy shield and OneRoster version. Each fingerprint is a SHA-256 of those inputs; anything that cannot
 be fingerprinted (no snapshot, another release) leaves the fingerprint out, and the file is built.
 
@@ -18,8 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as package_version
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -30,15 +30,22 @@ from passport_pipelines.config.integration import Integration
 from passport_pipelines.model import entities
 from passport_pipelines.reconciliation.review_effects import ReviewEffects
 
-# Bumped when what a delivered file holds for the same inputs changes in a way the release number misses.
-FORMAT = 1
+PACKAGE = Path(__file__).resolve().parents[1]
+# What a delivered file's bytes depend on besides its inputs: how frames are built and files written.
+CODE = ("delivery", "model", "reconciliation/golden_people.py", "reconciliation/review_effects.py",
+        "validation/oneroster/spec.py", "sql")
 
 
-def _release() -> str:
-    try:
-        return package_version("passport-data-sync")
-    except PackageNotFoundError:
-        return "unknown"
+@cache
+def code_digest() -> str:
+    """SHA-256 of the source of the modules that build and write delivered files."""
+    digest = hashlib.sha256()
+    for part in CODE:
+        path = PACKAGE / part
+        sources = [p for p in path.rglob("*") if p.suffix in (".py", ".sql")] if path.is_dir() else [path]
+        for source in sorted(sources):
+            digest.update(str(source.relative_to(PACKAGE)).encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
 
 
 def table_digest(con: duckdb.DuckDBPyConnection, table: pa.Table | None) -> str:
@@ -76,7 +83,7 @@ def frame_fingerprints(con: duckdb.DuckDBPyConnection, integration: Integration,
     references are turned into golden ids with (``golden_frames.register_keys``)."""
     if snapshot is None:
         return {}
-    shared = {"format": FORMAT, "release": _release(), "decided_at": decided_at,
+    shared = {"code": code_digest(), "decided_at": decided_at,
               "master_fields": integration.master_fields,
               "sources": [s.name for s in integration.sources]}
     referenced = {e: table_digest(con, t) for e, t in referenced_keys.items()}
