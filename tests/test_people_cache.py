@@ -40,15 +40,15 @@ ATTRIBUTES = attributes_needed(Reconciliation.model_validate(RECONCILIATION))
 
 
 def _run(instance, *, preview: bool = False) -> dict:
-    """One roster sync (a preview is held); the roster_changes payload's ``changes`` (with its
-    ``duplicates``)."""
+    """One roster sync (a preview is held); the change set roster_changes handed on (with its
+    ``duplicates``), as a dict."""
     register_sync_partition(instance, DISTRICT, YEAR)
     result = defs.resolve_job_def(ROSTER_SYNC).execute_in_process(
         instance=instance, partition_key=sync_partition_key(DISTRICT, YEAR),
         tags={COMMITTED_BY_TAG: "test", **({PREVIEW_TAG: "true"} if preview else {})}, raise_on_error=False)
-    payload = result.output_for_node("roster_changes")
-    assert bool(payload.get("held_version")) == preview and (preview or result.success)
-    return payload["changes"]
+    handed_on = result.output_for_node("roster_changes")
+    assert (handed_on.held_version is not None) == preview and (preview or result.success)
+    return handed_on.changes.__dict__
 
 
 # ------------------------------------------------------------------ the drop, sync after sync
