@@ -17,9 +17,10 @@ install: $(BIN)/passport
 demo: install
 	$(BIN)/passport sync demo-unified
 
-## The test suite (PostgreSQL tests use PASSPORT_TEST_POSTGRES_URL, or skip with a reason).
+## The test suite (PostgreSQL tests use PASSPORT_TEST_POSTGRES_URL, or skip with a reason), one worker per
+## core; a test file's tests stay on one worker, in order (they share fixtures and fakes).
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 ## The Dagster UI on http://127.0.0.1:3000 against the same instance the CLI uses (one sync per district;
 ## the webserver and daemon start under umask 077, so what they write under DAGSTER_HOME is this user's only).
