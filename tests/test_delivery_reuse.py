@@ -16,7 +16,7 @@ import pytest
 
 from passport_pipelines.config.destinations import OneRosterCsvDestination, PrivacyShield
 from passport_pipelines.config.loader import load_integration
-from passport_pipelines.delivery.frame_fingerprints import file_fingerprints, frame_fingerprints
+from passport_pipelines.delivery.frame_fingerprints import file_fingerprints, frame_fingerprints, table_digest
 from passport_pipelines.delivery.golden_frames import golden_frames
 from passport_pipelines.delivery.oneroster_export import write_oneroster_zip
 from passport_pipelines.delivery.previous_package import PreviousPackage, copy_member, package_comment
@@ -188,6 +188,16 @@ def test_a_frame_fingerprint_follows_exactly_the_inputs_of_its_frame(tmp_path):
         update={"master_fields": {"users": {"given_name": ["sis"]}}})})) == set(after)
     # No snapshot: nothing can be fingerprinted, and everything is built.
     assert _fingerprints({**inputs, "snapshot": None}) == {}
+
+
+def test_a_table_digest_is_the_same_in_any_order_and_counts_repeated_rows():
+    con = duckdb.connect()
+    try:
+        assert table_digest(con, _keys("u1", "u2")) == table_digest(con, _keys("u2", "u1"))
+        assert table_digest(con, _keys("u1", "u1")) != table_digest(con, _keys("u2", "u2"))
+        assert table_digest(con, None) == table_digest(con, _keys()) == "-"
+    finally:
+        con.close()
 
 
 def test_a_file_fingerprint_follows_its_frames_shield_and_version():

@@ -6,9 +6,9 @@ version's snapshot (an entity a commit did not change keeps the previous file, t
 them are current and their golden ids (the store's keys), the golden ids of what its rows point at, the
 reviewers' decisions on it (records left out, fields taken), the district's master fields and source
 order, and the code that builds and writes it (the source of the modules below, so that an upgrade that
-changes a delivered file never copies the old one). A file of one destination is a function of the frames it reads, the destination's
-privacy shield and OneRoster version. Each fingerprint is a SHA-256 of those inputs; anything that cannot
-be fingerprinted (no snapshot, another release) leaves the fingerprint out, and the file is built.
+changes a delivered file never copies the old one). A file of one destination is a function of the frames
+it reads, the destination's privacy shield and OneRoster version. Each fingerprint is a SHA-256 of those
+inputs; a frame that cannot be fingerprinted (no snapshot) has none, and its files are built.
 
 Conservative on purpose: a shield that keeps only some schools reads every frame, so every file of such
 a destination depends on every frame; any duplicate decision since the last delivery changes them all.
@@ -29,6 +29,7 @@ from passport_pipelines.config.destinations import OneRosterCsvDestination
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.model import entities
 from passport_pipelines.reconciliation.review_effects import ReviewEffects
+from passport_pipelines.sql.quoting import ident
 
 PACKAGE = Path(__file__).resolve().parents[1]
 # What a delivered file's bytes depend on besides its inputs: how frames are built and files written.
@@ -54,11 +55,12 @@ def table_digest(con: duckdb.DuckDBPyConnection, table: pa.Table | None) -> str:
         return "-"
     con.register("_digest", table)
     try:
-        columns = ", ".join(f'"{c}"' for c in table.column_names)
-        count, xor = con.execute(f"SELECT count(*), bit_xor(hash({columns})) FROM _digest").fetchone()
+        columns = ", ".join(ident(c) for c in table.column_names)
+        # A sum of row hashes (a HUGEINT: no overflow) is the same in any order, and a repeated row counts.
+        count, total = con.execute(f"SELECT count(*), sum(hash({columns})) FROM _digest").fetchone()
     finally:
         con.unregister("_digest")
-    return f"{count}:{xor}"
+    return f"{count}:{total}"
 
 
 def _file_identity(path: Path) -> str | None:
