@@ -57,6 +57,7 @@ class _Package:
 
     fingerprints: dict[str, str]  # file name -> fingerprint of its inputs
     previous: PreviousPackage | None  # the destination's last package, if it can give unchanged files
+    copied: frozenset[str]  # the files it gives: their fingerprints are the same now
     frames: frozenset[str]  # the entities whose frames the files to build need
 
 
@@ -96,8 +97,7 @@ def deliver_version(integration: Integration, version: Version, store: GoldenSto
             fingerprints = source.fingerprints()
             packages = {dest.name: _package(integration, store, version, dest, fingerprints) for dest in pending}
             needed = set().union(*(p.frames for p in packages.values()))
-            if not any(p.previous is not None and "users.csv" in p.previous.unchanged(p.fingerprints)
-                       for p in packages.values()):
+            if not any("users.csv" in p.copied for p in packages.values()):
                 needed.add("users")  # the people's lineage is recorded unless a delivery showed it unchanged
             golden = source.frames(only=needed)
         review = DuplicateReview(store)
@@ -163,14 +163,15 @@ def _package(integration: Integration, store: GoldenStore, version: Version, des
     files = export_files(dest.version, allowed, shield_absent(dest.shield))
     fingerprints = file_fingerprints(frames, dest, files)
     previous = _previous_package(integration, store, version, dest) if fingerprints else None
-    built = set(files) - (previous.unchanged(fingerprints) if previous is not None else set())
+    copied = frozenset(previous.unchanged(fingerprints)) if previous is not None else frozenset()
+    built = set(files) - copied
     if not built:
         needed = set()
     elif dest.shield.schools is not None:
         needed = allowed
     else:
         needed = {e for f in built for e in files[f]} & allowed
-    return _Package(fingerprints, previous, frozenset(needed))
+    return _Package(fingerprints, previous, copied, frozenset(needed))
 
 
 def _previous_package(integration: Integration, store: GoldenStore, version: Version,
@@ -217,5 +218,4 @@ def _deliver_one(integration: Integration, version: Version, store: GoldenStore,
         store.record_delivery(version.id, dest.name, dest.type, where, {}, "failed", error=error)
         return Outcome(dest.name, dest.type, "failed", where, error=error)
     store.record_delivery(version.id, dest.name, dest.type, where, rows, "delivered", checksum=checksum)
-    copied = sorted(package.previous.unchanged(package.fingerprints) & set(rows)) if package.previous else []
-    return Outcome(dest.name, dest.type, "delivered", where, rows, checksum, copied=copied)
+    return Outcome(dest.name, dest.type, "delivered", where, rows, checksum, copied=sorted(package.copied & set(rows)))
