@@ -60,12 +60,12 @@ def test_a_previous_package_is_used_only_while_it_is_the_one_delivered(tmp_path)
     path = _package({"orgs.csv": b"o\n", "users.csv": b"u\n"}, tmp_path / "v1.zip",
                     package_comment({"orgs.csv": "a" * 64, "users.csv": "b" * 64}))
     rows = {"orgs.csv": 0, "users.csv": 0}
-    previous = PreviousPackage.open(path, file_checksum(path), rows)
+    previous = PreviousPackage.open(path, file_checksum(path), rows, 1)
     assert previous is not None and previous.unchanged({"orgs.csv": "a" * 64, "users.csv": "c" * 64}) == {"orgs.csv"}
-    assert PreviousPackage.open(path, "0" * 64, rows) is None  # changed since it was delivered
-    assert PreviousPackage.open(tmp_path / "gone.zip", file_checksum(path), rows) is None
+    assert PreviousPackage.open(path, "0" * 64, rows, 1) is None  # changed since it was delivered
+    assert PreviousPackage.open(tmp_path / "gone.zip", file_checksum(path), rows, 1) is None
     plain = _package({"orgs.csv": b"o\n"}, tmp_path / "plain.zip")  # a package that names no fingerprints
-    assert PreviousPackage.open(plain, file_checksum(plain), rows) is None
+    assert PreviousPackage.open(plain, file_checksum(plain), rows, 1) is None
 
 
 def _full_build(tmp_path: Path, store: GoldenStore) -> dict[str, bytes]:
@@ -78,11 +78,16 @@ def _full_build(tmp_path: Path, store: GoldenStore) -> dict[str, bytes]:
     return _contents(tmp_path / "full.zip")
 
 
-def _copied(instance: dg.DagsterInstance) -> list[str]:
+def _copied(instance: dg.DagsterInstance, column: str = "copied") -> list[str]:
     """What the latest delivery copied from the last package, as the oneroster_exports asset shows it."""
     [record] = instance.fetch_materializations(dg.AssetKey("oneroster_exports"), limit=1).records
     [row] = record.asset_materialization.metadata["destinations"].value.records
-    return [f for f in row.data["copied"].split(", ") if f]
+    return [f for f in row.data[column].split(", ") if f]
+
+
+def _spliced(instance: dg.DagsterInstance) -> list[str]:
+    """The files the latest delivery wrote as the last package's with the changed people's rows rebuilt."""
+    return _copied(instance, "spliced")
 
 
 def _contents(path: Path) -> dict[str, bytes]:
@@ -113,6 +118,7 @@ def test_a_sync_that_changed_users_only_rebuilds_the_users_file(tmp_path, passpo
         assert second["status"] == "successfully in production", second["errors"]
         [v2] = store.deliveries(store.latest_version("lakeside", YEAR).id)
         assert _copied(instance) == sorted(set(v2["rows"]) - {"users.csv"})
+        assert _spliced(instance) == ["users.csv"]  # the renamed student's row built again, the others kept
         assert v2["rows"] == v1["rows"]
         delivered = _contents(Path(v2["path"]))
         assert delivered == _full_build(tmp_path, store)
@@ -126,7 +132,7 @@ def test_a_sync_that_changed_users_only_rebuilds_the_users_file(tmp_path, passpo
         third = run_sync(instance, "lakeside")
         [v3] = store.deliveries(store.latest_version("lakeside", YEAR).id)
         assert third["status"] == "successfully in production", third["errors"]
-        assert _copied(instance) == []
+        assert _copied(instance) == [] and _spliced(instance) == []
         assert _contents(Path(v3["path"])) == _full_build(tmp_path, store)
 
 

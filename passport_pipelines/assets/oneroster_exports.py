@@ -29,6 +29,8 @@ _DESTINATIONS = dg.TableSchema(columns=[
     dg.TableColumn("error", "string"),
     # Files whose inputs had not changed since the destination's last package: copied from it as they were.
     dg.TableColumn("copied", "string"),
+    # Files that are the last package's with the rows of the people who changed built again.
+    dg.TableColumn("spliced", "string"),
 ])
 
 
@@ -43,7 +45,8 @@ def _output_name(name: str) -> str:
 def _row(d: dict) -> dict:
     return {"destination": d["destination"], "format": d["format"], "status": d["status"], "path": d.get("path", ""),
             "rows": sum((d.get("rows") or {}).values()), "checksum": d.get("checksum", ""),
-            "error": d.get("error", ""), "copied": ", ".join(d.get("copied") or [])}
+            "error": d.get("error", ""), "copied": ", ".join(d.get("copied") or []),
+            "spliced": ", ".join(d.get("spliced") or [])}
 
 
 def build_oneroster_exports(destination_names: Iterable[str] = ()) -> dg.AssetsDefinition:

@@ -8,18 +8,23 @@ and is raised, and the next run or the `retry_deliveries` job delivers what is m
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
+
+import pyarrow as pa
 
 from passport_pipelines import settings
 from passport_pipelines.artifacts.sweep import sweep_partial_files
 from passport_pipelines.changes.hold_gate import check_deliverable
 from passport_pipelines.config.destinations import OneRosterCsvDestination
 from passport_pipelines.config.integration import Integration
+from passport_pipelines.delivery.changed_people import SPLICED_FILE, splice_basis
+from passport_pipelines.delivery.csv_splice import KeyedLines, RowSplice
 from passport_pipelines.delivery.frame_fingerprints import file_fingerprints
-from passport_pipelines.delivery.golden_frames import GoldenFrames, GoldenFrameSource
-from passport_pipelines.delivery.oneroster_export import export_files, write_oneroster_zip
+from passport_pipelines.delivery.golden_frames import GoldenFrames, GoldenFrameSource, decided_after
+from passport_pipelines.delivery.oneroster_export import export_files, metadata_columns, write_oneroster_zip
 from passport_pipelines.delivery.previous_package import PreviousPackage
 from passport_pipelines.delivery.privacy_shield import shield_absent, shield_frames
 from passport_pipelines.delivery.propagation import DONE, district_day, expired, fully_propagated
@@ -46,6 +51,7 @@ class Outcome:
     checksum: str | None = None
     error: str | None = None
     copied: list[str] | None = None  # files copied from the destination's last package (their inputs unchanged)
+    spliced: list[str] | None = None  # files from the last package with the changed people's rows built again
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -59,6 +65,8 @@ class _Package:
     previous: PreviousPackage | None  # the destination's last package, if it can give unchanged files
     copied: frozenset[str]  # the files it gives: their fingerprints are the same now
     frames: frozenset[str]  # the entities whose frames the files to build need
+    bases: dict[str, str]  # file name -> splice basis (``changed_people.splice_basis``), named in the package
+    spliceable: bool  # users.csv is built, and may be the last package's with changed people's rows rebuilt
 
 
 def export_path(integration: Integration, dest: OneRosterCsvDestination, version: Version) -> Path:
@@ -94,19 +102,28 @@ def deliver_version(integration: Integration, version: Version, store: GoldenSto
             pending.append(dest)
     if pending:
         with GoldenFrameSource(integration, version, store) as source:
-            fingerprints = source.fingerprints()
-            packages = {dest.name: _package(integration, store, version, dest, fingerprints) for dest in pending}
+            fingerprints, inputs = source.fingerprints(), source.people_inputs()
+            packages = {dest.name: _package(integration, store, version, dest, fingerprints, inputs)
+                        for dest in pending}
             needed = set().union(*(p.frames for p in packages.values()))
-            if not any("users.csv" in p.copied for p in packages.values()):
+            if not any(SPLICED_FILE in p.copied for p in packages.values()):
                 needed.add("users")  # the people's lineage is recorded unless a delivery showed it unchanged
-            golden = source.frames(only=needed)
+            people, splices = _people_splices(source, store, version, packages)
+            golden = source.frames(only=needed, people=people)
+            if people is not None and metadata_columns(golden.frames["users"]):
+                # Changed people with extension fields the last users file has no columns for: built whole.
+                whole = source.frames(only={"users", "agents"} & set(golden.frames))
+                golden.frames.update(whole.frames)
+                golden.lineage, people, splices = whole.lineage, None, {}
         review = DuplicateReview(store)
-        if golden.lineage is not None:
+        if golden.lineage is not None and people is not None:
+            review.splice_lineage(version.district, version.school_year, version.id, people, golden.lineage)
+        elif golden.lineage is not None:
             review.replace_lineage(version.district, version.school_year, version.id, golden.lineage)
         else:  # no users file was built: its inputs, and so their lineage, are the last delivery's
             review.carry_lineage(version.district, version.school_year, version.id)
         outcomes += [_deliver_one(integration, version, store, dest, golden, packages[dest.name],
-                                  last=dest is pending[-1]) for dest in pending]
+                                  splices.get(dest.name), last=dest is pending[-1]) for dest in pending]
     failed = [o for o in outcomes if o.status == "failed"]
     complete = fully_propagated(store, integration, version.id, today)
     store.set_status(version.id, IN_PRODUCTION if complete and not failed else PROPAGATION_FAILED)
@@ -135,7 +152,7 @@ def _skipped(store: GoldenStore, version: Version, dest: OneRosterCsvDestination
     # app to pick up again; unless a duplicate decision since then changed who is delivered.
     previous = _previous_delivery(store, version, dest)
     decided = DuplicateReview(store).last_decided_at(version.district, version.school_year)
-    if previous is None or _decided_after(decided, previous["delivered_at"]):
+    if previous is None or decided_after(decided, previous["delivered_at"]):
         return None
     store.record_delivery(version.id, dest.name, dest.type, previous["path"], previous["rows"], "unchanged",
                           checksum=previous["checksum"])
@@ -156,7 +173,7 @@ def _previous_delivery(store: GoldenStore, version: Version, dest: OneRosterCsvD
 
 
 def _package(integration: Integration, store: GoldenStore, version: Version, dest: OneRosterCsvDestination,
-             frames: dict[str, str]) -> _Package:
+             frames: dict[str, str], people_inputs: str | None) -> _Package:
     """Which files of the destination's package can come from its last package, and which frames the
     others need (a shield by school reads them all)."""
     allowed = {e for e in entities.ENTITIES if dest.shield.allows(e)}
@@ -171,8 +188,34 @@ def _package(integration: Integration, store: GoldenStore, version: Version, des
         needed = allowed
     else:
         needed = {e for f in built for e in files[f]} & allowed
-    return _Package(fingerprints, previous, copied, frozenset(needed))
+    bases = {SPLICED_FILE: splice_basis(people_inputs, dest)} if people_inputs and SPLICED_FILE in fingerprints else {}
+    # A shield by school keeps the people of some schools: which ones follows the schools, not the people.
+    spliceable = (SPLICED_FILE in built and bases and previous is not None and dest.shield.schools is None
+                  and previous.version_id == version.base_version_id
+                  and previous.bases.get(SPLICED_FILE) == bases[SPLICED_FILE])
+    return _Package(fingerprints, previous, copied, frozenset(needed), bases, bool(spliceable))
 
+
+def _people_splices(source: GoldenFrameSource, store: GoldenStore, version: Version,
+                    packages: dict[str, _Package]) -> tuple[pa.Array | None, dict[str, RowSplice]]:
+    """The people whose users rows are built again, and per destination the users file of its last package
+    they are spliced into; ``(None, {})`` when the users frame is built whole: some destination that needs
+    it cannot splice (no such package, anything but user records changed since, a shield by school, an
+    older release's file), or who changed cannot be told."""
+    needing = [(name, p) for name, p in packages.items() if "users" in p.frames]
+    if not needing or not all(p.spliceable for _, p in needing) or version.base_version_id is None:
+        return None, {}
+    people = source.changed_people(store.version(version.base_version_id))
+    if people is None:
+        return None, {}
+    splices = {}
+    for name, package in needing:
+        with zipfile.ZipFile(package.previous.path) as zf:
+            previous = KeyedLines.parse(zf.read(SPLICED_FILE), "sourcedId")
+        if previous is None:
+            return None, {}
+        splices[name] = RowSplice(previous, people)
+    return people, splices
 
 def _previous_package(integration: Integration, store: GoldenStore, version: Version,
                       dest: OneRosterCsvDestination) -> PreviousPackage | None:
@@ -184,17 +227,11 @@ def _previous_package(integration: Integration, store: GoldenStore, version: Ver
     if path.startswith("sftp://"):
         before = store.version(earlier["version_id"])
         path = str(export_path(integration, dest, before))
-    return PreviousPackage.open(Path(path), earlier.get("checksum"), earlier.get("rows"))
-
-
-def _decided_after(decided: datetime | None, delivered: datetime) -> bool:
-    def utc(t: datetime) -> datetime:  # SQLite gives naive UTC, PostgreSQL aware times
-        return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t
-    return decided is not None and utc(decided) > utc(delivered)
+    return PreviousPackage.open(Path(path), earlier.get("checksum"), earlier.get("rows"), earlier["version_id"])
 
 
 def _deliver_one(integration: Integration, version: Version, store: GoldenStore, dest: OneRosterCsvDestination,
-                 golden: GoldenFrames, package: _Package, *, last: bool) -> Outcome:
+                 golden: GoldenFrames, package: _Package, splice: RowSplice | None, *, last: bool) -> Outcome:
     """One destination's file. The ``last`` destination to be written is the frames' last reader: it takes
     them over, and the export lets each go once written (a million students' frames are 3 GB)."""
     path = export_path(integration, dest, version)
@@ -209,7 +246,8 @@ def _deliver_one(integration: Integration, version: Version, store: GoldenStore,
         del given
         path.parent.mkdir(parents=True, exist_ok=True)
         rows = write_oneroster_zip(frames, path, dest.version, absent=absent, release=last,
-                                   fingerprints=package.fingerprints, previous=package.previous)
+                                   fingerprints=package.fingerprints, previous=package.previous,
+                                   bases=package.bases, spliced={SPLICED_FILE: splice} if splice else None)
         checksum = file_checksum(path)
         if dest.sftp is not None:
             where = upload_sftp(path, dest.sftp, integration)
@@ -218,4 +256,5 @@ def _deliver_one(integration: Integration, version: Version, store: GoldenStore,
         store.record_delivery(version.id, dest.name, dest.type, where, {}, "failed", error=error)
         return Outcome(dest.name, dest.type, "failed", where, error=error)
     store.record_delivery(version.id, dest.name, dest.type, where, rows, "delivered", checksum=checksum)
-    return Outcome(dest.name, dest.type, "delivered", where, rows, checksum, copied=sorted(package.copied & set(rows)))
+    return Outcome(dest.name, dest.type, "delivered", where, rows, checksum, copied=sorted(package.copied & set(rows)),
+                   spliced=[SPLICED_FILE] if splice else [])

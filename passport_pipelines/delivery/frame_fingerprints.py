@@ -104,6 +104,21 @@ def frame_fingerprints(con: duckdb.DuckDBPyConnection, integration: Integration,
     return out
 
 
+def people_inputs(con: duckdb.DuckDBPyConnection, integration: Integration, snapshot: Path | None,
+                  referenced_keys: dict[str, pa.Table], effects: ReviewEffects, decided_at: datetime | None) -> str | None:
+    """The fingerprint of what the users' frame is made of besides the user and agent records and their
+    keys: the schools' golden ids, the reviewers' decisions on users, master fields and code. While it
+    holds, a users file changes only where user and agent records did (``changed_people.py``)."""
+    if snapshot is None:
+        return None
+    return _sha({"code": code_digest(), "decided_at": decided_at, "master_fields": integration.master_fields,
+                 "sources": [s.name for s in integration.sources],
+                 "references": {r.entity: table_digest(con, referenced_keys.get(r.entity))
+                                for r in entities.REFERENCES["users"]},
+                 "ignored": table_digest(con, effects.ignored.get("users")),
+                 "takes": table_digest(con, effects.takes.get("users"))})
+
+
 def file_fingerprints(frames: dict[str, str], dest: OneRosterCsvDestination,
                       files: dict[str, tuple[str, ...]]) -> dict[str, str]:
     """File name -> fingerprint, for the files (name -> the entities its rows are built from) whose

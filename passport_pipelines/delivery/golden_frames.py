@@ -9,16 +9,19 @@ others' files can be copied from its last delivery (``frame_fingerprints.py``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.reconciliation import RECORD_ENTITIES
+from passport_pipelines.delivery.changed_people import changed_people
 from passport_pipelines.delivery.delivered_ids import REFERENCED, delivered_view
-from passport_pipelines.delivery.frame_fingerprints import frame_fingerprints
+from passport_pipelines.delivery.frame_fingerprints import frame_fingerprints, people_inputs
 from passport_pipelines.model import entities
 from passport_pipelines.model.frames import to_frame
 from passport_pipelines.reconciliation.golden_people import PERSON_ENTITIES, golden_people_view, lineage_rows
@@ -26,7 +29,7 @@ from passport_pipelines.reconciliation.review_effects import ReviewEffects, revi
 from passport_pipelines.sql.engine import connect
 from passport_pipelines.sql.quoting import lit
 from passport_pipelines.store.duplicate_review import DuplicateReview
-from passport_pipelines.store.golden_snapshots import REVIEWED, latest_snapshot, register_current
+from passport_pipelines.store.golden_snapshots import REVIEWED, latest_snapshot, register_current, snapshot_dir
 from passport_pipelines.store.golden_store import GoldenStore, Version
 
 # Columns that only say where a record came from: never delivered.
@@ -35,6 +38,10 @@ UNEXPORTED_COLUMNS = ("content_hash", "district", "school_year", "source", "date
 MERGED_ENTITIES = (*PERSON_ENTITIES, *RECORD_ENTITIES)
 # The relations of every referenced entity's keys that ``register_keys`` registers.
 KEYS = {entity: f"keys__{entity}" for entity in REFERENCED}
+# The frames ``frames(people=...)`` narrows to some people: what their users rows are made of.
+PEOPLE_RECORDS = ("users", "agents")
+# Frames built in id order: their files are written so, and a later delivery splices rows into them.
+ORDERED = ("users",)
 
 
 @dataclass
@@ -66,13 +73,27 @@ def _register_current(con, store: GoldenStore, version: Version, entity: str, sn
                 f"{lit(version.school_year)} AS school_year, CAST(NULL AS VARCHAR) AS content_hash FROM current_read")
 
 
+def _of_people(con, entity: str, people: pa.Array) -> str:
+    """The current records of the entity that make the users rows of ``people`` (golden ids): their own
+    records, and the agent records of which they are the user (their ``agentSourcedIds``)."""
+    if entity not in PEOPLE_RECORDS:
+        return "current"
+    con.register("people", pa.table({"golden_id": people}))
+    on = ("SEMI JOIN people AS p ON p.golden_id = c.golden_id" if entity == "users" else
+          f"SEMI JOIN (SELECT k.source, k.sourced_id FROM {KEYS['users']} AS k SEMI JOIN people AS p "
+          "ON p.golden_id = k.golden_id) AS u ON u.source = c.source AND u.sourced_id = c.user_sourced_id")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW current_people AS SELECT * FROM current AS c {on}")
+    return "current_people"
+
+
 def _release_current(con, entity: str) -> None:
     """Drop what the entity's frame was built from: the next entity's starts from an empty connection
     (at a million students the people's working tables alone were most of a gigabyte)."""
+    con.execute("DROP VIEW IF EXISTS current_people")
     con.execute("DROP VIEW IF EXISTS current")
     for table in (f"records__{entity}", f"merged__{entity}", f"golden_people__{entity}", "merged__lineage"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    for name in ("current_read", "current__keys"):
+    for name in ("current_read", "current__keys", "people"):
         try:
             con.unregister(name)
         except duckdb.Error:
@@ -151,6 +172,7 @@ class GoldenFrameSource:
             self.con.close()
             raise
         self._current_keys: dict[str, pa.Table] = {}
+        self._decided = DuplicateReview(store).last_decided_at(version.district, version.school_year)
 
     def __enter__(self) -> GoldenFrameSource:
         return self
@@ -168,29 +190,58 @@ class GoldenFrameSource:
         district, school_year = self.version.district, self.version.school_year
         for entity in REVIEWED:  # read once: the frames built afterwards use them too
             self._current_keys[entity] = self.store.current_keys(district, school_year, entity)
-        decided = DuplicateReview(self.store).last_decided_at(district, school_year)
         return frame_fingerprints(self.con, self.integration, self.snapshot, self._current_keys, self.keys,
-                                  self.effects, decided)
+                                  self.effects, self._decided)
 
-    def frames(self, only: set[str] | None = None) -> GoldenFrames:
-        """The frames of every entity, or of those in ``only``; with users, their attribute lineage."""
+    def people_inputs(self) -> str | None:
+        """The fingerprint of what the users' frame is made of besides user records (``people_inputs``)."""
+        return people_inputs(self.con, self.integration, self.snapshot, self.keys, self.effects, self._decided)
+
+    def changed_people(self, base: Version) -> pa.Array | None:
+        """The golden ids whose users row may differ from the one delivered for ``base``, the version this
+        one was committed over (``changed_people``); None when that cannot be told: no snapshot of
+        either, or a duplicate decision since ``base`` was committed (it may have moved records then)."""
+        base_snapshot = snapshot_dir(base)
+        if self.snapshot is None or base_snapshot is None or not base_snapshot.is_dir() or base.committed_at is None:
+            return None
+        if decided_after(self._decided, base.committed_at):
+            return None
+        return changed_people(self.con, self.snapshot, base_snapshot, KEYS["users"])
+
+    def frames(self, only: set[str] | None = None, people: pa.Array | None = None) -> GoldenFrames:
+        """The frames of every entity, or of those in ``only``; with users, their attribute lineage.
+        ``people``: golden ids; the users frame (and lineage) holds these people only, and the agents frame
+        their agents (only the users file reads it)."""
         frames, lineage = {}, None
         for entity in entities.ENTITIES:
             if only is not None and entity not in only:
                 continue
             # One entity's full rows at a time; DuckDB scans the Arrow table in place. Columns the
             # export never writes are left behind, so a district's frames stay within budget.
-            _register_current(self.con, self.store, self.version, entity, self.snapshot,
-                              self._current_keys.get(entity))
+            keys = self._current_keys.get(entity)
+            if entity == "users" and people is not None:  # only these people's records are read
+                keys = keys if keys is not None else self.store.current_keys(
+                    self.version.district, self.version.school_year, entity)
+                keys = keys.filter(pc.is_in(keys.column("golden_id"), value_set=people))
+            _register_current(self.con, self.store, self.version, entity, self.snapshot, keys)
+            relation = "current" if people is None else _of_people(self.con, entity, people)
             if entity == "users":
-                lineage = golden_lineage(self.con, "current", self.effects, self.integration)
-            view = golden_view(self.con, entity, "current", self.effects, self.integration)
+                lineage = golden_lineage(self.con, relation, self.effects, self.integration)
+            view = golden_view(self.con, entity, relation, self.effects, self.integration)
+            order = " ORDER BY sourced_id" if entity in ORDERED else ""
             frames[entity] = to_frame(self.con.execute(
-                f"SELECT * EXCLUDE ({', '.join(UNEXPORTED_COLUMNS)}) FROM {view}").to_arrow_table())
+                f"SELECT * EXCLUDE ({', '.join(UNEXPORTED_COLUMNS)}) FROM {view}{order}").to_arrow_table())
             _release_current(self.con, entity)
             self._current_keys.pop(entity, None)
             pa.default_memory_pool().release_unused()
         return GoldenFrames(frames=frames, lineage=lineage, org_keys=self.keys["orgs"])
+
+
+def decided_after(decided: datetime | None, when: datetime) -> bool:
+    """Whether the last duplicate decision (``decided``, None for none) came after ``when``."""
+    def utc(t: datetime) -> datetime:  # SQLite gives naive UTC, PostgreSQL aware times
+        return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t
+    return decided is not None and utc(decided) > utc(when)
 
 
 def golden_frames(integration: Integration, version: Version, store: GoldenStore) -> GoldenFrames:

@@ -42,8 +42,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from passport_pipelines.delivery import binding_conversions
+from passport_pipelines.delivery.csv_splice import RowSplice, as_lines, body_bytes
 from passport_pipelines.delivery.formula_guard import TEXT, column_kind, neutralize_array
 from passport_pipelines.delivery.gradebook_layout import CLASS_SCHOOL, GRADEBOOK_LAYOUTS
+from passport_pipelines.delivery.parallel_deflate import ParallelDeflate
 from passport_pipelines.delivery.previous_package import PreviousPackage, copy_member, package_comment
 from passport_pipelines.model import entities
 from passport_pipelines.validation.oneroster import spec
@@ -193,7 +195,8 @@ def _layout(version: str, given: set[str], absent: frozenset[str], also: set[str
 def write_oneroster_zip(tables: Mapping[str, pd.DataFrame], out_path: Path, version: str = "1.1", *,
                         absent: frozenset[str] = frozenset(), release: bool = False,
                         fingerprints: Mapping[str, str] | None = None,
-                        previous: PreviousPackage | None = None) -> dict[str, int]:
+                        previous: PreviousPackage | None = None, bases: Mapping[str, str] | None = None,
+                        spliced: Mapping[str, RowSplice] | None = None) -> dict[str, int]:
     """Write a OneRoster ``version`` bulk package of the active rows of ``tables`` to the zip ``out_path``.
 
     Returns the number of data rows written per file (``{"orgs.csv": 12, ...}``). A rostering table missing
@@ -210,7 +213,10 @@ def write_oneroster_zip(tables: Mapping[str, pd.DataFrame], out_path: Path, vers
 
     ``fingerprints`` (file name -> fingerprint of its inputs) are written in the zip comment; a file whose
     fingerprint the ``previous`` package names too is copied from it, compressed as it is, and its table
-    need not be given.
+    need not be given. ``bases`` (file name -> splice basis) are written there too, for the next delivery.
+
+    A file in ``spliced`` is the last package's with the rows of some ids replaced (``RowSplice``): its
+    table holds the rows of those ids only.
     """
     if version not in LAYOUTS:
         raise ValueError(f"OneRoster {version!r} is not one of {', '.join(VERSIONS)}")
@@ -231,7 +237,7 @@ def write_oneroster_zip(tables: Mapping[str, pd.DataFrame], out_path: Path, vers
                 named = {specs[f].filename: fingerprints[specs[f].filename]
                          for f in layout if specs[f].filename in fingerprints}
                 if named:
-                    zf.comment = package_comment(named)
+                    zf.comment = package_comment(named, {f: b for f, b in (bases or {}).items() if f in named})
                 _write_small(zf, spec.MANIFEST, _manifest_rows(version, layout))
                 order = _write_order(layout)
                 for i, file_name in enumerate(order):
@@ -243,8 +249,13 @@ def write_oneroster_zip(tables: Mapping[str, pd.DataFrame], out_path: Path, vers
                         counts[file_name] = previous.rows[specs[file_name].filename]
                         continue
                     entity, columns = layout[file_name]
-                    counts[file_name] = _write_file(zf, specs[file_name].filename, entity, columns,
-                                                    tables, duck, version)
+                    splice = (spliced or {}).get(specs[file_name].filename)
+                    if splice is not None:
+                        counts[file_name] = _write_spliced(zf, specs[file_name].filename, entity, columns,
+                                                           tables, duck, version, splice)
+                    else:
+                        counts[file_name] = _write_file(zf, specs[file_name].filename, entity, columns,
+                                                        tables, duck, version)
                     # DuckDB keeps what a file's queries allocated until its connection closes (the users'
                     # agent ids: hundreds of megabytes at a million students): not for the next file.
                     duck.close()
@@ -469,6 +480,18 @@ def _agent_ids(user_ids: pa.Array, agents: pd.DataFrame | None, con) -> pa.Array
     return values.take(pc.index_in(_as_text(user_ids), value_set=keys))
 
 
+def metadata_columns(df: pd.DataFrame) -> tuple[str, ...]:
+    """The ``metadata.*`` columns a file of the table's active rows has (found in their extensions)."""
+    if "extensions" not in df.columns or not len(df):
+        return ()
+    active = pc.fill_null(pc.equal(_to_arrow(df["status"]), "active"), False)
+    con = duckdb.connect()
+    try:
+        return tuple(name for name, _ in _metadata_columns(_to_arrow(df["extensions"]).filter(active), con))
+    finally:
+        con.close()
+
+
 def _metadata_columns(extensions: pa.Array, con) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The metadata.* columns found in the (active rows') extensions, in order of first appearance."""
     distinct = pc.unique(pc.drop_null(_as_text(extensions)))
@@ -687,6 +710,16 @@ def _zip_info(name: str) -> zipfile.ZipInfo:
     return info
 
 
+@contextlib.contextmanager
+def _member(zf: zipfile.ZipFile, filename: str, big: bool) -> Iterator:
+    """A member of ``zf`` open for writing, compressed on both cores (``ParallelDeflate``). zipfile has no
+    parameter for its compressor; the one it made is replaced before anything is written."""
+    with zf.open(_zip_info(filename), "w", force_zip64=big) as f:
+        if getattr(f, "_compressor", None) is not None:
+            f._compressor = ParallelDeflate(COMPRESS_LEVEL)
+        yield f
+
+
 def _write_small(zf: zipfile.ZipFile, name: str, rows: list[list[str]]) -> None:
     with zf.open(_zip_info(name), "w") as f:
         for row in rows:
@@ -720,7 +753,7 @@ def _write_file(zf: zipfile.ZipFile, filename: str, entity: str, columns: dict[s
     # Streamed entries need ZIP64 declared up front when they might pass 2 GiB: estimate from chunk 1.
     big = first is not None and len(first[0]) / first[1] * int(table.active.sum()) > zipfile.ZIP64_LIMIT // 2
     rows = 0
-    with zf.open(_zip_info(filename), "w", force_zip64=big) as f:
+    with _member(zf, filename, big) as f:
         f.write(header)
         if first is not None:
             f.write(first[0])
@@ -728,9 +761,41 @@ def _write_file(zf: zipfile.ZipFile, filename: str, entity: str, columns: dict[s
             for body, n in chunks:
                 f.write(body)
                 rows += n
+    _log_converted(table, version)
+    return rows
+
+
+def _write_spliced(zf: zipfile.ZipFile, filename: str, entity: str, columns: dict[str, str | None],
+                   tables: Mapping[str, pd.DataFrame], duck: _Duck, version: str, splice: RowSplice) -> int:
+    """The file as the last package had it, with the rows of ``splice.ids`` built again from the table
+    (which holds those ids' rows only) in their place. Each line is built as ``_write_file`` builds it,
+    so the file is the one a full build writes."""
+    header = _csv_line(list(columns))
+    if splice.previous.header != header:
+        raise ValueError(f"{filename}: the last package's header is not this version's")
+    df = _present(tables, entity)
+    new_lines, new_ids = pa.array([], pa.large_binary()), pa.array([], pa.string())
+    if df is not None:
+        table = _prepare(df, entity, tables, duck, version)
+        if table.metadata:
+            raise ValueError(f"{filename}: rows with metadata columns cannot be spliced into a file without them")
+        body = b"".join(bytes(b) for b, _ in _chunks(table, entity, columns, duck, version))
+        new_lines = as_lines(body)
+        new_ids = neutralize_array(_as_text(_to_arrow(df["sourced_id"])).filter(pa.array(table.active)),
+                                   column_kind(next(iter(columns))))
+        _log_converted(table, version)
+    merged = splice.previous.replaced(splice.ids, new_lines, new_ids)
+    at_most = len(header) + body_bytes(splice.previous.lines).size + body_bytes(new_lines).size
+    with _member(zf, filename, at_most > zipfile.ZIP64_LIMIT // 2) as f:
+        f.write(header)
+        for body in merged.bodies():
+            f.write(body)
+    return len(merged)
+
+
+def _log_converted(table: _Table, version: str) -> None:
     for what, changed in table.converted.items():  # counts only: the values may be personal data
         log.warning("OneRoster %s export: %d %s: the binding cannot carry them as they are (see "
                     "docs/deliveries.md)", version, changed, what if what.endswith("left out") else f"{what} cells")
-    return rows
 
 

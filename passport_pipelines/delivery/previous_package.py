@@ -18,12 +18,15 @@ from pathlib import Path
 from passport_pipelines.delivery.targets import file_checksum
 
 COMMENT_KEY = "passport_files"
+BASES_KEY = "passport_splice"  # file name -> fingerprint of its inputs besides the rows spliced into it
 _DATA_DESCRIPTOR = 0x08
 
 
-def package_comment(fingerprints: dict[str, str]) -> bytes:
-    """The zip comment that names each file's fingerprint (at most a few kB: 64 kB are allowed)."""
-    return json.dumps({COMMENT_KEY: fingerprints}, sort_keys=True, separators=(",", ":")).encode()
+def package_comment(fingerprints: dict[str, str], bases: dict[str, str] | None = None) -> bytes:
+    """The zip comment that names each file's fingerprint, and the splice basis of a file that the next
+    delivery may splice rows into (``changed_people.splice_basis``); a few kB at most (64 kB are allowed)."""
+    named = {COMMENT_KEY: fingerprints, **({BASES_KEY: bases} if bases else {})}
+    return json.dumps(named, sort_keys=True, separators=(",", ":")).encode()
 
 
 @dataclass(frozen=True)
@@ -31,22 +34,28 @@ class PreviousPackage:
     path: Path
     fingerprints: dict[str, str]  # file name in the zip -> fingerprint of what it was built from
     rows: dict[str, int]  # file name -> data rows, as recorded with the delivery
+    version_id: int  # the version it delivered
+    bases: dict[str, str]  # file name -> its splice basis, for the files rows may be spliced into
 
     @classmethod
-    def open(cls, path: Path, checksum: str | None, rows: dict | None) -> PreviousPackage | None:
+    def open(cls, path: Path, checksum: str | None, rows: dict | None, version_id: int) -> PreviousPackage | None:
         """The package at ``path`` if it is still the one delivered (``checksum``) and names its files'
         fingerprints; None otherwise (moved, changed, written by a release that did not name them)."""
         try:
             if not checksum or file_checksum(path) != checksum:
                 return None
             with zipfile.ZipFile(path) as zf:
-                named = json.loads(zf.comment.decode() or "{}").get(COMMENT_KEY) or {}
+                comment = json.loads(zf.comment.decode() or "{}")
+                named, bases = comment.get(COMMENT_KEY) or {}, comment.get(BASES_KEY) or {}
                 names = set(zf.namelist())
         except (OSError, zipfile.BadZipFile, ValueError, AttributeError):
             return None
         rows = rows or {}
         kept = {f: fp for f, fp in named.items() if isinstance(fp, str) and f in names and f in rows}
-        return cls(path, kept, {f: int(rows[f]) for f in kept}) if kept else None
+        if not kept:
+            return None
+        return cls(path, kept, {f: int(rows[f]) for f in kept}, version_id,
+                   {f: b for f, b in bases.items() if isinstance(b, str) and f in kept})
 
     def unchanged(self, fingerprints: dict[str, str]) -> set[str]:
         """The files of ``fingerprints`` this package holds as they would be built now."""

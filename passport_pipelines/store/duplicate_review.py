@@ -248,6 +248,24 @@ class DuplicateReview:
             ac.execute(f"UPDATE golden_lineage SET version_id = {ac.ph(1)} WHERE district = {ac.ph(2)} "
                        f"AND school_year = {ac.ph(3)} AND entity = {ac.ph(4)}", [version_id, district, school_year, ENTITY])
 
+    def splice_lineage(self, district: str, school_year: str, version_id: int, people: pa.Array,
+                       rows: pa.Table) -> None:
+        """The lineage on record is the one ``version_id`` delivers, except for ``people`` (golden ids),
+        whose users were built again: theirs is ``rows`` (``golden_id, lineage``; the merged among them)."""
+        key = [district, school_year, ENTITY]
+        with ArrowConnection(self.store.url) as ac, ac.transaction():
+            ac.execute_many(f"DELETE FROM golden_lineage WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} "
+                            f"AND entity = {ac.ph(3)} AND golden_id = {ac.ph(4)}", pa.table({
+                                "d": const_array(district, len(people)), "y": const_array(school_year, len(people)),
+                                "e": const_array(ENTITY, len(people)), "g": people.cast(pa.string())}))
+            ac.execute(f"UPDATE golden_lineage SET version_id = {ac.ph(1)} WHERE district = {ac.ph(2)} "
+                       f"AND school_year = {ac.ph(3)} AND entity = {ac.ph(4)}", [version_id, *key])
+            n = rows.num_rows
+            ac.ingest("golden_lineage", pa.table({
+                "district": const_array(district, n), "school_year": const_array(school_year, n),
+                "entity": const_array(ENTITY, n), "golden_id": rows.column("golden_id"),
+                "version_id": pa.array([version_id] * n, pa.int32()), "lineage": rows.column("lineage")}))
+
     def person(self, district: str, school_year: str, golden_id: str) -> dict:
         """A person's records (SOURCE:SOURCED_ID, deleted or not) and, when merged, the lineage of
         each attribute. Ids only: no values."""
