@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 import dagster as dg
@@ -15,7 +16,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from passport_pipelines.config.loader import load_integration
 from passport_pipelines.delivery.changed_people import changed_people
@@ -130,16 +131,27 @@ def test_the_people_changed_are_those_of_every_record_that_changed_on_either_sid
 # --- lineage ------------------------------------------------------------------------------------------------
 
 
-def test_the_lineage_of_the_people_built_again_replaces_theirs_only(tmp_path):
-    store = GoldenStore(f"sqlite:///{tmp_path / 'store.db'}")
+def test_the_lineage_of_the_people_built_again_replaces_theirs_only(store_url):
+    store = GoldenStore(store_url)
+    first, second = (_version(store, number) for number in (1, 2))
     review = DuplicateReview(store)
-    review.replace_lineage("lakeside", YEAR, 1, pa.table({"golden_id": ["g1", "g2"], "lineage": ['{"a":1}', '{"b":2}']}))
-    review.splice_lineage("lakeside", YEAR, 2, pa.array(["g2", "g3"]),
+    review.replace_lineage("lakeside", YEAR, first,
+                           pa.table({"golden_id": ["g1", "g2"], "lineage": ['{"a":1}', '{"b":2}']}))
+    review.splice_lineage("lakeside", YEAR, second, pa.array(["g2", "g3"]),
                           pa.table({"golden_id": ["g3"], "lineage": ['{"c":3}']}))
     with store.engine.connect() as conn:
         rows = conn.execute(select(schema.golden_lineage.c.golden_id, schema.golden_lineage.c.version_id,
                                    schema.golden_lineage.c.lineage).order_by("golden_id")).fetchall()
-    assert [tuple(r) for r in rows] == [("g1", 2, '{"a":1}'), ("g3", 2, '{"c":3}')]
+    assert [tuple(r) for r in rows] == [("g1", second, '{"a":1}'), ("g3", second, '{"c":3}')]
+
+
+def _version(store: GoldenStore, number: int) -> int:
+    """A committed version row of the partition (what the lineage of a delivery points at)."""
+    with store.engine.begin() as conn:
+        return conn.execute(insert(schema.versions).values(
+            district="lakeside", school_year=YEAR, number=number, status="successfully in production", mode="full",
+            committed_by="test", started_at=datetime.now(timezone.utc), committed_at=datetime.now(timezone.utc),
+            changes={}, filtered={}, sources={})).inserted_primary_key[0]
 
 
 # --- through a sync -------------------------------------------------------------------------------------------
@@ -219,3 +231,12 @@ def test_a_sync_that_added_changed_and_deleted_people_splices_their_rows_into_th
         delivered = _contents(Path(delivery["path"]))
         assert delivered["users.csv"].startswith(b"sourcedId,") and b"metadata.house" in delivered["users.csv"]
         assert delivered == _full_build(tmp_path, store)
+
+        # The last file has a metadata column: rows without it cannot be spliced in, so it is built whole.
+        edit_rows(drop / "users.csv", lambda rows: [dict(r, givenName="Later") if r["sourcedId"] == sibling["sourcedId"]
+                                                    else r for r in rows])
+        fourth = run_sync(instance, "lakeside")
+        assert fourth["status"] == "successfully in production", fourth["errors"]
+        assert _spliced(instance)[1] == []
+        [delivery] = store.deliveries(store.latest_version("lakeside", YEAR).id)
+        assert _contents(Path(delivery["path"])) == _full_build(tmp_path, store)

@@ -3,19 +3,20 @@
 
 A person's row (one per golden id) is made of the user records that share the golden id, the golden ids of
 the schools they name, the agents that point at them, the reviewers' decisions and the district's master
-fields. When everything but the user records is as it was for the last package (``splice_basis`` says so),
-a row can differ from that package's only if one of the person's records changed, joined or left, or a
-record their agents name did. ``changed_people`` compares the version's snapshot of the users with the one
-it was committed over, record by record, and gives every golden id such a record had before or has now,
-the people whose agents are such records, and the people of the agent records that changed. Rebuilding a person who did not change is harmless: the
-rows are built as a full build builds them; leaving one out would not be, so every side is counted.
+fields. When everything but the user and agent records is as it was for the last package
+(``splice_basis`` says so), a row can differ from that package's only if one of the person's records
+changed, joined or left, or an agent record of theirs, or a record one of them names, did.
+``changed_people`` compares the version's snapshot of the users and agents with the one it was committed
+over, record by record, and gives every golden id such a record had before or has now. Rebuilding a person
+who did not change is harmless (the rows are built as a full build builds them); leaving one out would not
+be, so every side is counted.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import json
+import os
 from pathlib import Path
 
 import duckdb

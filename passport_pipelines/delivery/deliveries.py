@@ -24,7 +24,12 @@ from passport_pipelines.delivery.changed_people import SPLICED_FILE, splice_basi
 from passport_pipelines.delivery.csv_splice import KeyedLines, RowSplice
 from passport_pipelines.delivery.frame_fingerprints import file_fingerprints
 from passport_pipelines.delivery.golden_frames import GoldenFrames, GoldenFrameSource, decided_after
-from passport_pipelines.delivery.oneroster_export import export_files, metadata_columns, write_oneroster_zip
+from passport_pipelines.delivery.oneroster_export import (
+    export_files,
+    metadata_columns,
+    plain_header,
+    write_oneroster_zip,
+)
 from passport_pipelines.delivery.previous_package import PreviousPackage
 from passport_pipelines.delivery.privacy_shield import shield_absent, shield_frames
 from passport_pipelines.delivery.propagation import DONE, district_day, expired, fully_propagated
@@ -108,7 +113,8 @@ def deliver_version(integration: Integration, version: Version, store: GoldenSto
             needed = set().union(*(p.frames for p in packages.values()))
             if not any(SPLICED_FILE in p.copied for p in packages.values()):
                 needed.add("users")  # the people's lineage is recorded unless a delivery showed it unchanged
-            people, splices = _people_splices(source, store, version, packages)
+            people, splices = _people_splices(source, store, version, packages,
+                                              {dest.name: dest.version for dest in pending})
             golden = source.frames(only=needed, people=people)
             if people is not None and metadata_columns(golden.frames["users"]):
                 # Changed people with extension fields the last users file has no columns for: built whole.
@@ -196,12 +202,13 @@ def _package(integration: Integration, store: GoldenStore, version: Version, des
     return _Package(fingerprints, previous, copied, frozenset(needed), bases, bool(spliceable))
 
 
-def _people_splices(source: GoldenFrameSource, store: GoldenStore, version: Version,
-                    packages: dict[str, _Package]) -> tuple[pa.Array | None, dict[str, RowSplice]]:
-    """The people whose users rows are built again, and per destination the users file of its last package
-    they are spliced into; ``(None, {})`` when the users frame is built whole: some destination that needs
-    it cannot splice (no such package, anything but user records changed since, a shield by school, an
-    older release's file), or who changed cannot be told."""
+def _people_splices(source: GoldenFrameSource, store: GoldenStore, version: Version, packages: dict[str, _Package],
+                    versions: dict[str, str]) -> tuple[pa.Array | None, dict[str, RowSplice]]:
+    """The people whose users rows are built again, and per destination (``versions``: its OneRoster
+    version) the users file of its last package they are spliced into; ``(None, {})`` when the users frame
+    is built whole: some destination that needs it cannot splice (no such package, anything but user
+    records changed since, a shield by school, an older release's file, ``metadata.*`` columns in the
+    file), or who changed cannot be told."""
     needing = [(name, p) for name, p in packages.items() if "users" in p.frames]
     if not needing or not all(p.spliceable for _, p in needing) or version.base_version_id is None:
         return None, {}
@@ -212,10 +219,11 @@ def _people_splices(source: GoldenFrameSource, store: GoldenStore, version: Vers
     for name, package in needing:
         with zipfile.ZipFile(package.previous.path) as zf:
             previous = KeyedLines.parse(zf.read(SPLICED_FILE), "sourcedId")
-        if previous is None:
+        if previous is None or previous.header != plain_header(versions[name], SPLICED_FILE):
             return None, {}
         splices[name] = RowSplice(previous, people)
     return people, splices
+
 
 def _previous_package(integration: Integration, store: GoldenStore, version: Version,
                       dest: OneRosterCsvDestination) -> PreviousPackage | None:

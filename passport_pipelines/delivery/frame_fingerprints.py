@@ -105,7 +105,8 @@ def frame_fingerprints(con: duckdb.DuckDBPyConnection, integration: Integration,
 
 
 def people_inputs(con: duckdb.DuckDBPyConnection, integration: Integration, snapshot: Path | None,
-                  referenced_keys: dict[str, pa.Table], effects: ReviewEffects, decided_at: datetime | None) -> str | None:
+                  referenced_keys: dict[str, pa.Table], effects: ReviewEffects,
+                  decided_at: datetime | None) -> str | None:
     """The fingerprint of what the users' frame is made of besides the user and agent records and their
     keys: the schools' golden ids, the reviewers' decisions on users, master fields and code. While it
     holds, a users file changes only where user and agent records did (``changed_people.py``)."""

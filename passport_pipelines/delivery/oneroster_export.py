@@ -184,6 +184,13 @@ def export_files(version: str, given: set[str], absent: frozenset[str] = frozens
     return {specs[f].filename: _reads(entity) for f, (entity, _) in _layout(version, given, absent).items()}
 
 
+def plain_header(version: str, filename: str) -> bytes:
+    """The header line of a file of the version whose rows carry no ``metadata.*`` columns."""
+    specs = spec.files_for(version)
+    [columns] = [columns for f, (_, columns) in LAYOUTS[version].items() if specs[f].filename == filename]
+    return _csv_line(list(columns))
+
+
 def _layout(version: str, given: set[str], absent: frozenset[str], also: set[str] = frozenset()) -> dict:
     """The files written: every rostering file, and the gradebook and resources files of a given table
     (or in ``also``: copied from a previous package), none named in ``absent``."""
@@ -770,7 +777,7 @@ def _write_spliced(zf: zipfile.ZipFile, filename: str, entity: str, columns: dic
     """The file as the last package had it, with the rows of ``splice.ids`` built again from the table
     (which holds those ids' rows only) in their place. Each line is built as ``_write_file`` builds it,
     so the file is the one a full build writes."""
-    header = _csv_line(list(columns))
+    header = plain_header(version, filename)
     if splice.previous.header != header:
         raise ValueError(f"{filename}: the last package's header is not this version's")
     df = _present(tables, entity)
