@@ -56,6 +56,12 @@ def test_replacing_lines_keeps_the_others_and_merges_in_id_order():
     assert b"".join(b.to_pybytes() for b in out.bodies(rows=2)) == b"a,1\nb,2\nd,4\n" and len(out) == 3
 
 
+def test_replacing_lines_with_none_leaves_the_lines_of_those_ids_out():
+    lines = KeyedLines.parse(b"sourcedId,name\na,1\nb,2\n", "sourcedId")
+    out = lines.replaced(pa.array(["a"]), as_lines(b""), pa.array([], pa.string()))  # a person who left
+    assert out.ids.to_pylist() == ["b"] and b"".join(b.to_pybytes() for b in out.bodies()) == b"b,2\n"
+
+
 def test_replacing_lines_refuses_a_new_line_of_an_id_not_replaced():
     lines = KeyedLines.parse(b"sourcedId,name\na,1\nb,2\n", "sourcedId")
     with pytest.raises(ValueError, match="not among the ids replaced"):

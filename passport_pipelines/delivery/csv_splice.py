@@ -107,7 +107,7 @@ class KeyedLines:
             raise ValueError("lines already replaced once are replaced again only once written")
         if len(new_lines) != len(new_ids):
             raise ValueError(f"{len(new_lines)} new lines for {len(new_ids)} ids")
-        if not pc.all(pc.is_in(new_ids, value_set=ids)).as_py():
+        if not pc.all(pc.is_in(new_ids, value_set=ids), min_count=0).as_py():
             raise ValueError("a new line's id is not among the ids replaced")
         kept = np.flatnonzero(pc.invert(pc.is_in(self.ids, value_set=ids)).to_numpy(zero_copy_only=False))
         merged_ids = pa.concat_arrays([self.ids.take(pa.array(kept)), new_ids.cast(pa.string())])
