@@ -186,19 +186,23 @@ class GoldenStore:
             return ac.fetch(sql, [district, school_year],
                             self._schema(entity, cols).append(pa.field("deleted_version", pa.int32())))
 
-    def current_keys(self, district: str, school_year: str, entity: str, *, merged: bool = False) -> pa.Table:
+    def current_keys(self, district: str, school_year: str, entity: str, *, merged: bool = False,
+                     flagged: bool = False) -> pa.Table:
         """(source, sourced_id, golden_id) of the committed, not deleted records of an entity.
         ``merged``: also deleted records that share a golden id with a current one (a duplicate a
-        reviewer deleted), so that what still points at them reaches the person they were."""
+        reviewer deleted), so that what still points at them reaches the person they were.
+        ``flagged``: with a boolean ``current`` column, false on the deleted records ``merged`` adds."""
         names = ["source", "sourced_id", "golden_id"]
         table = schema.golden_table_name(entity)
         with ArrowConnection(self.url) as ac:
             also = (f" OR golden_id IN (SELECT golden_id FROM {table} WHERE district = {ac.ph(3)} "
                     f"AND school_year = {ac.ph(4)} AND deleted_version IS NULL)") if merged else ""
-            sql = (f"SELECT source, sourced_id, golden_id FROM {table} "
+            flag = ", deleted_version IS NULL AS current" if flagged else ""
+            sql = (f"SELECT source, sourced_id, golden_id{flag} FROM {table} "
                    f"WHERE district = {ac.ph(1)} AND school_year = {ac.ph(2)} AND (deleted_version IS NULL{also})")
             params = [district, school_year] * (2 if merged else 1)
-            return ac.fetch(sql, params, pa.schema([(n, pa.string()) for n in names]))
+            fields = [(n, pa.string()) for n in names] + ([("current", pa.bool_())] if flagged else [])
+            return ac.fetch(sql, params, pa.schema(fields))
 
     def count_records(self, district: str, school_year: str, only: Sequence[str] | None = None) -> dict[str, int]:
         """Current (not deleted) records per entity (``only``: of these entities)."""
