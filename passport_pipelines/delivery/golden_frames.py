@@ -206,7 +206,9 @@ class GoldenFrameSource:
         one was committed over (``changed_people``); None when that cannot be told: no snapshot of
         either, or a duplicate decision since ``base`` was committed (it may have moved records then)."""
         base_snapshot = snapshot_dir(base)
-        if self.snapshot is None or base_snapshot is None or not base_snapshot.is_dir() or base.committed_at is None:
+        if self.snapshot is None or base_snapshot is None or base.committed_at is None or not all(
+                (folder / f"{entity}.parquet").is_file() for folder in (self.snapshot, base_snapshot)
+                for entity in PEOPLE_RECORDS):
             return None
         if decided_after(self._decided, base.committed_at):
             return None
