@@ -4,38 +4,27 @@
 A person's row (one per golden id) is made of the user records that share the golden id, the golden ids of
 the schools they name, the agents that point at them, the reviewers' decisions and the district's master
 fields. When everything but the user and agent records is as it was for the last package
-(``splice_basis`` says so), a row can differ from that package's only if one of the person's records
-changed, joined or left, or an agent record of theirs, or a record one of them names, did.
-``changed_people`` compares the version's snapshot of the users and agents with the one it was committed
-over, record by record, and gives every golden id such a record had before or has now. Rebuilding a person
-who did not change is harmless (the rows are built as a full build builds them); leaving one out would not
-be, so every side is counted.
+(``frame_fingerprints.splice_basis`` says so), a row can differ from that package's only if one of the
+person's records changed, joined or left, or an agent record of theirs, or a record one of them names,
+did. ``changed_people`` compares the version's snapshot of the users and agents with the one it was
+committed over, record by record, and gives every golden id such a record had before or has now.
+Rebuilding a person who did not change is harmless (the rows are built as a full build builds them);
+leaving one out would not be, so every side is counted.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from passport_pipelines.config.destinations import OneRosterCsvDestination
 from passport_pipelines.sql.quoting import ident, lit
 
 SPLICED_FILE = "users.csv"
 # What changes in a snapshot's row whenever a commit changes the record.
 CHANGE_COLUMNS = ("golden_id", "deleted", "content_hash", "status", "date_last_modified")
-
-
-def splice_basis(people_inputs: str, dest: OneRosterCsvDestination) -> str:
-    """The fingerprint of what a destination's ``users.csv`` is made of besides the user records:
-    ``people_inputs`` (``frame_fingerprints.people_inputs``), the OneRoster version and the shield."""
-    parts = {"file": SPLICED_FILE, "inputs": people_inputs, "version": dest.version,
-             "shield": dest.shield.model_dump(mode="json")}
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
 def changed_people(con: duckdb.DuckDBPyConnection, snapshot: Path, base: Path, user_keys: str) -> pa.Array:

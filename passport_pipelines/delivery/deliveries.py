@@ -20,9 +20,9 @@ from passport_pipelines.artifacts.sweep import sweep_partial_files
 from passport_pipelines.changes.hold_gate import check_deliverable
 from passport_pipelines.config.destinations import OneRosterCsvDestination
 from passport_pipelines.config.integration import Integration
-from passport_pipelines.delivery.changed_people import SPLICED_FILE, splice_basis
+from passport_pipelines.delivery.changed_people import SPLICED_FILE
 from passport_pipelines.delivery.csv_splice import KeyedLines, RowSplice
-from passport_pipelines.delivery.frame_fingerprints import file_fingerprints
+from passport_pipelines.delivery.frame_fingerprints import file_fingerprints, splice_basis
 from passport_pipelines.delivery.golden_frames import GoldenFrames, GoldenFrameSource, decided_after
 from passport_pipelines.delivery.oneroster_export import (
     export_files,
@@ -70,7 +70,7 @@ class _Package:
     previous: PreviousPackage | None  # the destination's last package, if it can give unchanged files
     copied: frozenset[str]  # the files it gives: their fingerprints are the same now
     frames: frozenset[str]  # the entities whose frames the files to build need
-    bases: dict[str, str]  # file name -> splice basis (``changed_people.splice_basis``), named in the package
+    bases: dict[str, str]  # file name -> splice basis (``frame_fingerprints.splice_basis``), named in the package
     spliceable: bool  # users.csv is built, and may be the last package's with changed people's rows rebuilt
 
 
@@ -194,7 +194,8 @@ def _package(integration: Integration, store: GoldenStore, version: Version, des
         needed = allowed
     else:
         needed = {e for f in built for e in files[f]} & allowed
-    bases = {SPLICED_FILE: splice_basis(people_inputs, dest)} if people_inputs and SPLICED_FILE in fingerprints else {}
+    bases = ({SPLICED_FILE: splice_basis(people_inputs, dest, SPLICED_FILE)}
+             if people_inputs and SPLICED_FILE in fingerprints else {})
     # A shield by school keeps the people of some schools: which ones follows the schools, not the people.
     spliceable = (SPLICED_FILE in built and bases and previous is not None and dest.shield.schools is None
                   and previous.version_id == version.base_version_id

@@ -120,6 +120,14 @@ def people_inputs(con: duckdb.DuckDBPyConnection, integration: Integration, snap
                  "takes": table_digest(con, effects.takes.get("users"))})
 
 
+def splice_basis(people: str, dest: OneRosterCsvDestination, filename: str) -> str:
+    """The fingerprint of what a destination's users file is made of besides the user and agent records:
+    ``people`` (``people_inputs``), the OneRoster version and the shield. Rows may be spliced into the
+    last package's file while it is the same (``changed_people.py``)."""
+    return _sha({"file": filename, "inputs": people, "version": dest.version,
+                 "shield": dest.shield.model_dump(mode="json")})
+
+
 def file_fingerprints(frames: dict[str, str], dest: OneRosterCsvDestination,
                       files: dict[str, tuple[str, ...]]) -> dict[str, str]:
     """File name -> fingerprint, for the files (name -> the entities its rows are built from) whose

@@ -24,7 +24,7 @@ _DATA_DESCRIPTOR = 0x08
 
 def package_comment(fingerprints: dict[str, str], bases: dict[str, str] | None = None) -> bytes:
     """The zip comment that names each file's fingerprint, and the splice basis of a file that the next
-    delivery may splice rows into (``changed_people.splice_basis``); a few kB at most (64 kB are allowed)."""
+    delivery may splice rows into (``frame_fingerprints.splice_basis``); a few kB at most (64 kB are allowed)."""
     named = {COMMENT_KEY: fingerprints, **({BASES_KEY: bases} if bases else {})}
     return json.dumps(named, sort_keys=True, separators=(",", ":")).encode()
 
