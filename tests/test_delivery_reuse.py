@@ -19,7 +19,7 @@ from passport_pipelines.config.loader import load_integration
 from passport_pipelines.delivery.frame_fingerprints import file_fingerprints, frame_fingerprints, table_digest
 from passport_pipelines.delivery.golden_frames import golden_frames
 from passport_pipelines.delivery.oneroster_export import write_oneroster_zip
-from passport_pipelines.delivery.previous_package import PreviousPackage, copy_member, package_comment
+from passport_pipelines.delivery.previous_package import PreviousPackage, copy_member, package_comment, read_member
 from passport_pipelines.delivery.privacy_shield import shield_absent, shield_frames
 from passport_pipelines.delivery.targets import file_checksum
 from passport_pipelines.model import entities
@@ -54,6 +54,22 @@ def test_a_member_is_copied_as_it_is_and_reads_back_the_same(tmp_path):
         assert z.read("users.csv") == users and z.read("orgs.csv") == b"sourcedId\no2\n"
         copied, original = z.getinfo("users.csv"), old.getinfo("users.csv")
         assert (copied.CRC, copied.compress_size) == (original.CRC, original.compress_size)
+
+
+def test_a_member_is_read_back_as_zipfile_reads_it_and_a_damaged_one_is_refused(tmp_path):
+    users = "".join(f"u{i},Name{i}\n" for i in range(20_000)).encode()
+    path = _package({"orgs.csv": b"sourcedId\no1\n", "users.csv": users}, tmp_path / "v1.zip")
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr("stored.csv", b"kept as it is\n")
+    assert read_member(path, "users.csv") == users and read_member(path, "stored.csv") == b"kept as it is\n"
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("users.csv")
+        at = info.header_offset + zipfile.sizeFileHeader + len(info.filename.encode()) + len(info.extra)
+    damaged = bytearray(path.read_bytes())
+    damaged[at + info.compress_size // 2] ^= 0xFF  # one byte of the deflated data flipped
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(zipfile.BadZipFile, match="users.csv"):
+        read_member(path, "users.csv")
 
 
 def test_a_previous_package_is_used_only_while_it_is_the_one_delivered(tmp_path):

@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from passport_pipelines.config.loader import load_integration
 from passport_pipelines.delivery.changed_people import changed_people
@@ -54,6 +54,20 @@ def test_replacing_lines_keeps_the_others_and_merges_in_id_order():
     # c and e replaced by nothing (no longer delivered), d by its new line; b is new, merged in its place.
     assert out.ids.to_pylist() == ["a", "b", "d"]
     assert b"".join(b.to_pybytes() for b in out.bodies(rows=2)) == b"a,1\nb,2\nd,4\n" and len(out) == 3
+
+
+def test_replaced_lines_come_out_in_id_order_whatever_the_batches():
+    # Batches of the last file's lines only, of new lines only, and of both, against a merge done by hand.
+    old = {f"id{i:03}": f"id{i:03},old {i}\n".encode() for i in range(0, 60, 2)}
+    lines = KeyedLines.parse(b"sourcedId,name\n" + b"".join(old.values()), "sourcedId")
+    replaced = [f"id{i:03}" for i in (0, 10, 11, 12, 31, 40, 58, 59)]
+    new = {i: f"{i},new\n".encode() for i in replaced if i not in ("id010", "id040")}  # two left out
+    out = lines.replaced(pa.array(replaced), as_lines(b"".join(new.values())), pa.array(list(new)))
+    expected = dict(sorted({**{i: v for i, v in old.items() if i not in replaced}, **new}.items()))
+    for rows in (1, 3, 4, 7, 1000):
+        assert [b.to_pybytes() for b in out.bodies(rows=rows)] != [] and \
+            b"".join(b.to_pybytes() for b in out.bodies(rows=rows)) == b"".join(expected.values())
+    assert out.ids.to_pylist() == list(expected) and len(out) == len(expected)
 
 
 def test_replacing_lines_with_none_leaves_the_lines_of_those_ids_out():
@@ -179,6 +193,23 @@ def _full_build(tmp_path: Path, store: GoldenStore) -> dict[str, bytes]:
     return _contents(tmp_path / "full.zip")
 
 
+def _reorder_users(path: Path, store: GoldenStore, delivery_id: int) -> None:
+    """The package at ``path`` with its users' rows in reverse order, its zip comment kept, and on record as
+    the file delivered (its checksum)."""
+    members = _contents(path)
+    header, *rows = members["users.csv"].splitlines(keepends=True)
+    members["users.csv"] = header + b"".join(reversed(rows))
+    with zipfile.ZipFile(path) as zf:
+        comment = zf.comment
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.comment = comment
+        for name, data in members.items():
+            zf.writestr(name, data)
+    with store.engine.begin() as conn:
+        conn.execute(update(schema.deliveries).where(schema.deliveries.c.id == delivery_id)
+                     .values(checksum=hashlib.sha256(path.read_bytes()).hexdigest()))
+
+
 def _contents(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as z:
         return {n: z.read(n) for n in z.namelist()}
@@ -224,6 +255,19 @@ def test_a_sync_that_added_changed_and_deleted_people_splices_their_rows_into_th
         assert delivered == _full_build(tmp_path, store)
         assert b"Renamed" in delivered["users.csv"] and b"Newly" in delivered["users.csv"]
         assert delivery["rows"]["users.csv"] == delivered["users.csv"].count(b"\n") - 1 == len(users)
+
+        # The last users file in another order than its ids' (as an older release wrote it): it is found out
+        # only once read, after the changed people's rows were built, and the file is then built whole.
+        _reorder_users(Path(delivery["path"]), store, delivery["id"])
+        edit_rows(drop / "users.csv", lambda rows: [dict(r, givenName="Again") if r["sourcedId"] == renamed["sourcedId"]
+                                                    else r for r in rows])
+        older = run_sync(instance, "lakeside")
+        assert older["status"] == "successfully in production", older["errors"]
+        copied, spliced = _spliced(instance)
+        assert spliced == [] and "orgs.csv" in copied  # the package was trusted; its users file was not ours
+        [delivery] = store.deliveries(store.latest_version("lakeside", YEAR).id)
+        delivered = _contents(Path(delivery["path"]))
+        assert b"Again" in delivered["users.csv"] and delivered == _full_build(tmp_path, store)
 
         # A changed person with an extension field: the last file has no column for it, so it is built whole.
         header, rows = read_rows(drop / "users.csv")

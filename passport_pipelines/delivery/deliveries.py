@@ -8,7 +8,7 @@ and is raised, and the next run or the `retry_deliveries` job delivers what is m
 
 from __future__ import annotations
 
-import zipfile
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,8 +20,9 @@ from passport_pipelines.artifacts.sweep import sweep_partial_files
 from passport_pipelines.changes.hold_gate import check_deliverable
 from passport_pipelines.config.destinations import OneRosterCsvDestination
 from passport_pipelines.config.integration import Integration
+from passport_pipelines.delivery.background import started
 from passport_pipelines.delivery.changed_people import SPLICED_FILE
-from passport_pipelines.delivery.csv_splice import KeyedLines, RowSplice
+from passport_pipelines.delivery.csv_splice import RowSplice
 from passport_pipelines.delivery.frame_fingerprints import file_fingerprints, splice_basis
 from passport_pipelines.delivery.golden_frames import GoldenFrames, GoldenFrameSource, decided_after
 from passport_pipelines.delivery.oneroster_export import (
@@ -30,6 +31,7 @@ from passport_pipelines.delivery.oneroster_export import (
     plain_header,
     write_oneroster_zip,
 )
+from passport_pipelines.delivery.previous_lines import PreviousLines
 from passport_pipelines.delivery.previous_package import PreviousPackage
 from passport_pipelines.delivery.privacy_shield import shield_absent, shield_frames
 from passport_pipelines.delivery.propagation import DONE, district_day, expired, fully_propagated
@@ -106,18 +108,23 @@ def deliver_version(integration: Integration, version: Version, store: GoldenSto
         else:
             pending.append(dest)
     if pending:
+        # Each last package is checked (its SHA-256, a second at a million students) while the store's keys
+        # are read and the fingerprints made, which say whether it is needed.
+        earlier = {dest.name: _previous_package(integration, store, version, dest) for dest in pending}
         with GoldenFrameSource(integration, version, store) as source:
             fingerprints, inputs = source.fingerprints(), source.people_inputs()
-            packages = {dest.name: _package(integration, store, version, dest, fingerprints, inputs)
+            packages = {dest.name: _package(dest, version, earlier[dest.name], fingerprints, inputs)
                         for dest in pending}
             needed = set().union(*(p.frames for p in packages.values()))
             if not any(SPLICED_FILE in p.copied for p in packages.values()):
                 needed.add("users")  # the people's lineage is recorded unless a delivery showed it unchanged
-            people, splices = _people_splices(source, store, version, packages,
+            people, reading = _people_splices(source, store, version, packages,
                                               {dest.name: dest.version for dest in pending})
             golden = source.frames(only=needed, people=people)
-            if people is not None and metadata_columns(golden.frames["users"]):
-                # Changed people with extension fields the last users file has no columns for: built whole.
+            splices = _splices(reading, people)
+            if people is not None and (splices is None or metadata_columns(golden.frames["users"])):
+                # A last users file not in id order (an older release's), or changed people with extension
+                # fields it has no columns for: built whole.
                 whole = source.frames(only={"users", "agents"} & set(golden.frames))
                 golden.frames.update(whole.frames)
                 golden.lineage, people, splices = whole.lineage, None, {}
@@ -178,14 +185,14 @@ def _previous_delivery(store: GoldenStore, version: Version, dest: OneRosterCsvD
     return None
 
 
-def _package(integration: Integration, store: GoldenStore, version: Version, dest: OneRosterCsvDestination,
+def _package(dest: OneRosterCsvDestination, version: Version, earlier: Future[PreviousPackage | None] | None,
              frames: dict[str, str], people_inputs: str | None) -> _Package:
-    """Which files of the destination's package can come from its last package, and which frames the
-    others need (a shield by school reads them all)."""
+    """Which files of the destination's package can come from its last package (``earlier``, being
+    opened), and which frames the others need (a shield by school reads them all)."""
     allowed = {e for e in entities.ENTITIES if dest.shield.allows(e)}
     files = export_files(dest.version, allowed, shield_absent(dest.shield))
     fingerprints = file_fingerprints(frames, dest, files)
-    previous = _previous_package(integration, store, version, dest) if fingerprints else None
+    previous = earlier.result() if earlier is not None and fingerprints else None
     copied = frozenset(previous.unchanged(fingerprints)) if previous is not None else frozenset()
     built = set(files) - copied
     if not built:
@@ -204,31 +211,46 @@ def _package(integration: Integration, store: GoldenStore, version: Version, des
 
 
 def _people_splices(source: GoldenFrameSource, store: GoldenStore, version: Version, packages: dict[str, _Package],
-                    versions: dict[str, str]) -> tuple[pa.Array | None, dict[str, RowSplice]]:
+                    versions: dict[str, str]) -> tuple[pa.Array | None, dict[str, PreviousLines]]:
     """The people whose users rows are built again, and per destination (``versions``: its OneRoster
-    version) the users file of its last package they are spliced into; ``(None, {})`` when the users frame
-    is built whole: some destination that needs it cannot splice (no such package, anything but user
-    records changed since, a shield by school, an older release's file, ``metadata.*`` columns in the
-    file), or who changed cannot be told."""
+    version) the users file of its last package they are spliced into, being read meanwhile; ``(None, {})``
+    when the users frame is built whole: some destination that needs it cannot splice (no such package,
+    anything but user records changed since, a shield by school, ``metadata.*`` columns in the file), or who
+    changed cannot be told."""
     needing = [(name, p) for name, p in packages.items() if "users" in p.frames]
     if not needing or not all(p.spliceable for _, p in needing) or version.base_version_id is None:
         return None, {}
-    people = source.changed_people(store.version(version.base_version_id))
-    if people is None:
-        return None, {}
-    splices = {}
+    reading = {}
     for name, package in needing:
-        with zipfile.ZipFile(package.previous.path) as zf:
-            previous = KeyedLines.parse(zf.read(SPLICED_FILE), "sourcedId")
-        if previous is None or previous.header != plain_header(versions[name], SPLICED_FILE):
-            return None, {}
+        reading[name] = PreviousLines(package.previous.path, SPLICED_FILE, "sourcedId")
+        if reading[name].header != plain_header(versions[name], SPLICED_FILE):
+            people = None
+            break
+    else:
+        people = source.changed_people(store.version(version.base_version_id))
+    if people is None:
+        for lines in reading.values():
+            lines.abandon()
+        return None, {}
+    return people, reading
+
+
+def _splices(reading: dict[str, PreviousLines], people: pa.Array | None) -> dict[str, RowSplice] | None:
+    """Per destination, the splice of ``people``'s rows into its last users file; None when some file turned
+    out not to be one our writer wrote in id order."""
+    splices = {}
+    for name, lines in reading.items():
+        previous = lines.result()
+        if previous is None:
+            return None
         splices[name] = RowSplice(previous, people)
-    return people, splices
+    return splices
 
 
 def _previous_package(integration: Integration, store: GoldenStore, version: Version,
-                      dest: OneRosterCsvDestination) -> PreviousPackage | None:
-    """The destination's last package, on this machine (an SFTP destination's local copy)."""
+                      dest: OneRosterCsvDestination) -> Future[PreviousPackage | None] | None:
+    """The destination's last package, on this machine (an SFTP destination's local copy), being opened
+    on another thread; None when there is none."""
     earlier = _previous_delivery(store, version, dest)
     if earlier is None:
         return None
@@ -236,7 +258,8 @@ def _previous_package(integration: Integration, store: GoldenStore, version: Ver
     if path.startswith("sftp://"):
         before = store.version(earlier["version_id"])
         path = str(export_path(integration, dest, before))
-    return PreviousPackage.open(Path(path), earlier.get("checksum"), earlier.get("rows"), earlier["version_id"])
+    return started("previous-package", PreviousPackage.open, Path(path), earlier.get("checksum"),
+                   earlier.get("rows"), earlier["version_id"])
 
 
 def _deliver_one(integration: Integration, version: Version, store: GoldenStore, dest: OneRosterCsvDestination,

@@ -1,18 +1,20 @@
 """Deflate on both cores: a zip member compressed in blocks on a pool of threads, as ``pigz`` does.
 
-Compressing is most of the cost of writing a large delivered file (a million students' 464 MB
-``users.csv`` takes 4.7 s at level 1 on one core), and zlib lets go of the GIL while it works. Each block
-is compressed on its own, primed with the 32 kB that precede it (so the ratio is a single stream's), and
-ends on a byte boundary (a sync flush) so that the blocks, one after another, are one valid deflate
-stream; the last one ends it. Blocks are fixed-size, so the bytes are the same whatever the threads'
-timing: two builds of one file are identical.
+Compressing is most of the cost of writing a large delivered file. The compressor is Intel's ISA-L
+(``isal``), whose level 1 writes a stream as small as zlib's at about a quarter of the time (a million
+students' 464 MB ``users.csv``: 1.2 s on one core against zlib's 4.7 s, 189 MB against 201 MB), and
+which lets go of the GIL while it works. Each block is compressed on its own, primed with the 32 kB that
+precede it (so the ratio is a single stream's), and ends on a byte boundary (a sync flush) so that the
+blocks, one after another, are one valid deflate stream; the last one ends it. Blocks are fixed-size,
+so the bytes are the same whatever the threads' timing: two builds of one file are identical.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+
+from isal import isal_zlib
 
 BLOCK = 4 << 20
 WINDOW = 32 << 10  # deflate's history: what a block may refer back to
@@ -58,5 +60,5 @@ class ParallelDeflate:
 
 
 def _deflate(block: bytes, history: bytes, level: int, final: bool) -> bytes:
-    compressor = zlib.compressobj(level, zlib.DEFLATED, -15, **({"zdict": history} if history else {}))
-    return compressor.compress(block) + compressor.flush(zlib.Z_FINISH if final else zlib.Z_SYNC_FLUSH)
+    compressor = isal_zlib.compressobj(level, isal_zlib.DEFLATED, -15, **({"zdict": history} if history else {}))
+    return compressor.compress(block) + compressor.flush(isal_zlib.Z_FINISH if final else isal_zlib.Z_SYNC_FLUSH)
