@@ -151,3 +151,41 @@ def test_a_sync_based_on_a_stale_version_is_refused(store_url):
     with pytest.raises(ConcurrentCommitError, match="run the sync again"):
         store.commit(ChangeSet({"users": EntityChanges(_users(["u2"]), _no_deletes())}), _info(None))
     assert store.count_records("lakeside", "2025-2026")["users"] == 1
+
+
+def test_a_change_set_is_read_one_entity_ahead_of_the_commit_never_all_at_once():
+    import threading
+    lock, loading, in_memory, seen = threading.Lock(), threading.Event(), [], []
+
+    def loader(entity: str):
+        def load() -> EntityChanges:
+            with lock:
+                in_memory.append(entity)
+                seen.append(list(in_memory))
+            if entity == "users":
+                loading.set()
+            return EntityChanges(_users([entity]), _no_deletes())
+        return load
+
+    names = ["orgs", "courses", "classes", "users"]
+    changes = ChangeSet({e: loader(e) for e in names})
+    out = []
+    for entity, loaded in changes.loaded():
+        if entity == "classes":  # the next entity is read while this one is applied
+            assert loading.wait(10)
+        out.append((entity, loaded.upserts.column("sourced_id").to_pylist()))
+        with lock:
+            in_memory.remove(entity)
+    assert out == [(e, [e]) for e in names]
+    assert max(len(s) for s in seen) == 2  # this one and the next, never more
+
+
+def test_a_change_set_that_cannot_be_read_fails_the_commit_and_leaves_the_store_as_it_was(store_url):
+    store = GoldenStore(store_url)
+
+    def unreadable() -> EntityChanges:
+        raise OSError("upserts__classes.parquet: no such file")
+    changes = ChangeSet({"users": EntityChanges(_users(["u1"]), _no_deletes()), "classes": unreadable})
+    with pytest.raises(CommitFailedError, match="rolled back"):
+        store.commit(changes, _info(None))
+    assert store.count_records("lakeside", "2025-2026")["users"] == 0 and store.versions("lakeside") == []

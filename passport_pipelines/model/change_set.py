@@ -9,6 +9,8 @@ mode, missing). Deleting a user or class ends the records that depend on it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Union
 
@@ -80,6 +82,25 @@ class ChangeSet:
     def load(self, entity: str) -> EntityChanges:
         source = self.entities[entity]
         return source() if callable(source) else source
+
+    def loaded(self) -> Iterator[tuple[str, EntityChanges]]:
+        """Each entity's changes in turn, the next one read on another thread while the caller applies
+        this one: reading a first sync's 15 million rows from Parquet took 8-10 s of a million students'
+        commit, one entity after another, while the other core waited. Two entities are in memory at
+        once, never all of them."""
+        names = list(self.entities)
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="passport-change-set")
+        try:
+            upcoming = pool.submit(self.load, names[0]) if names else None
+            for i, entity in enumerate(names):
+                current = upcoming.result()
+                upcoming = pool.submit(self.load, names[i + 1]) if i + 1 < len(names) else None
+                yield entity, current
+                del current
+        finally:
+            if upcoming is not None:
+                upcoming.cancel()
+            pool.shutdown(wait=True)  # a read under way is not left running after a failed commit
 
     @property
     def total(self) -> int:

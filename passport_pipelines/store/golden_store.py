@@ -257,10 +257,11 @@ class GoldenStore:
                 version_id = self._commit_approved(ac, info, approved_version_id, now)
                 number = int(ac.scalar(f"SELECT number FROM versions WHERE id = {ac.ph(1)}", [version_id]))
             self.supersede_awaiting(ac, info, keep=version_id, number=number)
-            for entity in list(changes.entities):
-                # One entity in memory at a time: loaded, applied, released.
-                if self._apply(ac, entity, changes.load(entity), info, version_id) >= REBUILD_INDEX_ROWS:
+            for entity, entity_changes in changes.loaded():
+                # Applied, then released (the next entity is being read meanwhile).
+                if self._apply(ac, entity, entity_changes, info, version_id) >= REBUILD_INDEX_ROWS:
                     loaded.append(schema.golden_table_name(entity))
+                del entity_changes
                 pa.default_memory_pool().release_unused()
             for write in also:
                 write(ac, version_id)
