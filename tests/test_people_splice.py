@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from passport_pipelines.config.loader import load_integration
-from passport_pipelines.delivery.changed_people import changed_people
+from passport_pipelines.delivery.changed_people import changed_people, changed_records
 from passport_pipelines.delivery.csv_splice import KeyedLines, as_lines, body_bytes
 from passport_pipelines.delivery.golden_frames import golden_frames
 from passport_pipelines.delivery.oneroster_export import write_oneroster_zip
@@ -141,11 +141,11 @@ def test_the_people_changed_are_those_of_every_record_that_changed_on_either_sid
                                    "sourced_id": ["u1", "u2", "renamed", "moved", "new", "parent", "child",
                                                   "father", "kid", "other"],
                                    "golden_id": ["g1", "g2", "g3", "g5", "g11", "g7", "g8", "g9", "g10", "g12"]}))
-    people = changed_people(con, now, before, "keys").to_pylist()
+    people = changed_people(con, changed_records(now, before), now, "keys").to_pylist()
     # g3 renamed, g4 and g5 both sides of the move, g6 deleted, g11 added, g8 changed and g7 the person whose
     # agent it is, g10 the user of an agent record that changed; g1, g2, g9 (the agent side) untouched.
     assert people == sorted(["g3", "g4", "g5", "g6", "g11", "g8", "g7", "g10"])
-    assert changed_people(con, now, now, "keys").to_pylist() == []
+    assert changed_people(con, changed_records(now, now), now, "keys").to_pylist() == []
 
 
 # --- lineage ------------------------------------------------------------------------------------------------

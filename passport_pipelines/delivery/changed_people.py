@@ -15,11 +15,13 @@ leaving one out would not be, so every side is counted.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
+from passport_pipelines.sql.engine import connect
 from passport_pipelines.sql.quoting import ident, lit
 
 SPLICED_FILE = "users.csv"
@@ -27,14 +29,34 @@ SPLICED_FILE = "users.csv"
 CHANGE_COLUMNS = ("golden_id", "deleted", "content_hash", "status", "date_last_modified")
 
 
-def changed_people(con: duckdb.DuckDBPyConnection, snapshot: Path, base: Path, user_keys: str) -> pa.Array:
-    """The golden ids whose users.csv row may differ between the snapshot ``base`` and ``snapshot``:
-    of every user record added, changed (its content, golden id or deletion) or removed
-    between them, its golden id in each and in ``user_keys`` (a relation of the current keys,
+@dataclass(frozen=True)
+class ChangedRecords:
+    """The user and agent records added, changed or removed between two snapshots (``changed_records``)."""
+
+    users: pa.Table  # source, sourced_id, now_id, before_id
+    agents: pa.Table  # source, sourced_id, now_id, before_id, now_/before_user_sourced_id, now_/before_agent_sourced_id
+
+
+def changed_records(snapshot: Path, base: Path) -> ChangedRecords:
+    """The user and agent records that differ between the snapshots ``base`` and ``snapshot``. On a
+    connection of its own: a delivery starts it on the other core while it reads the store's keys."""
+    con = connect()
+    try:
+        return ChangedRecords(users=_changed_records(con, "users", snapshot, base),
+                              agents=_changed_records(con, "agents", snapshot, base,
+                                                      also=("user_sourced_id", "agent_sourced_id")))
+    finally:
+        con.close()
+
+
+def changed_people(con: duckdb.DuckDBPyConnection, changed: ChangedRecords, snapshot: Path, user_keys: str) -> pa.Array:
+    """The golden ids whose users.csv row may differ between the two snapshots of ``changed``
+    (``snapshot`` the later): of every user record added, changed (its content, golden id or deletion) or
+    removed between them, its golden id in each and in ``user_keys`` (a relation of the current keys,
     ``(source, sourced_id, golden_id)``); of every user with an agent among those records; and of every
     user an agent record added, changed or removed belongs to."""
-    _changed_records(con, "users", snapshot, base)
-    _changed_records(con, "agents", snapshot, base, also=("user_sourced_id", "agent_sourced_id"))
+    con.register("changed__users", changed.users)
+    con.register("changed__agents", changed.agents)
     try:
         agents = _parquet(snapshot / "agents.parquet")
         return con.execute(f"""
@@ -51,14 +73,14 @@ def changed_people(con: duckdb.DuckDBPyConnection, snapshot: Path, base: Path, u
                 JOIN {user_keys} AS k ON k.source = a.source AND k.sourced_id = a.before_user_sourced_id
             ORDER BY 1""").to_arrow_table().column(0).combine_chunks()
     finally:
-        con.execute("DROP TABLE changed__users")
-        con.execute("DROP TABLE changed__agents")
+        con.unregister("changed__users")
+        con.unregister("changed__agents")
 
 
 def _changed_records(con: duckdb.DuckDBPyConnection, entity: str, snapshot: Path, base: Path,
-                     also: tuple[str, ...] = ()) -> None:
-    """``changed__<entity>``: the records added, changed or removed between the two snapshots, with their
-    golden ids (and the ``also`` columns) in each, as ``now_<column>`` and ``before_<column>``."""
+                     also: tuple[str, ...] = ()) -> pa.Table:
+    """The records added, changed or removed between the two snapshots, with their golden ids (``now_id``,
+    ``before_id``) and the ``also`` columns in each (``now_<column>``, ``before_<column>``)."""
     now, before = _parquet(snapshot / f"{entity}.parquet"), _parquet(base / f"{entity}.parquet")
     if os.path.samefile(snapshot / f"{entity}.parquet", base / f"{entity}.parquet"):
         before = now  # a commit that did not change the entity links its file: nothing to compare
@@ -66,14 +88,13 @@ def _changed_records(con: duckdb.DuckDBPyConnection, entity: str, snapshot: Path
     # finds it), so a handful of narrow columns tell a changed record without reading the wide ones.
     differs = " OR ".join(f"n.{ident(c)} IS DISTINCT FROM b.{ident(c)}" for c in (*CHANGE_COLUMNS, *also))
     sides = ", ".join(f"n.{ident(c)} AS {ident('now_' + c)}, b.{ident(c)} AS {ident('before_' + c)}"
-                      for c in ("golden_id", *also))
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE changed__{entity} AS
+                      for c in also)
+    return con.execute(f"""
         SELECT coalesce(n.source, b.source) AS source, coalesce(n.sourced_id, b.sourced_id) AS sourced_id,
-               {sides}
+               n.golden_id AS now_id, b.golden_id AS before_id{', ' + sides if sides else ''}
         FROM {now} AS n FULL JOIN {before} AS b ON n.source = b.source AND n.sourced_id = b.sourced_id
-        WHERE {"false" if before == now else f"n.sourced_id IS NULL OR b.sourced_id IS NULL OR {differs}"}""")
-    con.execute(f"ALTER TABLE changed__{entity} RENAME COLUMN now_golden_id TO now_id")
-    con.execute(f"ALTER TABLE changed__{entity} RENAME COLUMN before_golden_id TO before_id")
+        WHERE {"false" if before == now else f"n.sourced_id IS NULL OR b.sourced_id IS NULL OR {differs}"}
+        """).to_arrow_table()
 
 
 def _parquet(path: Path) -> str:

@@ -118,7 +118,7 @@ def deliver_version(integration: Integration, version: Version, store: GoldenSto
             needed = set().union(*(p.frames for p in packages.values()))
             if not any(SPLICED_FILE in p.copied for p in packages.values()):
                 needed.add("users")  # the people's lineage is recorded unless a delivery showed it unchanged
-            people, reading = _people_splices(source, store, version, packages,
+            people, reading = _people_splices(source, version, packages,
                                               {dest.name: dest.version for dest in pending})
             golden = source.frames(only=needed, people=people)
             splices = _splices(reading, people)
@@ -210,7 +210,7 @@ def _package(dest: OneRosterCsvDestination, version: Version, earlier: Future[Pr
     return _Package(fingerprints, previous, copied, frozenset(needed), bases, bool(spliceable))
 
 
-def _people_splices(source: GoldenFrameSource, store: GoldenStore, version: Version, packages: dict[str, _Package],
+def _people_splices(source: GoldenFrameSource, version: Version, packages: dict[str, _Package],
                     versions: dict[str, str]) -> tuple[pa.Array | None, dict[str, PreviousLines]]:
     """The people whose users rows are built again, and per destination (``versions``: its OneRoster
     version) the users file of its last package they are spliced into, being read meanwhile; ``(None, {})``
@@ -227,7 +227,7 @@ def _people_splices(source: GoldenFrameSource, store: GoldenStore, version: Vers
             people = None
             break
     else:
-        people = source.changed_people(store.version(version.base_version_id))
+        people = source.changed_people()
     if people is None:
         for lines in reading.values():
             lines.abandon()

@@ -8,6 +8,7 @@ others' files can be copied from its last delivery (``frame_fingerprints.py``).
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +20,8 @@ import pyarrow.compute as pc
 
 from passport_pipelines.config.integration import Integration
 from passport_pipelines.config.reconciliation import RECORD_ENTITIES
-from passport_pipelines.delivery.changed_people import changed_people
+from passport_pipelines.delivery.background import started
+from passport_pipelines.delivery.changed_people import ChangedRecords, changed_people, changed_records
 from passport_pipelines.delivery.delivered_ids import REFERENCED, delivered_view
 from passport_pipelines.delivery.frame_fingerprints import frame_fingerprints, people_inputs
 from passport_pipelines.model import entities
@@ -168,18 +170,21 @@ class GoldenFrameSource:
 
     def __init__(self, integration: Integration, version: Version, store: GoldenStore):
         self.integration, self.version, self.store = integration, version, store
+        self.snapshot = latest_snapshot(store, version.district, version.school_year)
+        self._decided = DuplicateReview(store).last_decided_at(version.district, version.school_year)
+        # Which user and agent records changed since the version this one was committed over is compared
+        # on the other core while the store's keys are read (a second each at a million students).
+        self._changed = self._comparing(store.version(version.base_version_id) if version.base_version_id else None)
         self.con = connect()
         try:
             self.keys = register_keys(self.con, store, version.district, version.school_year)
             self.effects = review_effects(store, version.district, version.school_year)
-            self.snapshot = latest_snapshot(store, version.district, version.school_year)
         except BaseException:
             self.con.close()
             raise
         # The current keys of the reviewed entities, taken from the merged ones rather than read again:
         # at a million students each read of the users' keys is most of a second.
         self._current_keys = {entity: current_only(self.keys[entity]) for entity in REVIEWED}
-        self._decided = DuplicateReview(store).last_decided_at(version.district, version.school_year)
 
     def __enter__(self) -> GoldenFrameSource:
         return self
@@ -201,18 +206,25 @@ class GoldenFrameSource:
         """The fingerprint of what the users' frame is made of besides user records (``people_inputs``)."""
         return people_inputs(self.con, self.integration, self.snapshot, self.keys, self.effects, self._decided)
 
-    def changed_people(self, base: Version) -> pa.Array | None:
-        """The golden ids whose users row may differ from the one delivered for ``base``, the version this
-        one was committed over (``changed_people``); None when that cannot be told: no snapshot of
-        either, or a duplicate decision since ``base`` was committed (it may have moved records then)."""
-        base_snapshot = snapshot_dir(base)
+    def _comparing(self, base: Version | None) -> Future[ChangedRecords] | None:
+        """The comparison of this version's snapshot of users and agents with ``base``'s, started; None
+        when who changed cannot be told: no snapshot of either, or a duplicate decision since ``base`` was
+        committed (it may have moved records then)."""
+        base_snapshot = snapshot_dir(base) if base is not None else None
         if self.snapshot is None or base_snapshot is None or base.committed_at is None or not all(
                 (folder / f"{entity}.parquet").is_file() for folder in (self.snapshot, base_snapshot)
                 for entity in PEOPLE_RECORDS):
             return None
         if decided_after(self._decided, base.committed_at):
             return None
-        return changed_people(self.con, self.snapshot, base_snapshot, KEYS["users"])
+        return started("changed-records", changed_records, self.snapshot, base_snapshot)
+
+    def changed_people(self) -> pa.Array | None:
+        """The golden ids whose users row may differ from the one delivered for the version this one was
+        committed over (``changed_people``); None when that cannot be told."""
+        if self._changed is None:
+            return None
+        return changed_people(self.con, self._changed.result(), self.snapshot, KEYS["users"])
 
     def frames(self, only: set[str] | None = None, people: pa.Array | None = None) -> GoldenFrames:
         """The frames of every entity, or of those in ``only``; with users, their attribute lineage.
