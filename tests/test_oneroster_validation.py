@@ -661,8 +661,10 @@ def test_references_to_a_file_not_in_the_drop_are_not_checked(tmp_path):
 def test_known_keys_of_a_delta_users_file_count_as_existing(tmp_path):
     calls = []
 
-    def known_keys(file, mode):
+    def known_keys(file, mode, wanted):
         calls.append((file, mode))
+        if file == "users":  # the users the drop points at, of which only those on record come back
+            assert {"stu-old", "stu-404"} <= set(wanted().to_pylist())
         return pa.array(["stu-old", "tch-9"]) if file == "users" else None
 
     drop = check(tmp_path, modes={"users": "delta"}, known_keys=known_keys,
@@ -676,8 +678,23 @@ def test_known_keys_of_a_delta_users_file_count_as_existing(tmp_path):
     assert column(drop, "enrollments", "sourcedId") == ["enr-1", "enr-2"]
 
 
+def test_the_ids_on_record_asked_for_are_every_id_the_drop_points_at(tmp_path):
+    asked = {}
+
+    def known_keys(file, mode, wanted):
+        asked[file] = set(wanted().to_pylist())
+        return pa.array(["par-1", "par-2", "stu-old"]) if file == "users" else None
+
+    drop = check(tmp_path, modes={"users": "delta"}, known_keys=known_keys,
+                 cells={("users", 0, "agentSourcedIds"): " par-1 ,par-2",  # a list, spaced as SIS exports do
+                        ("enrollments", 1, "userSourcedId"): "stu-old"})
+    # Ids in a list column one by one, and single ids, from every file that points at users.
+    assert {"par-1", "par-2", "stu-old"} <= asked["users"]
+    assert drop.ok and not findings(drop, "reference.missing")
+
+
 def test_known_keys_of_an_absent_file(tmp_path):
-    def known_keys(file, mode):
+    def known_keys(file, mode, wanted):
         return pa.array(["crs-old"]) if (file, mode) == ("courses", "absent") else None
 
     drop = check(tmp_path / "a", rows={"courses": None}, cells={("classes", 0, "courseSourcedId"): "crs-old"},

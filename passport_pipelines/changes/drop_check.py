@@ -48,7 +48,7 @@ def nothing_on_record(schema: str):
     """``known_keys`` of a first sync: every file that is not complete in the drop offers no ids."""
     definition = csv_schema(schema)
 
-    def known_keys(file: str, mode: str) -> pa.Array | None:
+    def known_keys(file: str, mode: str, wanted) -> pa.Array | None:
         entity = definition.file_entity.get(file)
         if entity is None or entity == "user_profiles" or mode == "bulk":
             return None

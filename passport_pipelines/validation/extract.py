@@ -23,6 +23,7 @@ from passport_pipelines.sources.base import ExtractRequest, SourceConnector
 from passport_pipelines.sources.drops.errors import DropFetchError
 from passport_pipelines.sources.drops.locations import drop_for_year
 from passport_pipelines.sources.drops.sftp import download_sftp_drop
+from passport_pipelines.store.arrow_connection import const_array
 from passport_pipelines.store.golden_store import GoldenStore
 from passport_pipelines.validation.credentials.cipher import current_key
 from passport_pipelines.validation.credentials.landing import secret_landing, sweep_abandoned_landings
@@ -33,6 +34,8 @@ from passport_pipelines.validation.oneroster.validation import ValidatedDrop, va
 from passport_pipelines.validation.schemas.registry import CsvSchema, csv_schema
 
 STAGE = "source_extracts"
+# Past this many ids a drop points at, reading all the keys on record is faster than a lookup of each.
+LOOKUPS_AT_MOST = 200_000
 
 
 _COPY_CHUNK = 1 << 20
@@ -170,11 +173,16 @@ def _extract(integration: Integration, source: CsvFolderSource | SftpSource, def
                                        "reused": True})
             return extract, report
 
-    def known_keys(file: str, mode: str) -> pa.Array | None:
+    def known_keys(file: str, mode: str, wanted) -> pa.Array | None:
         entity = definition.file_entity.get(file)
         if entity is None or entity == "user_profiles" or (mode == "bulk" and source.mode == "full"):
             return None
-        keys = store.stored_keys(district, school_year, entity, [source.name])
+        ids = wanted()
+        # The records the drop points at, looked up one by one, unless they are so many that reading every
+        # key is faster (a delta of users points at 40,000 of 2 million users on record).
+        only = pa.table({"source": const_array(source.name, len(ids)), "sourced_id": ids}) \
+            if len(ids) <= LOOKUPS_AT_MOST else None
+        keys = store.stored_keys(district, school_year, entity, [source.name], only=only)
         return keys.filter(pc.field("active")).column("sourced_id").combine_chunks()
 
     drop = validate_package(fetched.path, source.schema_, known_keys=known_keys,

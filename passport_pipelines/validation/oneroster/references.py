@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import duckdb
+import pyarrow as pa
 
 from passport_pipelines.sql.quoting import ident, lit
 from passport_pipelines.validation.oneroster.findings import Finding, FindingsReport
@@ -51,6 +52,20 @@ def key_relation(target: str, present: set[str], known: set[str], key: str = "so
         return None
     union = " UNION ALL ".join(parts)
     return f"({union}) EXCEPT SELECT sourcedId FROM marked__{target}" if target in marked else union
+
+
+def referenced_ids(con: duckdb.DuckDBPyConnection, specs: dict[str, FileSpec], present: list[str],
+                   target: str) -> pa.Array:
+    """The distinct ids that the ``present`` files point at in ``target``: the only ids on record that
+    checking their references needs (a delta of 20,000 users names some 40,000 of 2 million on record)."""
+    refs = [(f"SELECT trim(unnest(string_split(or_list({ident(c.name)}), ','))) AS ref FROM {name}"
+             if c.kind == "ids" else f"SELECT {ident(c.name)} AS ref FROM {name}")
+            for name in present for c in specs[name].columns if c.references == target]
+    if not refs:
+        return pa.array([], pa.string())
+    union = " UNION ALL ".join(refs)
+    return con.execute(f"SELECT DISTINCT CAST(ref AS VARCHAR) FROM ({union}) WHERE ref IS NOT NULL"
+                       ).to_arrow_table().column(0).combine_chunks()
 
 
 def _mark_tobedeleted(con: duckdb.DuckDBPyConnection, specs: dict[str, FileSpec], files: set[str]) -> set[str]:

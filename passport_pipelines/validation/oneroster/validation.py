@@ -22,7 +22,7 @@ from passport_pipelines.validation.oneroster.findings import Finding, FindingsRe
 from passport_pipelines.validation.oneroster.list_pairs import check_list_pairs
 from passport_pipelines.validation.oneroster.package import Package, PackageError
 from passport_pipelines.validation.oneroster.reader import read_csv_table
-from passport_pipelines.validation.oneroster.references import filter_references
+from passport_pipelines.validation.oneroster.references import filter_references, referenced_ids
 from passport_pipelines.validation.oneroster.school_year import check_drop_school_year
 from passport_pipelines.validation.oneroster.value_rules import check_keys, check_values
 from passport_pipelines.validation.schemas.registry import CsvSchema, csv_schema
@@ -50,7 +50,9 @@ class ValidatedDrop:
         return self.con.table(name).to_arrow_table()
 
 
-KnownKeys = Callable[[str, str], "pa.Array | None"]
+# ``known_keys(file, mode, wanted)``: the ids on record of ``file`` that references may point at, or None when
+# they do not count; ``wanted()`` gives the distinct ids this drop points at in it, all a caller need look up.
+KnownKeys = Callable[[str, str, Callable[[], "pa.Array"]], "pa.Array | None"]
 
 
 def validate_package(path: Path, schema: str, *, known_keys: KnownKeys | None = None,
@@ -124,7 +126,8 @@ def _validate(path: Path, definition: CsvSchema, *, known_keys: KnownKeys | None
     # millions of enrollments nothing in it refers to.
     referenced = {c.references for name in drop.present for c in specs[name].columns if c.references}
     for name in sorted(referenced & set(specs)):
-        ids = known_keys(name, drop.modes.get(name, "absent")) if known_keys else None
+        ids = known_keys(name, drop.modes.get(name, "absent"),
+                         lambda name=name: referenced_ids(drop.con, specs, drop.present, name)) if known_keys else None
         if ids is not None:
             drop.con.register("_known", pa.table({"sourcedId": ids}))
             drop.con.execute(f"CREATE OR REPLACE TABLE known__{name} AS SELECT * FROM _known")
