@@ -58,14 +58,19 @@ def referenced_ids(con: duckdb.DuckDBPyConnection, specs: dict[str, FileSpec], p
                    target: str) -> pa.Array:
     """The distinct ids that the ``present`` files point at in ``target``: the only ids on record that
     checking their references needs (a delta of 20,000 users names some 40,000 of 2 million on record)."""
-    refs = [(f"SELECT trim(unnest(string_split(or_list({ident(c.name)}), ','))) AS ref FROM {name}"
-             if c.kind == "ids" else f"SELECT {ident(c.name)} AS ref FROM {name}")
-            for name in present for c in specs[name].columns if c.references == target]
+    refs = [_references(name, c) for name in present for c in specs[name].columns if c.references == target]
     if not refs:
         return pa.array([], pa.string())
     union = " UNION ALL ".join(refs)
-    return con.execute(f"SELECT DISTINCT CAST(ref AS VARCHAR) FROM ({union}) WHERE ref IS NOT NULL"
-                       ).to_arrow_table().column(0).combine_chunks()
+    return con.execute(f"SELECT DISTINCT CAST(ref AS VARCHAR) FROM ({union})").to_arrow_table().column(0).combine_chunks()
+
+
+def _references(name: str, column, *, lines: bool = False) -> str:
+    """SQL of every id ``column`` of ``name`` points at (``ref``), one row per id (a list column's ids
+    split and trimmed); ``lines``: with the row's line number."""
+    c, line = ident(column.name), f"{LINE}, " if lines else ""
+    ref = f"trim(unnest(string_split(or_list({c}), ',')))" if column.kind == "ids" else c
+    return f"SELECT {line}{ref} AS ref FROM {name} WHERE {c} IS NOT NULL"
 
 
 def _mark_tobedeleted(con: duckdb.DuckDBPyConnection, specs: dict[str, FileSpec], files: set[str]) -> set[str]:
@@ -91,8 +96,7 @@ def _bad_rows(con: duckdb.DuckDBPyConnection, name: str, column, keys: str, gone
     """``_bad``: the rows of ``name`` whose ``column`` points at an id missing from ``keys``; per row,
     whether every missing id is a row left out earlier (``gone``), and then which one and why."""
     c = ident(column.name)
-    refs = (f"SELECT {LINE}, trim(unnest(string_split(or_list({c}), ','))) AS ref FROM {name} WHERE {c} IS NOT NULL"
-            if column.kind == "ids" else f"SELECT {LINE}, {c} AS ref FROM {name} WHERE {c} IS NOT NULL")
+    refs = _references(name, column, lines=True)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _bad AS
         WITH dangling AS (SELECT u.{LINE}, u.ref FROM ({refs}) AS u ANTI JOIN {keys} AS k ON k.sourcedId = u.ref)
